@@ -1,0 +1,44 @@
+#!/usr/bin/env bash
+# Installs, from Debian's packages, whatever the named groups need and the machine lacks.
+#   scripts/deps.sh build          compiler, CMake and the libraries
+#   scripts/deps.sh test           + the real peers the tests run (nginx, php-cgi, fcgiwrap, ...)
+#   scripts/deps.sh fuzz|bench|stats|container
+set -euo pipefail
+
+declare -A group=(
+  [build]="g++ cmake ninja-build make libasio-dev libfmt-dev nlohmann-json3-dev catch2"
+  [demo]="libfcgi-bin curl"
+  [test]="nginx-light php-cgi fcgiwrap libfcgi-bin spawn-fcgi curl procps python3"
+  [fuzz]="clang libclang-rt-14-dev"
+  [bench]="wrk nginx-light spawn-fcgi php-cgi php-fpm procps"
+  [stats]="prometheus chromium"
+  [container]="podman runc mmdebstrap uidmap libfcgi-bin curl python3"
+)
+
+wanted=()
+for g in "${@:-build}"; do
+  [[ -n "${group[$g]:-}" ]] || { echo "deps.sh: unknown group '$g'" >&2; exit 2; }
+  wanted+=(${group[$g]})
+done
+
+missing=()
+for p in "${wanted[@]}"; do
+  dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing+=("$p")
+done
+[[ ${#missing[@]} -eq 0 ]] && exit 0
+
+echo "deps.sh: installing ${missing[*]}" >&2
+export DEBIAN_FRONTEND=noninteractive
+sudo_cmd=""
+[[ $(id -u) -eq 0 ]] || sudo_cmd="sudo"
+# An apt list older than a day may name package versions the mirror no longer has.
+if [[ -z "$(find /var/lib/apt/lists -maxdepth 1 -name '*Packages*' -mmin -1440 2>/dev/null | head -1)" ]]; then
+  $sudo_cmd apt-get update -qq
+fi
+$sudo_cmd apt-get install -y -qq --no-install-recommends "${missing[@]}" >/dev/null
+# Debian starts services on install; fcgimux's tests start their own instances.
+for svc in nginx php8.2-fpm; do
+  if command -v systemctl >/dev/null && systemctl is-active --quiet "$svc" 2>/dev/null; then
+    $sudo_cmd systemctl stop "$svc" || true
+  fi
+done

@@ -1,0 +1,282 @@
+#include "src/backend_connection.hpp"
+
+#include "proto/decoder.hpp"
+#include "proto/encoder.hpp"
+#include "src/client_connection.hpp"
+#include "src/event_signal.hpp"
+#include "src/log.hpp"
+#include "src/request.hpp"
+#include "src/server.hpp"
+
+#include <asio/co_spawn.hpp>
+#include <asio/experimental/as_tuple.hpp>
+#include <asio/use_awaitable.hpp>
+#include <asio/experimental/awaitable_operators.hpp>
+#include <asio/local/stream_protocol.hpp>
+#include <asio/this_coro.hpp>
+#include <asio/write.hpp>
+
+#include <sys/socket.h>
+
+#include <cerrno>
+
+namespace fcgimux {
+namespace {
+
+using namespace asio::experimental::awaitable_operators;
+using socket_type = asio::generic::stream_protocol::socket;
+constexpr auto use_tuple = asio::experimental::as_tuple(asio::use_awaitable);
+// fcgimux's own id towards a worker: workers never see two requests at once on a connection.
+constexpr std::uint16_t worker_request_id = 1;
+constexpr int max_attempts = 3;
+constexpr std::size_t read_buffer_size = 64 * 1024;
+
+struct exchange_result {
+  bool connect_failed = false;
+  bool response_bytes = false;  // any byte came back from the worker
+  bool got_end = false;
+  bool writer_done = true;      // every STDIN byte was written
+  bool timed_out = false;
+  bool body_streamed = false;   // part of the body was handed over and dropped: no resend
+  std::uint32_t app_status = 0;
+  proto::protocol_status status = proto::protocol_status::request_complete;
+  std::error_code ec;
+};
+
+// A kept connection the worker closed while idle (php-cgi after PHP_FCGI_MAX_REQUESTS, libfcgi's
+// idle timeout) shows EOF here without blocking; one with unexpected bytes is not reusable either.
+bool reusable(socket_type& s) {
+  char c;
+  ssize_t n = ::recv(s.native_handle(), &c, 1, MSG_PEEK | MSG_DONTWAIT);
+  return n < 0 && (errno == EAGAIN || errno == EWOULDBLOCK);
+}
+
+bool unread_by_worker(const std::error_code& ec) {
+  return ec == asio::error::connection_reset || ec == asio::error::broken_pipe;
+}
+
+asio::awaitable<void> relay(server& srv, request& r, proto::record_type type, std::string_view data) {
+  (void)srv;
+  auto c = r.conn.lock();
+  while (c && !r.front_gone && c->is_open() && c->congested()) co_await c->wait_writable();
+  if (!c || r.front_gone || !c->is_open()) co_return;
+  c->send_stream(r, type, data);
+  r.output_sent = true;
+}
+
+asio::awaitable<void> read_response(server& srv, worker& w, request& r, exchange_result& res) {
+  socket_type& sock = *w.conn;
+  if (w.read_buffer.empty()) w.read_buffer.resize(read_buffer_size);
+  proto::decoder dec;
+  while (!res.got_end) {
+    auto [ec, n] = co_await sock.async_read_some(asio::buffer(w.read_buffer), use_tuple);
+    if (ec) {
+      res.ec = ec;
+      co_return;
+    }
+    res.response_bytes = true;
+    std::string_view in(w.read_buffer.data(), n);
+    while (!in.empty() && !res.got_end) {
+      auto d = dec.next(in);
+      in.remove_prefix(d.consumed);
+      const proto::event& ev = d.ev;
+      if (ev.type == proto::event_type::error) {
+        res.ec = dec.error();
+        co_return;
+      }
+      if (ev.request_id != worker_request_id) continue;
+      if (ev.type == proto::event_type::stream_data) {
+        if (ev.record() == proto::record_type::stdout_stream) {
+          r.sniffer.feed(ev.data);
+          co_await relay(srv, r, proto::record_type::stdout_stream, ev.data);
+        } else if (ev.record() == proto::record_type::stderr_stream) {
+          co_await relay(srv, r, proto::record_type::stderr_stream, ev.data);
+        }
+      } else if (ev.type == proto::event_type::end_request) {
+        res.got_end = true;
+        res.app_status = ev.app_status;
+        res.status = ev.status;
+      }
+    }
+  }
+}
+
+// Streams the rest of a body larger than --body-buffer as the front delivers it.
+asio::awaitable<void> write_rest_of_body(server& srv, worker& w, request& r, exchange_result& res) {
+  event_signal arrived(co_await asio::this_coro::executor);
+  r.stdin_arrived = &arrived;
+  res.writer_done = false;
+  std::string chunk;
+  for (;;) {
+    if (!r.body.empty()) {
+      chunk.clear();
+      proto::append_stream(chunk, proto::record_type::stdin_stream, worker_request_id, r.body);
+      r.body.clear();
+      res.body_streamed = true;
+      if (auto c = r.conn.lock()) c->body_consumed(r);
+    } else if (r.stdin_done) {
+      chunk.clear();
+      proto::append_stream_end(chunk, proto::record_type::stdin_stream, worker_request_id);
+    } else if (r.front_gone) {
+      break;  // the rest of the body will never come
+    } else {
+      co_await arrived.wait();
+      if ((co_await asio::this_coro::cancellation_state).cancelled() != asio::cancellation_type::none) break;
+      continue;
+    }
+    bool last = r.stdin_done && r.body.empty() && chunk.size() == proto::header_size;
+    auto [ec, n] = co_await asio::async_write(*w.conn, asio::buffer(chunk), use_tuple);
+    if (ec) {
+      res.ec = ec;
+      break;
+    }
+    if (last) {
+      res.writer_done = true;
+      break;
+    }
+  }
+  r.stdin_arrived = nullptr;
+  if (res.writer_done && !res.ec) {
+    // Stay alive until the reader finishes; the operator || then cancels this wait.
+    asio::steady_timer forever(co_await asio::this_coro::executor, asio::steady_timer::time_point::max());
+    co_await forever.async_wait(use_tuple);
+  }
+  (void)srv;
+}
+
+asio::awaitable<void> request_timer(double seconds, exchange_result& res) {
+  asio::steady_timer t(co_await asio::this_coro::executor);
+  t.expires_after(std::chrono::duration_cast<asio::steady_timer::duration>(std::chrono::duration<double>(seconds)));
+  auto [ec] = co_await t.async_wait(use_tuple);
+  if (!ec) res.timed_out = true;
+}
+
+asio::awaitable<void> talk(server& srv, worker& w, request& r, exchange_result& res) {
+  if (w.conn && !reusable(*w.conn)) w.conn.reset();
+  if (!w.conn) {
+    socket_type s(srv.io);
+    asio::generic::stream_protocol::endpoint ep{asio::local::stream_protocol::endpoint(w.socket_path)};
+    auto [ec] = co_await s.async_connect(ep, use_tuple);
+    if (ec) {
+      res.connect_failed = true;
+      res.ec = ec;
+      co_return;
+    }
+    w.conn.emplace(std::move(s));
+  }
+
+  std::string head;
+  head.reserve(64 + r.params.size() + r.body.size());
+  proto::append_begin_request(head, worker_request_id, static_cast<std::uint16_t>(proto::role::responder),
+                              srv.cfg.keep_conn ? proto::flag_keep_conn : 0);
+  proto::append_stream(head, proto::record_type::params, worker_request_id, r.params);
+  proto::append_stream_end(head, proto::record_type::params, worker_request_id);
+  bool whole_body = r.stdin_done;
+  // A buffered body stays in the request until it is answered, so it can be sent again.
+  proto::append_stream(head, proto::record_type::stdin_stream, worker_request_id, r.body);
+  if (whole_body) {
+    proto::append_stream_end(head, proto::record_type::stdin_stream, worker_request_id);
+  } else {
+    r.body.clear();
+    res.body_streamed = true;
+    if (auto c = r.conn.lock()) c->body_consumed(r);
+  }
+  auto [ec, n] = co_await asio::async_write(*w.conn, asio::buffer(head), use_tuple);
+  if (ec) {
+    res.ec = ec;
+    co_return;
+  }
+
+  double timeout = srv.cfg.request_timeout;
+  if (whole_body && timeout <= 0) {
+    co_await read_response(srv, w, r, res);
+  } else if (whole_body) {
+    co_await (read_response(srv, w, r, res) || request_timer(timeout, res));
+  } else if (timeout <= 0) {
+    co_await (read_response(srv, w, r, res) || write_rest_of_body(srv, w, r, res));
+  } else {
+    co_await (read_response(srv, w, r, res) || write_rest_of_body(srv, w, r, res) || request_timer(timeout, res));
+  }
+}
+
+void cut_off(server& srv, request& r) {
+  // Output already went out: the front must see a truncated answer, not a clean one.
+  auto c = r.conn.lock();
+  finish_request(srv, r, 1, 502);
+  if (c) c->close_after_flush();
+}
+
+asio::awaitable<void> exchange(server& srv, std::shared_ptr<worker> w, std::shared_ptr<request> r) {
+  r->state = request_state::at_worker;
+  r->attempts++;
+  r->started_at = clock_type::now();
+  r->worker_pid = w->pid;
+  w->current = r;
+
+  exchange_result res;
+  co_await talk(srv, *w, *r, res);
+
+  bool ok = res.got_end && res.status == proto::protocol_status::request_complete;
+  if (ok) {
+    if (!srv.cfg.keep_conn || !res.writer_done) w->conn.reset();
+    auto elapsed = clock_type::now() - r->started_at;
+    srv.st.service_latency.record(elapsed);
+    if (srv.cfg.slow_threshold > 0 && elapsed > std::chrono::duration<double>(srv.cfg.slow_threshold))
+      log::info("slow request: {} took {:.0f} ms on worker {}", r->uri.empty() ? "-" : r->uri,
+                std::chrono::duration<double, std::milli>(elapsed).count(), w->pid);
+    r->body.clear();
+    finish_request(srv, *r, res.app_status, r->sniffer.status() ? r->sniffer.status() : 200);
+    srv.pool.done_with(w, true);
+    co_return;
+  }
+
+  w->conn.reset();
+  if (res.timed_out) {
+    log::info("request {} timed out after {} s on worker {}; killing it", r->uri.empty() ? "-" : r->uri,
+              srv.cfg.request_timeout, w->pid);
+    srv.pool.kill_now(*w);
+    srv.pool.done_with(w, false);
+    ++srv.st.c.requests_timed_out;
+    if (r->output_sent)
+      cut_off(srv, *r);
+    else
+      respond_error(srv, *r, 504, "the worker took too long");
+    co_return;
+  }
+
+  bool may_resend = !res.response_bytes && !res.body_streamed && !r->front_gone && r->attempts < max_attempts &&
+                    (res.connect_failed || unread_by_worker(res.ec) || r->idempotent());
+  srv.pool.done_with(w, false);
+  if (may_resend) {
+    log::debug("worker {} dropped request {} unanswered ({}); sending it to another worker", w->pid, r->uri,
+               res.ec.message());
+    srv.sched.resubmit(r);
+    co_return;
+  }
+  std::string why = res.got_end ? fmt::format("worker refused the request (protocol status {})",
+                                              static_cast<int>(res.status))
+                                : res.ec ? res.ec.message() : std::string("connection closed");
+  if (!r->front_gone) {
+    log::info("worker {} failed request {}: {}", w->pid, r->uri.empty() ? "-" : r->uri, why);
+    ++srv.st.c.requests_failed;
+  }
+  if (r->output_sent)
+    cut_off(srv, *r);
+  else
+    respond_error(srv, *r, 502, "the worker failed");
+}
+
+}  // namespace
+
+void start_exchange(server& srv, std::shared_ptr<worker> w, std::shared_ptr<request> r) {
+  asio::co_spawn(srv.io, exchange(srv, std::move(w), std::move(r)), [](std::exception_ptr e) {
+    if (!e) return;
+    try {
+      std::rethrow_exception(e);
+    } catch (const std::exception& ex) {
+      log::info("internal error in a backend exchange: {}", ex.what());
+    }
+  });
+}
+
+}  // namespace fcgimux

@@ -1,0 +1,313 @@
+#include "src/client_connection.hpp"
+
+#include "proto/encoder.hpp"
+#include "proto/name_value.hpp"
+#include "src/log.hpp"
+#include "src/scheduler.hpp"
+#include "src/server.hpp"
+
+#include <asio/co_spawn.hpp>
+#include <asio/experimental/as_tuple.hpp>
+#include <asio/use_awaitable.hpp>
+#include <asio/detached.hpp>
+#include <asio/write.hpp>
+
+#include <fmt/format.h>
+
+#include <vector>
+
+namespace fcgimux {
+namespace {
+
+constexpr auto use_tuple = asio::experimental::as_tuple(asio::use_awaitable);
+constexpr std::size_t read_chunk = 64 * 1024;
+
+const char* reason_phrase(int status) {
+  switch (status) {
+    case 502: return "Bad Gateway";
+    case 503: return "Service Unavailable";
+    case 504: return "Gateway Timeout";
+    default: return "Error";
+  }
+}
+
+}  // namespace
+
+client_connection::client_connection(server& srv, socket_type sock)
+    : srv_(srv),
+      sock_(std::move(sock)),
+      decoder_(proto::decoder_limits{srv.cfg.max_params, srv.cfg.max_reqs}),
+      out_ready_(srv.io.get_executor()),
+      writable_(srv.io.get_executor()),
+      resume_reading_(srv.io.get_executor()) {}
+
+client_connection::~client_connection() = default;
+
+void client_connection::start() {
+  auto self = shared_from_this();
+  asio::co_spawn(srv_.io, [self]() { return self->read_loop(); }, asio::detached);
+  asio::co_spawn(srv_.io, [self]() { return self->write_loop(); }, asio::detached);
+}
+
+asio::awaitable<void> client_connection::read_loop() {
+  std::vector<char> buf(read_chunk);
+  while (open_) {
+    while (paused_ && open_) co_await resume_reading_.wait();
+    if (!open_) break;
+    auto [ec, n] = co_await sock_.async_read_some(asio::buffer(buf), use_tuple);
+    if (ec) {
+      if (ec != asio::error::eof && ec != asio::error::operation_aborted)
+        log::debug("front connection read: {}", ec.message());
+      break;
+    }
+    std::string_view in(buf.data(), n);
+    while (!in.empty() && open_) {
+      auto d = decoder_.next(in);
+      in.remove_prefix(d.consumed);
+      if (d.ev.type == proto::event_type::error) {
+        log::info("closing a front connection: {}", decoder_.error().message());
+        open_ = false;
+        break;
+      }
+      if (d.ev.type != proto::event_type::none) handle(d.ev);
+    }
+  }
+  close();
+}
+
+asio::awaitable<void> client_connection::write_loop() {
+  auto self = shared_from_this();  // the writer may outlive the reader while it flushes
+  while (open_) {
+    if (out_.empty()) {
+      if (close_after_flush_) break;
+      co_await out_ready_.wait();
+      continue;
+    }
+    std::swap(out_, writing_);
+    auto [ec, n] = co_await asio::async_write(sock_, asio::buffer(writing_), use_tuple);
+    writing_.clear();
+    writable_.notify();
+    if (ec) break;
+  }
+  close();
+}
+
+void client_connection::close() {
+  if (!sock_.is_open() && !open_) return;
+  open_ = false;
+  std::error_code ignore;
+  sock_.shutdown(asio::socket_base::shutdown_both, ignore);
+  sock_.close(ignore);
+  out_ready_.notify();
+  writable_.notify();
+  resume_reading_.notify();
+  auto open_requests = std::move(requests_);
+  requests_.clear();
+  for (auto& [id, r] : open_requests) {
+    r->front_gone = true;
+    if (r->stdin_arrived) r->stdin_arrived->notify();
+    switch (r->state) {
+      case request_state::reading:
+        ++srv_.st.c.requests_aborted;
+        finish_request(srv_, *r, 0, 0);
+        break;
+      case request_state::queued:
+        srv_.sched.cancel(*r);
+        ++srv_.st.c.requests_aborted;
+        finish_request(srv_, *r, 0, 0);
+        break;
+      case request_state::at_worker:
+        ++srv_.st.c.requests_aborted;  // its exchange drains the worker and ends it
+        break;
+      case request_state::done:
+        break;
+    }
+  }
+  srv_.remove_connection(this);
+}
+
+void client_connection::handle(const proto::event& ev) {
+  using proto::event_type;
+  switch (ev.type) {
+    case event_type::begin_request: on_begin(ev); break;
+    case event_type::abort_request: on_abort(ev.request_id); break;
+    case event_type::stream_data:
+    case event_type::stream_end: on_stream(ev); break;
+    case event_type::get_values: on_get_values(ev.data); break;
+    case event_type::unknown_record:
+      if (ev.request_id == proto::null_request_id) {
+        proto::append_unknown_type(out_, ev.record_raw);
+        queue_output();
+      }
+      break;
+    default:
+      break;  // records only a server sends (STDOUT, END_REQUEST, ...) mean nothing here
+  }
+}
+
+void client_connection::on_begin(const proto::event& ev) {
+  ++srv_.st.c.requests_accepted;
+  bool keep = (ev.flags & proto::flag_keep_conn) != 0;
+  auto refuse = [&](proto::protocol_status why) {
+    ++srv_.st.c.requests_rejected;
+    ++srv_.st.c.requests_completed;
+    proto::append_end_request(out_, ev.request_id, 0, why);
+    queue_output();
+    if (!ev.over_limit) decoder_.release(ev.request_id);
+    if (!keep) close_after_flush();
+  };
+  if (ev.over_limit) return refuse(proto::protocol_status::overloaded);
+  if (ev.role != static_cast<std::uint16_t>(proto::role::responder))
+    return refuse(proto::protocol_status::unknown_role);
+  auto r = std::make_shared<request>(weak_from_this(), ev.request_id, ev.role, keep);
+  ++srv_.live_requests;
+  requests_[ev.request_id] = r;
+  if (srv_.stopping()) {
+    r->params_done = r->stdin_done = true;
+    ++srv_.st.c.requests_rejected;
+    respond_error(srv_, *r, 503, "fcgimux is shutting down");
+  }
+}
+
+void client_connection::on_abort(std::uint16_t id) {
+  auto it = requests_.find(id);
+  if (it == requests_.end()) return;
+  auto r = it->second;
+  ++srv_.st.c.requests_aborted;
+  if (r->state == request_state::queued) srv_.sched.cancel(*r);
+  if (r->state == request_state::at_worker) {
+    // The worker keeps the request until it ends it (workers ignore ABORT_REQUEST); its answer is
+    // discarded. The front gets its END_REQUEST now, and the exchange only counts the end.
+    end_request(*r, 0, proto::protocol_status::request_complete);
+    r->front_gone = true;
+    if (r->stdin_arrived) r->stdin_arrived->notify();
+    return;
+  }
+  r->front_gone = true;
+  end_request(*r, 0, proto::protocol_status::request_complete);
+  finish_request(srv_, *r, 0, 0);
+}
+
+void client_connection::on_stream(const proto::event& ev) {
+  auto it = requests_.find(ev.request_id);
+  if (it == requests_.end()) return;
+  auto r = it->second;
+  bool end = ev.type == proto::event_type::stream_end;
+  switch (ev.record()) {
+    case proto::record_type::params:
+      if (r->params_done) return;
+      if (end) {
+        r->params_done = true;
+        r->note_params();
+      } else {
+        r->params.append(ev.data);
+      }
+      break;
+    case proto::record_type::stdin_stream:
+      if (r->stdin_done || r->front_gone) return;
+      if (end) {
+        r->stdin_done = true;
+      } else {
+        r->body.append(ev.data);
+        r->body_total += ev.data.size();
+        // A body past the buffer streams: stop reading this front until the worker takes it.
+        if (r->body.size() >= srv_.cfg.body_buffer) paused_ = true;
+      }
+      if (r->stdin_arrived) r->stdin_arrived->notify();
+      break;
+    default:
+      return;  // DATA belongs to the FILTER role, which is refused at BEGIN_REQUEST
+  }
+  maybe_submit(r);
+}
+
+void client_connection::maybe_submit(const std::shared_ptr<request>& r) {
+  if (r->state != request_state::reading || !r->params_done) return;
+  if (!r->stdin_done && r->body.size() < srv_.cfg.body_buffer) return;
+  srv_.sched.submit(r);
+}
+
+void client_connection::body_consumed(request& r) {
+  if (!paused_ || r.body.size() >= srv_.cfg.body_buffer) return;
+  for (auto& [id, q] : requests_)
+    if (!q->stdin_done && q->body.size() >= srv_.cfg.body_buffer) return;
+  paused_ = false;
+  resume_reading_.notify();
+}
+
+void client_connection::on_get_values(std::string_view query) {
+  std::string block;
+  proto::name_value_reader rd(query);
+  proto::name_value nv;
+  while (rd.next(nv)) {
+    if (nv.name == proto::var_max_conns)
+      proto::append_name_value(block, nv.name, std::to_string(srv_.cfg.max_conns));
+    else if (nv.name == proto::var_max_reqs)
+      proto::append_name_value(block, nv.name, std::to_string(srv_.cfg.max_reqs));
+    else if (nv.name == proto::var_mpxs_conns)
+      proto::append_name_value(block, nv.name, "1");
+  }
+  proto::append_management(out_, proto::record_type::get_values_result, block);
+  queue_output();
+}
+
+void client_connection::send_stream(request& r, proto::record_type type, std::string_view data) {
+  if (!open_ || r.front_gone) return;
+  proto::append_stream(out_, type, r.front_id, data);
+  queue_output();
+}
+
+void client_connection::end_request(request& r, std::uint32_t app_status, proto::protocol_status status) {
+  if (!open_) return;
+  proto::append_stream_end(out_, proto::record_type::stdout_stream, r.front_id);
+  proto::append_end_request(out_, r.front_id, app_status, status);
+  queue_output();
+  forget(r);
+  if (!r.keep_conn) close_after_flush();
+}
+
+void client_connection::forget(request& r) {
+  auto it = requests_.find(r.front_id);
+  if (it != requests_.end() && it->second.get() == &r) {
+    requests_.erase(it);
+    decoder_.release(r.front_id);
+  }
+  body_consumed(r);
+}
+
+void client_connection::close_after_flush() {
+  close_after_flush_ = true;
+  out_ready_.notify();
+}
+
+void client_connection::queue_output() { out_ready_.notify(); }
+
+bool client_connection::congested() const noexcept {
+  return out_.size() + writing_.size() > srv_.cfg.output_buffer;
+}
+
+asio::awaitable<void> client_connection::wait_writable() {
+  auto self = shared_from_this();
+  while (open_ && congested()) co_await writable_.wait();
+}
+
+void finish_request(server& srv, request& r, std::uint32_t app_status, int http_status) {
+  if (r.state == request_state::done) return;
+  if (auto c = r.conn.lock(); c && !r.front_gone) c->end_request(r, app_status, proto::protocol_status::request_complete);
+  r.state = request_state::done;
+  srv.on_request_done(r, http_status);
+}
+
+void respond_error(server& srv, request& r, int status, std::string_view message) {
+  if (r.state == request_state::done) return;
+  auto c = r.conn.lock();
+  if (c && !r.front_gone) {
+    std::string body = fmt::format("{} {}: {}\n", status, reason_phrase(status), message);
+    std::string head = fmt::format("Status: {} {}\r\nContent-Type: text/plain\r\nContent-Length: {}\r\n{}\r\n", status,
+                                   reason_phrase(status), body.size(), status == 503 ? "Retry-After: 1\r\n" : "");
+    c->send_stream(r, proto::record_type::stdout_stream, head + body);
+  }
+  finish_request(srv, r, 0, status);
+}
+
+}  // namespace fcgimux

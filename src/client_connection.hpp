@@ -1,0 +1,81 @@
+#pragma once
+// One front connection (nginx, HAProxy, ...): decodes its records, keeps its requests by id,
+// answers management records, and owns the queue of bytes going back to it.
+
+#include "proto/decoder.hpp"
+#include "src/event_signal.hpp"
+#include "src/request.hpp"
+
+#include <asio/generic/stream_protocol.hpp>
+
+#include <cstdint>
+#include <memory>
+#include <string>
+#include <unordered_map>
+
+namespace fcgimux {
+
+class server;
+
+class client_connection : public std::enable_shared_from_this<client_connection> {
+ public:
+  using socket_type = asio::generic::stream_protocol::socket;
+
+  client_connection(server& srv, socket_type sock);
+  ~client_connection();
+
+  /// Starts the reader and writer coroutines.
+  void start();
+  /// Closes at once; every request still open is given up (front_gone).
+  void close();
+  bool is_open() const noexcept { return open_; }
+  std::size_t open_requests() const noexcept { return requests_.size(); }
+
+  /// Relays worker output for `r` (STDOUT or STDERR), as records under the front's id.
+  void send_stream(request& r, proto::record_type type, std::string_view data);
+  /// Closes STDOUT and sends END_REQUEST for `r`; closes the connection afterwards unless the
+  /// front asked for FCGI_KEEP_CONN.
+  void end_request(request& r, std::uint32_t app_status, proto::protocol_status status);
+  /// Closes the connection once every queued byte is written.
+  void close_after_flush();
+
+  /// More bytes wait for this front than --output-buffer: workers feeding it should pause.
+  bool congested() const noexcept;
+  /// Returns when the front has taken enough bytes (or the connection closed).
+  asio::awaitable<void> wait_writable();
+  /// An exchange took body bytes from `r`: reading may resume if it was paused for it.
+  void body_consumed(request& r);
+
+ private:
+  asio::awaitable<void> read_loop();
+  asio::awaitable<void> write_loop();
+  void handle(const proto::event& ev);
+  void on_begin(const proto::event& ev);
+  void on_abort(std::uint16_t id);
+  void on_stream(const proto::event& ev);
+  void on_get_values(std::string_view query);
+  void maybe_submit(const std::shared_ptr<request>& r);
+  void forget(request& r);
+  void queue_output();
+
+  server& srv_;
+  socket_type sock_;
+  proto::decoder decoder_;
+  std::unordered_map<std::uint16_t, std::shared_ptr<request>> requests_;
+  std::string out_;      // records waiting to be written
+  std::string writing_;  // records being written
+  event_signal out_ready_;
+  event_signal writable_;
+  event_signal resume_reading_;
+  bool open_ = true;
+  bool close_after_flush_ = false;
+  bool paused_ = false;
+};
+
+/// Answers `r` with an HTTP error of fcgimux's own (Status, a short text body; 503 adds
+/// Retry-After) if its front still waits, and ends it.
+void respond_error(server& srv, request& r, int status, std::string_view message);
+/// Ends `r`: END_REQUEST to its front if it still waits; counts it with `http_status`.
+void finish_request(server& srv, request& r, std::uint32_t app_status, int http_status);
+
+}  // namespace fcgimux

@@ -1,0 +1,53 @@
+#pragma once
+// Settings from the command line and an optional JSON file (-c). Keys of the file are the long
+// option names; the command line wins over the file.
+
+#include <cstddef>
+#include <cstdint>
+#include <stdexcept>
+#include <string>
+#include <vector>
+
+namespace fcgimux {
+
+/// Thrown only while loading the configuration; main() prints it and exits with status 2.
+struct config_error : std::runtime_error {
+  using std::runtime_error::runtime_error;
+};
+
+struct config {
+  std::vector<std::string> listen;        ///< HOST:PORT or unix:PATH; default 127.0.0.1:9000
+  std::size_t workers = 4;                ///< the pool's minimum
+  std::size_t max_workers = 0;            ///< 0 until resolved: same as workers (or 2x with -r)
+  bool variable_pool = false;             ///< -r
+  bool keep_conn = true;                  ///< one kept FCGI_KEEP_CONN connection per worker
+  std::string stats = "127.0.0.1:9001";   ///< HOST:PORT or "off"
+  std::size_t body_buffer = 1 << 20;      ///< STDIN bytes read before a request takes a worker
+  std::size_t max_params = 64 * 1024;     ///< PARAMS bytes per request
+  std::size_t max_conns = 16384;          ///< front connections at once
+  std::size_t max_reqs = 128;             ///< request ids in flight per front connection
+  std::size_t output_buffer = 256 * 1024; ///< bytes waiting for a front before workers pause
+  double idle_timeout = 300;              ///< seconds before an idle worker above the minimum goes
+  std::size_t spare = 0;                  ///< idle workers kept ready while below the maximum
+  double max_spawn_rate = 0;              ///< workers per second; 0: max-workers * 10
+  std::size_t queue_limit = 1024;         ///< requests waiting for a worker
+  double queue_timeout = 0;               ///< seconds; 0: no limit
+  double request_timeout = 0;             ///< seconds; 0: no limit
+  std::size_t max_requests = 0;           ///< per worker; 0: no limit
+  double slow_threshold = 0;              ///< seconds; 0: off
+  double shutdown_timeout = 30;           ///< seconds to drain on SIGTERM
+  double stop_grace = 5;                  ///< seconds between SIGTERM and SIGKILL for a worker
+  bool verbose = false;
+  std::vector<std::string> command;       ///< PROGRAM ARGS...
+
+  bool show_help = false;
+  bool show_version = false;
+};
+
+/// Parses argv (and the file named by -c). Throws config_error with one line naming the problem.
+config parse_config(int argc, char** argv);
+
+/// The --help text.
+std::string usage_text();
+
+}  // namespace fcgimux

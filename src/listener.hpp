@@ -1,0 +1,38 @@
+#pragma once
+// A front listener (TCP or unix socket) that accepts connections for the server.
+
+#include <asio/awaitable.hpp>
+#include <asio/basic_socket_acceptor.hpp>
+#include <asio/generic/stream_protocol.hpp>
+
+#include <string>
+
+namespace fcgimux {
+
+class server;
+
+class listener {
+ public:
+  /// Binds and listens on HOST:PORT or unix:PATH; throws std::system_error (start-up only).
+  listener(server& srv, const std::string& address);
+  ~listener();
+
+  void start();
+  void stop();
+  /// The bound address as given back by the kernel, e.g. 127.0.0.1:40123 or unix:/run/x.sock.
+  const std::string& address() const noexcept { return bound_; }
+
+ private:
+  asio::awaitable<void> accept_loop();
+
+  server& srv_;
+  asio::basic_socket_acceptor<asio::generic::stream_protocol> acceptor_;
+  std::string bound_;
+  std::string unix_path_;
+  bool tcp_ = false;
+};
+
+/// Resolves HOST:PORT for a numeric or named host (start-up only; throws std::system_error).
+asio::generic::stream_protocol::endpoint resolve_tcp(const std::string& host_port, bool& ipv6);
+
+}  // namespace fcgimux

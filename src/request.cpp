@@ -1,0 +1,19 @@
+#include "src/request.hpp"
+
+#include "proto/name_value.hpp"
+
+namespace fcgimux {
+
+void request::note_params() {
+  auto u = proto::find_name_value(params, "REQUEST_URI");
+  if (!u.found) u = proto::find_name_value(params, "SCRIPT_NAME");
+  if (u.found) uri.assign(u.value.substr(0, 512));
+  auto m = proto::find_name_value(params, "REQUEST_METHOD");
+  if (m.found) method.assign(m.value.substr(0, 16));
+}
+
+bool request::idempotent() const noexcept {
+  return method == "GET" || method == "HEAD" || method == "OPTIONS";
+}
+
+}  // namespace fcgimux

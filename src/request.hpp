@@ -1,0 +1,59 @@
+#pragma once
+// One FastCGI request from a front connection. Exactly one party owns it at a time, and `state`
+// names it: the client connection while PARAMS and the buffered body arrive (reading), the
+// scheduler while it waits for a worker (queued), one backend exchange while a worker serves it
+// (at_worker), nobody once the front has its END_REQUEST (done). Only the owner answers it.
+
+#include "src/response_sniffer.hpp"
+#include "src/stats.hpp"
+
+#include <cstdint>
+#include <memory>
+#include <optional>
+#include <string>
+#include <string_view>
+
+namespace fcgimux {
+
+class client_connection;
+class event_signal;
+
+enum class request_state : std::uint8_t { reading, queued, at_worker, done };
+
+struct request {
+  request(std::weak_ptr<client_connection> c, std::uint16_t id, std::uint16_t role_, bool keep)
+      : conn(std::move(c)), front_id(id), role(role_), keep_conn(keep) {}
+
+  std::weak_ptr<client_connection> conn;
+  std::uint16_t front_id;
+  std::uint16_t role;
+  bool keep_conn;  ///< the front's FCGI_KEEP_CONN for this request
+  request_state state = request_state::reading;
+
+  std::string params;   ///< the PARAMS name-value block, forwarded as received
+  std::string body;     ///< STDIN received and not yet written to a worker
+  std::uint64_t body_total = 0;
+  bool params_done = false;
+  bool stdin_done = false;
+  /// The front no longer wants the answer (ABORT_REQUEST, or it closed): output is discarded.
+  bool front_gone = false;
+  bool output_sent = false;  ///< some STDOUT or STDERR went to the front
+  int attempts = 0;          ///< workers it was sent to
+  int worker_pid = 0;
+
+  std::string uri;     ///< REQUEST_URI, else SCRIPT_NAME: for stats and the slow log
+  std::string method;  ///< REQUEST_METHOD: decides whether a failed send may be repeated
+  clock_type::time_point accepted_at = clock_type::now();
+  clock_type::time_point queued_at{};
+  clock_type::time_point started_at{};
+  response_sniffer sniffer;
+  /// Set while an exchange streams a body larger than --body-buffer: woken as STDIN arrives.
+  event_signal* stdin_arrived = nullptr;
+
+  /// Reads uri and method from the PARAMS block once it is complete.
+  void note_params();
+  /// GET, HEAD and OPTIONS: sending them twice does no harm.
+  bool idempotent() const noexcept;
+};
+
+}  // namespace fcgimux

@@ -1,0 +1,130 @@
+#include "src/worker_process.hpp"
+
+#include <fcntl.h>
+#include <signal.h>
+#include <sys/prctl.h>
+#include <sys/socket.h>
+#include <sys/stat.h>
+#include <sys/syscall.h>
+#include <sys/un.h>
+#include <unistd.h>
+
+#include <cerrno>
+#include <climits>
+#include <cstring>
+
+#ifndef CLOSE_RANGE_CLOEXEC
+#define CLOSE_RANGE_CLOEXEC (1U << 2)
+#endif
+
+namespace fcgimux {
+namespace {
+
+constexpr int listen_backlog = 128;
+
+int make_listener(const std::string& path, std::error_code& ec) {
+  sockaddr_un addr{};
+  addr.sun_family = AF_UNIX;
+  if (path.size() >= sizeof(addr.sun_path)) {
+    ec = std::make_error_code(std::errc::filename_too_long);
+    return -1;
+  }
+  std::memcpy(addr.sun_path, path.c_str(), path.size() + 1);
+  int fd = ::socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0);
+  if (fd < 0) {
+    ec.assign(errno, std::system_category());
+    return -1;
+  }
+  ::unlink(path.c_str());
+  if (::bind(fd, reinterpret_cast<sockaddr*>(&addr), sizeof(addr)) != 0 || ::chmod(path.c_str(), 0600) != 0 ||
+      ::listen(fd, listen_backlog) != 0) {
+    ec.assign(errno, std::system_category());
+    ::close(fd);
+    ::unlink(path.c_str());
+    return -1;
+  }
+  return fd;
+}
+
+// Only async-signal-safe calls from here on: the child of fork() in a process that may hold locks.
+[[noreturn]] void exec_child(char* const* argv, int lsock, int err_w, int status_w, pid_t parent) {
+  sigset_t none;
+  sigemptyset(&none);
+  sigprocmask(SIG_SETMASK, &none, nullptr);
+  struct sigaction dfl{};
+  dfl.sa_handler = SIG_DFL;
+  for (int s = 1; s < NSIG; ++s) sigaction(s, &dfl, nullptr);
+  setpgid(0, 0);
+  prctl(PR_SET_PDEATHSIG, SIGTERM);
+  if (getppid() != parent) _exit(127);
+
+  int devnull = open("/dev/null", O_RDWR | O_CLOEXEC);
+  if (lsock != 0 && dup2(lsock, 0) < 0) goto fail;
+  if (lsock == 0) fcntl(0, F_SETFD, 0);
+  if (devnull >= 0 && dup2(devnull, 1) < 0) goto fail;
+  if (dup2(err_w, 2) < 0) goto fail;
+  // Everything else must not reach the program: mark it close-on-exec (the status pipe too,
+  // which is how the parent learns that exec succeeded).
+  if (syscall(SYS_close_range, 3U, ~0U, CLOSE_RANGE_CLOEXEC) != 0) {
+    for (int fd = 3; fd < 65536; ++fd)
+      if (fd != status_w) fcntl(fd, F_SETFD, FD_CLOEXEC);
+  }
+  execvp(argv[0], argv);
+fail : {
+  int e = errno;
+  ssize_t r = write(status_w, &e, sizeof e);
+  (void)r;
+  _exit(127);
+}
+}
+
+}  // namespace
+
+spawned_process spawn_worker(const std::vector<std::string>& argv, const std::string& socket_path,
+                             std::error_code& ec) {
+  spawned_process out;
+  ec.clear();
+  if (argv.empty()) {
+    ec = std::make_error_code(std::errc::invalid_argument);
+    return out;
+  }
+  std::vector<char*> cargv;
+  for (const auto& a : argv) cargv.push_back(const_cast<char*>(a.c_str()));
+  cargv.push_back(nullptr);
+
+  int lsock = make_listener(socket_path, ec);
+  if (lsock < 0) return out;
+  int err_pipe[2], status_pipe[2];
+  if (::pipe2(err_pipe, O_CLOEXEC) != 0) {
+    ec.assign(errno, std::system_category());
+    ::close(lsock);
+    return out;
+  }
+  if (::pipe2(status_pipe, O_CLOEXEC) != 0) {
+    ec.assign(errno, std::system_category());
+    ::close(lsock);
+    ::close(err_pipe[0]);
+    ::close(err_pipe[1]);
+    return out;
+  }
+  pid_t parent = ::getpid();
+  pid_t pid = ::fork();
+  if (pid == 0) exec_child(cargv.data(), lsock, err_pipe[1], status_pipe[1], parent);
+  int fork_errno = errno;
+  ::close(lsock);
+  ::close(err_pipe[1]);
+  ::close(status_pipe[1]);
+  if (pid < 0) {
+    ec.assign(fork_errno, std::system_category());
+    ::close(err_pipe[0]);
+    ::close(status_pipe[0]);
+    ::unlink(socket_path.c_str());
+    return out;
+  }
+  out.pid = pid;
+  out.stderr_fd = err_pipe[0];
+  out.exec_status_fd = status_pipe[0];
+  return out;
+}
+
+}  // namespace fcgimux

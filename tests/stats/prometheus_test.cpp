@@ -1,0 +1,196 @@
+#include "src/stats.hpp"
+
+#include "child_process.hpp"
+
+#include <catch2/catch.hpp>
+
+#include <unistd.h>
+
+#include <cstdlib>
+#include <fstream>
+#include <map>
+#include <set>
+#include <sstream>
+
+using namespace std::chrono_literals;
+using fcgimux::pool_snapshot;
+using fcgimux::stats;
+using fcgimux::worker_info;
+
+namespace {
+
+struct exposition {
+  std::map<std::string, std::string> help, type;  ///< by family name
+  std::map<std::string, double> samples;           ///< by "name{labels}" as written
+  std::vector<std::string> malformed;
+};
+
+// Just enough of the 0.0.4 text format to look values up; promtool does the real validation.
+exposition parse(const std::string& text) {
+  exposition e;
+  std::istringstream in(text);
+  std::string line;
+  while (std::getline(in, line)) {
+    if (line.rfind("# HELP ", 0) == 0 || line.rfind("# TYPE ", 0) == 0) {
+      const std::string rest = line.substr(7);
+      const auto sp = rest.find(' ');
+      (line[2] == 'H' ? e.help : e.type)[rest.substr(0, sp)] = rest.substr(sp + 1);
+      continue;
+    }
+    const auto sp = line.rfind(' ');
+    if (sp == std::string::npos) {
+      e.malformed.push_back(line);
+      continue;
+    }
+    const std::string value = line.substr(sp + 1);
+    e.samples[line.substr(0, sp)] = value == "+Inf" ? INFINITY : std::strtod(value.c_str(), nullptr);
+  }
+  return e;
+}
+
+pool_snapshot snapshot(bool full) {
+  pool_snapshot p;
+  p.min = 1;
+  p.max = 4;
+  p.size = 3;
+  p.busy = 2;
+  p.idle = 1;
+  p.queue_length = 6;
+  p.queue_limit = 100;
+  p.can_serve = true;
+  if (full) {
+    worker_info a;
+    a.pid = 123;
+    a.state = "busy";
+    a.requests = 40;
+    a.uptime_s = 11.5;
+    a.has_current = true;
+    a.current_uri = "/a\"b\\c\n.php";  // must never reach a label unescaped
+    a.current_elapsed_ms = 250;
+    worker_info b;
+    b.pid = 124;
+    b.state = "idle";
+    b.requests = 9;
+    b.uptime_s = 3;
+    p.workers = {a, b};
+  }
+  return p;
+}
+
+void fill(stats& s) {
+  s.pool_view = snapshot;
+  s.c.requests_accepted = 50;
+  s.c.requests_completed = 47;
+  s.c.requests_rejected = 2;
+  s.c.responses_2xx = 40;
+  s.c.responses_5xx = 7;
+  s.c.connections_accepted = 11;
+  s.c.workers_spawned = 5;
+  s.c.workers_crashed = 1;
+  s.c.max_workers_reached = 4;
+  s.c.queue_peak = 12;
+  s.version = "0.1.0 \"test\"";
+  for (int i = 1; i <= 47; ++i) {
+    s.queue_latency.record(std::chrono::microseconds(20 * i));
+    s.service_latency.record(std::chrono::milliseconds(i));
+  }
+}
+
+struct promtool_result {
+  int exit_code;
+  std::string output;
+};
+
+promtool_result promtool_check(const std::string& metrics) {
+  const auto promtool = fcgimux::test::find_program("promtool");
+  if (!promtool)
+    FAIL("promtool not found: install it with scripts/deps.sh stats (Debian package prometheus)");
+  char path[] = "/tmp/fcgimux-metrics-XXXXXX";
+  const int fd = ::mkstemp(path);
+  REQUIRE(fd >= 0);
+  ::close(fd);
+  std::ofstream(path) << metrics;
+  const auto r = fcgimux::test::run_child({*promtool, "check", "metrics"}, 30s, path);
+  ::unlink(path);
+  REQUIRE(r.started);
+  REQUIRE_FALSE(r.timed_out);
+  return {r.exit_code, r.out + r.err};
+}
+
+}  // namespace
+
+TEST_CASE("to_prometheus carries the counters, gauges and histograms", "[stats][prometheus]") {
+  stats s;
+  fill(s);
+  const exposition e = parse(s.to_prometheus());
+  CHECK(e.malformed.empty());
+  for (const auto& [name, type] : e.type) {
+    INFO(name);
+    CHECK(name.rfind("fcgimux_", 0) == 0);
+    CHECK(e.help.count(name) == 1);
+    if (type == "counter")
+      CHECK(name.size() > 6);
+    if (type == "counter")
+      CHECK(name.substr(name.size() - 6) == "_total");
+  }
+  CHECK(e.type.at("fcgimux_requests_accepted_total") == "counter");
+  CHECK(e.samples.at("fcgimux_requests_accepted_total") == 50);
+  CHECK(e.samples.at("fcgimux_requests_completed_total") == 47);
+  CHECK(e.samples.at("fcgimux_requests_active") == 3);
+  CHECK(e.samples.at("fcgimux_requests_rejected_total") == 2);
+  CHECK(e.samples.at("fcgimux_responses_total{class=\"2xx\"}") == 40);
+  CHECK(e.samples.at("fcgimux_responses_total{class=\"5xx\"}") == 7);
+  CHECK(e.samples.at("fcgimux_connections_accepted_total") == 11);
+  CHECK(e.samples.at("fcgimux_workers_spawned_total") == 5);
+  CHECK(e.samples.at("fcgimux_workers_crashed_total") == 1);
+  CHECK(e.samples.at("fcgimux_max_workers_reached_total") == 4);
+  CHECK(e.type.at("fcgimux_pool_busy_workers") == "gauge");
+  CHECK(e.samples.at("fcgimux_pool_workers") == 3);
+  CHECK(e.samples.at("fcgimux_pool_busy_workers") == 2);
+  CHECK(e.samples.at("fcgimux_pool_idle_workers") == 1);
+  CHECK(e.samples.at("fcgimux_pool_max_workers") == 4);
+  CHECK(e.samples.at("fcgimux_queue_length") == 6);
+  CHECK(e.samples.at("fcgimux_queue_peak") == 12);
+  CHECK(e.samples.at("fcgimux_queue_limit") == 100);
+  CHECK(e.samples.at("fcgimux_info{version=\"0.1.0 \\\"test\\\"\"}") == 1);
+
+  CHECK(e.type.at("fcgimux_service_seconds") == "histogram");
+  CHECK(e.type.at("fcgimux_queue_wait_seconds") == "histogram");
+  CHECK(e.samples.at("fcgimux_service_seconds_count") == 47);
+  CHECK(e.samples.at("fcgimux_service_seconds_bucket{le=\"+Inf\"}") == 47);
+  CHECK(e.samples.at("fcgimux_service_seconds_sum") == Approx(47 * 48 / 2 / 1000.0));
+  // 2^24 ns = 16.777216 ms: exactly the samples 1..16 ms lie below it
+  CHECK(e.samples.at("fcgimux_service_seconds_bucket{le=\"0.016777216\"}") == 16);
+  CHECK(e.samples.at("fcgimux_queue_wait_seconds_count") == 47);
+
+  CHECK(e.type.at("fcgimux_worker_requests_total") == "counter");
+  CHECK(e.samples.at("fcgimux_worker_requests_total{pid=\"123\"}") == 40);
+  CHECK(e.samples.at("fcgimux_worker_requests_total{pid=\"124\"}") == 9);
+  CHECK(e.samples.at("fcgimux_worker_busy{pid=\"123\"}") == 1);
+  CHECK(e.samples.at("fcgimux_worker_busy{pid=\"124\"}") == 0);
+  CHECK(e.samples.at("fcgimux_worker_state{pid=\"124\",state=\"idle\"}") == 1);
+  CHECK(e.samples.at("fcgimux_worker_current_request_seconds{pid=\"123\"}") == Approx(0.25));
+  CHECK(e.samples.count("fcgimux_worker_current_request_seconds{pid=\"124\"}") == 0);
+}
+
+TEST_CASE("promtool check metrics accepts the exposition", "[stats][prometheus][promtool]") {
+  SECTION("with workers, samples and odd label text") {
+    stats s;
+    fill(s);
+    const auto r = promtool_check(s.to_prometheus());
+    INFO(r.output);
+    CHECK(r.exit_code == 0);
+    CHECK(r.output.empty());
+  }
+  SECTION("fresh, without a pool") {
+    stats s;
+    const auto r = promtool_check(s.to_prometheus());
+    INFO(r.output);
+    CHECK(r.exit_code == 0);
+    CHECK(r.output.empty());
+  }
+  SECTION("promtool itself rejects a broken exposition (the check is live)") {
+    const auto r = promtool_check("# TYPE fcgimux_x counter\nfcgimux_x{pid=\"1\" 1\n");
+    CHECK(r.exit_code != 0);
+  }
+}

@@ -1,0 +1,86 @@
+#pragma once
+// A stats_server on 127.0.0.1:0 running on its own thread, with a fake pool_view the test controls.
+// pool_view runs on the server thread; the fake's state is atomic or set before start.
+
+#include "src/stats_server.hpp"
+
+#include <asio/io_context.hpp>
+#include <asio/post.hpp>
+
+#include <atomic>
+#include <mutex>
+#include <thread>
+#include <vector>
+
+namespace fcgimux::test {
+
+/// A pool_view whose numbers move on every call, so a reader can tell live data from stale.
+struct fake_pool {
+  std::atomic<bool> can_serve{true};
+  std::atomic<int> calls{0};
+  std::mutex mutex;
+  std::vector<std::size_t> sizes_returned;  ///< pool.size of every snapshot handed out
+  std::string uri_prefix = "/fake-live-";
+
+  pool_snapshot operator()(bool full) {
+    const int n = ++calls;
+    pool_snapshot p;
+    p.min = 2;
+    p.max = 8;
+    p.size = 100 + static_cast<std::size_t>(n);
+    p.busy = 1;
+    p.idle = p.size - 2;
+    p.starting = 1;
+    p.queue_length = static_cast<std::size_t>(n % 7);
+    p.queue_limit = 1024;
+    p.can_serve = can_serve;
+    if (full) {
+      worker_info busy;
+      busy.pid = 4242;
+      busy.state = "busy";
+      busy.requests = static_cast<std::uint64_t>(n);
+      busy.uptime_s = 1.5 * n;
+      busy.has_current = true;
+      busy.current_uri = uri_prefix + std::to_string(n) + ".php";
+      busy.current_elapsed_ms = 3.25;
+      worker_info idle;
+      idle.pid = 4343;
+      idle.state = "idle";
+      idle.requests = 7;
+      idle.uptime_s = 2.0;
+      p.workers = {busy, idle};
+    }
+    std::lock_guard lock(mutex);
+    sizes_returned.push_back(p.size);
+    return p;
+  }
+};
+
+/// The server, its io_context thread, and clean shutdown (stop() must end every session).
+struct server_fixture {
+  explicit server_fixture(stats_server::limits l = {}) {
+    s.pool_view = [this](bool full) { return pool(full); };
+    server.set_limits(l);
+    server.start();
+    port = server.local_endpoint().port();
+    thread = std::thread([this] { io.run(); });
+  }
+  ~server_fixture() { shutdown(); }
+
+  /// Stops the server and waits until the io_context has nothing left to do.
+  void shutdown() {
+    if (!thread.joinable())
+      return;
+    asio::post(io, [this] { server.stop(); });
+    thread.join();
+  }
+
+  asio::io_context io;
+  stats s;
+  fake_pool pool;
+  stats_server server{io, s, {asio::ip::make_address("127.0.0.1"), 0}};
+  std::uint16_t port = 0;
+  std::thread thread;
+};
+
+}  // namespace fcgimux::test

@@ -1,0 +1,307 @@
+#include "server_fixture.hpp"
+
+#include "http_client.hpp"
+
+#include <catch2/catch.hpp>
+#include <nlohmann/json.hpp>
+
+#include <memory>
+
+using namespace std::chrono_literals;
+using namespace fcgimux::test;
+using fcgimux::stats_server;
+
+TEST_CASE("GET /stats answers the JSON document", "[server]") {
+  server_fixture f;
+  const auto r = http_exchange(f.port, http_get("/stats"));
+  REQUIRE(r);
+  CHECK(r->status == 200);
+  CHECK(r->headers.at("content-type") == "application/json");
+  const auto j = nlohmann::json::parse(r->body);
+  CHECK(j.at("pool").at("size").get<int>() > 100);  // from the fake
+  CHECK(j.at("pool").at("max") == 8);
+  CHECK_FALSE(j.contains("workers"));
+}
+
+TEST_CASE("GET /stats?full adds the workers", "[server]") {
+  server_fixture f;
+  const auto r = http_exchange(f.port, http_get("/stats?full"));
+  REQUIRE(r);
+  CHECK(r->status == 200);
+  const auto j = nlohmann::json::parse(r->body);
+  REQUIRE(j.at("workers").size() == 2);
+  CHECK(j["workers"][0]["pid"] == 4242);
+  CHECK(j["workers"][0]["current"]["uri"].get<std::string>().rfind("/fake-live-", 0) == 0);
+  CHECK(j["workers"][1]["current"].is_null());
+  const auto r2 = http_exchange(f.port, http_get("/stats?x=1&full=1"));
+  REQUIRE(r2);
+  CHECK(nlohmann::json::parse(r2->body).contains("workers"));
+}
+
+TEST_CASE("a worker URI that is not UTF-8 still gives valid JSON", "[server]") {
+  server_fixture f;
+  f.pool.uri_prefix = "/bad-\xff\xfe-";  // set before the first request reaches the server thread
+  const auto r = http_exchange(f.port, http_get("/stats?full"));
+  REQUIRE(r);
+  CHECK(r->status == 200);
+  CHECK_NOTHROW(nlohmann::json::parse(r->body));
+}
+
+TEST_CASE("GET /metrics answers Prometheus text", "[server]") {
+  server_fixture f;
+  f.s.c.requests_accepted = 5;  // the server thread has not read it yet: set before the request
+  const auto r = http_exchange(f.port, http_get("/metrics"));
+  REQUIRE(r);
+  CHECK(r->status == 200);
+  CHECK(r->headers.at("content-type") == "text/plain; version=0.0.4; charset=utf-8");
+  CHECK(r->body.find("\nfcgimux_requests_accepted_total 5\n") != std::string::npos);
+  CHECK(r->body.find("fcgimux_worker_busy{pid=\"4242\"} 1") != std::string::npos);
+}
+
+TEST_CASE("/healthz follows can_serve", "[server]") {
+  server_fixture f;
+  const auto up = http_exchange(f.port, http_get("/healthz"));
+  REQUIRE(up);
+  CHECK(up->status == 200);
+  CHECK(up->body == "ok\n");
+  f.pool.can_serve = false;
+  const auto down = http_exchange(f.port, http_get("/healthz"));
+  REQUIRE(down);
+  CHECK(down->status == 503);
+}
+
+TEST_CASE("/ serves the dashboard page", "[server]") {
+  server_fixture f;
+  const auto r = http_exchange(f.port, http_get("/"));
+  REQUIRE(r);
+  CHECK(r->status == 200);
+  CHECK(r->headers.at("content-type") == "text/html; charset=utf-8");
+  CHECK(r->body.find("<canvas id=\"chart-pool\"") != std::string::npos);
+  CHECK(r->body.find("/stats?full") != std::string::npos);
+}
+
+TEST_CASE("HEAD gives the headers of GET without a body", "[server]") {
+  server_fixture f;
+  http_connection c(f.port);
+  REQUIRE(c.send("HEAD /metrics HTTP/1.1\r\nHost: x\r\n\r\n"));
+  const auto head = c.read_response(true);
+  REQUIRE(head);
+  CHECK(head->status == 200);
+  CHECK(std::stoul(head->headers.at("content-length")) > 0);
+  // the next response on the connection must start right after the head: no body was sent
+  REQUIRE(c.send(http_get("/healthz")));
+  const auto next = c.read_response();
+  REQUIRE(next);
+  CHECK(next->status == 200);
+  CHECK(next->body == "ok\n");
+}
+
+TEST_CASE("errors: 404, 405, 400, 431, 505", "[server]") {
+  server_fixture f;
+  SECTION("unknown path") {
+    const auto r = http_exchange(f.port, http_get("/nope"));
+    REQUIRE(r);
+    CHECK(r->status == 404);
+  }
+  SECTION("POST with a body") {
+    const auto r = http_exchange(f.port, "POST /stats HTTP/1.1\r\nHost: x\r\nContent-Length: 5\r\n\r\nhello");
+    REQUIRE(r);
+    CHECK(r->status == 405);
+    CHECK(r->headers.at("allow") == "GET, HEAD");
+    CHECK(r->headers.at("connection") == "close");
+  }
+  SECTION("DELETE") {
+    const auto r = http_exchange(f.port, "DELETE /stats HTTP/1.1\r\nHost: x\r\n\r\n");
+    REQUIRE(r);
+    CHECK(r->status == 405);
+  }
+  SECTION("garbage request line") {
+    const auto r = http_exchange(f.port, "HELLO THERE\r\n\r\n");
+    REQUIRE(r);
+    CHECK(r->status == 400);
+  }
+  SECTION("binary garbage") {
+    const auto r = http_exchange(f.port, std::string("\x16\x03\x01\x02\x00\x01\x00\x01\xfc\x03\x03\r\n\r\n", 15));
+    REQUIRE(r);
+    CHECK(r->status == 400);
+  }
+  SECTION("header without a colon") {
+    const auto r = http_exchange(f.port, "GET /stats HTTP/1.1\r\nHost: x\r\nbroken header\r\n\r\n");
+    REQUIRE(r);
+    CHECK(r->status == 400);
+  }
+  SECTION("HTTP/1.1 without Host") {
+    const auto r = http_exchange(f.port, "GET /stats HTTP/1.1\r\n\r\n");
+    REQUIRE(r);
+    CHECK(r->status == 400);
+  }
+  SECTION("GET with a body") {
+    const auto r = http_exchange(f.port, "GET /stats HTTP/1.1\r\nHost: x\r\nContent-Length: 3\r\n\r\nabc");
+    REQUIRE(r);
+    CHECK(r->status == 400);
+  }
+  SECTION("oversized header") {
+    const auto r = http_exchange(f.port, http_get("/stats", "X-Big: " + std::string(9000, 'a') + "\r\n"));
+    REQUIRE(r);
+    CHECK(r->status == 431);
+  }
+  SECTION("endless header without an end") {
+    http_connection c(f.port);
+    REQUIRE(c.send("GET /stats HTTP/1.1\r\nHost: x\r\nX-Big: " + std::string(20000, 'a')));
+    const auto r = c.read_response();
+    REQUIRE(r);
+    CHECK(r->status == 431);
+  }
+  SECTION("HTTP/2.0 request line") {
+    const auto r = http_exchange(f.port, "GET /stats HTTP/2.0\r\nHost: x\r\n\r\n");
+    REQUIRE(r);
+    CHECK(r->status == 505);
+  }
+  // every error above must leave the server serving
+  const auto after = http_exchange(f.port, http_get("/healthz"));
+  REQUIRE(after);
+  CHECK(after->status == 200);
+}
+
+TEST_CASE("keep-alive: two requests on one connection, and pipelined ones", "[server]") {
+  server_fixture f;
+  http_connection c(f.port);
+  REQUIRE(c.send(http_get("/stats")));
+  const auto first = c.read_response();
+  REQUIRE(first);
+  CHECK(first->status == 200);
+  CHECK(first->headers.count("connection") == 0);
+  REQUIRE(c.send(http_get("/metrics")));
+  const auto second = c.read_response();
+  REQUIRE(second);
+  CHECK(second->status == 200);
+  CHECK(second->body.find("fcgimux_info") != std::string::npos);
+
+  REQUIRE(c.send(http_get("/healthz") + http_get("/stats?full") + http_get("/healthz", "Connection: close\r\n")));
+  const auto a = c.read_response(), b = c.read_response(), last = c.read_response();
+  REQUIRE(a);
+  REQUIRE(b);
+  REQUIRE(last);
+  CHECK(a->body == "ok\n");
+  CHECK(nlohmann::json::parse(b->body).contains("workers"));
+  CHECK(last->headers.at("connection") == "close");
+  CHECK(c.read_until_closed(3s));  // and the server closes after Connection: close
+}
+
+TEST_CASE("HTTP/1.0 closes unless keep-alive is asked for", "[server]") {
+  server_fixture f;
+  {
+    http_connection c(f.port);
+    REQUIRE(c.send("GET /healthz HTTP/1.0\r\n\r\n"));
+    const auto r = c.read_response();
+    REQUIRE(r);
+    CHECK(r->status == 200);
+    CHECK(r->headers.at("connection") == "close");
+    CHECK(c.read_until_closed(3s));
+  }
+  http_connection c(f.port);
+  REQUIRE(c.send("GET /healthz HTTP/1.0\r\nConnection: keep-alive\r\n\r\n"));
+  const auto r = c.read_response();
+  REQUIRE(r);
+  CHECK(r->headers.at("connection") == "keep-alive");
+  REQUIRE(c.send("GET /healthz HTTP/1.0\r\n\r\n"));
+  CHECK(c.read_response());
+}
+
+TEST_CASE("idle and slow clients are cut off after the head timeout", "[server]") {
+  stats_server::limits l;
+  l.head_timeout = 300ms;
+  server_fixture f(l);
+  SECTION("idle: closed without a word") {
+    http_connection c(f.port);
+    const auto start = std::chrono::steady_clock::now();
+    const auto rest = c.read_until_closed(5s);
+    const auto waited = std::chrono::steady_clock::now() - start;
+    REQUIRE(rest);
+    CHECK(rest->empty());
+    CHECK(waited >= 250ms);
+    CHECK(waited < 3s);
+  }
+  SECTION("slow: half a head, then 408") {
+    http_connection c(f.port);
+    REQUIRE(c.send("GET /stats HTTP/1.1\r\nHo"));
+    const auto r = c.read_response(false, 5s);
+    REQUIRE(r);
+    CHECK(r->status == 408);
+    CHECK(c.read_until_closed(5s));
+  }
+  SECTION("trickling bytes does not extend the deadline") {
+    http_connection c(f.port);
+    const auto start = std::chrono::steady_clock::now();
+    bool cut = false;
+    for (int i = 0; i < 40 && !cut; ++i) {  // one byte every 50 ms for up to 2 s
+      cut = !c.send("X");
+      std::this_thread::sleep_for(50ms);
+      if (std::chrono::steady_clock::now() - start > 600ms)
+        break;
+    }
+    const auto r = c.read_response(false, 5s);
+    REQUIRE(r);
+    CHECK(r->status == 408);
+  }
+  SECTION("keep-alive: idle after a response") {
+    http_connection c(f.port);
+    REQUIRE(c.send(http_get("/healthz")));
+    REQUIRE(c.read_response());
+    const auto rest = c.read_until_closed(5s);
+    REQUIRE(rest);
+    CHECK(rest->empty());
+  }
+}
+
+TEST_CASE("connections beyond the limit are refused at once", "[server]") {
+  stats_server::limits l;
+  l.max_connections = 2;
+  server_fixture f(l);
+  http_connection a(f.port), b(f.port);
+  REQUIRE(a.send(http_get("/healthz")));
+  REQUIRE(b.send(http_get("/healthz")));
+  REQUIRE(a.read_response());
+  REQUIRE(b.read_response());  // both are now counted by the server
+  http_connection c(f.port);
+  REQUIRE(c.ok());
+  const auto got = c.read_until_closed(3s);
+  REQUIRE(got);  // closed, not left hanging
+  CHECK(got->rfind("HTTP/1.1 503", 0) == 0);
+  // the two admitted ones still work, and a slot frees when one leaves
+  REQUIRE(a.send(http_get("/healthz")));
+  CHECK(a.read_response());
+}
+
+TEST_CASE("a flood of connections stays bounded and the server recovers", "[server]") {
+  stats_server::limits l;
+  l.max_connections = 8;
+  l.head_timeout = 2s;
+  server_fixture f(l);
+  std::vector<std::unique_ptr<http_connection>> flood;
+  for (int i = 0; i < 200; ++i)
+    flood.push_back(std::make_unique<http_connection>(f.port));
+  std::size_t refused = 0;
+  for (auto& c : flood)
+    if (auto got = c->read_until_closed(100ms); got && got->rfind("HTTP/1.1 503", 0) == 0)
+      ++refused;
+  CHECK(refused >= 200 - 8);
+  flood.clear();
+  // once the flood is gone, a request gets through
+  std::optional<http_response> r;
+  for (int i = 0; i < 50 && !(r = http_exchange(f.port, http_get("/healthz"))); ++i)
+    std::this_thread::sleep_for(50ms);
+  REQUIRE(r);
+  CHECK(r->status == 200);
+}
+
+TEST_CASE("stop() closes the listener and every live session", "[server]") {
+  server_fixture f;
+  http_connection live(f.port);
+  REQUIRE(live.send(http_get("/healthz")));
+  REQUIRE(live.read_response());
+  f.shutdown();  // returns only once the io_context ran out of work: every session ended
+  CHECK(live.read_until_closed(3s));
+  http_connection late(f.port);
+  CHECK_FALSE(late.ok());
+}
