@@ -103,16 +103,19 @@ export CONTAINERS_CONF=$podman_dir/containers.conf CONTAINERS_STORAGE_CONF=$podm
 if ! timeout 60 podman image exists "$base_image"; then
   if [[ ! -s $base_tar || -n $(find "$base_tar" -mtime +30 2>/dev/null) ]]; then
     mkdir -p "$cache_dir"
+    # The machine's own apt sources (one-line or deb822: mmdebstrap reads both).
+    apt_sources=/etc/apt/sources.list.d/debian.sources
+    [[ -s $apt_sources ]] || apt_sources=/etc/apt/sources.list
     slim=()
-    for p in /usr/share/doc/* /usr/share/man/* /usr/share/info/* /usr/share/groff/* /usr/share/lintian/* \
-             /usr/share/locale/*; do
-      slim+=("--dpkgopt=path-exclude=$p")
+    for p in doc man info groff lintian locale; do
+      slim+=("--dpkgopt=path-exclude=/usr/share/$p/*")
     done
     slim+=("--dpkgopt=path-include=/usr/share/doc/*/copyright" "--dpkgopt=path-include=/usr/share/locale/locale.alias")
     # merged-usr hook: merged /usr without the usrmerge package, which would pull in perl.
     if timeout 900 mmdebstrap --variant=minbase --format=tar \
          --hook-dir=/usr/share/mmdebstrap/hooks/merged-usr "${slim[@]}" \
-         bookworm "$base_tar.part" - </etc/apt/sources.list.d/debian.sources >"$(step_log mmdebstrap)" 2>&1; then
+         --customize-hook='rm -f "$1"/var/cache/debconf/*-old "$1"/var/lib/dpkg/*-old' \
+         bookworm "$base_tar.part" - <"$apt_sources" >"$(step_log mmdebstrap)" 2>&1; then
       mv "$base_tar.part" "$base_tar"
     else
       rm -f "$base_tar.part"

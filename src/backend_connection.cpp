@@ -245,7 +245,7 @@ asio::awaitable<void> exchange(server& srv, std::shared_ptr<worker> w, std::shar
   }
 
   bool may_resend = !res.response_bytes && !res.body_streamed && !r->front_gone && r->attempts < max_attempts &&
-                    (res.connect_failed || unread_by_worker(res.ec) || r->idempotent());
+                    (res.connect_failed || unread_by_worker(res.ec));
   srv.pool.done_with(w, false);
   if (may_resend) {
     log::debug("worker {} dropped request {} unanswered ({}); sending it to another worker", w->pid, r->uri,

@@ -12,8 +12,4 @@ void request::note_params() {
   if (m.found) method.assign(m.value.substr(0, 16));
 }
 
-bool request::idempotent() const noexcept {
-  return method == "GET" || method == "HEAD" || method == "OPTIONS";
-}
-
 }  // namespace fcgimux

@@ -42,7 +42,7 @@ struct request {
   int worker_pid = 0;
 
   std::string uri;     ///< REQUEST_URI, else SCRIPT_NAME: for stats and the slow log
-  std::string method;  ///< REQUEST_METHOD: decides whether a failed send may be repeated
+  std::string method;  ///< REQUEST_METHOD, for the log
   clock_type::time_point accepted_at = clock_type::now();
   clock_type::time_point queued_at{};
   clock_type::time_point started_at{};
@@ -52,8 +52,6 @@ struct request {
 
   /// Reads uri and method from the PARAMS block once it is complete.
   void note_params();
-  /// GET, HEAD and OPTIONS: sending them twice does no harm.
-  bool idempotent() const noexcept;
 };
 
 }  // namespace fcgimux

@@ -205,9 +205,9 @@ std::string stats::to_prometheus() const {
   for (const auto& [stage, h] : {std::pair<const char*, const latency_histogram*>{"queue", &queue_latency},
                                  {"service", &service_latency}}) {
     const latency_percentiles q = h->window_percentiles(now);
-    w.sample("fcgimux_latency_window_seconds", fmt::format("stage=\"{}\",quantile=\"0.5\"", stage), q.p50_ms / 1e3);
-    w.sample("fcgimux_latency_window_seconds", fmt::format("stage=\"{}\",quantile=\"0.9\"", stage), q.p90_ms / 1e3);
-    w.sample("fcgimux_latency_window_seconds", fmt::format("stage=\"{}\",quantile=\"0.99\"", stage), q.p99_ms / 1e3);
+    w.sample("fcgimux_latency_window_seconds", fmt::format("stage=\"{}\",percentile=\"50\"", stage), q.p50_ms / 1e3);
+    w.sample("fcgimux_latency_window_seconds", fmt::format("stage=\"{}\",percentile=\"90\"", stage), q.p90_ms / 1e3);
+    w.sample("fcgimux_latency_window_seconds", fmt::format("stage=\"{}\",percentile=\"99\"", stage), q.p99_ms / 1e3);
   }
 
   w.family("fcgimux_worker_requests_total", "counter", "Requests served by this worker.");

@@ -240,14 +240,13 @@ struct response {
   int status = 200;
   std::string_view content_type = "text/plain; charset=utf-8";
   std::string owned_body;
-  std::string_view body;  ///< owned_body, or a static page
+  std::string_view static_body;  ///< a page compiled in; used when owned_body is empty
   std::string extra_headers;
   bool close = false;
 
-  void set_body(std::string b) {
-    owned_body = std::move(b);
-    body = owned_body;
-  }
+  void set_body(std::string b) { owned_body = std::move(b); }
+  // Not a stored view into owned_body: a moved short string would leave it dangling.
+  std::string_view body() const { return owned_body.empty() ? static_body : std::string_view{owned_body}; }
 };
 
 std::string_view reason(int status) {
@@ -286,7 +285,7 @@ std::string serialize_head(const response& r, bool keep_alive_10) {
   std::string h = fmt::format(
       "HTTP/1.1 {} {}\r\nServer: fcgimux/{}\r\nDate: {}\r\nContent-Type: {}\r\nContent-Length: {}\r\n"
       "Cache-Control: no-store\r\nX-Content-Type-Options: nosniff\r\n",
-      r.status, reason(r.status), FCGIMUX_VERSION, http_date(), r.content_type, r.body.size());
+      r.status, reason(r.status), FCGIMUX_VERSION, http_date(), r.content_type, r.body().size());
   h += r.extra_headers;
   if (r.close)
     h += "Connection: close\r\n";
@@ -324,7 +323,7 @@ response route(stats& s, const request_head& req) {
     r.set_body(ok ? "ok\n" : "unavailable\n");
   } else if (req.path == "/") {
     r.content_type = "text/html; charset=utf-8";
-    r.body = dashboard_html;
+    r.static_body = dashboard_html;
     r.extra_headers =
         "Content-Security-Policy: default-src 'self'; script-src 'unsafe-inline'; "
         "style-src 'unsafe-inline'\r\n";
@@ -416,7 +415,7 @@ void stats_server::impl::refuse(tcp::socket sock) {
 awaitable<bool> stats_server::impl::send(tcp::socket& sock, asio::steady_timer& timer, const response& r,
                                          bool head_only, bool keep_alive_10) {
   const std::string head = serialize_head(r, keep_alive_10);
-  std::array<asio::const_buffer, 2> bufs{asio::buffer(head), asio::buffer(r.body)};
+  std::array<asio::const_buffer, 2> bufs{asio::buffer(head), asio::buffer(r.body())};
   if (head_only)
     bufs[1] = asio::const_buffer{};
   timer.expires_after(limits_.write_timeout);

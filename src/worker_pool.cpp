@@ -94,9 +94,8 @@ void worker_pool::spawn(std::size_t n) {
     spawned_process p = spawn_worker(srv_.cfg.command, w->socket_path, ec);
     if (ec) {
       log::info("cannot start a worker: {}", ec.message());
-      ++consecutive_failures_;
-      spawn_not_before_ = clock_type::now() + std::min<clock_type::duration>(
-          first_backoff * (1 << std::min(consecutive_failures_ - 1, 10)), max_backoff);
+      ++start_failures_;
+      back_off(clock_type::now());
       schedule_spawn(spawn_not_before_);
       return;
     }
@@ -168,17 +167,18 @@ void worker_pool::on_exit(const std::shared_ptr<worker>& w, int status) {
   bool clean = WIFEXITED(status) && WEXITSTATUS(status) == 0;
   bool crashed = !w->signalled_by_us && !clean;
   if (crashed) ++srv_.st.c.workers_crashed;
-  bool failed_start = !w->signalled_by_us && w->requests == 0 && now - w->started_at < min_healthy_uptime;
-  if (crashed || failed_start) {
-    ++consecutive_failures_;
-    auto delay = std::min<clock_type::duration>(first_backoff * (1 << std::min(consecutive_failures_ - 1, 10)),
-                                                max_backoff);
-    spawn_not_before_ = now + delay;
+  // Died on its own before it was given any request: the program cannot run (bad path, bad
+  // arguments, a crash at start-up). A crash while serving is the request's or the program's bug.
+  bool failed_start = !w->signalled_by_us && w->requests == 0 && !w->current &&
+                      (w->state == worker_state::starting || now - w->started_at < min_healthy_uptime);
+  if (failed_start) ++start_failures_;
+  else if (crashed) ++crash_streak_;
+  if (failed_start || crashed) {
+    back_off(now);
     log::info("worker {} {} after {} requests{}; next start in {} ms", w->pid, describe_status(status), w->requests,
               failed_start ? " (failed to start)" : "",
-              std::chrono::duration_cast<std::chrono::milliseconds>(delay).count());
+              std::chrono::duration_cast<std::chrono::milliseconds>(spawn_not_before_ - now).count());
   } else {
-    if (w->requests > 0 || !w->signalled_by_us) consecutive_failures_ = 0;
     log::debug("worker {} {} after {} requests", w->pid, describe_status(status), w->requests);
   }
   remove_idle(w.get());
@@ -188,6 +188,12 @@ void worker_pool::on_exit(const std::shared_ptr<worker>& w, int status) {
   if (stopping_all_) return;
   grow();
   if (cannot_serve()) srv_.sched.fail_all("no worker can start");
+}
+
+void worker_pool::back_off(clock_type::time_point now) {
+  int n = std::max(start_failures_, crash_streak_);
+  if (n <= 0) return;
+  spawn_not_before_ = now + std::min<clock_type::duration>(first_backoff * (1 << std::min(n - 1, 10)), max_backoff);
 }
 
 void worker_pool::make_idle(const std::shared_ptr<worker>& w) {
@@ -225,6 +231,7 @@ void worker_pool::done_with(const std::shared_ptr<worker>& w, bool healthy) {
     grow();
     return;
   }
+  if (healthy) start_failures_ = crash_streak_ = 0;
   if (!healthy) {
     w->conn.reset();
     w->probation.expires_after(probation_time);
@@ -284,7 +291,7 @@ void worker_pool::grow() {
   }
   std::size_t n = scaler_.take_starts(p, now);
   // While starts keep failing, probe with one worker at a time.
-  if (consecutive_failures_ > 0) n = std::min<std::size_t>(n, p.starting == 0 ? 1 : 0);
+  if (start_failures_ > 0) n = std::min<std::size_t>(n, p.starting == 0 ? 1 : 0);
   spawn(n);
   if (n < want) schedule_spawn(std::max(scaler_.next_token_at(now), now + std::chrono::milliseconds(1)));
 }
@@ -317,7 +324,7 @@ void worker_pool::release_pass() {
 }
 
 bool worker_pool::cannot_serve() const noexcept {
-  if (consecutive_failures_ < 3) return false;
+  if (start_failures_ < 3) return false;
   return std::none_of(workers_.begin(), workers_.end(), [](auto& w) {
     return w->state == worker_state::idle || w->state == worker_state::busy;
   });

@@ -96,7 +96,9 @@ class worker_pool {
   asio::steady_timer spawn_timer_;
   bool spawn_timer_armed_ = false;
   std::uint64_t next_serial_ = 1;
-  int consecutive_failures_ = 0;
+  int start_failures_ = 0;  // workers in a row that died before serving anything
+  int crash_streak_ = 0;    // crashes in a row while serving
+  void back_off(clock_type::time_point now);
   clock_type::time_point spawn_not_before_{};
   bool stopping_all_ = false;
 };

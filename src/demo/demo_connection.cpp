@@ -73,6 +73,10 @@ void serve_connection(int fd, const demo_options& options, std::uint64_t& served
     std::string_view rest(in.data(), static_cast<std::size_t>(n));
     while (open && !rest.empty()) {
       proto::decode_result r = dec.next(rest);
+      if (r.consumed == 0 && r.ev.type == proto::event_type::none) {
+        open = false;  // a decoder that makes no progress would spin forever
+        break;
+      }
       rest.remove_prefix(r.consumed);
       const proto::event& ev = r.ev;
       out.clear();

@@ -1,0 +1,37 @@
+#!/usr/bin/env bash
+# The README's test command, and all that .ci/run does: installs what is missing, builds, and
+# runs every test: the Catch2 suites (unit and integration, with real nginx, php-cgi, fcgiwrap),
+# the same suites under AddressSanitizer + UndefinedBehaviorSanitizer, each fuzzer briefly, and
+# the container image smoke test.
+#   FCGIMUX_FUZZ_SECONDS   seconds per fuzz target (default 20)
+#   FCGIMUX_SKIP_CONTAINER=1  leave out the podman image test (it needs ~3 minutes and root)
+set -euo pipefail
+cd "$(dirname "$0")/.."
+start=$(date +%s)
+stage() { echo; echo "=== $* ($(( $(date +%s) - start )) s)"; }
+
+stage "dependencies"
+scripts/deps.sh build test fuzz stats
+
+stage "build"
+scripts/build.sh build
+
+stage "tests"
+ctest --test-dir build --output-on-failure -j2 --timeout 900
+
+stage "build with ASan + UBSan"
+scripts/build.sh build-asan -DFCGIMUX_SANITIZE=ON -DFCGIMUX_BENCH=OFF
+
+stage "tests with ASan + UBSan"
+ASAN_OPTIONS=detect_leaks=1:abort_on_error=1 UBSAN_OPTIONS=print_stacktrace=1:halt_on_error=1 \
+  ctest --test-dir build-asan --output-on-failure -j2 --timeout 900
+
+stage "fuzzing"
+scripts/fuzz.sh "${FCGIMUX_FUZZ_SECONDS:-20}"
+
+if [[ "${FCGIMUX_SKIP_CONTAINER:-0}" != 1 ]]; then
+  stage "container image"
+  scripts/container-test.sh
+fi
+
+stage "all tests passed"
