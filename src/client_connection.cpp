@@ -227,8 +227,10 @@ void client_connection::maybe_submit(const std::shared_ptr<request>& r) {
   srv_.sched.submit(r);
 }
 
-void client_connection::body_consumed(request& r) {
-  if (!paused_ || r.body.size() >= srv_.cfg.body_buffer) return;
+void client_connection::body_consumed(request&) { update_pause(); }
+
+void client_connection::update_pause() {
+  if (!paused_) return;
   for (auto& [id, q] : requests_)
     if (!q->stdin_done && q->body.size() >= srv_.cfg.body_buffer) return;
   paused_ = false;
@@ -272,7 +274,7 @@ void client_connection::forget(request& r) {
     requests_.erase(it);
     decoder_.release(r.front_id);
   }
-  body_consumed(r);
+  update_pause();
 }
 
 void client_connection::close_after_flush() {

@@ -56,6 +56,8 @@ class client_connection : public std::enable_shared_from_this<client_connection>
   void on_get_values(std::string_view query);
   void maybe_submit(const std::shared_ptr<request>& r);
   void forget(request& r);
+  /// Resumes reading once no open request holds a full body buffer.
+  void update_pause();
   void queue_output();
 
   server& srv_;
