@@ -65,7 +65,8 @@ void scheduler::dispatch() {
     srv_.st.queue_latency.record(clock_type::now() - r->queued_at);
     start_exchange(srv_, w, r);
   }
-  if (!queue_.empty()) srv_.pool.grow();
+  // Waiting requests need workers; --spare wants idle ones back once a worker turned busy.
+  if (!queue_.empty() || srv_.cfg.spare > 0) srv_.pool.grow();
 }
 
 void scheduler::fail_all(std::string_view why) {

@@ -73,14 +73,15 @@ void server::start() {
   }
   st.pool_view = [this](bool full) { return snapshot(full); };
   make_runtime_dir();
-  for (auto& l : listeners_) {
-    l->start();
-    log::info("listening on {}", l->address());
-  }
+  // The stats line comes first: tools wait for "listening on" and then read both.
   if (stats_server_) {
     stats_server_->start();
     auto ep = stats_server_->local_endpoint();
     log::info("stats on {}:{}", ep.address().to_string(), ep.port());
+  }
+  for (auto& l : listeners_) {
+    l->start();
+    log::info("listening on {}", l->address());
   }
   pool.start(runtime_dir_);
   log::info("pool of {}{} workers: {}", cfg.workers,

@@ -6,6 +6,7 @@
 #include <cmath>
 #include <iterator>
 #include <string_view>
+#include <type_traits>
 
 namespace fcgimux {
 
@@ -58,9 +59,14 @@ class prometheus_writer {
   template <typename T>
   void sample(std::string_view name, std::string_view labels, T value) {
     if (labels.empty())
-      fmt::format_to(std::back_inserter(out_), "{} {}\n", name, value);
+      fmt::format_to(std::back_inserter(out_), "{} ", name);
     else
-      fmt::format_to(std::back_inserter(out_), "{}{{{}}} {}\n", name, labels, value);
+      fmt::format_to(std::back_inserter(out_), "{}{{{}}} ", name, labels);
+    // 12 significant digits: exact for the sums that matter, without binary noise like 2.0070399999999998e-04
+    if constexpr (std::is_floating_point_v<T>)
+      fmt::format_to(std::back_inserter(out_), "{:.12g}\n", value);
+    else
+      fmt::format_to(std::back_inserter(out_), "{}\n", value);
   }
   template <typename T>
   void single(std::string_view name, std::string_view type, std::string_view help, T value) {
@@ -77,10 +83,10 @@ class prometheus_writer {
     sample(fmt::format("{}_sum", name), {}, std::chrono::duration<double>(h.sum()).count());
     sample(fmt::format("{}_count", name), {}, h.count());
   }
-  std::string take() { return std::move(out_); }
+  std::string take() { return fmt::to_string(out_); }
 
  private:
-  std::string out_;
+  fmt::memory_buffer out_;  // fmt appends to its own buffer in bulk, to a std::string char by char
 };
 
 }  // namespace

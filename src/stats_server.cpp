@@ -87,9 +87,10 @@ std::size_t leading_empty_lines(std::string_view buf) {
   return i;
 }
 
-// Where the head ends (after its empty line), or npos; bare LF line ends are tolerated.
-std::size_t head_end(std::string_view buf) {
-  for (std::size_t i = 0; i < buf.size(); ++i) {
+// Where the head ends (after its empty line), or npos; bare LF line ends are tolerated. `from` is
+// how much was already searched: a client sending one byte at a time must not cost O(n^2).
+std::size_t head_end(std::string_view buf, std::size_t from) {
+  for (std::size_t i = from > 2 ? from - 2 : 0; i < buf.size(); ++i) {
     if (buf[i] != '\n')
       continue;
     if (i + 1 < buf.size() && buf[i + 1] == '\n')
@@ -471,11 +472,16 @@ awaitable<void> stats_server::impl::session([[maybe_unused]] std::shared_ptr<imp
     // first byte, the keep-alive idle time.
     timer.expires_after(limits_.head_timeout);
     std::size_t end = std::string_view::npos;
+    std::size_t scanned = 0;
     for (;;) {
-      buf.erase(0, leading_empty_lines(buf));
-      end = head_end(buf);
+      if (const std::size_t skip = leading_empty_lines(buf); skip > 0) {
+        buf.erase(0, skip);
+        scanned = 0;
+      }
+      end = head_end(buf, scanned);
       if (end != std::string_view::npos || buf.size() > limits_.max_head_bytes)
         break;
+      scanned = buf.size();
       auto result = co_await (sock.async_read_some(asio::buffer(chunk), nothrow_awaitable) ||
                               timer.async_wait(nothrow_awaitable));
       if (result.index() != 0) {

@@ -64,6 +64,7 @@ void worker_pool::start(const std::string& runtime_dir) {
   wait_sigchld();
   release_pass();
   spawn(srv_.cfg.workers);
+  grow();  // --spare above the minimum
 }
 
 void worker_pool::wait_sigchld() {
