@@ -140,6 +140,7 @@ decode_result decoder::next(std::string_view in) noexcept {
             active_request* a = tracking ? find(id) : nullptr;
             if (tracking && a == nullptr) {
               skip_body_ = true;  // spec 3.3: records of inactive requests are ignored
+              r.ev = {};
               continue;
             }
             if (a != nullptr && t == static_cast<std::uint8_t>(record_type::params)) {

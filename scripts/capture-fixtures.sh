@@ -5,6 +5,7 @@
 #   php-cgi-response.bin            what php-cgi answers to a GET (4 KiB body)
 #   php-cgi-get-values.bin          what php-cgi answers to FCGI_GET_VALUES
 #   fcgiwrap-response.bin           what a libfcgi program (fcgiwrap + a CGI script) answers
+# and refreshes the fuzzers' seeds from them. Usage: scripts/capture-fixtures.sh [OUTDIR]
 # Needs: scripts/deps.sh test. Uses only 127.0.0.1; every process it starts is stopped on exit.
 set -euo pipefail
 
@@ -139,6 +140,10 @@ if __name__ == "__main__":
         ask(port, path, request(script, query=sys.argv[5] if len(sys.argv) > 5 else ""))
     elif cmd == "ask-get-values":
         ask(sys.argv[2], sys.argv[3], get_values())
+    elif cmd == "content":
+        # The concatenated content of the records of one type, e.g. the PARAMS block.
+        with open(sys.argv[2], "rb") as f:
+            sys.stdout.buffer.write(b"".join(c for t, _, c in records(f.read()) if t == int(sys.argv[3])))
     elif cmd == "post-body":
         # 40000 bytes: more than nginx's 32 KiB STDIN records, so the body spans two of them.
         sys.stdout.buffer.write(b"".join(b"field%05d=value&" % i for i in range(2500)))
@@ -231,3 +236,15 @@ for f in nginx-get nginx-post php-cgi-response php-cgi-get-values fcgiwrap-respo
   cp "$tmp/$f.bin" "$out/$f.bin"
   echo "captured $out/$f.bin ($(stat -c %s "$out/$f.bin") bytes)"
 done
+
+# The small fixtures also seed the fuzzers (fuzz/corpus/<target>/).
+if [[ "$out" == "$root/tests/fixtures" ]]; then
+  for t in fuzz_decoder fuzz_split_decoder fuzz_roundtrip; do
+    mkdir -p "$root/fuzz/corpus/$t"
+    for f in nginx-get php-cgi-response php-cgi-get-values fcgiwrap-response; do cp "$out/$f.bin" "$root/fuzz/corpus/$t/$f"; done
+  done
+  mkdir -p "$root/fuzz/corpus/fuzz_name_value"
+  py content "$out/nginx-get.bin" 4 >"$root/fuzz/corpus/fuzz_name_value/nginx-get-params"
+  py content "$out/php-cgi-get-values.bin" 10 >"$root/fuzz/corpus/fuzz_name_value/php-cgi-get-values"
+  echo "refreshed the fuzz seeds in $root/fuzz/corpus"
+fi
