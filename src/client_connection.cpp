@@ -6,6 +6,8 @@
 #include "src/scheduler.hpp"
 #include "src/server.hpp"
 
+#include <nlohmann/json.hpp>
+
 #include <asio/co_spawn.hpp>
 #include <asio/experimental/as_tuple.hpp>
 #include <asio/use_awaitable.hpp>
@@ -24,6 +26,7 @@ constexpr std::size_t shrink_above = 64 * 1024;
 
 const char* reason_phrase(int status) {
   switch (status) {
+    case 200: return "OK";
     case 502: return "Bad Gateway";
     case 503: return "Service Unavailable";
     case 504: return "Gateway Timeout";
@@ -234,11 +237,20 @@ void client_connection::on_stream(const proto::event& ev) {
 
 void client_connection::maybe_submit(const std::shared_ptr<request>& r) {
   if (r->state != request_state::reading || !r->params_done) return;
+  if (!srv_.cfg.status_path.empty() && r->script_name == srv_.cfg.status_path) return answer_status(*r);
   if (!r->stdin_done && r->body.size() < srv_.cfg.body_buffer) return;
   srv_.sched.submit(r);
 }
 
 void client_connection::body_consumed(request&) { update_pause(); }
+
+void client_connection::answer_status(request& r) {
+  auto q = proto::find_name_value(r.params, "QUERY_STRING").value;
+  if (q == "metrics")
+    respond(srv_, r, 200, "text/plain; version=0.0.4", srv_.st.to_prometheus());
+  else
+    respond(srv_, r, 200, "application/json", srv_.st.to_json(q == "full").dump());
+}
 
 void client_connection::update_pause() {
   if (!paused_) return;
@@ -311,16 +323,21 @@ void finish_request(server& srv, request& r, std::uint32_t app_status, int http_
   srv.on_request_done(r, http_status);
 }
 
-void respond_error(server& srv, request& r, int status, std::string_view message) {
+void respond(server& srv, request& r, int status, std::string_view content_type, std::string_view body) {
   if (r.state == request_state::done) return;
   auto c = r.conn.lock();
   if (c && !r.front_gone) {
-    std::string body = fmt::format("{} {}: {}\n", status, reason_phrase(status), message);
-    std::string head = fmt::format("Status: {} {}\r\nContent-Type: text/plain\r\nContent-Length: {}\r\n{}\r\n", status,
-                                   reason_phrase(status), body.size(), status == 503 ? "Retry-After: 1\r\n" : "");
-    c->send_stream(r, proto::record_type::stdout_stream, head + body);
+    std::string head = fmt::format("Status: {} {}\r\nContent-Type: {}\r\nContent-Length: {}\r\n{}\r\n", status,
+                                   reason_phrase(status), content_type, body.size(),
+                                   status == 503 ? "Retry-After: 1\r\n" : "");
+    c->send_stream(r, proto::record_type::stdout_stream, head);
+    c->send_stream(r, proto::record_type::stdout_stream, body);
   }
   finish_request(srv, r, 0, status);
+}
+
+void respond_error(server& srv, request& r, int status, std::string_view message) {
+  respond(srv, r, status, "text/plain", fmt::format("{} {}: {}\n", status, reason_phrase(status), message));
 }
 
 }  // namespace fcgimux

@@ -55,6 +55,8 @@ class client_connection : public std::enable_shared_from_this<client_connection>
   void on_stream(const proto::event& ev);
   void on_get_values(std::string_view query);
   void maybe_submit(const std::shared_ptr<request>& r);
+  /// --status-path: fcgimux's own stats, answered without a worker.
+  void answer_status(request& r);
   void forget(request& r);
   /// Resumes reading once no open request holds a full body buffer.
   void update_pause();
@@ -74,8 +76,9 @@ class client_connection : public std::enable_shared_from_this<client_connection>
   bool paused_ = false;
 };
 
-/// Answers `r` with an HTTP error of fcgimux's own (Status, a short text body; 503 adds
-/// Retry-After) if its front still waits, and ends it.
+/// Answers `r` with a response of fcgimux's own if its front still waits, and ends it.
+void respond(server& srv, request& r, int status, std::string_view content_type, std::string_view body);
+/// An HTTP error of fcgimux's own: a short text body; 503 adds Retry-After.
 void respond_error(server& srv, request& r, int status, std::string_view message);
 /// Ends `r`: END_REQUEST to its front if it still waits; counts it with `http_status`.
 void finish_request(server& srv, request& r, std::uint32_t app_status, int http_status);

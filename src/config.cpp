@@ -67,6 +67,8 @@ const std::vector<option_def>& options() {
       {"config", 'c', kind::text, nullptr, "JSON file with these settings (flags win)"},
       {"stats", 0, kind::text, [](config& c, const std::string& v) { c.stats = v; },
        "stats HTTP endpoint HOST:PORT, or off (default 127.0.0.1:9001)"},
+      {"status-path", 0, kind::text, [](config& c, const std::string& v) { c.status_path = v; },
+       "a SCRIPT_NAME fcgimux answers itself with its stats (?full, ?metrics), like php-fpm's pm.status_path"},
       {"body-buffer", 0, kind::count, COUNT(body_buffer),
        "request body bytes read before a request takes a worker (default 1048576)"},
       {"max-params", 0, kind::count, COUNT(max_params), "PARAMS bytes per request (default 65536)"},
@@ -179,6 +181,7 @@ void finish(config& c) {
   for (const auto& a : c.listen) check_listen(a);
   if (c.stats != "off") check_listen(c.stats);
   if (c.stats.rfind("unix:", 0) == 0) throw config_error("--stats: must be HOST:PORT or off");
+  if (!c.status_path.empty() && c.status_path.front() != '/') throw config_error("--status-path: must start with /");
   if (c.command.empty()) throw config_error("no PROGRAM given (fcgimux [options] -- PROGRAM [ARGS...])");
   if (c.workers == 0) throw config_error("--workers: must be at least 1");
   if (c.max_workers == 0) c.max_workers = c.variable_pool ? 2 * c.workers : c.workers;

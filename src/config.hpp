@@ -22,6 +22,7 @@ struct config {
   bool variable_pool = false;             ///< -r
   bool keep_conn = true;                  ///< one kept FCGI_KEEP_CONN connection per worker
   std::string stats = "127.0.0.1:9001";   ///< HOST:PORT or "off"
+  std::string status_path;                ///< SCRIPT_NAME answered by fcgimux itself with its stats
   std::size_t body_buffer = 1 << 20;      ///< STDIN bytes read before a request takes a worker
   std::size_t max_params = 64 * 1024;     ///< PARAMS bytes per request
   std::size_t max_conns = 16384;          ///< front connections at once

@@ -26,6 +26,7 @@ struct cumulative_bucket {
   std::uint64_t count = 0;
 };
 
+/// Latency distribution: lifetime buckets for Prometheus, a one-minute window for percentiles.
 class latency_histogram {
  public:
   using time_point = std::chrono::steady_clock::time_point;
@@ -43,6 +44,7 @@ class latency_histogram {
   /// Number of slots in the window: percentiles cover the last 50 to 60 s.
   static constexpr std::size_t slot_count = 6;
 
+  /// Empty; every array is allocated in place, nothing later.
   latency_histogram() = default;
 
   /// Records one latency; reads the coarse monotonic clock (a few ns) to place it in the window.

@@ -42,7 +42,8 @@ struct request {
   int worker_pid = 0;
 
   std::string uri;     ///< REQUEST_URI, else SCRIPT_NAME: for stats and the slow log
-  std::string method;  ///< REQUEST_METHOD, for the log
+  std::string method;       ///< REQUEST_METHOD, for the log
+  std::string script_name;  ///< SCRIPT_NAME, for --status-path
   clock_type::time_point accepted_at = clock_type::now();
   clock_type::time_point queued_at{};
   clock_type::time_point started_at{};

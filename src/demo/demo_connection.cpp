@@ -137,9 +137,12 @@ void serve_connection(int fd, const demo_options& options, std::uint64_t& served
               ev.record() != proto::record_type::stdin_stream) {
             break;
           }
-          if (respond({req.id, req.params, req.body}, out) == outcome::hang) {
+          if (outcome o = respond({req.id, req.params, req.body}, out); o == outcome::hang) {
             req.hung = true;
             break;
+          } else if (o == outcome::exit_after_write) {
+            write_all(fd, out);
+            ::_exit(3);
           }
           dec.release(req.id);
           ++served;

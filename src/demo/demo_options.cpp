@@ -8,7 +8,8 @@ namespace fcgimux::demo {
 const char* usage_text() noexcept {
   return "usage: fcgimux-demo [--listen HOST:PORT | --listen unix:PATH] [--kcgi] [--max-requests N]\n"
          "Serves FastCGI requests on the listening socket at fd 0 (or on --listen).\n"
-         "Query keys: sleep_ms=N bytes=N status=NNN stderr=TEXT crash=1 hang=1; path /echo echoes STDIN.\n";
+         "Query keys: sleep_ms=N bytes=N status=NNN stderr=TEXT crash=1 hang=1 crash_after=N\n"
+         "(head and N body bytes, then exit 3); path /echo echoes STDIN.\n";
 }
 
 parse_result parse_options(int argc, char** argv) {

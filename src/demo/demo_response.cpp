@@ -2,6 +2,7 @@
 
 #include "proto/encoder.hpp"
 #include "proto/name_value.hpp"
+#include "proto/protocol.hpp"
 
 #include <charconv>
 #include <ctime>
@@ -18,6 +19,8 @@ struct query {
   std::string status;
   std::string stderr_text;
   bool crash = false;
+  bool has_crash_after = false;
+  std::uint64_t crash_after = 0;
   bool hang = false;
 };
 
@@ -68,6 +71,9 @@ query parse_query(std::string_view qs) {
       q.status = url_decode(value);
     } else if (key == "stderr") {
       q.stderr_text = url_decode(value);
+    } else if (key == "crash_after") {
+      q.has_crash_after = true;
+      q.crash_after = to_number(value);
     } else if (key == "crash") {
       q.crash = value == "1";
     } else if (key == "hang") {
@@ -106,17 +112,17 @@ outcome respond(const request_view& req, std::string& out) {
   if (q.hang) return outcome::hang;
   if (q.sleep_ms > 0) sleep_for_ms(q.sleep_ms);
 
-  // Reused across requests so a steady stream of large answers does not allocate.
+  // Reused across requests so a steady stream of answers neither allocates nor refills the pattern.
   static std::string body;
+  static std::string pattern;
   std::string_view content;
   std::string_view content_type = "text/plain";
   if (request_path(req.params) == "/echo") {
     content = req.body;
     content_type = "application/octet-stream";
   } else if (q.has_bytes) {
-    body.resize(q.bytes);
-    for (std::size_t i = 0; i < body.size(); ++i) body[i] = pattern_byte(i);
-    content = body;
+    for (std::size_t i = pattern.size(); i < q.bytes; ++i) pattern += pattern_byte(i);
+    content = std::string_view(pattern).substr(0, q.bytes);
     content_type = "application/octet-stream";
   } else {
     body = "hello from pid " + std::to_string(::getpid()) + "\n";
@@ -134,8 +140,20 @@ outcome respond(const request_view& req, std::string& out) {
     proto::append_stream(out, proto::record_type::stderr_stream, req.id, q.stderr_text);
     proto::append_stream_end(out, proto::record_type::stderr_stream, req.id);
   }
-  proto::append_stream(out, proto::record_type::stdout_stream, req.id, head);
-  proto::append_stream(out, proto::record_type::stdout_stream, req.id, content);
+  if (q.has_crash_after) {
+    // The head and the first N body bytes, then the process dies: a truncated answer.
+    content = content.substr(0, q.crash_after);
+    proto::append_stream(out, proto::record_type::stdout_stream, req.id, head);
+    proto::append_stream(out, proto::record_type::stdout_stream, req.id, content);
+    return outcome::exit_after_write;
+  }
+  if (head.size() + content.size() <= proto::max_content_length) {
+    head.append(content);  // small answers: one STDOUT record
+    proto::append_stream(out, proto::record_type::stdout_stream, req.id, head);
+  } else {
+    proto::append_stream(out, proto::record_type::stdout_stream, req.id, head);
+    proto::append_stream(out, proto::record_type::stdout_stream, req.id, content);
+  }
   proto::append_stream_end(out, proto::record_type::stdout_stream, req.id);
   proto::append_end_request(out, req.id, 0, proto::protocol_status::request_complete);
   return outcome::answered;

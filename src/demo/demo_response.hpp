@@ -14,10 +14,11 @@ struct request_view {
 };
 
 /// What the connection does after respond().
-enum class outcome { answered, hang };
+enum class outcome { answered, hang, exit_after_write };
 
 /// Appends the response records (STDOUT, STDERR, END_REQUEST) for `req` to `out`. Sleeps,
-/// exits (crash=1) or returns outcome::hang as the request's query string asks.
+/// exits (crash=1) or returns outcome::hang or outcome::exit_after_write (crash_after=N) as the
+/// request's query string asks.
 outcome respond(const request_view& req, std::string& out);
 
 /// Byte i of the deterministic body that `bytes=N` answers with.

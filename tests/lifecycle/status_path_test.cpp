@@ -1,0 +1,31 @@
+// --status-path: fcgimux answers its stats over FastCGI itself, even while every worker is busy.
+
+#include "tests/lifecycle/lifecycle_support.hpp"
+
+#include <catch2/catch.hpp>
+
+#include <thread>
+
+using namespace fcgimux::test;
+using namespace std::chrono_literals;
+
+TEST_CASE("--status-path answers JSON and Prometheus text without a worker") {
+  auto o = demo_pool({"-n", "1", "--status-path", "/fcgimux-status"});
+  fcgimux_instance f(o);
+  std::thread busy([&] { CHECK(get(f.port(), "/slow?sleep_ms=800").response.status == 200); });
+  REQUIRE(eventually([&] { return stats_of(f)["pool"]["busy"] == 1; }, 3s));
+  auto t0 = std::chrono::steady_clock::now();
+  auto json = get(f.port(), "/fcgimux-status");
+  CHECK(std::chrono::steady_clock::now() - t0 < 500ms);  // not queued behind the busy worker
+  REQUIRE(json.response.status == 200);
+  CHECK(json.response.header("Content-Type") == "application/json");
+  auto doc = nlohmann::json::parse(json.response.body);
+  CHECK(doc["pool"]["busy"] == 1);
+  CHECK(doc["requests"]["accepted"].get<int>() >= 2);
+  auto full = nlohmann::json::parse(get(f.port(), "/fcgimux-status?full").response.body);
+  REQUIRE(full["workers"].size() == 1);
+  CHECK(full["workers"][0]["state"] == "busy");
+  auto metrics = get(f.port(), "/fcgimux-status?metrics");
+  CHECK(metrics.response.body.find("fcgimux_requests_accepted_total") != std::string::npos);
+  busy.join();
+}
