@@ -65,6 +65,7 @@ asio::awaitable<void> relay(server& srv, request& r, proto::record_type type, st
 }
 
 asio::awaitable<void> read_response(server& srv, worker& w, request& r, exchange_result& res) {
+  co_await asio::this_coro::throw_if_cancelled(false);
   socket_type& sock = *w.conn;
   if (w.read_buffer.empty()) w.read_buffer.resize(read_buffer_size);
   proto::decoder dec;
@@ -103,8 +104,14 @@ asio::awaitable<void> read_response(server& srv, worker& w, request& r, exchange
 
 // Streams the rest of a body larger than --body-buffer as the front delivers it.
 asio::awaitable<void> write_rest_of_body(server& srv, worker& w, request& r, exchange_result& res) {
+  // Cancelled by the operator || when the reader finishes first: no exception, just leave.
+  co_await asio::this_coro::throw_if_cancelled(false);
   event_signal arrived(co_await asio::this_coro::executor);
   r.stdin_arrived = &arrived;
+  struct unhook {
+    request& r;
+    ~unhook() { r.stdin_arrived = nullptr; }
+  } unhook_on_exit{r};
   res.writer_done = false;
   std::string chunk;
   for (;;) {
@@ -114,17 +121,17 @@ asio::awaitable<void> write_rest_of_body(server& srv, worker& w, request& r, exc
       r.body.clear();
       res.body_streamed = true;
       if (auto c = r.conn.lock()) c->body_consumed(r);
-    } else if (r.stdin_done) {
+    } else if (r.stdin_done || r.front_gone) {
+      // When the front is gone the rest of the body never comes: close STDIN so that the worker
+      // finishes the request, and the exchange drains its answer before the worker is reused.
       chunk.clear();
       proto::append_stream_end(chunk, proto::record_type::stdin_stream, worker_request_id);
-    } else if (r.front_gone) {
-      break;  // the rest of the body will never come
     } else {
       co_await arrived.wait();
       if ((co_await asio::this_coro::cancellation_state).cancelled() != asio::cancellation_type::none) break;
       continue;
     }
-    bool last = r.stdin_done && r.body.empty() && chunk.size() == proto::header_size;
+    bool last = (r.stdin_done || r.front_gone) && r.body.empty() && chunk.size() == proto::header_size;
     auto [ec, n] = co_await asio::async_write(*w.conn, asio::buffer(chunk), use_tuple);
     if (ec) {
       res.ec = ec;
@@ -135,7 +142,6 @@ asio::awaitable<void> write_rest_of_body(server& srv, worker& w, request& r, exc
       break;
     }
   }
-  r.stdin_arrived = nullptr;
   if (res.writer_done && !res.ec) {
     // Stay alive until the reader finishes; the operator || then cancels this wait.
     asio::steady_timer forever(co_await asio::this_coro::executor, asio::steady_timer::time_point::max());
@@ -200,10 +206,15 @@ asio::awaitable<void> talk(server& srv, worker& w, request& r, exchange_result& 
 }
 
 void cut_off(server& srv, request& r) {
-  // Output already went out: the front must see a truncated answer, not a clean one.
-  auto c = r.conn.lock();
+  // Output already went out, so a 502 is no longer possible. The front must see a truncated
+  // answer: close the connection without END_REQUEST (nginx turns an END_REQUEST into a clean
+  // end of the response, even with a non-zero appStatus; a close it reports as "upstream
+  // prematurely closed" and ends the client's response abnormally).
+  if (auto c = r.conn.lock(); c && !r.front_gone) {
+    r.front_gone = true;
+    c->abandon(r);
+  }
   finish_request(srv, r, 1, 502);
-  if (c) c->close_after_flush();
 }
 
 asio::awaitable<void> exchange(server& srv, std::shared_ptr<worker> w, std::shared_ptr<request> r) {

@@ -222,10 +222,17 @@ void client_connection::on_stream(const proto::event& ev) {
       if (end) {
         r->stdin_done = true;
       } else {
+        if (!r->params_done && r->body.size() + ev.data.size() > srv_.cfg.body_buffer) {
+          // The body must follow the PARAMS; buffering it without end would be a memory hole.
+          log::info("closing a front connection: request {} sent more than --body-buffer of STDIN before its PARAMS",
+                    r->front_id);
+          open_ = false;
+          return;
+        }
         r->body.append(ev.data);
         r->body_total += ev.data.size();
         // A body past the buffer streams: stop reading this front until the worker takes it.
-        if (r->body.size() >= srv_.cfg.body_buffer) paused_ = true;
+        if (r->body.size() > srv_.cfg.body_buffer) paused_ = should_pause();
       }
       if (r->stdin_arrived) r->stdin_arrived->notify();
       break;
@@ -240,6 +247,8 @@ void client_connection::maybe_submit(const std::shared_ptr<request>& r) {
   if (!srv_.cfg.status_path.empty() && r->script_name == srv_.cfg.status_path) return answer_status(*r);
   if (!r->stdin_done && r->body.size() < srv_.cfg.body_buffer) return;
   srv_.sched.submit(r);
+  // At a worker now, it may be the one a paused connection was waiting for.
+  update_pause();
 }
 
 void client_connection::body_consumed(request&) { update_pause(); }
@@ -252,10 +261,20 @@ void client_connection::answer_status(request& r) {
     respond(srv_, r, 200, "application/json", srv_.st.to_json(q == "full").dump());
 }
 
+bool client_connection::should_pause() const noexcept {
+  // Pause for a body past --body-buffer, but never while a request already at a worker still
+  // waits for body bytes from this connection: on a multiplexed connection that would deadlock.
+  bool over_full = false;
+  for (auto& [id, q] : requests_) {
+    if (q->stdin_done || q->front_gone) continue;
+    if (q->state == request_state::at_worker && q->body.size() <= srv_.cfg.body_buffer) return false;
+    if (q->body.size() > srv_.cfg.body_buffer) over_full = true;
+  }
+  return over_full;
+}
+
 void client_connection::update_pause() {
-  if (!paused_) return;
-  for (auto& [id, q] : requests_)
-    if (!q->stdin_done && q->body.size() >= srv_.cfg.body_buffer) return;
+  if (!paused_ || should_pause()) return;
   paused_ = false;
   resume_reading_.notify();
 }
@@ -300,6 +319,11 @@ void client_connection::forget(request& r) {
   update_pause();
 }
 
+void client_connection::abandon(request& r) {
+  forget(r);
+  close_after_flush();
+}
+
 void client_connection::close_after_flush() {
   close_after_flush_ = true;
   out_ready_.notify();
@@ -320,7 +344,8 @@ void finish_request(server& srv, request& r, std::uint32_t app_status, int http_
   if (r.state == request_state::done) return;
   if (auto c = r.conn.lock(); c && !r.front_gone) c->end_request(r, app_status, proto::protocol_status::request_complete);
   r.state = request_state::done;
-  srv.on_request_done(r, http_status);
+  // An answer nobody received is not a response: it is counted as aborted instead.
+  srv.on_request_done(r, r.front_gone ? 0 : http_status);
 }
 
 void respond(server& srv, request& r, int status, std::string_view content_type, std::string_view body) {

@@ -38,6 +38,8 @@ class client_connection : public std::enable_shared_from_this<client_connection>
   void end_request(request& r, std::uint32_t app_status, proto::protocol_status status);
   /// Closes the connection once every queued byte is written.
   void close_after_flush();
+  /// `r` cannot be completed: flush what was sent, then close without its END_REQUEST.
+  void abandon(request& r);
 
   /// More bytes wait for this front than --output-buffer: workers feeding it should pause.
   bool congested() const noexcept;
@@ -60,6 +62,7 @@ class client_connection : public std::enable_shared_from_this<client_connection>
   void forget(request& r);
   /// Resumes reading once no open request holds a full body buffer.
   void update_pause();
+  bool should_pause() const noexcept;
   void queue_output();
 
   server& srv_;

@@ -127,6 +127,8 @@ void server::drain_step() {
     drain_deadline_ = now + to_duration(cfg.stop_grace) + 2s;
   }
   if (workers_stopping_ && (pool.all_gone() || now >= drain_deadline_)) {
+    // A forced stop (second signal, or workers deaf to SIGTERM) must not leave workers behind.
+    if (!pool.all_gone()) pool.kill_all();
     if (stats_server_) stats_server_->stop();
     sched.stop();
     signals_.cancel();

@@ -26,6 +26,8 @@ using namespace std::chrono_literals;
 
 constexpr auto first_backoff = 100ms;
 constexpr auto max_backoff = 30s;
+// Crashes while serving may be one bad request's doing: keep refilling the pool quickly.
+constexpr auto max_crash_backoff = 1s;
 // A worker that dies sooner than this without serving a request "could not start".
 constexpr auto min_healthy_uptime = 1s;
 // After a failed exchange the worker may be dying: give its exit a moment to show.
@@ -101,8 +103,10 @@ void worker_pool::spawn(std::size_t n) {
       return;
     }
     w->pid = p.pid;
-    w->exec_status.assign(p.exec_status_fd);
-    w->err_pipe.assign(p.stderr_fd);
+    std::error_code aec;
+    w->exec_status.assign(p.exec_status_fd, aec);
+    if (!aec) w->err_pipe.assign(p.stderr_fd, aec);
+    if (aec) log::info("worker {}: cannot watch its pipes: {}", p.pid, aec.message());
     ++srv_.st.c.workers_spawned;
     workers_.push_back(w);
     log::debug("worker {} started: {}", w->pid, srv_.cfg.command.front());
@@ -192,9 +196,11 @@ void worker_pool::on_exit(const std::shared_ptr<worker>& w, int status) {
 }
 
 void worker_pool::back_off(clock_type::time_point now) {
-  int n = std::max(start_failures_, crash_streak_);
-  if (n <= 0) return;
-  spawn_not_before_ = now + std::min<clock_type::duration>(first_backoff * (1 << std::min(n - 1, 10)), max_backoff);
+  auto delay = [](int n, clock_type::duration cap) {
+    return n <= 0 ? clock_type::duration::zero()
+                  : std::min<clock_type::duration>(first_backoff * (1 << std::min(n - 1, 10)), cap);
+  };
+  spawn_not_before_ = now + std::max(delay(start_failures_, max_backoff), delay(crash_streak_, max_crash_backoff));
 }
 
 void worker_pool::make_idle(const std::shared_ptr<worker>& w) {
@@ -256,8 +262,15 @@ void worker_pool::kill_now(worker& w) {
 void worker_pool::stop_worker(const std::shared_ptr<worker>& w) {
   remove_idle(w.get());
   w->state = worker_state::stopping;
-  // php-cgi blocked reading a kept connection ignores SIGTERM until that connection closes.
-  w->conn.reset();
+  // php-cgi blocked reading a kept connection ignores SIGTERM until that connection closes. A busy
+  // worker's exchange still uses the socket object: shut it down and let the exchange drop it.
+  if (w->current && w->conn) {
+    std::error_code ignore;
+    w->conn->shutdown(asio::socket_base::shutdown_both, ignore);
+    w->conn->cancel(ignore);
+  } else {
+    w->conn.reset();
+  }
   if (w->exited) return;
   w->signalled_by_us = true;
   ::kill(w->pid, SIGTERM);
@@ -322,6 +335,14 @@ void worker_pool::release_pass() {
   release_timer_.async_wait([this](const std::error_code& ec) {
     if (!ec) release_pass();
   });
+}
+
+void worker_pool::kill_all() {
+  for (auto& w : workers_)
+    if (!w->exited) {
+      w->signalled_by_us = true;
+      ::kill(w->pid, SIGKILL);
+    }
 }
 
 bool worker_pool::cannot_serve() const noexcept {
