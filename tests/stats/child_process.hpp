@@ -25,4 +25,23 @@ std::optional<std::string> find_program(const std::string& name);
 child_result run_child(const std::vector<std::string>& argv, std::chrono::milliseconds timeout,
                        const std::string& stdin_path = "/dev/null");
 
+/// A long-running child (a server) in its own process group; the destructor kills the group.
+class background_child {
+ public:
+  /// Starts argv with stdout and stderr appended to `log_path`; check running() after.
+  background_child(const std::vector<std::string>& argv, const std::string& log_path);
+  ~background_child();
+  background_child(const background_child&) = delete;
+  background_child& operator=(const background_child&) = delete;
+
+  /// True while the process lives.
+  bool running();
+  /// Its log so far, for failure messages.
+  std::string log() const;
+
+ private:
+  int pid_ = -1;
+  std::string log_path_;
+};
+
 }  // namespace fcgimux::test

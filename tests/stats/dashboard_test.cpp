@@ -10,6 +10,7 @@
 
 #include <unistd.h>
 
+#include <cmath>
 #include <cstdlib>
 #include <filesystem>
 #include <regex>
@@ -62,11 +63,13 @@ std::optional<std::string> element_text(const std::string& dom, const std::strin
 TEST_CASE("the dashboard shows live numbers in headless Chromium", "[dashboard][chromium]") {
   server_fixture f;
   // each scrape completes 7 more requests, so the page has a request rate to compute
-  f.s.pool_view = [&f](bool full) {
-    f.s.c.requests_completed += 7;
-    f.s.c.requests_accepted += 7;
-    return f.pool(full);
-  };
+  f.on_server([&f] {
+    f.s.pool_view = [&f](bool full) {
+      f.s.c.requests_completed += 7;
+      f.s.c.requests_accepted += 7;
+      return f.pool(full);
+    };
+  });
   temp_dir profile;
   REQUIRE_FALSE(profile.path.empty());
   auto args = chromium_args(profile.path, 5000);
@@ -113,25 +116,52 @@ TEST_CASE("the dashboard shows live numbers in headless Chromium", "[dashboard][
 // Regenerates docs/dashboard.png; run by hand: ./fcgimux_stats_tests "[.screenshot]"
 TEST_CASE("dashboard screenshot", "[.screenshot]") {
   server_fixture f;
-  // synthetic load that moves: latencies, a queue that grows and drains, workers that turn over
-  f.s.pool_view = [&f](bool full) {
-    const int n = f.pool.calls.load() + 1;
-    for (int i = 0; i < 20 + 10 * (n % 5); ++i) {
-      f.s.service_latency.record(std::chrono::microseconds(800 + 400 * ((i * 7 + n) % 13)));
-      f.s.queue_latency.record(std::chrono::microseconds(30 + 60 * ((i * 5 + n) % 9)));
+  // Synthetic, smoothly varying load (the picture documents the page, not fcgimux's performance).
+  int tick = 0;
+  auto view = [&f, &tick](bool full) {
+    const double load = 0.5 + 0.4 * std::sin(++tick / 5.0);
+    const auto per_tick = static_cast<std::uint64_t>(120 + 160 * load);
+    for (std::uint64_t i = 0; i < per_tick; ++i) {
+      const double spread = static_cast<double>((i * 37) % 100) / 100.0;
+      const double tail = i % 50 == 0 ? 4.0 : 1.0;
+      f.s.service_latency.record(std::chrono::microseconds(static_cast<int>((1500 + 2500 * load * spread) * tail)));
+      f.s.queue_latency.record(std::chrono::microseconds(static_cast<int>((20 + 400 * load * load * spread) * tail)));
     }
-    f.s.c.requests_accepted += 20 + 10 * (n % 5);
-    f.s.c.requests_completed += 20 + 10 * (n % 5);
-    f.s.c.responses_2xx += 20 + 10 * (n % 5);
-    f.s.c.workers_spawned = 6;
-    auto p = f.pool(full);
-    p.size = 4 + (n / 6) % 3;
-    p.busy = std::min<std::size_t>(p.size, 1 + (n % 4));
+    f.s.c.requests_accepted += per_tick;
+    f.s.c.requests_completed += per_tick;
+    f.s.c.responses_2xx += per_tick;
+    f.s.c.workers_spawned = 9;
+    f.s.c.workers_exited = 3;
+    f.s.c.queue_peak = 6;
+    fcgimux::pool_snapshot p;
+    p.min = 2;
+    p.max = 8;
+    p.size = 4 + static_cast<std::size_t>(std::lround(3 * load));
+    p.busy = std::min(p.size, static_cast<std::size_t>(std::lround(p.size * load)));
     p.idle = p.size - p.busy;
-    p.starting = 0;
-    p.queue_length = static_cast<std::size_t>(n % 9 > 5 ? n % 9 - 5 : 0);
+    p.queue_length = load > 0.75 ? static_cast<std::size_t>(std::lround((load - 0.75) * 40)) : 0;
+    p.queue_limit = 1024;
+    p.can_serve = true;
+    if (full) {
+      static constexpr const char* uris[] = {"/index.php", "/api/orders.php?page=3", "/search.php?q=fcgi",
+                                             "/cart.php", "/feed.php"};
+      for (std::size_t w = 0; w < p.size; ++w) {
+        fcgimux::worker_info wi;
+        wi.pid = 31410 + static_cast<int>(w) * 7;
+        wi.state = w < p.busy ? "busy" : "idle";
+        wi.requests = 400 + w * 131 + static_cast<std::uint64_t>(tick) * (w < p.busy ? 3 : 1);
+        wi.uptime_s = 600 - 60.0 * static_cast<double>(w) + tick;
+        wi.has_current = w < p.busy;
+        if (wi.has_current) {
+          wi.current_uri = uris[(w + static_cast<std::size_t>(tick)) % 5];
+          wi.current_elapsed_ms = 0.4 + static_cast<double>((w * 13 + static_cast<std::size_t>(tick)) % 30) / 10.0;
+        }
+        p.workers.push_back(wi);
+      }
+    }
     return p;
   };
+  f.on_server([&] { f.s.pool_view = view; });
   temp_dir profile;
   const std::string out = FCGIMUX_SOURCE_DIR "/docs/dashboard.png";
   auto args = chromium_args(profile.path, 60000);

@@ -158,6 +158,13 @@ TEST_CASE("Prometheus buckets are exact cumulative counts at power-of-two edges"
   CHECK(h.sum().count() == sum);
 }
 
+TEST_CASE("the coarse clock runs on steady_clock's timeline", "[histogram]") {
+  const auto coarse = latency_histogram::coarse_now();
+  const auto fine = steady_clock::now();
+  CHECK(fine - coarse < 100ms);
+  CHECK(coarse - fine < 100ms);
+}
+
 // Not run by default (timings on a shared 2-core box are noise): ./fcgimux_stats_tests "[.bench]"
 TEST_CASE("record() cost", "[.bench]") {
   latency_histogram h;

@@ -20,6 +20,7 @@ struct http_response {
 /// One TCP connection to 127.0.0.1:port.
 class http_connection {
  public:
+  /// Connects at once; ok() tells whether it worked.
   explicit http_connection(std::uint16_t port);
   ~http_connection();
   http_connection(const http_connection&) = delete;

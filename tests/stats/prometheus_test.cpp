@@ -3,9 +3,11 @@
 #include "child_process.hpp"
 
 #include <catch2/catch.hpp>
+#include <nlohmann/json.hpp>
 
 #include <unistd.h>
 
+#include <cstdio>
 #include <cstdlib>
 #include <fstream>
 #include <map>
@@ -193,4 +195,36 @@ TEST_CASE("promtool check metrics accepts the exposition", "[stats][prometheus][
     const auto r = promtool_check("# TYPE fcgimux_x counter\nfcgimux_x{pid=\"1\" 1\n");
     CHECK(r.exit_code != 0);
   }
+}
+
+// Not run by default: how long one scrape holds the event loop. ./fcgimux_stats_tests "[.bench]"
+TEST_CASE("rendering cost with 64 workers", "[.bench]") {
+  stats s;
+  fill(s);
+  s.pool_view = [](bool full) {
+    pool_snapshot p = snapshot(false);
+    if (full)
+      for (int i = 0; i < 64; ++i) {
+        worker_info w;
+        w.pid = 10000 + i;
+        w.state = i % 2 ? "busy" : "idle";
+        w.has_current = i % 2;
+        w.current_uri = "/index.php?page=" + std::to_string(i);
+        p.workers.push_back(w);
+      }
+    return p;
+  };
+  constexpr int n = 2000;
+  std::size_t bytes = 0;
+  auto t0 = std::chrono::steady_clock::now();
+  for (int i = 0; i < n; ++i)
+    bytes += s.to_json(true).dump(2).size();
+  auto t1 = std::chrono::steady_clock::now();
+  for (int i = 0; i < n; ++i)
+    bytes += s.to_prometheus().size();
+  auto t2 = std::chrono::steady_clock::now();
+  std::printf("to_json(true)+dump: %.1f us, to_prometheus: %.1f us\n",
+              std::chrono::duration<double, std::micro>(t1 - t0).count() / n,
+              std::chrono::duration<double, std::micro>(t2 - t1).count() / n);
+  CHECK(bytes > 0);
 }

@@ -8,6 +8,8 @@
 #include <asio/post.hpp>
 
 #include <atomic>
+#include <functional>
+#include <future>
 #include <mutex>
 #include <thread>
 #include <vector>
@@ -66,6 +68,16 @@ struct server_fixture {
     thread = std::thread([this] { io.run(); });
   }
   ~server_fixture() { shutdown(); }
+
+  /// Runs fn on the server thread and waits: how a test changes what the server reads.
+  void on_server(const std::function<void()>& fn) {
+    std::promise<void> done;
+    asio::post(io, [&] {
+      fn();
+      done.set_value();
+    });
+    done.get_future().wait();
+  }
 
   /// Stops the server and waits until the io_context has nothing left to do.
   void shutdown() {

@@ -6,6 +6,7 @@
 #include <nlohmann/json.hpp>
 
 #include <memory>
+#include <thread>
 
 using namespace std::chrono_literals;
 using namespace fcgimux::test;
@@ -40,7 +41,7 @@ TEST_CASE("GET /stats?full adds the workers", "[server]") {
 
 TEST_CASE("a worker URI that is not UTF-8 still gives valid JSON", "[server]") {
   server_fixture f;
-  f.pool.uri_prefix = "/bad-\xff\xfe-";  // set before the first request reaches the server thread
+  f.on_server([&] { f.pool.uri_prefix = "/bad-\xff\xfe-"; });
   const auto r = http_exchange(f.port, http_get("/stats?full"));
   REQUIRE(r);
   CHECK(r->status == 200);
@@ -49,7 +50,7 @@ TEST_CASE("a worker URI that is not UTF-8 still gives valid JSON", "[server]") {
 
 TEST_CASE("GET /metrics answers Prometheus text", "[server]") {
   server_fixture f;
-  f.s.c.requests_accepted = 5;  // the server thread has not read it yet: set before the request
+  f.on_server([&] { f.s.c.requests_accepted = 5; });
   const auto r = http_exchange(f.port, http_get("/metrics"));
   REQUIRE(r);
   CHECK(r->status == 200);
@@ -287,10 +288,14 @@ TEST_CASE("a flood of connections stays bounded and the server recovers", "[serv
       ++refused;
   CHECK(refused >= 200 - 8);
   flood.clear();
-  // once the flood is gone, a request gets through
+  // once the flood is gone (the server sees each EOF a moment later), a request gets through
   std::optional<http_response> r;
-  for (int i = 0; i < 50 && !(r = http_exchange(f.port, http_get("/healthz"))); ++i)
+  for (int i = 0; i < 50; ++i) {
+    r = http_exchange(f.port, http_get("/healthz"));
+    if (r && r->status == 200)
+      break;
     std::this_thread::sleep_for(50ms);
+  }
   REQUIRE(r);
   CHECK(r->status == 200);
 }
@@ -304,4 +309,34 @@ TEST_CASE("stop() closes the listener and every live session", "[server]") {
   CHECK(live.read_until_closed(3s));
   http_connection late(f.port);
   CHECK_FALSE(late.ok());
+}
+
+TEST_CASE("a head that arrives one byte at a time, CRLF or bare LF", "[server]") {
+  server_fixture f;
+  for (const std::string& request : {std::string("GET /healthz HTTP/1.1\r\nHost: x\r\n\r\n"),
+                                    std::string("\r\nGET /healthz HTTP/1.1\nHost: x\n\n")}) {
+    http_connection c(f.port);
+    for (char ch : request) {
+      REQUIRE(c.send(std::string(1, ch)));
+      std::this_thread::sleep_for(1ms);
+    }
+    const auto r = c.read_response();
+    REQUIRE(r);
+    CHECK(r->status == 200);
+    CHECK(r->body == "ok\n");
+  }
+}
+
+TEST_CASE("the head limit is exact: 8192 bytes pass, 8193 get 431", "[server]") {
+  server_fixture f;
+  const std::string base = http_get("/healthz", "X-Pad: \r\n");
+  const std::size_t pad = 8192 - base.size();
+  const std::string at_limit = http_get("/healthz", "X-Pad: " + std::string(pad, 'p') + "\r\n");
+  REQUIRE(at_limit.size() == 8192);
+  const auto ok = http_exchange(f.port, at_limit);
+  REQUIRE(ok);
+  CHECK(ok->status == 200);
+  const auto over = http_exchange(f.port, http_get("/healthz", "X-Pad: " + std::string(pad + 1, 'p') + "\r\n"));
+  REQUIRE(over);
+  CHECK(over->status == 431);
 }

@@ -1,0 +1,98 @@
+// Defects found in review, each kept fixed by a test that reproduced it.
+
+#include "tests/lifecycle/lifecycle_support.hpp"
+#include "tests/support/child_process.hpp"
+#include "tests/support/paths.hpp"
+
+#include <catch2/catch.hpp>
+
+#include <csignal>
+#include <thread>
+
+using namespace fcgimux::test;
+using namespace std::chrono_literals;
+
+TEST_CASE("two multiplexed uploads past --body-buffer on one connection and one worker both finish") {
+  fcgimux_instance f(demo_pool({"-n", "1", "--body-buffer", "65536"}));
+  fcgi_client c(f.address());
+  std::string body1(100000, 'a'), body3(100000, 'b');
+  c.send_begin(1, 1, fcgimux::proto::flag_keep_conn);
+  c.send_params(1, cgi_params("POST", "/echo", body1.size()));
+  c.send_stdin(1, std::string_view(body1).substr(0, 70000), 65535, false);
+  REQUIRE(c.flush());
+  std::this_thread::sleep_for(200ms);
+  c.send_begin(3, 1, fcgimux::proto::flag_keep_conn);
+  c.send_params(3, cgi_params("POST", "/echo", body3.size()));
+  c.send_stdin(3, std::string_view(body3).substr(0, 70000), 65535, false);
+  REQUIRE(c.flush());
+  std::this_thread::sleep_for(200ms);
+  c.send_stdin(1, std::string_view(body1).substr(70000));
+  c.send_stdin(3, std::string_view(body3).substr(70000));
+  REQUIRE(c.read_responses({1, 3}, 15s) == read_status::ok);
+  CHECK(parse_cgi_response(c.response(1).out).body == body1);
+  CHECK(parse_cgi_response(c.response(3).out).body == body3);
+}
+
+TEST_CASE("a front that leaves mid-upload: its worker finishes first, others go to a new worker") {
+  fcgimux_instance f(demo_pool({"-n", "1", "-N", "2", "--body-buffer", "65536"}));
+  {
+    fcgi_client a(f.address());
+    a.send_begin(1, 1, 0);
+    a.send_params(1, cgi_params("POST", "/echo?sleep_ms=1200", 300000));
+    a.send_stdin(1, std::string(200000, 'x'), 65535, false);
+    REQUIRE(a.flush());
+    REQUIRE(eventually([&] { return stats_of(f)["pool"]["busy"] == 1; }, 3s));
+  }
+  std::this_thread::sleep_for(300ms);
+  // Still busy: STDIN was closed for it and it is sleeping, not handed back after a probation.
+  CHECK(stats_of(f)["pool"]["busy"] == 1);
+  auto t0 = std::chrono::steady_clock::now();
+  auto r = get(f.port(), "/hello");
+  CHECK(r.response.status == 200);
+  CHECK(std::chrono::steady_clock::now() - t0 < 900ms);
+  CHECK(eventually([&] { return stats_of(f)["pool"]["busy"] == 0; }, 5s));
+  auto s = stats_of(f);
+  CHECK(s["requests"]["aborted"] == 1);
+  CHECK(s["responses"]["5xx"] == 0);
+  CHECK(s["pool"]["size"] == 2);
+}
+
+TEST_CASE("STDIN past --body-buffer before the PARAMS end closes only that connection") {
+  fcgimux_instance f(demo_pool({"-n", "1", "--body-buffer", "65536"}));
+  fcgi_client c(f.address());
+  c.send_begin(1, 1, 0);
+  c.send_stdin(1, std::string(70000, 'z'), 65535, false);
+  c.flush();
+  CHECK(c.read_until_closed(5s) == read_status::ok);
+  CHECK(get(f.port(), "/hello").response.status == 200);
+  CHECK(stats_of(f)["requests"]["active"] == 0);
+}
+
+TEST_CASE("a URL that crashes every worker does not empty the pool for long") {
+  fcgimux_instance f(demo_pool({"-n", "2"}));
+  for (int i = 0; i < 8; ++i) CHECK(get(f.port(), "/boom?crash=1").response.status == 502);
+  auto t0 = std::chrono::steady_clock::now();
+  CHECK(get(f.port(), "/hello", 10s).response.status == 200);
+  CHECK(std::chrono::steady_clock::now() - t0 < 2500ms);
+}
+
+TEST_CASE("a second SIGTERM stops at once and leaves no worker behind, even one deaf to SIGTERM") {
+  // An ignored signal survives exec: this demo worker ignores SIGTERM.
+  fcgimux_options o;
+  o.args = {"--stats", "off", "-n", "1", "--stop-grace", "30"};
+  o.command = {"/bin/sh", "-c", std::string("trap '' TERM; exec ") + demo_bin};
+  fcgimux_instance f(o);
+  REQUIRE(f.wait_for_workers(1, 5s));
+  REQUIRE(get(f.port(), "/hello").response.status == 200);
+  auto workers = f.worker_pids();
+  REQUIRE(workers.size() == 1);
+  f.process().send_signal(SIGTERM);
+  std::this_thread::sleep_for(200ms);
+  CHECK(process_alive(workers[0]));  // deaf to the first SIGTERM
+  f.process().send_signal(SIGTERM);
+  auto st = f.process().wait_exit(5s);
+  REQUIRE(st.has_value());
+  CHECK(st->exited);
+  CHECK(st->code == 0);
+  CHECK(eventually([&] { return !process_alive(workers[0]); }, 2s));
+}
