@@ -10,7 +10,7 @@ declare -A group=(
   [demo]="libfcgi-bin curl"
   [test]="nginx-light php-cgi fcgiwrap libfcgi-bin spawn-fcgi curl procps python3"
   [fuzz]="clang libclang-rt-14-dev"
-  [bench]="wrk nginx-light spawn-fcgi php-cgi php-fpm procps"
+  [bench]="wrk nginx-light spawn-fcgi php-cgi php-fpm procps python3 curl"
   [stats]="prometheus chromium"
   [container]="podman runc mmdebstrap uidmap libfcgi-bin curl python3"
 )
@@ -35,7 +35,8 @@ sudo_cmd=""
 if [[ -z "$(find /var/lib/apt/lists -maxdepth 1 -name '*Packages*' -mmin -1440 2>/dev/null | head -1)" ]]; then
   $sudo_cmd apt-get update -qq
 fi
-$sudo_cmd apt-get install -y -qq --no-install-recommends "${missing[@]}" >/dev/null
+# Wait for another apt (unattended upgrades, a parallel job) instead of failing at once.
+$sudo_cmd apt-get install -y -qq -o DPkg::Lock::Timeout=300 --no-install-recommends "${missing[@]}" >/dev/null
 # Debian starts services on install; fcgimux's tests start their own instances.
 for svc in nginx php8.2-fpm; do
   if command -v systemctl >/dev/null && systemctl is-active --quiet "$svc" 2>/dev/null; then

@@ -121,12 +121,13 @@ void server::drain_step() {
     std::vector<std::shared_ptr<client_connection>> open;
     for (auto& [p, w] : conns_)
       if (auto c = w.lock()) open.push_back(c);
-    for (auto& c : open) c->close();
+    // An answer may still sit in a connection's output: let each flush, then close.
+    for (auto& c : open) c->close_after_flush();
     workers_stopping_ = true;
     pool.stop_all();
     drain_deadline_ = now + to_duration(cfg.stop_grace) + 2s;
   }
-  if (workers_stopping_ && (pool.all_gone() || now >= drain_deadline_)) {
+  if (workers_stopping_ && ((pool.all_gone() && conns_.empty()) || now >= drain_deadline_)) {
     // A forced stop (second signal, or workers deaf to SIGTERM) must not leave workers behind.
     if (!pool.all_gone()) pool.kill_all();
     if (stats_server_) stats_server_->stop();

@@ -6,7 +6,9 @@
 
 #include <catch2/catch.hpp>
 
+#include <atomic>
 #include <csignal>
+#include <vector>
 #include <thread>
 
 using namespace fcgimux::test;
@@ -95,4 +97,25 @@ TEST_CASE("a second SIGTERM stops at once and leaves no worker behind, even one 
   CHECK(st->exited);
   CHECK(st->code == 0);
   CHECK(eventually([&] { return !process_alive(workers[0]); }, 2s));
+}
+
+TEST_CASE("SIGTERM: requests in flight are answered in full, then fcgimux exits 0") {
+  for (int round = 0; round < 5; ++round) {
+    fcgimux_instance f(demo_pool({"-n", "2"}));
+    std::vector<std::thread> clients;
+    std::atomic<int> answered{0};
+    for (int i = 0; i < 3; ++i)
+      clients.emplace_back([&, i] {
+        auto r = get(f.port(), "/slow?sleep_ms=" + std::to_string(300 + 100 * i) + "&bytes=100000");
+        if (r.how == read_status::ok && r.response.status == 200 && r.response.body.size() == 100000) ++answered;
+      });
+    REQUIRE(eventually([&] { return stats_of(f)["pool"]["busy"].get<int>() >= 1; }, 3s));
+    f.process().send_signal(SIGTERM);
+    for (auto& t : clients) t.join();
+    auto st = f.process().wait_exit(10s);
+    REQUIRE(st.has_value());
+    CHECK(st->exited);
+    CHECK(st->code == 0);
+    CHECK(answered == 3);
+  }
 }
