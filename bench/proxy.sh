@@ -1,0 +1,200 @@
+#!/usr/bin/env bash
+# nginx -> FastCGI throughput and tail latency, direct spawn-fcgi pool versus fcgimux, each with and
+# without nginx upstream keep-alive (issue 3). See bench/README.md.
+set -euo pipefail
+source "$(dirname "${BASH_SOURCE[0]}")/lib.sh"
+
+usage() {
+  cat <<EOF
+usage: bench/proxy.sh [-d SECONDS] [-r REPEATS] [-c CONNS] [-w WORKERS] [-k KEEPALIVE] [-q QUERY] [-t unix|tcp] [-s SETUPS]
+  -d  wrk duration per setup (default 15)
+  -r  repeat the four setups this many times (default 1), each repeat in a rotated order;
+      the summary takes the median
+  -c  wrk connections (default 64; 2 threads)
+  -w  FastCGI workers in both pools (default 8)
+  -k  nginx 'keepalive' for the keep-alive setups (default 8)
+  -q  query string of the benchmarked URL, e.g. sleep_ms=1 (default: none, the demo answers at once)
+  -t  socket between nginx and the backend: unix (default) or tcp (127.0.0.1)
+  -s  comma-separated subset of: direct,direct-ka,fcgimux,fcgimux-ka (default: all four)
+Environment: BUILD_DIR (default build-bench, else build), NGINX_WORKERS (default 1), KEEP_TMP=1,
+  BENCH_NICE=-10 (run everything at that nice level; root only).
+EOF
+}
+
+duration=15 repeats=1 conns=64 workers=8 keepalive=8 query="" transport=unix
+setups="direct,direct-ka,fcgimux,fcgimux-ka"
+while getopts "d:r:c:w:k:q:t:s:h" opt; do
+  case $opt in
+    d) duration=$OPTARG ;; r) repeats=$OPTARG ;; c) conns=$OPTARG ;; w) workers=$OPTARG ;;
+    k) keepalive=$OPTARG ;; q) query=$OPTARG ;; t) transport=$OPTARG ;; s) setups=$OPTARG ;;
+    h) usage; exit 0 ;; *) usage >&2; exit 2 ;;
+  esac
+done
+[[ $transport == unix || $transport == tcp ]] || die "-t must be unix or tcp"
+
+need_tools wrk nginx spawn-fcgi python3 curl pgrep
+build=$(find_build_dir)
+fcgimux="$build/src/fcgimux"
+demo="$build/src/demo/fcgimux-demo"
+[[ -x $fcgimux && -x $demo ]] || die "build fcgimux and fcgimux-demo first (looked in $build)"
+
+IFS=, read -r -a setup_list <<<"$setups"
+ulimit -n 65536 2>/dev/null || true
+bench_init
+# Every setup: start-up + warm-up (<15 s) + run + probe tail (<20 s) + stop (<10 s).
+arm_watchdog $((repeats * ${#setup_list[@]} * (duration + 60) + 30))
+
+path="/bench"
+[[ -n $query ]] && path="/bench?$query"
+
+# start_backend KIND DIR: starts the pool (tracked); sets BACKEND_ADDR, the address nginx should use.
+start_backend() {
+  local kind=$1 dir=$2 addr
+  if [[ $transport == unix ]]; then addr="unix:$dir/backend.sock"; else addr="127.0.0.1:$(free_port)"; fi
+  case $kind in
+    direct)
+      local where=(-s "$dir/backend.sock")
+      [[ $transport == tcp ]] && where=(-a 127.0.0.1 -p "${addr##*:}")
+      spawn-fcgi "${where[@]}" -F "$workers" -P "$dir/spawn.pid" -- "$demo" >"$dir/backend.log" 2>&1 ||
+        { cat "$dir/backend.log" >&2; die "spawn-fcgi failed"; }
+      local p
+      # spawn-fcgi ends the pid file without a newline: read the last line too.
+      while read -r p || [[ -n $p ]]; do [[ -n $p ]] && track "$p"; done <"$dir/spawn.pid"
+      ;;
+    fcgimux)
+      local stats_port
+      stats_port=$(free_port)
+      echo "127.0.0.1:$stats_port" >"$dir/stats.addr"
+      "$fcgimux" --listen "$addr" --stats "127.0.0.1:$stats_port" -n "$workers" -- "$demo" >"$dir/backend.log" 2>&1 &
+      track $!
+      wait_for_text "$dir/backend.log" "listening on" 10 || { cat "$dir/backend.log" >&2; die "fcgimux did not start"; }
+      ;;
+  esac
+  wait_connectable "$addr" 10 || die "$kind backend at $addr does not accept"
+  BACKEND_ADDR=$addr
+}
+
+results="$BENCH_TMP/results.txt"
+: >"$results"
+
+run_setup() {
+  local rep=$1 setup=$2
+  local kind=${setup%-ka} ka=0
+  [[ $setup == *-ka ]] && ka=$keepalive
+  local dir="$BENCH_TMP/r$rep-$setup"
+  mkdir -p "$dir"
+  local mark=${#TRACKED_PIDS[@]}
+  local backend port
+  start_backend "$kind" "$dir"
+  backend=$BACKEND_ADDR
+  port=$(free_port)
+  nginx_conf "$dir" "$port" "$backend" "$ka"
+  start_nginx "$dir" "$port"
+  local url="http://127.0.0.1:$port$path" i
+  for i in $(seq 20); do
+    curl -sf -m 5 -o /dev/null "$url" || { log "warm-up request to $setup failed"; break; }
+  done
+
+  log "repeat $rep: $setup for ${duration}s"
+  start_probe "$dir/probe.txt" "$duration" "http://127.0.0.1:$port/probe"
+  run_wrk "$dir/wrk.txt" "$conns" "$duration" "$url"
+  wait "$PROBE_PID" || true
+  local extra=""
+  if [[ $kind == fcgimux ]]; then
+    curl -s -m 5 "http://$(cat "$dir/stats.addr")/stats" >"$dir/stats.json" 2>/dev/null || true
+    extra=$(python3 - "$dir/stats.json" <<'PY' || true
+import json, sys
+try:
+    j = json.load(open(sys.argv[1]))
+    r = j["requests"]
+    print("failed=%s rejected=%s timed_out=%s 5xx=%s crashed=%s queue_peak=%s" % (
+        r["failed"], r["rejected"], r["timed_out"], j["responses"]["5xx"], j["workers_crashed"], j["queue"]["peak"]))
+except Exception:
+    print("stats=unavailable")
+PY
+)
+  fi
+  stop_tracked "$mark"
+  [[ $kind == direct ]] && rm -f "$dir/backend.sock"
+
+  local w="$dir/wrk.txt" pr="$dir/probe.txt"
+  [[ -n $(wrk_field rps "$w") ]] || { log "wrk printed no result for $setup:"; cat "$w" >&2; }
+  local sockerr=0 f
+  for f in connect read write; do sockerr=$((sockerr + $(wrk_field $f "$w" || echo 0))); done
+  printf '%s %s %s %s %s %s %s %s %s %s %s %s %s\n' "$rep" "$setup" \
+    "$(wrk_field rps "$w")" "$(wrk_field p50_us "$w")" "$(wrk_field p99_us "$w")" "$(wrk_field max_us "$w")" \
+    "$(wrk_field status "$w")" "$sockerr" "$(wrk_field timeout "$w")" \
+    "$(probe_field max_ms "$pr")" "$(probe_field p99_ms "$pr")" \
+    "$(( $(probe_field errors "$pr" || echo 0) + $(probe_field timeouts "$pr" || echo 0) ))" \
+    "${extra// /,}" >>"$results"
+  sleep 1
+}
+
+# Each repeat starts one setup later, so that a drift in the machine's load does not always favour
+# the same setup.
+for rep in $(seq "$repeats"); do
+  n=${#setup_list[@]}
+  for i in $(seq 0 $((n - 1))); do
+    run_setup "$rep" "${setup_list[$(((i + rep - 1) % n))]}"
+  done
+done
+
+echo
+echo "proxy.sh: nginx ($NGINX_WORKERS worker) -> FastCGI, $workers fcgimux-demo workers, wrk -t2 -c$conns -d${duration}s --timeout 5s, URL $path, $transport socket, keepalive $keepalive"
+machine_line
+python3 - "$results" "$keepalive" <<'EOF'
+import statistics, sys
+rows = []
+for line in open(sys.argv[1]):
+    f = line.split()
+    if len(f) < 12:
+        continue
+    num = lambda s: float(s) if s not in ("", "-") else float("nan")
+    rows.append(dict(rep=int(f[0]), setup=f[1], rps=num(f[2]), p50=num(f[3]) / 1000, p99=num(f[4]) / 1000,
+                     max=num(f[5]) / 1000, non2xx=num(f[6]), sockerr=num(f[7]), timeouts=num(f[8]),
+                     probe_max=num(f[9]), probe_p99=num(f[10]), probe_bad=num(f[11]),
+                     extra=f[12] if len(f) > 12 else ""))
+names = {"direct": "direct (spawn-fcgi)", "direct-ka": f"direct + keepalive {sys.argv[2]}",
+         "fcgimux": "fcgimux", "fcgimux-ka": f"fcgimux + keepalive {sys.argv[2]}"}
+hdr = f"{'run':>3} {'setup':<24} {'req/s':>9} {'p50 ms':>8} {'p99 ms':>8} {'max ms':>8} {'non2xx':>6} {'sockerr':>7} {'timeouts':>8} {'probe max':>9} {'probe p99':>9} {'probe bad':>9}"
+def line(run, r):
+    g = lambda k, fmt: ("-" if r[k] != r[k] else format(r[k], fmt))
+    return (f"{run:>3} {names.get(r['setup'], r['setup']):<24} {g('rps', '.0f'):>9} {g('p50', '.1f'):>8} {g('p99', '.1f'):>8} "
+            f"{g('max', '.1f'):>8} {g('non2xx', '.0f'):>6} {g('sockerr', '.0f'):>7} {g('timeouts', '.0f'):>8} "
+            f"{g('probe_max', '.1f'):>9} {g('probe_p99', '.1f'):>9} {g('probe_bad', '.0f'):>9}")
+print(hdr)
+for r in rows:
+    print(line(str(r["rep"]), r))
+    if r["extra"]:
+        print(f"{'':>3}   fcgimux stats: {r['extra'].replace(',', ' ')}")
+order = [s for s in names if any(r["setup"] == s for r in rows)]
+med = {}
+for s in order:
+    rs = [r for r in rows if r["setup"] == s]
+    m = {"setup": s}
+    for k in ("rps", "p50", "p99", "max", "probe_max", "probe_p99"):
+        m[k] = statistics.median([r[k] for r in rs])
+    for k in ("non2xx", "sockerr", "timeouts", "probe_bad"):
+        m[k] = sum(r[k] for r in rs)  # totals over all repeats
+    med[s] = m
+if max(r["rep"] for r in rows) > 1:
+    print("median over runs (error columns: totals)")
+    for s in order:
+        print(line("med", med[s]))
+print()
+def ratio(a, b, goal, op):
+    if a not in med or b not in med:
+        return
+    per = [x["rps"] / y["rps"] for x in rows if x["setup"] == a for y in rows if y["setup"] == b and y["rep"] == x["rep"]]
+    r = med[a]["rps"] / med[b]["rps"]
+    ok = r >= goal
+    print(f"{names[a]} / {names[b]} req/s: {r:.2f}x (per run: {', '.join(f'{p:.2f}' for p in per)}; goal >= {goal}x: {'PASS' if ok else 'FAIL'})")
+ratio("fcgimux-ka", "direct", 1.1, ">=")
+ratio("fcgimux", "direct", 0.8, ">=")
+if "fcgimux-ka" in med:
+    rs = [r for r in rows if r["setup"] == "fcgimux-ka"]
+    bad = sum(r["non2xx"] + r["sockerr"] + r["timeouts"] + r["probe_bad"] for r in rs)
+    worst_p99 = max(r["p99"] for r in rs)
+    print(f"fcgimux + keepalive: errors+timeouts over all runs {bad:.0f} (goal 0: {'PASS' if bad == 0 else 'FAIL'}); "
+          f"worst wrk p99 {worst_p99:.1f} ms (goal < 30 ms: {'PASS' if worst_p99 < 30 else 'FAIL'})")
+EOF

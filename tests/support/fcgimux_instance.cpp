@@ -1,0 +1,80 @@
+#include "tests/support/fcgimux_instance.hpp"
+
+#include "tests/support/paths.hpp"
+
+#include <cstdlib>
+#include <stdexcept>
+#include <thread>
+
+namespace fcgimux::test {
+
+std::uint16_t find_listening_port(const std::string& text, const std::string& prefix) {
+  auto at = text.find(prefix);
+  if (at == std::string::npos) return 0;
+  std::size_t p = at + prefix.size();
+  std::size_t end = p;
+  while (end < text.size() && text[end] >= '0' && text[end] <= '9') ++end;
+  if (end == p) return 0;
+  long v = std::strtol(text.substr(p, end - p).c_str(), nullptr, 10);
+  return v > 0 && v < 65536 ? static_cast<std::uint16_t>(v) : 0;
+}
+
+fcgimux_instance::fcgimux_instance(const fcgimux_options& options) : dir_("fcgimux-daemon") {
+  spawn_options s;
+  s.argv = {fcgimux_bin};
+  if (options.listen_tcp) {
+    s.argv.push_back("--listen");
+    s.argv.push_back("127.0.0.1:0");
+  }
+  s.argv.insert(s.argv.end(), options.args.begin(), options.args.end());
+  if (!options.command.empty()) {
+    s.argv.push_back("--");
+    s.argv.insert(s.argv.end(), options.command.begin(), options.command.end());
+  }
+  s.env = options.env;
+  s.stderr_path = dir_.file("fcgimux.stderr");
+  process_ = child_process(s);
+
+  auto deadline = std::chrono::steady_clock::now() + options.startup_timeout;
+  for (;;) {
+    std::string text = process_.stderr_text();
+    port_ = find_listening_port(text, "listening on 127.0.0.1:");
+    stats_port_ = find_listening_port(text, "stats on 127.0.0.1:");
+    if (port_ != 0 || !options.listen_tcp) break;
+    if (!process_.running()) throw std::runtime_error("fcgimux exited during start-up; stderr:\n" + text);
+    if (std::chrono::steady_clock::now() > deadline) {
+      throw std::runtime_error("fcgimux printed no 'listening on 127.0.0.1:PORT'; stderr:\n" + text);
+    }
+    std::this_thread::sleep_for(std::chrono::milliseconds(10));
+  }
+}
+
+bool fcgimux_instance::wait_for_workers(std::size_t n, std::chrono::milliseconds timeout) const {
+  auto deadline = std::chrono::steady_clock::now() + timeout;
+  while (worker_pids().size() < n) {
+    if (std::chrono::steady_clock::now() > deadline) return false;
+    std::this_thread::sleep_for(std::chrono::milliseconds(10));
+  }
+  return true;
+}
+
+fcgimux_run run_fcgimux(const std::vector<std::string>& args, std::chrono::milliseconds timeout) {
+  temp_dir dir("fcgimux-run");
+  spawn_options s;
+  s.argv = {fcgimux_bin};
+  s.argv.insert(s.argv.end(), args.begin(), args.end());
+  s.stderr_path = dir.file("stderr");
+  s.stdout_path = dir.file("stdout");
+  child_process p(s);
+  fcgimux_run r;
+  if (auto st = p.wait_exit(timeout)) {
+    r.finished = true;
+    r.status = *st;
+  }
+  p.stop();
+  r.stderr_text = read_file(dir.file("stderr"));
+  r.stdout_text = read_file(dir.file("stdout"));
+  return r;
+}
+
+}  // namespace fcgimux::test
