@@ -37,6 +37,7 @@ struct exchange_result {
   bool got_end = false;
   bool writer_done = true;      // every STDIN byte was written
   bool timed_out = false;
+  bool abandoned = false;       // the front left and the worker did not finish in time
   bool body_streamed = false;   // part of the body was handed over and dropped: no resend
   std::uint32_t app_status = 0;
   proto::protocol_status status = proto::protocol_status::request_complete;
@@ -103,15 +104,10 @@ asio::awaitable<void> read_response(server& srv, worker& w, request& r, exchange
 }
 
 // Streams the rest of a body larger than --body-buffer as the front delivers it.
-asio::awaitable<void> write_rest_of_body(server& srv, worker& w, request& r, exchange_result& res) {
+asio::awaitable<void> write_rest_of_body(server& srv, worker& w, request& r, exchange_result& res,
+                                         event_signal& front_event) {
   // Cancelled by the operator || when the reader finishes first: no exception, just leave.
   co_await asio::this_coro::throw_if_cancelled(false);
-  event_signal arrived(co_await asio::this_coro::executor);
-  r.stdin_arrived = &arrived;
-  struct unhook {
-    request& r;
-    ~unhook() { r.stdin_arrived = nullptr; }
-  } unhook_on_exit{r};
   res.writer_done = false;
   std::string chunk;
   for (;;) {
@@ -127,7 +123,7 @@ asio::awaitable<void> write_rest_of_body(server& srv, worker& w, request& r, exc
       chunk.clear();
       proto::append_stream_end(chunk, proto::record_type::stdin_stream, worker_request_id);
     } else {
-      co_await arrived.wait();
+      co_await front_event.wait();
       if ((co_await asio::this_coro::cancellation_state).cancelled() != asio::cancellation_type::none) break;
       continue;
     }
@@ -150,11 +146,39 @@ asio::awaitable<void> write_rest_of_body(server& srv, worker& w, request& r, exc
   (void)srv;
 }
 
-asio::awaitable<void> request_timer(double seconds, exchange_result& res) {
-  asio::steady_timer t(co_await asio::this_coro::executor);
-  t.expires_after(std::chrono::duration_cast<asio::steady_timer::duration>(std::chrono::duration<double>(seconds)));
-  auto [ec] = co_await t.async_wait(use_tuple);
-  if (!ec) res.timed_out = true;
+clock_type::duration to_duration(double s) {
+  return std::chrono::duration_cast<clock_type::duration>(std::chrono::duration<double>(s));
+}
+
+// Ends the exchange when the worker takes longer than --request-timeout, or keeps working more
+// than --abandon-timeout on a request whose front went away. Wakes on the front's events.
+asio::awaitable<void> watchdog(server& srv, request& r, exchange_result& res, event_signal& front_event) {
+  co_await asio::this_coro::throw_if_cancelled(false);
+  asio::steady_timer timer(co_await asio::this_coro::executor);
+  for (;;) {
+    auto deadline = clock_type::time_point::max();
+    bool abandon_first = false;
+    if (srv.cfg.request_timeout > 0) deadline = r.started_at + to_duration(srv.cfg.request_timeout);
+    if (r.front_gone && srv.cfg.abandon_timeout > 0) {
+      auto gone_at = r.front_gone_at == clock_type::time_point{} ? clock_type::now() : r.front_gone_at;
+      auto abandon_at = gone_at + to_duration(srv.cfg.abandon_timeout);
+      if (abandon_at < deadline) {
+        deadline = abandon_at;
+        abandon_first = true;
+      }
+    }
+    if (clock_type::now() >= deadline) {
+      (abandon_first ? res.abandoned : res.timed_out) = true;
+      co_return;
+    }
+    if (deadline == clock_type::time_point::max()) {
+      co_await front_event.wait();
+    } else {
+      timer.expires_at(deadline);
+      co_await (timer.async_wait(use_tuple) || front_event.wait());
+    }
+    if ((co_await asio::this_coro::cancellation_state).cancelled() != asio::cancellation_type::none) co_return;
+  }
 }
 
 asio::awaitable<void> talk(server& srv, worker& w, request& r, exchange_result& res) {
@@ -193,16 +217,17 @@ asio::awaitable<void> talk(server& srv, worker& w, request& r, exchange_result& 
     co_return;
   }
 
-  double timeout = srv.cfg.request_timeout;
-  if (whole_body && timeout <= 0) {
-    co_await read_response(srv, w, r, res);
-  } else if (whole_body) {
-    co_await (read_response(srv, w, r, res) || request_timer(timeout, res));
-  } else if (timeout <= 0) {
-    co_await (read_response(srv, w, r, res) || write_rest_of_body(srv, w, r, res));
-  } else {
-    co_await (read_response(srv, w, r, res) || write_rest_of_body(srv, w, r, res) || request_timer(timeout, res));
-  }
+  event_signal front_event(co_await asio::this_coro::executor);
+  r.front_event = &front_event;
+  struct unhook {
+    request& r;
+    ~unhook() { r.front_event = nullptr; }
+  } unhook_on_exit{r};
+  if (whole_body)
+    co_await (read_response(srv, w, r, res) || watchdog(srv, r, res, front_event));
+  else
+    co_await (read_response(srv, w, r, res) || write_rest_of_body(srv, w, r, res, front_event) ||
+              watchdog(srv, r, res, front_event));
 }
 
 void cut_off(server& srv, request& r) {
@@ -242,6 +267,14 @@ asio::awaitable<void> exchange(server& srv, std::shared_ptr<worker> w, std::shar
   }
 
   w->conn.reset();
+  if (res.abandoned) {
+    log::info("worker {} still busy {} s after the front left request {}; killing it", w->pid,
+              srv.cfg.abandon_timeout, r->uri.empty() ? "-" : r->uri);
+    srv.pool.kill_now(*w);
+    srv.pool.done_with(w, false);
+    finish_request(srv, *r, 0, 0);
+    co_return;
+  }
   if (res.timed_out) {
     log::info("request {} timed out after {} s on worker {}; killing it", r->uri.empty() ? "-" : r->uri,
               srv.cfg.request_timeout, w->pid);

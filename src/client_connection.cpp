@@ -119,7 +119,7 @@ void client_connection::close() {
   requests_.clear();
   for (auto& [id, r] : open_requests) {
     r->front_gone = true;
-    if (r->stdin_arrived) r->stdin_arrived->notify();
+    r->notify_exchange();
     switch (r->state) {
       case request_state::reading:
         ++srv_.st.c.requests_aborted;
@@ -194,7 +194,7 @@ void client_connection::on_abort(std::uint16_t id) {
     // discarded. The front gets its END_REQUEST now, and the exchange only counts the end.
     end_request(*r, 0, proto::protocol_status::request_complete);
     r->front_gone = true;
-    if (r->stdin_arrived) r->stdin_arrived->notify();
+    r->notify_exchange();
     return;
   }
   r->front_gone = true;
@@ -234,7 +234,7 @@ void client_connection::on_stream(const proto::event& ev) {
         // A body past the buffer streams: stop reading this front until the worker takes it.
         if (r->body.size() > srv_.cfg.body_buffer) paused_ = should_pause();
       }
-      if (r->stdin_arrived) r->stdin_arrived->notify();
+      r->notify_exchange();
       break;
     default:
       return;  // DATA belongs to the FILTER role, which is refused at BEGIN_REQUEST

@@ -86,6 +86,8 @@ const std::vector<option_def>& options() {
        "seconds a request may wait for a worker; 0 = no limit (default 0)"},
       {"request-timeout", 0, kind::seconds, SECONDS(request_timeout),
        "seconds a worker may spend on one request before it is killed; 0 = off"},
+      {"abandon-timeout", 0, kind::seconds, SECONDS(abandon_timeout),
+       "seconds a worker may go on with a request whose front left before it is killed; 0 = wait (default 5)"},
       {"max-requests", 0, kind::count, COUNT(max_requests), "retire a worker after N requests; 0 = off"},
       {"slow-threshold", 0, kind::seconds, SECONDS(slow_threshold), "log requests slower than this; 0 = off"},
       {"shutdown-timeout", 0, kind::seconds, SECONDS(shutdown_timeout),

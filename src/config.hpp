@@ -34,6 +34,7 @@ struct config {
   std::size_t queue_limit = 1024;         ///< requests waiting for a worker
   double queue_timeout = 0;               ///< seconds; 0: no limit
   double request_timeout = 0;             ///< seconds; 0: no limit
+  double abandon_timeout = 5;             ///< seconds a worker may go on after its front left
   std::size_t max_requests = 0;           ///< per worker; 0: no limit
   double slow_threshold = 0;              ///< seconds; 0: off
   double shutdown_timeout = 30;           ///< seconds to drain on SIGTERM

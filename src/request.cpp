@@ -1,8 +1,14 @@
 #include "src/request.hpp"
 
 #include "proto/name_value.hpp"
+#include "src/event_signal.hpp"
 
 namespace fcgimux {
+
+void request::notify_exchange() {
+  if (front_gone && front_gone_at == clock_type::time_point{}) front_gone_at = clock_type::now();
+  if (front_event) front_event->notify();
+}
 
 void request::note_params() {
   auto u = proto::find_name_value(params, "REQUEST_URI");

@@ -48,8 +48,12 @@ struct request {
   clock_type::time_point queued_at{};
   clock_type::time_point started_at{};
   response_sniffer sniffer;
-  /// Set while an exchange streams a body larger than --body-buffer: woken as STDIN arrives.
-  event_signal* stdin_arrived = nullptr;
+  /// Set while an exchange serves it: woken when STDIN arrives or the front goes away.
+  event_signal* front_event = nullptr;
+  clock_type::time_point front_gone_at{};
+
+  /// The front sent body bytes or went away: wake the exchange, if there is one.
+  void notify_exchange();
 
   /// Reads uri and method from the PARAMS block once it is complete.
   void note_params();

@@ -61,7 +61,7 @@ TEST_CASE("flags, short and long, with = and separate values") {
   CHECK(c.command == std::vector<std::string>{"prog", "-a", "--b"});
 }
 
-TEST_CASE("-r makes the pool variable: max defaults to twice the minimum") {
+TEST_CASE("kfcgi -r makes the pool variable: max defaults to twice the minimum") {
   auto c = parse({"-r", "-n", "3", "prog"});
   CHECK(c.max_workers == 6);
 }
@@ -101,7 +101,7 @@ TEST_CASE("bad input gives one line naming the problem") {
   std::remove(bad_type.c_str());
 }
 
-TEST_CASE("--help and --version need no program") {
+TEST_CASE("help and version need no program") {
   CHECK(parse({"--help"}).show_help);
   CHECK(parse({"--version"}).show_version);
   CHECK(fcgimux::usage_text().find("--max-workers") != std::string::npos);

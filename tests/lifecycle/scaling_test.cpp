@@ -31,7 +31,7 @@ TEST_CASE("the pool grows from 1 to N under load and returns to the minimum afte
   CHECK(get(f.port(), "/after").response.status == 200);
 }
 
-TEST_CASE("--max-spawn-rate caps how fast the pool grows") {
+TEST_CASE("max-spawn-rate caps how fast the pool grows") {
   // 2 per second with a bucket of 2: at most 3 workers in the first half second, all 8 later.
   fcgimux_instance f(demo_pool({"-n", "1", "-N", "8", "--max-spawn-rate", "2"}));
   std::vector<std::thread> clients;
@@ -57,7 +57,7 @@ TEST_CASE("by default a burst gets every worker it needs at once") {
   for (auto& t : clients) t.join();
 }
 
-TEST_CASE("--spare keeps idle workers ready") {
+TEST_CASE("spare keeps idle workers ready") {
   fcgimux_instance f(demo_pool({"-n", "1", "-N", "6", "--spare", "2"}));
   CHECK(eventually([&] { return stats_of(f)["pool"]["idle"].get<int>() >= 2; }, 3s));
   std::thread busy([&] { get(f.port(), "/slow?sleep_ms=1000"); });

@@ -9,7 +9,7 @@
 using namespace fcgimux::test;
 using namespace std::chrono_literals;
 
-TEST_CASE("--status-path answers JSON and Prometheus text without a worker") {
+TEST_CASE("status-path answers JSON and Prometheus text without a worker") {
   auto o = demo_pool({"-n", "1", "--status-path", "/fcgimux-status"});
   fcgimux_instance f(o);
   std::thread busy([&] { CHECK(get(f.port(), "/slow?sleep_ms=800").response.status == 200); });

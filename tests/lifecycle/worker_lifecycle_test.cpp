@@ -27,7 +27,7 @@ std::string pid_in(const std::string& body) {
 
 }  // namespace
 
-TEST_CASE("--request-timeout: 504, the worker is killed and replaced") {
+TEST_CASE("request-timeout: 504, the worker is killed and replaced") {
   fcgimux_instance f(demo_pool({"-n", "1", "--request-timeout", "0.5"}));
   auto before = pid_in(get(f.port(), "/hello").response.body);
   REQUIRE_FALSE(before.empty());
@@ -45,7 +45,7 @@ TEST_CASE("--request-timeout: 504, the worker is killed and replaced") {
   CHECK(s["responses"]["5xx"] == 1);
 }
 
-TEST_CASE("--max-requests retires a worker after N requests, with no request failing") {
+TEST_CASE("max-requests retires a worker after N requests, with no request failing") {
   fcgimux_instance f(demo_pool({"-n", "1", "--max-requests", "3"}));
   std::vector<std::string> pids;
   for (int i = 0; i < 9; ++i) {
