@@ -37,7 +37,6 @@ struct exchange_result {
   bool got_end = false;
   bool writer_done = true;      // every STDIN byte was written
   bool timed_out = false;
-  bool abandoned = false;       // the front left and the worker did not finish in time
   bool body_streamed = false;   // part of the body was handed over and dropped: no resend
   std::uint32_t app_status = 0;
   proto::protocol_status status = proto::protocol_status::request_complete;
@@ -71,7 +70,13 @@ asio::awaitable<void> read_response(server& srv, worker& w, request& r, exchange
   if (w.read_buffer.empty()) w.read_buffer.resize(read_buffer_size);
   proto::decoder dec;
   while (!res.got_end) {
-    auto [ec, n] = co_await sock.async_read_some(asio::buffer(w.read_buffer), use_tuple);
+    // Wait first, then read: a speculative read right after sending the request would almost
+    // always find nothing yet, one wasted system call per request.
+    auto [wait_ec] = co_await sock.async_wait(asio::socket_base::wait_read, use_tuple);
+    std::error_code ec = wait_ec;
+    std::size_t n = 0;
+    if (!ec) n = sock.read_some(asio::buffer(w.read_buffer), ec);
+    if (ec == asio::error::would_block || ec == asio::error::try_again) continue;
     if (ec) {
       res.ec = ec;
       co_return;
@@ -150,35 +155,12 @@ clock_type::duration to_duration(double s) {
   return std::chrono::duration_cast<clock_type::duration>(std::chrono::duration<double>(s));
 }
 
-// Ends the exchange when the worker takes longer than --request-timeout, or keeps working more
-// than --abandon-timeout on a request whose front went away. Wakes on the front's events.
-asio::awaitable<void> watchdog(server& srv, request& r, exchange_result& res, event_signal& front_event) {
-  co_await asio::this_coro::throw_if_cancelled(false);
+// Ends the exchange when the worker takes longer than --request-timeout.
+asio::awaitable<void> request_timer(server& srv, request& r, exchange_result& res) {
   asio::steady_timer timer(co_await asio::this_coro::executor);
-  for (;;) {
-    auto deadline = clock_type::time_point::max();
-    bool abandon_first = false;
-    if (srv.cfg.request_timeout > 0) deadline = r.started_at + to_duration(srv.cfg.request_timeout);
-    if (r.front_gone && srv.cfg.abandon_timeout > 0) {
-      auto gone_at = r.front_gone_at == clock_type::time_point{} ? clock_type::now() : r.front_gone_at;
-      auto abandon_at = gone_at + to_duration(srv.cfg.abandon_timeout);
-      if (abandon_at < deadline) {
-        deadline = abandon_at;
-        abandon_first = true;
-      }
-    }
-    if (clock_type::now() >= deadline) {
-      (abandon_first ? res.abandoned : res.timed_out) = true;
-      co_return;
-    }
-    if (deadline == clock_type::time_point::max()) {
-      co_await front_event.wait();
-    } else {
-      timer.expires_at(deadline);
-      co_await (timer.async_wait(use_tuple) || front_event.wait());
-    }
-    if ((co_await asio::this_coro::cancellation_state).cancelled() != asio::cancellation_type::none) co_return;
-  }
+  timer.expires_at(r.started_at + to_duration(srv.cfg.request_timeout));
+  auto [ec] = co_await timer.async_wait(use_tuple);
+  if (!ec) res.timed_out = true;
 }
 
 asio::awaitable<void> talk(server& srv, worker& w, request& r, exchange_result& res) {
@@ -192,6 +174,8 @@ asio::awaitable<void> talk(server& srv, worker& w, request& r, exchange_result& 
       res.ec = ec;
       co_return;
     }
+    std::error_code nb;
+    s.non_blocking(true, nb);
     w.conn.emplace(std::move(s));
   }
 
@@ -217,17 +201,26 @@ asio::awaitable<void> talk(server& srv, worker& w, request& r, exchange_result& 
     co_return;
   }
 
+  // The common case is a plain read; timers and a writer only when they are needed.
+  bool timed = srv.cfg.request_timeout > 0;
+  if (whole_body) {
+    if (timed)
+      co_await (read_response(srv, w, r, res) || request_timer(srv, r, res));
+    else
+      co_await read_response(srv, w, r, res);
+    co_return;
+  }
   event_signal front_event(co_await asio::this_coro::executor);
   r.front_event = &front_event;
   struct unhook {
     request& r;
     ~unhook() { r.front_event = nullptr; }
   } unhook_on_exit{r};
-  if (whole_body)
-    co_await (read_response(srv, w, r, res) || watchdog(srv, r, res, front_event));
-  else
+  if (timed)
     co_await (read_response(srv, w, r, res) || write_rest_of_body(srv, w, r, res, front_event) ||
-              watchdog(srv, r, res, front_event));
+              request_timer(srv, r, res));
+  else
+    co_await (read_response(srv, w, r, res) || write_rest_of_body(srv, w, r, res, front_event));
 }
 
 void cut_off(server& srv, request& r) {
@@ -267,14 +260,6 @@ asio::awaitable<void> exchange(server& srv, std::shared_ptr<worker> w, std::shar
   }
 
   w->conn.reset();
-  if (res.abandoned) {
-    log::info("worker {} still busy {} s after the front left request {}; killing it", w->pid,
-              srv.cfg.abandon_timeout, r->uri.empty() ? "-" : r->uri);
-    srv.pool.kill_now(*w);
-    srv.pool.done_with(w, false);
-    finish_request(srv, *r, 0, 0);
-    co_return;
-  }
   if (res.timed_out) {
     log::info("request {} timed out after {} s on worker {}; killing it", r->uri.empty() ? "-" : r->uri,
               srv.cfg.request_timeout, w->pid);
@@ -311,6 +296,20 @@ asio::awaitable<void> exchange(server& srv, std::shared_ptr<worker> w, std::shar
 }
 
 }  // namespace
+
+void watch_abandoned(server& srv, std::shared_ptr<request> r) {
+  if (srv.cfg.abandon_timeout <= 0 || r->state != request_state::at_worker) return;
+  auto timer = std::make_shared<asio::steady_timer>(srv.io, to_duration(srv.cfg.abandon_timeout));
+  int attempt = r->attempts;
+  timer->async_wait([&srv, r, timer, attempt](const std::error_code& ec) {
+    // Still at the same worker: it has gone on for nobody long enough. Killing it ends the
+    // exchange (EOF), which gives the worker back to the pool as a failed one.
+    if (ec || r->state != request_state::at_worker || r->attempts != attempt) return;
+    log::info("worker {} still busy {} s after the front left request {}; killing it", r->worker_pid,
+              srv.cfg.abandon_timeout, r->uri.empty() ? "-" : r->uri);
+    srv.pool.kill_pid(r->worker_pid);
+  });
+}
 
 void start_exchange(server& srv, std::shared_ptr<worker> w, std::shared_ptr<request> r) {
   asio::co_spawn(srv.io, exchange(srv, std::move(w), std::move(r)), [](std::exception_ptr e) {

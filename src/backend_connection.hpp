@@ -14,6 +14,10 @@ class server;
 struct request;
 struct worker;
 
+/// The front of `r` (at a worker) went away: after --abandon-timeout, if the worker is still on
+/// it, the worker is killed so that it cannot stay busy for ever.
+void watch_abandoned(server& srv, std::shared_ptr<request> r);
+
 /// Starts serving `r` on `w` (both marked busy by the caller); runs on its own coroutine.
 void start_exchange(server& srv, std::shared_ptr<worker> w, std::shared_ptr<request> r);
 

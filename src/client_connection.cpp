@@ -2,6 +2,7 @@
 
 #include "proto/encoder.hpp"
 #include "proto/name_value.hpp"
+#include "src/backend_connection.hpp"
 #include "src/log.hpp"
 #include "src/scheduler.hpp"
 #include "src/server.hpp"
@@ -132,6 +133,7 @@ void client_connection::close() {
         break;
       case request_state::at_worker:
         ++srv_.st.c.requests_aborted;  // its exchange drains the worker and ends it
+        watch_abandoned(srv_, r);
         break;
       case request_state::done:
         break;
@@ -195,6 +197,7 @@ void client_connection::on_abort(std::uint16_t id) {
     end_request(*r, 0, proto::protocol_status::request_complete);
     r->front_gone = true;
     r->notify_exchange();
+    watch_abandoned(srv_, r);
     return;
   }
   r->front_gone = true;

@@ -6,7 +6,6 @@
 namespace fcgimux {
 
 void request::notify_exchange() {
-  if (front_gone && front_gone_at == clock_type::time_point{}) front_gone_at = clock_type::now();
   if (front_event) front_event->notify();
 }
 

@@ -48,9 +48,8 @@ struct request {
   clock_type::time_point queued_at{};
   clock_type::time_point started_at{};
   response_sniffer sniffer;
-  /// Set while an exchange serves it: woken when STDIN arrives or the front goes away.
+  /// Set while an exchange streams its body: woken when STDIN arrives or the front goes away.
   event_signal* front_event = nullptr;
-  clock_type::time_point front_gone_at{};
 
   /// The front sent body bytes or went away: wake the exchange, if there is one.
   void notify_exchange();

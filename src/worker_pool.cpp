@@ -337,6 +337,11 @@ void worker_pool::release_pass() {
   });
 }
 
+void worker_pool::kill_pid(int pid) {
+  for (auto& w : workers_)
+    if (w->pid == pid) return kill_now(*w);
+}
+
 void worker_pool::kill_all() {
   for (auto& w : workers_)
     if (!w->exited) {

@@ -68,6 +68,8 @@ class worker_pool {
   /// Stops every worker: close its connection, SIGTERM, SIGKILL after --stop-grace.
   void stop_all();
   bool all_gone() const noexcept { return workers_.empty(); }
+  /// kill_now() for the worker with this pid, if it is still there.
+  void kill_pid(int pid);
   /// SIGKILL to every worker still there (the last step of a forced stop).
   void kill_all();
 
