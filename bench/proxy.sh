@@ -15,7 +15,8 @@ usage: bench/proxy.sh [-d SECONDS] [-r REPEATS] [-c CONNS] [-w WORKERS] [-k KEEP
   -k  nginx 'keepalive' for the keep-alive setups (default 8)
   -q  query string of the benchmarked URL, e.g. sleep_ms=1 (default: none, the demo answers at once)
   -t  socket between nginx and the backend: unix (default) or tcp (127.0.0.1)
-  -s  comma-separated subset of: direct,direct-ka,fcgimux,fcgimux-ka (default: all four)
+  -s  comma-separated subset of: direct,direct-ka,fcgimux,fcgimux-ka,nostats,nostats-ka
+      (default: the first four; nostats = fcgimux with --stats off, for the cost of the stats)
 Environment: BUILD_DIR (default build-bench, else build), NGINX_WORKERS (default 1), KEEP_TMP=1,
   BENCH_NICE=-10 (run everything at that nice level; root only).
 EOF
@@ -61,11 +62,14 @@ start_backend() {
       # spawn-fcgi ends the pid file without a newline: read the last line too.
       while read -r p || [[ -n $p ]]; do [[ -n $p ]] && track "$p"; done <"$dir/spawn.pid"
       ;;
-    fcgimux)
-      local stats_port
-      stats_port=$(free_port)
-      echo "127.0.0.1:$stats_port" >"$dir/stats.addr"
-      "$fcgimux" --listen "$addr" --stats "127.0.0.1:$stats_port" -n "$workers" -- "$demo" >"$dir/backend.log" 2>&1 &
+    fcgimux | nostats)
+      # nostats: the same fcgimux without its stats endpoint, for the cost of the stats (issue 5).
+      local stats="off"
+      if [[ $kind == fcgimux ]]; then
+        stats="127.0.0.1:$(free_port)"
+        echo "$stats" >"$dir/stats.addr"
+      fi
+      "$fcgimux" --listen "$addr" --stats "$stats" -n "$workers" -- "$demo" >"$dir/backend.log" 2>&1 &
       track $!
       wait_for_text "$dir/backend.log" "listening on" 10 || { cat "$dir/backend.log" >&2; die "fcgimux did not start"; }
       ;;
@@ -155,7 +159,8 @@ for line in open(sys.argv[1]):
                      probe_max=num(f[9]), probe_p99=num(f[10]), probe_bad=num(f[11]),
                      extra=f[12] if len(f) > 12 else ""))
 names = {"direct": "direct (spawn-fcgi)", "direct-ka": f"direct + keepalive {sys.argv[2]}",
-         "fcgimux": "fcgimux", "fcgimux-ka": f"fcgimux + keepalive {sys.argv[2]}"}
+         "fcgimux": "fcgimux", "fcgimux-ka": f"fcgimux + keepalive {sys.argv[2]}",
+         "nostats": "fcgimux, stats off", "nostats-ka": f"fcgimux, stats off + ka {sys.argv[2]}"}
 hdr = f"{'run':>3} {'setup':<24} {'req/s':>9} {'p50 ms':>8} {'p99 ms':>8} {'max ms':>8} {'non2xx':>6} {'sockerr':>7} {'timeouts':>8} {'probe max':>9} {'probe p99':>9} {'probe bad':>9}"
 def line(run, r):
     g = lambda k, fmt: ("-" if r[k] != r[k] else format(r[k], fmt))
@@ -191,6 +196,8 @@ def ratio(a, b, goal, op):
     print(f"{names[a]} / {names[b]} req/s: {r:.2f}x (per run: {', '.join(f'{p:.2f}' for p in per)}; goal >= {goal}x: {'PASS' if ok else 'FAIL'})")
 ratio("fcgimux-ka", "direct", 1.1, ">=")
 ratio("fcgimux", "direct", 0.8, ">=")
+# Stats cost: stats on must stay within 3% of stats off (issue 5).
+ratio("fcgimux-ka", "nostats-ka", 0.97, ">=")
 if "fcgimux-ka" in med:
     rs = [r for r in rows if r["setup"] == "fcgimux-ka"]
     bad = sum(r["non2xx"] + r["sockerr"] + r["timeouts"] + r["probe_bad"] for r in rs)
