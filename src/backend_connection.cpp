@@ -45,6 +45,8 @@ struct exchange_result {
 
 // A kept connection the worker closed while idle (php-cgi after PHP_FCGI_MAX_REQUESTS, libfcgi's
 // idle timeout) shows EOF here without blocking; one with unexpected bytes is not reusable either.
+// On a unix socket the send to a closed peer fails at once with EPIPE, which the resend rule
+// covers, so the check (a system call per request) is made only for other sockets.
 bool reusable(socket_type& s) {
   char c;
   ssize_t n = ::recv(s.native_handle(), &c, 1, MSG_PEEK | MSG_DONTWAIT);
@@ -164,7 +166,8 @@ asio::awaitable<void> request_timer(server& srv, request& r, exchange_result& re
 }
 
 asio::awaitable<void> talk(server& srv, worker& w, request& r, exchange_result& res) {
-  if (w.conn && !reusable(*w.conn)) w.conn.reset();
+  bool unix_socket = !w.socket_path.empty();  // every spawned worker listens on a unix socket
+  if (w.conn && !unix_socket && !reusable(*w.conn)) w.conn.reset();
   if (!w.conn) {
     socket_type s(srv.io);
     asio::generic::stream_protocol::endpoint ep{asio::local::stream_protocol::endpoint(w.socket_path)};
