@@ -233,7 +233,6 @@ void client_connection::on_stream(const proto::event& ev) {
           return;
         }
         r->body.append(ev.data);
-        r->body_total += ev.data.size();
         // A body past the buffer streams: stop reading this front until the worker takes it.
         if (r->body.size() > srv_.cfg.body_buffer) paused_ = should_pause();
       }

@@ -29,7 +29,6 @@ class client_connection : public std::enable_shared_from_this<client_connection>
   /// Closes at once; every request still open is given up (front_gone).
   void close();
   bool is_open() const noexcept { return open_; }
-  std::size_t open_requests() const noexcept { return requests_.size(); }
 
   /// Relays worker output for `r` (STDOUT or STDERR), as records under the front's id.
   void send_stream(request& r, proto::record_type type, std::string_view data);

@@ -32,7 +32,6 @@ struct request {
 
   std::string params;   ///< the PARAMS name-value block, forwarded as received
   std::string body;     ///< STDIN received and not yet written to a worker
-  std::uint64_t body_total = 0;
   bool params_done = false;
   bool stdin_done = false;
   /// The front no longer wants the answer (ABORT_REQUEST, or it closed): output is discarded.

@@ -41,7 +41,6 @@ class scaler {
   /// never while requests wait).
   bool may_release(const pool_counts& p, clock::time_point idle_since, clock::time_point now) const noexcept;
 
-  const scaler_config& config() const noexcept { return cfg_; }
 
  private:
   void refill(clock::time_point now) noexcept;
