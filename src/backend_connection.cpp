@@ -57,16 +57,22 @@ bool unread_by_worker(const std::error_code& ec) {
   return ec == asio::error::connection_reset || ec == asio::error::broken_pipe;
 }
 
-asio::awaitable<void> relay(server& srv, request& r, proto::record_type type, std::string_view data) {
-  (void)srv;
+// Hands worker output to the front. Returns false when the front is congested: the caller waits
+// for it (and so stops reading the worker) and calls again.
+bool relay(request& r, proto::record_type type, std::string_view data) {
   auto c = r.conn.lock();
-  while (c && !r.front_gone && c->is_open() && c->congested()) co_await c->wait_writable();
-  if (!c || r.front_gone || !c->is_open()) co_return;
+  if (!c || r.front_gone || !c->is_open()) return true;  // nobody wants it: discard
+  if (c->congested()) return false;
   c->send_stream(r, type, data);
   r.output_sent = true;
+  return true;
 }
 
-asio::awaitable<void> read_response(server& srv, worker& w, request& r, exchange_result& res) {
+asio::awaitable<void> wait_for_front(request& r) {
+  if (auto c = r.conn.lock()) co_await c->wait_writable();
+}
+
+asio::awaitable<void> read_response(worker& w, request& r, exchange_result& res) {
   co_await asio::this_coro::throw_if_cancelled(false);
   socket_type& sock = *w.conn;
   if (w.read_buffer.empty()) w.read_buffer.resize(read_buffer_size);
@@ -95,12 +101,10 @@ asio::awaitable<void> read_response(server& srv, worker& w, request& r, exchange
       }
       if (ev.request_id != worker_request_id) continue;
       if (ev.type == proto::event_type::stream_data) {
-        if (ev.record() == proto::record_type::stdout_stream) {
-          r.sniffer.feed(ev.data);
-          co_await relay(srv, r, proto::record_type::stdout_stream, ev.data);
-        } else if (ev.record() == proto::record_type::stderr_stream) {
-          co_await relay(srv, r, proto::record_type::stderr_stream, ev.data);
-        }
+        auto type = ev.record();
+        if (type != proto::record_type::stdout_stream && type != proto::record_type::stderr_stream) continue;
+        if (type == proto::record_type::stdout_stream) r.sniffer.feed(ev.data);
+        while (!relay(r, type, ev.data)) co_await wait_for_front(r);
       } else if (ev.type == proto::event_type::end_request) {
         res.got_end = true;
         res.app_status = ev.app_status;
@@ -111,8 +115,7 @@ asio::awaitable<void> read_response(server& srv, worker& w, request& r, exchange
 }
 
 // Streams the rest of a body larger than --body-buffer as the front delivers it.
-asio::awaitable<void> write_rest_of_body(server& srv, worker& w, request& r, exchange_result& res,
-                                         event_signal& front_event) {
+asio::awaitable<void> write_rest_of_body(worker& w, request& r, exchange_result& res, event_signal& front_event) {
   // Cancelled by the operator || when the reader finishes first: no exception, just leave.
   co_await asio::this_coro::throw_if_cancelled(false);
   res.writer_done = false;
@@ -150,7 +153,6 @@ asio::awaitable<void> write_rest_of_body(server& srv, worker& w, request& r, exc
     asio::steady_timer forever(co_await asio::this_coro::executor, asio::steady_timer::time_point::max());
     co_await forever.async_wait(use_tuple);
   }
-  (void)srv;
 }
 
 clock_type::duration to_duration(double s) {
@@ -208,9 +210,9 @@ asio::awaitable<void> talk(server& srv, worker& w, request& r, exchange_result& 
   bool timed = srv.cfg.request_timeout > 0;
   if (whole_body) {
     if (timed)
-      co_await (read_response(srv, w, r, res) || request_timer(srv, r, res));
+      co_await (read_response(w, r, res) || request_timer(srv, r, res));
     else
-      co_await read_response(srv, w, r, res);
+      co_await read_response(w, r, res);
     co_return;
   }
   event_signal front_event(co_await asio::this_coro::executor);
@@ -220,10 +222,10 @@ asio::awaitable<void> talk(server& srv, worker& w, request& r, exchange_result& 
     ~unhook() { r.front_event = nullptr; }
   } unhook_on_exit{r};
   if (timed)
-    co_await (read_response(srv, w, r, res) || write_rest_of_body(srv, w, r, res, front_event) ||
+    co_await (read_response(w, r, res) || write_rest_of_body(w, r, res, front_event) ||
               request_timer(srv, r, res));
   else
-    co_await (read_response(srv, w, r, res) || write_rest_of_body(srv, w, r, res, front_event));
+    co_await (read_response(w, r, res) || write_rest_of_body(w, r, res, front_event));
 }
 
 void cut_off(server& srv, request& r) {
