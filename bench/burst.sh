@@ -151,18 +151,12 @@ PY
   fi
   stop_tracked "$mark"
 
-  local w="$dir/wrk.txt" pr="$dir/probe.txt" pool
-  [[ -n $(wrk_field rps "$w") ]] || { log "wrk printed no result for $setup:"; cat "$w" >&2; }
+  load_columns "$setup" "$dir/wrk.txt" "$dir/probe.txt"
+  local pool
   pool=$(grep -m1 '^POOL ' "$dir/pool.txt" || echo "POOL")
   pf() { echo "$pool" | tr ' ' '\n' | sed -n "s/^$1=//p"; }
-  local sockerr=0 f
-  for f in connect read write; do sockerr=$((sockerr + $(wrk_field $f "$w" || echo 0))); done
-  printf '%s %s %s %s %s %s %s %s %s %s %s %s %s %s %s %s %s %s\n' "$rep" "$setup" \
-    "$(pf start)" "$(pf reached_ms)" "$(pf served_ms)" "$(pf peak)" \
-    "$(wrk_field rps "$w")" "$(wrk_field p50_us "$w")" "$(wrk_field p99_us "$w")" "$(wrk_field max_us "$w")" \
-    "$(wrk_field status "$w")" "$sockerr" "$(wrk_field timeout "$w")" \
-    "$(probe_field max_ms "$pr")" "$(probe_field p99_ms "$pr")" \
-    "$(( $(probe_field errors "$pr" || echo 0) + $(probe_field timeouts "$pr" || echo 0) ))" \
+  printf '%s %s %s %s %s %s %s %s %s\n' "$rep" "$setup" \
+    "$(pf start)" "$(pf reached_ms)" "$(pf served_ms)" "$(pf peak)" "$LOAD_COLUMNS" \
     "$(pf launch_ms)" "$(cat "$dir/extra.txt" 2>/dev/null | tr ' ' , || true)" >>"$results"
   {
     echo "== run $rep $setup: pool size over time (ms from burst start)"
@@ -171,14 +165,7 @@ PY
   sleep 1
 }
 
-# Each repeat starts one setup later, so that a drift in the machine's load does not always favour
-# the same setup.
-for rep in $(seq "$repeats"); do
-  n=${#setup_list[@]}
-  for i in $(seq 0 $((n - 1))); do
-    run_setup "$rep" "${setup_list[$(((i + rep - 1) % n))]}"
-  done
-done
+run_rotated "$repeats" run_setup "${setup_list[@]}"
 
 if [[ -n ${SHOW_TIMELINE:-} ]]; then cat "$BENCH_TMP/timelines.txt"; fi
 echo

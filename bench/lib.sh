@@ -219,6 +219,35 @@ start_probe() {
   track "$PROBE_PID"
 }
 
+# --- runs and results ---------------------------------------------------------------------------
+# run_rotated REPEATS FUNCTION SETUP...: calls FUNCTION REP SETUP for every setup, REPEATS times.
+# Each repeat starts one setup later, so that a drift in the machine's load does not always favour
+# the same setup.
+run_rotated() {
+  local repeats=$1 fn=$2 rep i
+  shift 2
+  local setups=("$@") n=$#
+  for rep in $(seq "$repeats"); do
+    for i in $(seq 0 $((n - 1))); do
+      "$fn" "$rep" "${setups[$(((i + rep - 1) % n))]}"
+    done
+  done
+}
+
+# load_columns SETUP WRKFILE PROBEFILE: sets LOAD_COLUMNS to the result fields every bench row
+# shares, space-separated: wrk's req/s, p50, p99 and max (us), non-2xx, socket errors and timeouts,
+# then the probe's max and p99 (ms) and its errors plus timeouts. Says so when wrk printed no result.
+load_columns() {
+  local setup=$1 w=$2 pr=$3 sockerr=0 f
+  [[ -n $(wrk_field rps "$w") ]] || { log "wrk printed no result for $setup:"; cat "$w" >&2; }
+  for f in connect read write; do sockerr=$((sockerr + $(wrk_field $f "$w" || echo 0))); done
+  printf -v LOAD_COLUMNS '%s %s %s %s %s %s %s %s %s %s' \
+    "$(wrk_field rps "$w")" "$(wrk_field p50_us "$w")" "$(wrk_field p99_us "$w")" "$(wrk_field max_us "$w")" \
+    "$(wrk_field status "$w")" "$sockerr" "$(wrk_field timeout "$w")" \
+    "$(probe_field max_ms "$pr")" "$(probe_field p99_ms "$pr")" \
+    "$(( $(probe_field errors "$pr" || echo 0) + $(probe_field timeouts "$pr" || echo 0) ))"
+}
+
 # One line on the conditions: CPUs, load average before and now, nice level.
 machine_line() {
   echo "machine: $(nproc) CPUs, load average $BENCH_LOAD_START at start, $(cut -d' ' -f1-3 /proc/loadavg) at end; nice ${BENCH_NICE:-0}"

@@ -121,27 +121,12 @@ PY
   stop_tracked "$mark"
   [[ $kind == direct ]] && rm -f "$dir/backend.sock"
 
-  local w="$dir/wrk.txt" pr="$dir/probe.txt"
-  [[ -n $(wrk_field rps "$w") ]] || { log "wrk printed no result for $setup:"; cat "$w" >&2; }
-  local sockerr=0 f
-  for f in connect read write; do sockerr=$((sockerr + $(wrk_field $f "$w" || echo 0))); done
-  printf '%s %s %s %s %s %s %s %s %s %s %s %s %s\n' "$rep" "$setup" \
-    "$(wrk_field rps "$w")" "$(wrk_field p50_us "$w")" "$(wrk_field p99_us "$w")" "$(wrk_field max_us "$w")" \
-    "$(wrk_field status "$w")" "$sockerr" "$(wrk_field timeout "$w")" \
-    "$(probe_field max_ms "$pr")" "$(probe_field p99_ms "$pr")" \
-    "$(( $(probe_field errors "$pr" || echo 0) + $(probe_field timeouts "$pr" || echo 0) ))" \
-    "${extra// /,}" >>"$results"
+  load_columns "$setup" "$dir/wrk.txt" "$dir/probe.txt"
+  printf '%s %s %s %s\n' "$rep" "$setup" "$LOAD_COLUMNS" "${extra// /,}" >>"$results"
   sleep 1
 }
 
-# Each repeat starts one setup later, so that a drift in the machine's load does not always favour
-# the same setup.
-for rep in $(seq "$repeats"); do
-  n=${#setup_list[@]}
-  for i in $(seq 0 $((n - 1))); do
-    run_setup "$rep" "${setup_list[$(((i + rep - 1) % n))]}"
-  done
-done
+run_rotated "$repeats" run_setup "${setup_list[@]}"
 
 echo
 echo "proxy.sh: nginx ($NGINX_WORKERS worker) -> FastCGI, $workers fcgimux-demo workers, wrk -t2 -c$conns -d${duration}s --timeout 5s, URL $path, $transport socket, keepalive $keepalive"

@@ -3,6 +3,7 @@
 // reduce the events to a form that must not depend on the split.
 
 #include "proto/decoder.hpp"
+#include "tests/proto/feed_pieces.hpp"
 
 #include <cstdio>
 #include <cstdlib>
@@ -55,44 +56,37 @@ inline normalized decode_pieces(decoder_limits limits, std::string_view bytes, c
                                 bool server_release) {
   decoder d(limits);
   normalized out;
-  std::size_t start = 0;
-  for (std::size_t i = 0; i <= cuts.size(); ++i) {
-    const std::size_t end = i < cuts.size() ? cuts[i] : bytes.size();
-    std::string_view piece = bytes.substr(start, end - start);
-    start = end;
-    for (;;) {
-      const decode_result r = d.next(piece);
-      check(r.consumed <= piece.size(), "consumed more than given");
-      const std::string_view before = piece;
-      piece.remove_prefix(r.consumed);
-      out.consumed += r.consumed;
-      const event& ev = r.ev;
-      if (ev.type == event_type::none) {
-        check(piece.empty(), "none without consuming everything");
-        break;
-      }
-      if (ev.type == event_type::error) {
-        check(d.failed(), "error event without error()");
-        out.error = d.error().value();
-        const decode_result again = d.next(piece);
-        check(again.consumed == 0 && again.ev.type == event_type::error, "error not sticky");
-        return out;
-      }
-      if (ev.type == event_type::stream_data) {
-        check(!ev.data.empty(), "empty stream_data");
-        check(ev.data.data() >= before.data() && ev.data.data() + ev.data.size() <= before.data() + r.consumed,
-              "stream_data outside the consumed input");
-        out.streams[std::to_string(ev.request_id) + "/" + std::to_string(ev.record_raw)] += ev.data;
-        continue;
-      }
-      out.events.push_back(describe(ev));
-      if (server_release && (ev.type == event_type::end_request ||
-                             (ev.type == event_type::stream_end && ev.record() == record_type::stdin_stream))) {
-        d.release(ev.request_id);
-      }
+  const bool fed_all = test::feed_pieces(d, bytes, cuts, [&](const decode_result& r, std::string_view given) {
+    check(r.consumed <= given.size(), "consumed more than given");
+    out.consumed += r.consumed;
+    const event& ev = r.ev;
+    if (ev.type == event_type::none) {
+      check(r.consumed == given.size(), "none without consuming everything");
+      return true;
     }
-  }
-  check(!d.failed(), "failed without an error event");
+    if (ev.type == event_type::error) {
+      check(d.failed(), "error event without error()");
+      out.error = d.error().value();
+      const decode_result again = d.next(given.substr(r.consumed));
+      check(again.consumed == 0 && again.ev.type == event_type::error, "error not sticky");
+      return false;
+    }
+    if (ev.type == event_type::stream_data) {
+      check(!ev.data.empty(), "empty stream_data");
+      check(ev.data.data() >= given.data() && ev.data.data() + ev.data.size() <= given.data() + r.consumed,
+            "stream_data outside the consumed input");
+      out.streams[std::to_string(ev.request_id) + "/" + std::to_string(ev.record_raw)] += ev.data;
+      return true;
+    }
+    out.events.push_back(describe(ev));
+    if (server_release && (ev.type == event_type::end_request ||
+                           (ev.type == event_type::stream_end && ev.record() == record_type::stdin_stream))) {
+      d.release(ev.request_id);
+    }
+    return true;
+  });
+  if (fed_all)  // an error event ends the feed on purpose
+    check(!d.failed(), "failed without an error event");
   return out;
 }
 

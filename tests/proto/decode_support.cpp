@@ -1,5 +1,7 @@
 #include "decode_support.hpp"
 
+#include "feed_pieces.hpp"
+
 #include <algorithm>
 #include <filesystem>
 #include <fstream>
@@ -45,40 +47,34 @@ std::string describe(const event& ev) {
 decoded decode_pieces(decoder& d, std::string_view bytes, const std::vector<std::size_t>& cuts,
                       const event_hook& hook) {
   decoded out;
-  std::size_t start = 0;
-  for (std::size_t i = 0; i <= cuts.size(); ++i) {
-    const std::size_t end = i < cuts.size() ? cuts[i] : bytes.size();
-    std::string_view piece = bytes.substr(start, end - start);
-    start = end;
-    for (;;) {
-      const decode_result r = d.next(piece);
-      REQUIRE(r.consumed <= piece.size());
-      piece.remove_prefix(r.consumed);
-      out.consumed += r.consumed;
-      const event& ev = r.ev;
-      if (ev.type == event_type::none) {
-        REQUIRE(piece.empty());  // `none` promises that everything was consumed
-        break;
-      }
-      if (ev.type == event_type::error) {
-        out.error = d.error();
-        out.events.push_back(describe(ev));
-        // Sticky: whatever comes next, nothing more is consumed.
-        const decode_result again = d.next(piece.empty() ? std::string_view("x") : piece);
-        REQUIRE(again.consumed == 0);
-        REQUIRE(again.ev.type == event_type::error);
-        REQUIRE(d.error() == out.error);
-        return out;
-      }
-      if (ev.type == event_type::stream_data) {
-        REQUIRE(!ev.data.empty());
-        out.streams[std::to_string(ev.request_id) + "/" + std::string(type_name(ev.record_raw))] += ev.data;
-      } else {
-        out.events.push_back(describe(ev));
-      }
-      if (hook) hook(d, ev);
+  feed_pieces(d, bytes, cuts, [&](const decode_result& r, std::string_view given) {
+    REQUIRE(r.consumed <= given.size());
+    out.consumed += r.consumed;
+    const std::string_view rest = given.substr(r.consumed);
+    const event& ev = r.ev;
+    if (ev.type == event_type::none) {
+      REQUIRE(rest.empty());  // `none` promises that everything was consumed
+      return true;
     }
-  }
+    if (ev.type == event_type::error) {
+      out.error = d.error();
+      out.events.push_back(describe(ev));
+      // Sticky: whatever comes next, nothing more is consumed.
+      const decode_result again = d.next(rest.empty() ? std::string_view("x") : rest);
+      REQUIRE(again.consumed == 0);
+      REQUIRE(again.ev.type == event_type::error);
+      REQUIRE(d.error() == out.error);
+      return false;
+    }
+    if (ev.type == event_type::stream_data) {
+      REQUIRE(!ev.data.empty());
+      out.streams[std::to_string(ev.request_id) + "/" + std::string(type_name(ev.record_raw))] += ev.data;
+    } else {
+      out.events.push_back(describe(ev));
+    }
+    if (hook) hook(d, ev);
+    return true;
+  });
   return out;
 }
 

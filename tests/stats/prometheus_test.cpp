@@ -1,6 +1,7 @@
 #include "src/stats.hpp"
 
 #include "child_process.hpp"
+#include "fake_workers.hpp"
 
 #include <catch2/catch.hpp>
 #include <nlohmann/json.hpp>
@@ -13,6 +14,7 @@
 #include <map>
 #include <set>
 #include <sstream>
+#include <utility>
 
 using namespace std::chrono_literals;
 using fcgimux::pool_snapshot;
@@ -51,32 +53,12 @@ exposition parse(const std::string& text) {
 }
 
 pool_snapshot snapshot(bool full) {
-  pool_snapshot p;
-  p.min = 1;
-  p.max = 4;
-  p.size = 3;
-  p.busy = 2;
-  p.idle = 1;
-  p.queue_length = 6;
-  p.queue_limit = 100;
-  p.can_serve = true;
-  if (full) {
-    worker_info a;
-    a.pid = 123;
-    a.state = "busy";
-    a.requests = 40;
-    a.uptime_s = 11.5;
-    a.has_current = true;
-    a.current_uri = "/a\"b\\c\n.php";  // must never reach a label unescaped
-    a.current_elapsed_ms = 250;
-    worker_info b;
-    b.pid = 124;
-    b.state = "idle";
-    b.requests = 9;
-    b.uptime_s = 3;
-    p.workers = {a, b};
-  }
-  return p;
+  using fcgimux::test::busy_worker, fcgimux::test::idle_worker;
+  // the busy worker's URI must never reach a label unescaped
+  return {.min = 1, .max = 4, .size = 3, .busy = 2, .idle = 1, .queue_length = 6, .queue_limit = 100,
+          .can_serve = true,
+          .workers = full ? std::vector{busy_worker(123, 40, 11.5, "/a\"b\\c\n.php", 250), idle_worker(124, 9, 3)}
+                          : std::vector<worker_info>{}};
 }
 
 void fill(stats& s) {
@@ -136,41 +118,46 @@ TEST_CASE("to_prometheus carries the counters, gauges and histograms", "[stats][
       CHECK(name.substr(name.size() - 6) == "_total");
   }
   CHECK(e.type.at("fcgimux_requests_accepted_total") == "counter");
-  CHECK(e.samples.at("fcgimux_requests_accepted_total") == 50);
-  CHECK(e.samples.at("fcgimux_requests_completed_total") == 47);
-  CHECK(e.samples.at("fcgimux_requests_active") == 3);
-  CHECK(e.samples.at("fcgimux_requests_rejected_total") == 2);
-  CHECK(e.samples.at("fcgimux_responses_total{class=\"2xx\"}") == 40);
-  CHECK(e.samples.at("fcgimux_responses_total{class=\"5xx\"}") == 7);
-  CHECK(e.samples.at("fcgimux_connections_accepted_total") == 11);
-  CHECK(e.samples.at("fcgimux_workers_spawned_total") == 5);
-  CHECK(e.samples.at("fcgimux_workers_crashed_total") == 1);
-  CHECK(e.samples.at("fcgimux_max_workers_reached_total") == 4);
   CHECK(e.type.at("fcgimux_pool_busy_workers") == "gauge");
-  CHECK(e.samples.at("fcgimux_pool_workers") == 3);
-  CHECK(e.samples.at("fcgimux_pool_busy_workers") == 2);
-  CHECK(e.samples.at("fcgimux_pool_idle_workers") == 1);
-  CHECK(e.samples.at("fcgimux_pool_max_workers") == 4);
-  CHECK(e.samples.at("fcgimux_queue_length") == 6);
-  CHECK(e.samples.at("fcgimux_queue_peak") == 12);
-  CHECK(e.samples.at("fcgimux_queue_limit") == 100);
-  CHECK(e.samples.at("fcgimux_info{version=\"0.1.0 \\\"test\\\"\"}") == 1);
-
   CHECK(e.type.at("fcgimux_service_seconds") == "histogram");
   CHECK(e.type.at("fcgimux_queue_wait_seconds") == "histogram");
-  CHECK(e.samples.at("fcgimux_service_seconds_count") == 47);
-  CHECK(e.samples.at("fcgimux_service_seconds_bucket{le=\"+Inf\"}") == 47);
-  CHECK(e.samples.at("fcgimux_service_seconds_sum") == Approx(47 * 48 / 2 / 1000.0));
-  // 2^24 ns = 16.777216 ms: exactly the samples 1..16 ms lie below it
-  CHECK(e.samples.at("fcgimux_service_seconds_bucket{le=\"0.016777216\"}") == 16);
-  CHECK(e.samples.at("fcgimux_queue_wait_seconds_count") == 47);
-
   CHECK(e.type.at("fcgimux_worker_requests_total") == "counter");
-  CHECK(e.samples.at("fcgimux_worker_requests_total{pid=\"123\"}") == 40);
-  CHECK(e.samples.at("fcgimux_worker_requests_total{pid=\"124\"}") == 9);
-  CHECK(e.samples.at("fcgimux_worker_busy{pid=\"123\"}") == 1);
-  CHECK(e.samples.at("fcgimux_worker_busy{pid=\"124\"}") == 0);
-  CHECK(e.samples.at("fcgimux_worker_state{pid=\"124\",state=\"idle\"}") == 1);
+  // every figure fill() and snapshot() set, under its name and labels
+  const std::pair<const char*, double> expected[] = {
+      {"fcgimux_requests_accepted_total", 50},
+      {"fcgimux_requests_completed_total", 47},
+      {"fcgimux_requests_active", 3},
+      {"fcgimux_requests_rejected_total", 2},
+      {"fcgimux_responses_total{class=\"2xx\"}", 40},
+      {"fcgimux_responses_total{class=\"5xx\"}", 7},
+      {"fcgimux_connections_accepted_total", 11},
+      {"fcgimux_workers_spawned_total", 5},
+      {"fcgimux_workers_crashed_total", 1},
+      {"fcgimux_max_workers_reached_total", 4},
+      {"fcgimux_pool_workers", 3},
+      {"fcgimux_pool_busy_workers", 2},
+      {"fcgimux_pool_idle_workers", 1},
+      {"fcgimux_pool_max_workers", 4},
+      {"fcgimux_queue_length", 6},
+      {"fcgimux_queue_peak", 12},
+      {"fcgimux_queue_limit", 100},
+      {"fcgimux_info{version=\"0.1.0 \\\"test\\\"\"}", 1},
+      {"fcgimux_service_seconds_count", 47},
+      {"fcgimux_service_seconds_bucket{le=\"+Inf\"}", 47},
+      // 2^24 ns = 16.777216 ms: exactly the samples 1..16 ms lie below it
+      {"fcgimux_service_seconds_bucket{le=\"0.016777216\"}", 16},
+      {"fcgimux_queue_wait_seconds_count", 47},
+      {"fcgimux_worker_requests_total{pid=\"123\"}", 40},
+      {"fcgimux_worker_requests_total{pid=\"124\"}", 9},
+      {"fcgimux_worker_busy{pid=\"123\"}", 1},
+      {"fcgimux_worker_busy{pid=\"124\"}", 0},
+      {"fcgimux_worker_state{pid=\"124\",state=\"idle\"}", 1},
+  };
+  for (const auto& [sample, value] : expected) {
+    INFO(sample);
+    CHECK(e.samples.at(sample) == value);
+  }
+  CHECK(e.samples.at("fcgimux_service_seconds_sum") == Approx(47 * 48 / 2 / 1000.0));
   CHECK(e.samples.at("fcgimux_worker_current_request_seconds{pid=\"123\"}") == Approx(0.25));
   CHECK(e.samples.count("fcgimux_worker_current_request_seconds{pid=\"124\"}") == 0);
 }

@@ -4,6 +4,8 @@
 
 #include "src/stats_server.hpp"
 
+#include "fake_workers.hpp"
+
 #include <asio/io_context.hpp>
 #include <asio/post.hpp>
 
@@ -26,32 +28,13 @@ struct fake_pool {
 
   pool_snapshot operator()(bool full) {
     const int n = ++calls;
-    pool_snapshot p;
-    p.min = 2;
-    p.max = 8;
-    p.size = 100 + static_cast<std::size_t>(n);
-    p.busy = 1;
-    p.idle = p.size - 2;
-    p.starting = 1;
-    p.queue_length = static_cast<std::size_t>(n % 7);
-    p.queue_limit = 1024;
-    p.can_serve = can_serve;
-    if (full) {
-      worker_info busy;
-      busy.pid = 4242;
-      busy.state = "busy";
-      busy.requests = static_cast<std::uint64_t>(n);
-      busy.uptime_s = 1.5 * n;
-      busy.has_current = true;
-      busy.current_uri = uri_prefix + std::to_string(n) + ".php";
-      busy.current_elapsed_ms = 3.25;
-      worker_info idle;
-      idle.pid = 4343;
-      idle.state = "idle";
-      idle.requests = 7;
-      idle.uptime_s = 2.0;
-      p.workers = {busy, idle};
-    }
+    const std::size_t size = 100 + static_cast<std::size_t>(n);
+    pool_snapshot p{.min = 2, .max = 8, .size = size, .busy = 1, .idle = size - 2, .starting = 1,
+                    .queue_length = static_cast<std::size_t>(n % 7), .queue_limit = 1024, .can_serve = can_serve,
+                    .workers = full ? std::vector{busy_worker(4242, static_cast<std::uint64_t>(n), 1.5 * n,
+                                                              uri_prefix + std::to_string(n) + ".php", 3.25),
+                                                  idle_worker(4343, 7, 2.0)}
+                                    : std::vector<worker_info>{}};
     std::lock_guard lock(mutex);
     sizes_returned.push_back(p.size);
     return p;

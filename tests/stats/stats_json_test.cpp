@@ -1,5 +1,7 @@
 #include "src/stats.hpp"
 
+#include "fake_workers.hpp"
+
 #include <catch2/catch.hpp>
 #include <nlohmann/json.hpp>
 
@@ -8,7 +10,6 @@
 using namespace std::chrono_literals;
 using fcgimux::pool_snapshot;
 using fcgimux::stats;
-using fcgimux::worker_info;
 
 namespace {
 
@@ -25,33 +26,11 @@ void fill_counters(stats& s) {
 }
 
 pool_snapshot fake_snapshot(bool full) {
-  pool_snapshot p;
-  p.min = 2;
-  p.max = 8;
-  p.size = 5;
-  p.busy = 3;
-  p.idle = 1;
-  p.starting = 1;
-  p.queue_length = 9;
-  p.queue_limit = 1024;
-  p.can_serve = true;
-  if (full) {
-    worker_info a;
-    a.pid = 123;
-    a.state = "busy";
-    a.requests = 40;
-    a.uptime_s = 11.9;
-    a.has_current = true;
-    a.current_uri = "/x.php";
-    a.current_elapsed_ms = 3.1;
-    worker_info b;
-    b.pid = 124;
-    b.state = "idle";
-    b.requests = 2;
-    b.uptime_s = 0.5;
-    p.workers = {a, b};
-  }
-  return p;
+  using fcgimux::test::busy_worker, fcgimux::test::idle_worker;
+  return {.min = 2, .max = 8, .size = 5, .busy = 3, .idle = 1, .starting = 1, .queue_length = 9, .queue_limit = 1024,
+          .can_serve = true,
+          .workers = full ? std::vector{busy_worker(123, 40, 11.9, "/x.php", 3.1), idle_worker(124, 2, 0.5)}
+                          : std::vector<fcgimux::worker_info>{}};
 }
 
 double round3(double v) { return std::round(v * 1000) / 1000; }

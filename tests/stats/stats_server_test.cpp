@@ -12,13 +12,22 @@ using namespace std::chrono_literals;
 using namespace fcgimux::test;
 using fcgimux::stats_server;
 
+namespace {
+
+/// Requires a response with the given status; the response, for further checks.
+http_response require_status(const std::optional<http_response>& r, int status) {
+  REQUIRE(r);
+  CHECK(r->status == status);
+  return *r;
+}
+
+}  // namespace
+
 TEST_CASE("GET /stats answers the JSON document", "[server]") {
   server_fixture f;
-  const auto r = http_exchange(f.port, http_get("/stats"));
-  REQUIRE(r);
-  CHECK(r->status == 200);
-  CHECK(r->headers.at("content-type") == "application/json");
-  const auto j = nlohmann::json::parse(r->body);
+  const auto r = require_status(http_exchange(f.port, http_get("/stats")), 200);
+  CHECK(r.headers.at("content-type") == "application/json");
+  const auto j = nlohmann::json::parse(r.body);
   CHECK(j.at("pool").at("size").get<int>() > 100);  // from the fake
   CHECK(j.at("pool").at("max") == 8);
   CHECK_FALSE(j.contains("workers"));
@@ -26,10 +35,8 @@ TEST_CASE("GET /stats answers the JSON document", "[server]") {
 
 TEST_CASE("GET /stats?full adds the workers", "[server]") {
   server_fixture f;
-  const auto r = http_exchange(f.port, http_get("/stats?full"));
-  REQUIRE(r);
-  CHECK(r->status == 200);
-  const auto j = nlohmann::json::parse(r->body);
+  const auto r = require_status(http_exchange(f.port, http_get("/stats?full")), 200);
+  const auto j = nlohmann::json::parse(r.body);
   REQUIRE(j.at("workers").size() == 2);
   CHECK(j["workers"][0]["pid"] == 4242);
   CHECK(j["workers"][0]["current"]["uri"].get<std::string>().rfind("/fake-live-", 0) == 0);
@@ -42,141 +49,101 @@ TEST_CASE("GET /stats?full adds the workers", "[server]") {
 TEST_CASE("a worker URI that is not UTF-8 still gives valid JSON", "[server]") {
   server_fixture f;
   f.on_server([&] { f.pool.uri_prefix = "/bad-\xff\xfe-"; });
-  const auto r = http_exchange(f.port, http_get("/stats?full"));
-  REQUIRE(r);
-  CHECK(r->status == 200);
-  CHECK_NOTHROW(nlohmann::json::parse(r->body));
+  const auto r = require_status(http_exchange(f.port, http_get("/stats?full")), 200);
+  CHECK_NOTHROW(nlohmann::json::parse(r.body));
 }
 
 TEST_CASE("GET /metrics answers Prometheus text", "[server]") {
   server_fixture f;
   f.on_server([&] { f.s.c.requests_accepted = 5; });
-  const auto r = http_exchange(f.port, http_get("/metrics"));
-  REQUIRE(r);
-  CHECK(r->status == 200);
-  CHECK(r->headers.at("content-type") == "text/plain; version=0.0.4; charset=utf-8");
-  CHECK(r->body.find("\nfcgimux_requests_accepted_total 5\n") != std::string::npos);
-  CHECK(r->body.find("fcgimux_worker_busy{pid=\"4242\"} 1") != std::string::npos);
+  const auto r = require_status(http_exchange(f.port, http_get("/metrics")), 200);
+  CHECK(r.headers.at("content-type") == "text/plain; version=0.0.4; charset=utf-8");
+  CHECK(r.body.find("\nfcgimux_requests_accepted_total 5\n") != std::string::npos);
+  CHECK(r.body.find("fcgimux_worker_busy{pid=\"4242\"} 1") != std::string::npos);
 }
 
 TEST_CASE("/healthz follows can_serve", "[server]") {
   server_fixture f;
-  const auto up = http_exchange(f.port, http_get("/healthz"));
-  REQUIRE(up);
-  CHECK(up->status == 200);
-  CHECK(up->body == "ok\n");
+  const auto up = require_status(http_exchange(f.port, http_get("/healthz")), 200);
+  CHECK(up.body == "ok\n");
   f.pool.can_serve = false;
-  const auto down = http_exchange(f.port, http_get("/healthz"));
-  REQUIRE(down);
-  CHECK(down->status == 503);
+  require_status(http_exchange(f.port, http_get("/healthz")), 503);
 }
 
 TEST_CASE("/ serves the dashboard page", "[server]") {
   server_fixture f;
-  const auto r = http_exchange(f.port, http_get("/"));
-  REQUIRE(r);
-  CHECK(r->status == 200);
-  CHECK(r->headers.at("content-type") == "text/html; charset=utf-8");
-  CHECK(r->body.find("<canvas id=\"chart-pool\"") != std::string::npos);
-  CHECK(r->body.find("/stats?full") != std::string::npos);
+  const auto r = require_status(http_exchange(f.port, http_get("/")), 200);
+  CHECK(r.headers.at("content-type") == "text/html; charset=utf-8");
+  CHECK(r.body.find("<canvas id=\"chart-pool\"") != std::string::npos);
+  CHECK(r.body.find("/stats?full") != std::string::npos);
 }
 
 TEST_CASE("HEAD gives the headers of GET without a body", "[server]") {
   server_fixture f;
   http_connection c(f.port);
   REQUIRE(c.send("HEAD /metrics HTTP/1.1\r\nHost: x\r\n\r\n"));
-  const auto head = c.read_response(true);
-  REQUIRE(head);
-  CHECK(head->status == 200);
-  CHECK(std::stoul(head->headers.at("content-length")) > 0);
+  const auto head = require_status(c.read_response(true), 200);
+  CHECK(std::stoul(head.headers.at("content-length")) > 0);
   // the next response on the connection must start right after the head: no body was sent
   REQUIRE(c.send(http_get("/healthz")));
-  const auto next = c.read_response();
-  REQUIRE(next);
-  CHECK(next->status == 200);
-  CHECK(next->body == "ok\n");
+  const auto next = require_status(c.read_response(), 200);
+  CHECK(next.body == "ok\n");
 }
 
 TEST_CASE("errors: 404, 405, 400, 431, 505", "[server]") {
   server_fixture f;
   SECTION("unknown path") {
-    const auto r = http_exchange(f.port, http_get("/nope"));
-    REQUIRE(r);
-    CHECK(r->status == 404);
+    require_status(http_exchange(f.port, http_get("/nope")), 404);
   }
   SECTION("POST with a body") {
-    const auto r = http_exchange(f.port, "POST /stats HTTP/1.1\r\nHost: x\r\nContent-Length: 5\r\n\r\nhello");
-    REQUIRE(r);
-    CHECK(r->status == 405);
-    CHECK(r->headers.at("allow") == "GET, HEAD");
-    CHECK(r->headers.at("connection") == "close");
+    const auto r =
+        require_status(http_exchange(f.port, "POST /stats HTTP/1.1\r\nHost: x\r\nContent-Length: 5\r\n\r\nhello"), 405);
+    CHECK(r.headers.at("allow") == "GET, HEAD");
+    CHECK(r.headers.at("connection") == "close");
   }
   SECTION("DELETE") {
-    const auto r = http_exchange(f.port, "DELETE /stats HTTP/1.1\r\nHost: x\r\n\r\n");
-    REQUIRE(r);
-    CHECK(r->status == 405);
+    require_status(http_exchange(f.port, "DELETE /stats HTTP/1.1\r\nHost: x\r\n\r\n"), 405);
   }
   SECTION("garbage request line") {
-    const auto r = http_exchange(f.port, "HELLO THERE\r\n\r\n");
-    REQUIRE(r);
-    CHECK(r->status == 400);
+    require_status(http_exchange(f.port, "HELLO THERE\r\n\r\n"), 400);
   }
   SECTION("binary garbage") {
-    const auto r = http_exchange(f.port, std::string("\x16\x03\x01\x02\x00\x01\x00\x01\xfc\x03\x03\r\n\r\n", 15));
-    REQUIRE(r);
-    CHECK(r->status == 400);
+    const std::string tls_hello("\x16\x03\x01\x02\x00\x01\x00\x01\xfc\x03\x03\r\n\r\n", 15);
+    require_status(http_exchange(f.port, tls_hello), 400);
   }
   SECTION("header without a colon") {
-    const auto r = http_exchange(f.port, "GET /stats HTTP/1.1\r\nHost: x\r\nbroken header\r\n\r\n");
-    REQUIRE(r);
-    CHECK(r->status == 400);
+    require_status(http_exchange(f.port, "GET /stats HTTP/1.1\r\nHost: x\r\nbroken header\r\n\r\n"), 400);
   }
   SECTION("HTTP/1.1 without Host") {
-    const auto r = http_exchange(f.port, "GET /stats HTTP/1.1\r\n\r\n");
-    REQUIRE(r);
-    CHECK(r->status == 400);
+    require_status(http_exchange(f.port, "GET /stats HTTP/1.1\r\n\r\n"), 400);
   }
   SECTION("GET with a body") {
-    const auto r = http_exchange(f.port, "GET /stats HTTP/1.1\r\nHost: x\r\nContent-Length: 3\r\n\r\nabc");
-    REQUIRE(r);
-    CHECK(r->status == 400);
+    require_status(http_exchange(f.port, "GET /stats HTTP/1.1\r\nHost: x\r\nContent-Length: 3\r\n\r\nabc"), 400);
   }
   SECTION("oversized header") {
-    const auto r = http_exchange(f.port, http_get("/stats", "X-Big: " + std::string(9000, 'a') + "\r\n"));
-    REQUIRE(r);
-    CHECK(r->status == 431);
+    require_status(http_exchange(f.port, http_get("/stats", "X-Big: " + std::string(9000, 'a') + "\r\n")), 431);
   }
   SECTION("endless header without an end") {
     http_connection c(f.port);
     REQUIRE(c.send("GET /stats HTTP/1.1\r\nHost: x\r\nX-Big: " + std::string(20000, 'a')));
-    const auto r = c.read_response();
-    REQUIRE(r);
-    CHECK(r->status == 431);
+    require_status(c.read_response(), 431);
   }
   SECTION("HTTP/2.0 request line") {
-    const auto r = http_exchange(f.port, "GET /stats HTTP/2.0\r\nHost: x\r\n\r\n");
-    REQUIRE(r);
-    CHECK(r->status == 505);
+    require_status(http_exchange(f.port, "GET /stats HTTP/2.0\r\nHost: x\r\n\r\n"), 505);
   }
   // every error above must leave the server serving
-  const auto after = http_exchange(f.port, http_get("/healthz"));
-  REQUIRE(after);
-  CHECK(after->status == 200);
+  require_status(http_exchange(f.port, http_get("/healthz")), 200);
 }
 
 TEST_CASE("keep-alive: two requests on one connection, and pipelined ones", "[server]") {
   server_fixture f;
   http_connection c(f.port);
   REQUIRE(c.send(http_get("/stats")));
-  const auto first = c.read_response();
-  REQUIRE(first);
-  CHECK(first->status == 200);
-  CHECK(first->headers.count("connection") == 0);
+  const auto first = require_status(c.read_response(), 200);
+  CHECK(first.headers.count("connection") == 0);
   REQUIRE(c.send(http_get("/metrics")));
-  const auto second = c.read_response();
-  REQUIRE(second);
-  CHECK(second->status == 200);
-  CHECK(second->body.find("fcgimux_info") != std::string::npos);
+  const auto second = require_status(c.read_response(), 200);
+  CHECK(second.body.find("fcgimux_info") != std::string::npos);
 
   REQUIRE(c.send(http_get("/healthz") + http_get("/stats?full") + http_get("/healthz", "Connection: close\r\n")));
   const auto a = c.read_response(), b = c.read_response(), last = c.read_response();
@@ -194,10 +161,8 @@ TEST_CASE("HTTP/1.0 closes unless keep-alive is asked for", "[server]") {
   {
     http_connection c(f.port);
     REQUIRE(c.send("GET /healthz HTTP/1.0\r\n\r\n"));
-    const auto r = c.read_response();
-    REQUIRE(r);
-    CHECK(r->status == 200);
-    CHECK(r->headers.at("connection") == "close");
+    const auto r = require_status(c.read_response(), 200);
+    CHECK(r.headers.at("connection") == "close");
     CHECK(c.read_until_closed(3s));
   }
   http_connection c(f.port);
@@ -226,9 +191,7 @@ TEST_CASE("idle and slow clients are cut off after the head timeout", "[server]"
   SECTION("slow: half a head, then 408") {
     http_connection c(f.port);
     REQUIRE(c.send("GET /stats HTTP/1.1\r\nHo"));
-    const auto r = c.read_response(false, 5s);
-    REQUIRE(r);
-    CHECK(r->status == 408);
+    require_status(c.read_response(false, 5s), 408);
     CHECK(c.read_until_closed(5s));
   }
   SECTION("trickling bytes does not extend the deadline") {
@@ -241,9 +204,7 @@ TEST_CASE("idle and slow clients are cut off after the head timeout", "[server]"
       if (std::chrono::steady_clock::now() - start > 600ms)
         break;
     }
-    const auto r = c.read_response(false, 5s);
-    REQUIRE(r);
-    CHECK(r->status == 408);
+    require_status(c.read_response(false, 5s), 408);
   }
   SECTION("keep-alive: idle after a response") {
     http_connection c(f.port);
@@ -296,8 +257,7 @@ TEST_CASE("a flood of connections stays bounded and the server recovers", "[serv
       break;
     std::this_thread::sleep_for(50ms);
   }
-  REQUIRE(r);
-  CHECK(r->status == 200);
+  require_status(r, 200);
 }
 
 TEST_CASE("stop() closes the listener and every live session", "[server]") {
@@ -320,10 +280,8 @@ TEST_CASE("a head that arrives one byte at a time, CRLF or bare LF", "[server]")
       REQUIRE(c.send(std::string(1, ch)));
       std::this_thread::sleep_for(1ms);
     }
-    const auto r = c.read_response();
-    REQUIRE(r);
-    CHECK(r->status == 200);
-    CHECK(r->body == "ok\n");
+    const auto r = require_status(c.read_response(), 200);
+    CHECK(r.body == "ok\n");
   }
 }
 
@@ -333,10 +291,6 @@ TEST_CASE("the head limit is exact: 8192 bytes pass, 8193 get 431", "[server]") 
   const std::size_t pad = 8192 - base.size();
   const std::string at_limit = http_get("/healthz", "X-Pad: " + std::string(pad, 'p') + "\r\n");
   REQUIRE(at_limit.size() == 8192);
-  const auto ok = http_exchange(f.port, at_limit);
-  REQUIRE(ok);
-  CHECK(ok->status == 200);
-  const auto over = http_exchange(f.port, http_get("/healthz", "X-Pad: " + std::string(pad + 1, 'p') + "\r\n"));
-  REQUIRE(over);
-  CHECK(over->status == 431);
+  require_status(http_exchange(f.port, at_limit), 200);
+  require_status(http_exchange(f.port, http_get("/healthz", "X-Pad: " + std::string(pad + 1, 'p') + "\r\n")), 431);
 }
