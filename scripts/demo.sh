@@ -5,10 +5,11 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 scripts/deps.sh build demo
-scripts/build.sh build -DFCGIMUX_TESTS=OFF -DFCGIMUX_BENCH=OFF >/dev/null
+# Its own build directory: the test command configures build/ with other options.
+scripts/build.sh build-demo -DFCGIMUX_TESTS=OFF -DFCGIMUX_BENCH=OFF >/dev/null
 listen=${FCGIMUX_LISTEN:-127.0.0.1:9000}
 stats=${FCGIMUX_STATS:-127.0.0.1:9001}
-build/src/fcgimux --listen "$listen" --stats "$stats" -n 2 -N 8 -- build/src/demo/fcgimux-demo &
+build-demo/src/fcgimux --listen "$listen" --stats "$stats" -n 2 -N 8 -- build-demo/src/demo/fcgimux-demo &
 pid=$!
 trap 'kill -TERM $pid 2>/dev/null; wait $pid' INT TERM
 for _ in $(seq 50); do

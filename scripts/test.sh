@@ -14,13 +14,13 @@ stage "dependencies"
 scripts/deps.sh build test fuzz stats
 
 stage "build"
-scripts/build.sh build
+scripts/build.sh build -DFCGIMUX_TESTS=ON -DFCGIMUX_BENCH=ON -DFCGIMUX_SANITIZE=OFF
 
 stage "tests"
 ctest --test-dir build --output-on-failure -j2 --timeout 900
 
 stage "build with ASan + UBSan"
-scripts/build.sh build-asan -DFCGIMUX_SANITIZE=ON -DFCGIMUX_BENCH=OFF
+scripts/build.sh build-asan -DFCGIMUX_SANITIZE=ON -DFCGIMUX_TESTS=ON -DFCGIMUX_BENCH=OFF
 
 stage "tests with ASan + UBSan"
 ASAN_OPTIONS=detect_leaks=1:abort_on_error=1 UBSAN_OPTIONS=print_stacktrace=1:halt_on_error=1 \
