@@ -9,6 +9,15 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 start=$(date +%s)
 stage() { echo; echo "=== $* ($(( $(date +%s) - start )) s)"; }
+passed=0
+# Runs ctest and adds its count of passed tests; set -e stops at the first failing suite.
+run_ctest() {
+  local log
+  log=$(mktemp)
+  ctest "$@" 2>&1 | tee "$log"
+  passed=$((passed + $(sed -n 's/.*tests passed, 0 tests failed out of \([0-9]*\).*/\1/p' "$log" | tail -1)))
+  rm -f "$log"
+}
 
 stage "dependencies"
 scripts/deps.sh build test fuzz stats
@@ -17,14 +26,14 @@ stage "build"
 scripts/build.sh build -DFCGIMUX_TESTS=ON -DFCGIMUX_BENCH=ON -DFCGIMUX_SANITIZE=OFF
 
 stage "tests"
-ctest --test-dir build --output-on-failure -j2 --timeout 900
+run_ctest --test-dir build --output-on-failure -j2 --timeout 900
 
 stage "build with ASan + UBSan"
 scripts/build.sh build-asan -DFCGIMUX_SANITIZE=ON -DFCGIMUX_TESTS=ON -DFCGIMUX_BENCH=OFF
 
 stage "tests with ASan + UBSan"
 ASAN_OPTIONS=detect_leaks=1:abort_on_error=1 UBSAN_OPTIONS=print_stacktrace=1:halt_on_error=1 \
-  ctest --test-dir build-asan --output-on-failure -j2 --timeout 900
+  run_ctest --test-dir build-asan --output-on-failure -j2 --timeout 900
 
 stage "fuzzing"
 scripts/fuzz.sh "${FCGIMUX_FUZZ_SECONDS:-20}"
@@ -35,3 +44,4 @@ if [[ "${FCGIMUX_SKIP_CONTAINER:-0}" != 1 ]]; then
 fi
 
 stage "all tests passed"
+echo "ctest: $passed passed, 0 failed"
