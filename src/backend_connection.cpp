@@ -28,7 +28,9 @@ using socket_type = asio::generic::stream_protocol::socket;
 constexpr auto use_tuple = asio::experimental::as_tuple(asio::use_awaitable);
 // fcgimux's own id towards a worker: workers never see two requests at once on a connection.
 constexpr std::uint16_t worker_request_id = 1;
-constexpr int max_attempts = 3;
+// Every resend is one the kernel proved unread, so the limit only stops a loop; it must be high
+// enough for a request to meet several workers recycling themselves at the same moment.
+constexpr int max_attempts = 8;
 constexpr std::size_t read_buffer_size = 64 * 1024;
 
 struct exchange_result {

@@ -4,7 +4,7 @@
 // arrive, and decide what a failure means: resend, 502, 504, or a cut-off answer.
 //
 // Resend rule (docs/architecture.md): only when no byte of an answer came back and the kernel
-// shows the worker never took the request (connect failed, ECONNRESET, EPIPE). At most 3 tries.
+// shows the worker never took the request (connect failed, ECONNRESET, EPIPE). At most 8 tries.
 
 #include <memory>
 
