@@ -123,6 +123,7 @@ asio::awaitable<void> write_rest_of_body(worker& w, request& r, exchange_result&
   res.writer_done = false;
   std::string chunk;
   for (;;) {
+    bool last = false;
     if (!r.body.empty()) {
       chunk.clear();
       proto::append_stream(chunk, proto::record_type::stdin_stream, worker_request_id, r.body);
@@ -134,12 +135,12 @@ asio::awaitable<void> write_rest_of_body(worker& w, request& r, exchange_result&
       // finishes the request, and the exchange drains its answer before the worker is reused.
       chunk.clear();
       proto::append_stream_end(chunk, proto::record_type::stdin_stream, worker_request_id);
+      last = true;
     } else {
       co_await front_event.wait();
       if ((co_await asio::this_coro::cancellation_state).cancelled() != asio::cancellation_type::none) break;
       continue;
     }
-    bool last = (r.stdin_done || r.front_gone) && r.body.empty() && chunk.size() == proto::header_size;
     auto [ec, n] = co_await asio::async_write(*w.conn, asio::buffer(chunk), use_tuple);
     if (ec) {
       res.ec = ec;

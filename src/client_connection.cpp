@@ -175,7 +175,7 @@ void client_connection::on_begin(const proto::event& ev) {
   if (ev.over_limit) return refuse(proto::protocol_status::overloaded);
   if (ev.role != static_cast<std::uint16_t>(proto::role::responder))
     return refuse(proto::protocol_status::unknown_role);
-  auto r = std::make_shared<request>(weak_from_this(), ev.request_id, ev.role, keep);
+  auto r = std::make_shared<request>(weak_from_this(), ev.request_id, keep);
   ++srv_.live_requests;
   requests_[ev.request_id] = r;
   if (srv_.stopping()) {
@@ -347,7 +347,7 @@ void finish_request(server& srv, request& r, std::uint32_t app_status, int http_
   if (auto c = r.conn.lock(); c && !r.front_gone) c->end_request(r, app_status, proto::protocol_status::request_complete);
   r.state = request_state::done;
   // An answer nobody received is not a response: it is counted as aborted instead.
-  srv.on_request_done(r, r.front_gone ? 0 : http_status);
+  srv.on_request_done(r.front_gone ? 0 : http_status);
 }
 
 void respond(server& srv, request& r, int status, std::string_view content_type, std::string_view body) {

@@ -45,8 +45,8 @@ int main(int argc, char** argv) {
     asio::io_context io(1);
     fcgimux::server srv(io, std::move(cfg));
     srv.start();
-    io.run();
-    return srv.exit_code();
+    io.run();  // returns once a shutdown has stopped every worker
+    return 0;
   } catch (const std::exception& e) {
     fmt::print(stderr, "fcgimux: error: {}\n", e.what());
     return 1;

@@ -10,13 +10,19 @@ void request::notify_exchange() {
 }
 
 void request::note_params() {
-  auto u = proto::find_name_value(params, "REQUEST_URI");
-  if (!u.found) u = proto::find_name_value(params, "SCRIPT_NAME");
-  if (u.found) uri.assign(u.value.substr(0, 512));
-  auto sn = proto::find_name_value(params, "SCRIPT_NAME");
-  if (sn.found) script_name.assign(sn.value.substr(0, 512));
-  auto m = proto::find_name_value(params, "REQUEST_METHOD");
-  if (m.found) method.assign(m.value.substr(0, 16));
+  constexpr std::size_t keep = 512;
+  proto::name_value_reader rd(params);
+  proto::name_value nv;
+  bool have_uri = false;
+  while (rd.next(nv)) {
+    if (nv.name == "REQUEST_URI") {
+      uri.assign(nv.value.substr(0, keep));
+      have_uri = true;
+    } else if (nv.name == "SCRIPT_NAME") {
+      script_name.assign(nv.value.substr(0, keep));
+    }
+  }
+  if (!have_uri) uri = script_name;
 }
 
 }  // namespace fcgimux

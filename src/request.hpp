@@ -21,12 +21,11 @@ class event_signal;
 enum class request_state : std::uint8_t { reading, queued, at_worker, done };
 
 struct request {
-  request(std::weak_ptr<client_connection> c, std::uint16_t id, std::uint16_t role_, bool keep)
-      : conn(std::move(c)), front_id(id), role(role_), keep_conn(keep) {}
+  request(std::weak_ptr<client_connection> c, std::uint16_t id, bool keep)
+      : conn(std::move(c)), front_id(id), keep_conn(keep) {}
 
   std::weak_ptr<client_connection> conn;
   std::uint16_t front_id;
-  std::uint16_t role;
   bool keep_conn;  ///< the front's FCGI_KEEP_CONN for this request
   request_state state = request_state::reading;
 
@@ -41,7 +40,6 @@ struct request {
   int worker_pid = 0;
 
   std::string uri;     ///< REQUEST_URI, else SCRIPT_NAME: for stats and the slow log
-  std::string method;       ///< REQUEST_METHOD, for the log
   std::string script_name;  ///< SCRIPT_NAME, for --status-path
   clock_type::time_point accepted_at = clock_type::now();
   clock_type::time_point queued_at{};
@@ -53,7 +51,7 @@ struct request {
   /// The front sent body bytes or went away: wake the exchange, if there is one.
   void notify_exchange();
 
-  /// Reads uri and method from the PARAMS block once it is complete.
+  /// Reads uri and script_name from the PARAMS block once it is complete (one pass).
   void note_params();
 };
 

@@ -156,11 +156,10 @@ void server::remove_connection(client_connection* c) {
   }
 }
 
-void server::on_request_done(request& r, int http_status) {
+void server::on_request_done(int http_status) {
   --live_requests;
   ++st.c.requests_completed;
   if (http_status > 0) st.record_status(http_status);
-  (void)r;
 }
 
 pool_snapshot server::snapshot(bool full) const {

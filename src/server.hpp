@@ -22,7 +22,6 @@ namespace fcgimux {
 class listener;
 class client_connection;
 class stats_server;
-struct request;
 
 class server {
  public:
@@ -31,8 +30,6 @@ class server {
 
   /// Binds every listener and the stats port, spawns the pool's minimum. Throws on start-up errors.
   void start();
-  /// Exit status for main() once io_context::run() returns.
-  int exit_code() const noexcept { return exit_code_; }
 
   void add_connection(const std::shared_ptr<client_connection>& c);
   void remove_connection(client_connection* c);
@@ -41,7 +38,7 @@ class server {
   event_signal& connection_closed() noexcept { return connection_closed_; }
 
   /// Every request ends here exactly once, whatever its outcome.
-  void on_request_done(request& r, int http_status);
+  void on_request_done(int http_status);
   bool stopping() const noexcept { return stopping_; }
   /// SIGTERM / SIGINT: stop accepting, drain, stop the workers, leave run().
   void begin_shutdown();
@@ -71,7 +68,6 @@ class server {
   event_signal connection_closed_;
   std::string runtime_dir_;
   bool stopping_ = false;
-  int exit_code_ = 0;
 };
 
 }  // namespace fcgimux
