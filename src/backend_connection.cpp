@@ -80,13 +80,9 @@ asio::awaitable<void> read_response(worker& w, request& r, exchange_result& res)
   if (w.read_buffer.empty()) w.read_buffer.resize(read_buffer_size);
   proto::decoder dec;
   while (!res.got_end) {
-    // Wait first, then read: a speculative read right after sending the request would almost
-    // always find nothing yet, one wasted system call per request.
-    auto [wait_ec] = co_await sock.async_wait(asio::socket_base::wait_read, use_tuple);
-    std::error_code ec = wait_ec;
-    std::size_t n = 0;
-    if (!ec) n = sock.read_some(asio::buffer(w.read_buffer), ec);
-    if (ec == asio::error::would_block || ec == asio::error::try_again) continue;
+    // A read, not a wait for readiness then a read: Asio re-arms a wait with an epoll_ctl each
+    // time, while a read after one that emptied the socket is queued without a system call.
+    auto [ec, n] = co_await sock.async_read_some(asio::buffer(w.read_buffer), use_tuple);
     if (ec) {
       res.ec = ec;
       co_return;

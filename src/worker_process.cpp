@@ -54,7 +54,7 @@ int make_listener(const std::string& path, std::error_code& ec) {
   struct sigaction dfl{};
   dfl.sa_handler = SIG_DFL;
   for (int s = 1; s < NSIG; ++s) sigaction(s, &dfl, nullptr);
-  setpgid(0, 0);
+  setsid();
   // Once fcgimux is gone nobody reads the worker's answers; SIGKILL, since some programs ignore SIGTERM.
   prctl(PR_SET_PDEATHSIG, SIGKILL);
   if (getppid() != parent) _exit(127);
