@@ -193,7 +193,9 @@ EOF
 # start_nginx DIR PORT: runs nginx with DIR/nginx.conf in the foreground (tracked) and waits for it.
 start_nginx() {
   local dir=$1 port=$2
-  nginx -p "$dir" -c "$dir/nginx.conf" -e "$dir/nginx-error.log" >"$dir/nginx.out" 2>&1 &
+  # Its own session, as a service has: with autogroup scheduling the kernel shares the CPUs among
+  # sessions, and spawn-fcgi's and fcgimux's workers each have one too.
+  setsid nginx -p "$dir" -c "$dir/nginx.conf" -e "$dir/nginx-error.log" >"$dir/nginx.out" 2>&1 &
   track $!
   wait_connectable "127.0.0.1:$port" 10 || { cat "$dir/nginx.out" "$dir/nginx-error.log" >&2; die "nginx did not start"; }
 }
@@ -217,6 +219,25 @@ start_probe() {
   python3 "$BENCH_DIR/probe.py" --url "$url" --duration "$duration" --interval 0.1 --timeout 20 >"$out" 2>&1 &
   PROBE_PID=$!
   track "$PROBE_PID"
+}
+
+# cpu_ticks PID...: CPU time (user + system, in clock ticks) used so far by these processes and all
+# their descendants; processes that have exited are not counted, so sample while they run.
+cpu_ticks() {
+  local p total=0 f
+  for p in "$@" $(descendants "$@"); do
+    f=$(cut -d')' -f2- "/proc/$p/stat" 2>/dev/null) || continue
+    read -r -a f <<<"$f"
+    total=$((total + f[11] + f[12]))  # utime and stime: fields 14 and 15 of stat
+  done
+  echo "$total"
+}
+
+# us_per_request TICKS REQUESTS: CPU microseconds per request; "-" without requests.
+us_per_request() {
+  local hz
+  hz=$(getconf CLK_TCK)
+  [[ -n ${2:-} && ${2:-0} -gt 0 ]] && awk -v t="$1" -v n="$2" -v hz="$hz" 'BEGIN{printf "%.1f", t * 1e6 / hz / n}' || echo "-"
 }
 
 # --- runs and results ---------------------------------------------------------------------------

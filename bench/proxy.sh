@@ -6,15 +6,19 @@ source "$(dirname "${BASH_SOURCE[0]}")/lib.sh"
 
 usage() {
   cat <<EOF
-usage: bench/proxy.sh [-d SECONDS] [-r REPEATS] [-c CONNS] [-w WORKERS] [-k KEEPALIVE] [-q QUERY] [-t unix|tcp] [-s SETUPS]
+usage: bench/proxy.sh [-d SECONDS] [-r REPEATS] [-c CONNS] [-w WORKERS] [-k KEEPALIVE] [-K KEEPALIVE] [-q QUERY] [-t unix|tcp] [-s SETUPS]
   -d  wrk duration per setup (default 15)
   -r  repeat the four setups this many times (default 1), each repeat in a rotated order;
       the summary takes the median
   -c  wrk connections (default 64; 2 threads)
   -w  FastCGI workers in both pools (default 8)
-  -k  nginx 'keepalive' for the keep-alive setups (default 8)
+  -k  nginx 'keepalive' for direct + keepalive (default 8, one per worker: each kept connection
+      holds a worker, so more only makes nginx wait on connections no worker will take)
+  -K  nginx 'keepalive' for fcgimux + keepalive (default: CONNS, so that nginx never closes a
+      connection it will want again; an idle connection never holds a fcgimux worker)
   -q  query string of the benchmarked URL, e.g. sleep_ms=1 (default: none, the demo answers at once)
-  -t  socket between nginx and the backend: unix (default) or tcp (127.0.0.1)
+  -t  socket between nginx and the backend: tcp (default, 127.0.0.1: fcgimux's default listener
+      and the usual fastcgi_pass 127.0.0.1:9000) or unix
   -s  comma-separated subset of: direct,direct-ka,fcgimux,fcgimux-ka,nostats,nostats-ka
       (default: the first four; nostats = fcgimux with --stats off, for the cost of the stats)
 Environment: BUILD_DIR (default build-bench, else build), NGINX_WORKERS (default 1), KEEP_TMP=1,
@@ -22,16 +26,17 @@ Environment: BUILD_DIR (default build-bench, else build), NGINX_WORKERS (default
 EOF
 }
 
-duration=15 repeats=1 conns=64 workers=8 keepalive=8 query="" transport=unix
+duration=15 repeats=1 conns=64 workers=8 keepalive=8 mux_keepalive="" query="" transport=tcp
 setups="direct,direct-ka,fcgimux,fcgimux-ka"
-while getopts "d:r:c:w:k:q:t:s:h" opt; do
+while getopts "d:r:c:w:k:K:q:t:s:h" opt; do
   case $opt in
     d) duration=$OPTARG ;; r) repeats=$OPTARG ;; c) conns=$OPTARG ;; w) workers=$OPTARG ;;
-    k) keepalive=$OPTARG ;; q) query=$OPTARG ;; t) transport=$OPTARG ;; s) setups=$OPTARG ;;
+    k) keepalive=$OPTARG ;; K) mux_keepalive=$OPTARG ;; q) query=$OPTARG ;; t) transport=$OPTARG ;; s) setups=$OPTARG ;;
     h) usage; exit 0 ;; *) usage >&2; exit 2 ;;
   esac
 done
 [[ $transport == unix || $transport == tcp ]] || die "-t must be unix or tcp"
+mux_keepalive=${mux_keepalive:-$conns}
 
 need_tools wrk nginx spawn-fcgi python3 curl pgrep
 build=$(find_build_dir)
@@ -69,7 +74,8 @@ start_backend() {
         stats="127.0.0.1:$(free_port)"
         echo "$stats" >"$dir/stats.addr"
       fi
-      "$fcgimux" --listen "$addr" --stats "$stats" -n "$workers" -- "$demo" >"$dir/backend.log" 2>&1 &
+      # setsid: its own session, as a service (and each spawn-fcgi worker) has; see start_nginx.
+      setsid "$fcgimux" --listen "$addr" --stats "$stats" -n "$workers" -- "$demo" >"$dir/backend.log" 2>&1 &
       track $!
       wait_for_text "$dir/backend.log" "listening on" 10 || { cat "$dir/backend.log" >&2; die "fcgimux did not start"; }
       ;;
@@ -85,15 +91,19 @@ run_setup() {
   local rep=$1 setup=$2
   local kind=${setup%-ka} ka=0
   [[ $setup == *-ka ]] && ka=$keepalive
+  [[ $setup == *-ka && $kind != direct ]] && ka=$mux_keepalive
   local dir="$BENCH_TMP/r$rep-$setup"
   mkdir -p "$dir"
   local mark=${#TRACKED_PIDS[@]}
   local backend port
   start_backend "$kind" "$dir"
   backend=$BACKEND_ADDR
+  local backend_pids=("${TRACKED_PIDS[@]:mark}")
   port=$(free_port)
   nginx_conf "$dir" "$port" "$backend" "$ka"
+  local nginx_mark=${#TRACKED_PIDS[@]}
   start_nginx "$dir" "$port"
+  local nginx_pids=("${TRACKED_PIDS[@]:nginx_mark}")
   local url="http://127.0.0.1:$port$path" i
   for i in $(seq 20); do
     curl -sf -m 5 -o /dev/null "$url" || { log "warm-up request to $setup failed"; break; }
@@ -101,8 +111,14 @@ run_setup() {
 
   log "repeat $rep: $setup for ${duration}s"
   start_probe "$dir/probe.txt" "$duration" "http://127.0.0.1:$port/probe"
+  local n0 b0 n1 b1
+  n0=$(cpu_ticks "${nginx_pids[@]}") b0=$(cpu_ticks "${backend_pids[@]}")
   run_wrk "$dir/wrk.txt" "$conns" "$duration" "$url"
+  n1=$(cpu_ticks "${nginx_pids[@]}") b1=$(cpu_ticks "${backend_pids[@]}")
   wait "$PROBE_PID" || true
+  local requests cpu_cols
+  requests=$(wrk_field requests "$dir/wrk.txt")
+  cpu_cols="$(us_per_request $((n1 - n0)) "$requests") $(us_per_request $((b1 - b0)) "$requests")"
   local extra=""
   if [[ $kind == fcgimux ]]; then
     curl -s -m 5 "http://$(cat "$dir/stats.addr")/stats" >"$dir/stats.json" 2>/dev/null || true
@@ -122,36 +138,38 @@ PY
   [[ $kind == direct ]] && rm -f "$dir/backend.sock"
 
   load_columns "$setup" "$dir/wrk.txt" "$dir/probe.txt"
-  printf '%s %s %s %s\n' "$rep" "$setup" "$LOAD_COLUMNS" "${extra// /,}" >>"$results"
+  printf '%s %s %s %s %s\n' "$rep" "$setup" "$LOAD_COLUMNS" "$cpu_cols" "${extra// /,}" >>"$results"
   sleep 1
 }
 
 run_rotated "$repeats" run_setup "${setup_list[@]}"
 
 echo
-echo "proxy.sh: nginx ($NGINX_WORKERS worker) -> FastCGI, $workers fcgimux-demo workers, wrk -t2 -c$conns -d${duration}s --timeout 5s, URL $path, $transport socket, keepalive $keepalive"
+echo "proxy.sh: nginx ($NGINX_WORKERS worker) -> FastCGI, $workers fcgimux-demo workers, wrk -t2 -c$conns -d${duration}s --timeout 5s, URL $path, $transport socket, keepalive $keepalive (direct) $mux_keepalive (fcgimux)"
+echo "cpu us/req: CPU time of nginx + of the backend (spawn-fcgi's workers, or fcgimux and its workers) per request wrk counted"
 machine_line
-python3 - "$results" "$keepalive" <<'EOF'
+python3 - "$results" "$keepalive" "$mux_keepalive" <<'EOF'
 import statistics, sys
 rows = []
 for line in open(sys.argv[1]):
     f = line.split()
-    if len(f) < 12:
+    if len(f) < 14:
         continue
     num = lambda s: float(s) if s not in ("", "-") else float("nan")
     rows.append(dict(rep=int(f[0]), setup=f[1], rps=num(f[2]), p50=num(f[3]) / 1000, p99=num(f[4]) / 1000,
                      max=num(f[5]) / 1000, non2xx=num(f[6]), sockerr=num(f[7]), timeouts=num(f[8]),
                      probe_max=num(f[9]), probe_p99=num(f[10]), probe_bad=num(f[11]),
-                     extra=f[12] if len(f) > 12 else ""))
+                     cpu_nginx=num(f[12]), cpu_backend=num(f[13]), extra=f[14] if len(f) > 14 else ""))
 names = {"direct": "direct (spawn-fcgi)", "direct-ka": f"direct + keepalive {sys.argv[2]}",
-         "fcgimux": "fcgimux", "fcgimux-ka": f"fcgimux + keepalive {sys.argv[2]}",
-         "nostats": "fcgimux, stats off", "nostats-ka": f"fcgimux, stats off + ka {sys.argv[2]}"}
-hdr = f"{'run':>3} {'setup':<24} {'req/s':>9} {'p50 ms':>8} {'p99 ms':>8} {'max ms':>8} {'non2xx':>6} {'sockerr':>7} {'timeouts':>8} {'probe max':>9} {'probe p99':>9} {'probe bad':>9}"
+         "fcgimux": "fcgimux", "fcgimux-ka": f"fcgimux + keepalive {sys.argv[3]}",
+         "nostats": "fcgimux, stats off", "nostats-ka": f"fcgimux, stats off + ka {sys.argv[3]}"}
+hdr = f"{'run':>3} {'setup':<24} {'req/s':>9} {'p50 ms':>8} {'p99 ms':>8} {'max ms':>8} {'non2xx':>6} {'sockerr':>7} {'timeouts':>8} {'probe max':>9} {'probe p99':>9} {'probe bad':>9} {'cpu us/req':>16}"
 def line(run, r):
     g = lambda k, fmt: ("-" if r[k] != r[k] else format(r[k], fmt))
     return (f"{run:>3} {names.get(r['setup'], r['setup']):<24} {g('rps', '.0f'):>9} {g('p50', '.1f'):>8} {g('p99', '.1f'):>8} "
             f"{g('max', '.1f'):>8} {g('non2xx', '.0f'):>6} {g('sockerr', '.0f'):>7} {g('timeouts', '.0f'):>8} "
-            f"{g('probe_max', '.1f'):>9} {g('probe_p99', '.1f'):>9} {g('probe_bad', '.0f'):>9}")
+            f"{g('probe_max', '.1f'):>9} {g('probe_p99', '.1f'):>9} {g('probe_bad', '.0f'):>9} "
+            f"{g('cpu_nginx', '.1f'):>7} + {g('cpu_backend', '.1f'):>6}")
 print(hdr)
 for r in rows:
     print(line(str(r["rep"]), r))
@@ -162,7 +180,7 @@ med = {}
 for s in order:
     rs = [r for r in rows if r["setup"] == s]
     m = {"setup": s}
-    for k in ("rps", "p50", "p99", "max", "probe_max", "probe_p99"):
+    for k in ("rps", "p50", "p99", "max", "probe_max", "probe_p99", "cpu_nginx", "cpu_backend"):
         m[k] = statistics.median([r[k] for r in rs])
     for k in ("non2xx", "sockerr", "timeouts", "probe_bad"):
         m[k] = sum(r[k] for r in rs)  # totals over all repeats

@@ -29,7 +29,6 @@ class listener {
   asio::basic_socket_acceptor<asio::generic::stream_protocol> acceptor_;
   std::string bound_;
   std::string unix_path_;
-  bool tcp_ = false;
 };
 
 /// Resolves HOST:PORT for a numeric or named host (start-up only; throws std::system_error).
