@@ -49,7 +49,7 @@ class server {
   worker_pool pool;
   scheduler sched;
   std::size_t live_requests = 0;
-  /// Every front connection reads into this one buffer (one thread; see client_connection.cpp).
+  /// Where a front connection drains what overflowed its small inbox (one thread; see client_connection.cpp).
   std::vector<char> front_read_buffer = std::vector<char>(64 * 1024);
 
  private:

@@ -53,7 +53,15 @@ int make_listener(const std::string& path, std::error_code& ec) {
   sigprocmask(SIG_SETMASK, &none, nullptr);
   struct sigaction dfl{};
   dfl.sa_handler = SIG_DFL;
-  for (int s = 1; s < NSIG; ++s) sigaction(s, &dfl, nullptr);
+  // glibc refuses the two signals it reserves for itself (32 and 33), but an ignored one stays
+  // ignored across exec, and to a program on another libc they are ordinary signals: ask the
+  // kernel directly. An all-zero kernel sigaction is SIG_DFL with no flags and an empty mask.
+  for (int s = 1; s < NSIG; ++s) {
+    if (sigaction(s, &dfl, nullptr) != 0 && errno == EINVAL && s != SIGKILL && s != SIGSTOP) {
+      unsigned long kernel_dfl[8] = {};  // larger than any architecture's struct
+      syscall(SYS_rt_sigaction, s, kernel_dfl, nullptr, (NSIG - 1) / 8);
+    }
+  }
   setsid();
   // Once fcgimux is gone nobody reads the worker's answers; SIGKILL, since some programs ignore SIGTERM.
   prctl(PR_SET_PDEATHSIG, SIGKILL);

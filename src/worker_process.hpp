@@ -17,7 +17,7 @@ struct spawned_process {
 
 /// Binds and listens on `socket_path` (mode 0600), starts `argv` with it as fd 0, /dev/null as
 /// fd 1, a pipe as fd 2, every other descriptor closed, default signal mask and handlers, its
-/// own process group, and SIGKILL when fcgimux dies.
+/// own session (as spawn-fcgi gives its workers), and SIGKILL when fcgimux dies.
 spawned_process spawn_worker(const std::vector<std::string>& argv, const std::string& socket_path,
                              std::error_code& ec);
 

@@ -1,0 +1,81 @@
+// What a worker finds when it starts: the list (fd 0 a listening socket, fd 1 /dev/null,
+// fd 2 a pipe to fcgimux's log, nothing else open, default signal mask and dispositions) and a
+// session of its own, as spawn-fcgi gives its workers. The worker is /bin/sleep, which changes
+// none of these itself.
+
+#include "backends.hpp"
+
+#include <catch2/catch.hpp>
+
+#include <csignal>
+#include <filesystem>
+#include <sstream>
+#include <thread>
+
+#include <unistd.h>
+
+using namespace fcgimux::test;
+
+namespace {
+
+std::string proc(pid_t pid, const std::string& what) { return "/proc/" + std::to_string(pid) + "/" + what; }
+
+std::string link_target(const std::string& path) {
+  std::error_code ec;
+  auto t = std::filesystem::read_symlink(path, ec);
+  return ec ? std::string() : t.string();
+}
+
+// The hex mask of a /proc/PID/status line such as "SigBlk:\t0000000000000000".
+std::string status_field(pid_t pid, const std::string& name) {
+  std::istringstream s(read_file(proc(pid, "status")));
+  std::string line;
+  while (std::getline(s, line)) {
+    if (line.rfind(name + ":", 0) == 0) {
+      auto v = line.substr(name.size() + 1);
+      v.erase(0, v.find_first_not_of(" \t"));
+      return v;
+    }
+  }
+  return "";
+}
+
+// Fields 5 and 6 of /proc/PID/stat (process group, session), after the command name.
+std::pair<long, long> pgrp_and_session(pid_t pid) {
+  std::string st = read_file(proc(pid, "stat"));
+  std::istringstream rest(st.substr(st.rfind(')') + 2));
+  std::string state;
+  long ppid = 0, pgrp = 0, session = 0;
+  rest >> state >> ppid >> pgrp >> session;
+  return {pgrp, session};
+}
+
+}  // namespace
+
+TEST_CASE("a worker starts with only fds 0-2, default signals, and a session of its own", "[proxy][workers]") {
+  fcgimux_options o;
+  o.args = {"-n", "1", "--stats", "off"};
+  o.command = {"/bin/sleep", "600"};
+  fcgimux_instance mux(o);
+  REQUIRE(mux.wait_for_workers(1, 10s));
+  pid_t w = mux.worker_pids().at(0);
+  // The child exists before it has exec'd: wait until it is sleep.
+  for (int i = 0; i < 200 && read_file(proc(w, "comm")) != "sleep\n"; ++i) std::this_thread::sleep_for(10ms);
+  REQUIRE(read_file(proc(w, "comm")) == "sleep\n");
+
+  std::vector<int> fds;
+  for (const auto& e : std::filesystem::directory_iterator(proc(w, "fd"))) fds.push_back(std::stoi(e.path().filename()));
+  std::sort(fds.begin(), fds.end());
+  CHECK(fds == std::vector<int>{0, 1, 2});
+  CHECK(link_target(proc(w, "fd/0")).rfind("socket:", 0) == 0);
+  CHECK(link_target(proc(w, "fd/1")) == "/dev/null");
+  CHECK(link_target(proc(w, "fd/2")).rfind("pipe:", 0) == 0);
+
+  CHECK(status_field(w, "SigBlk") == "0000000000000000");
+  CHECK(status_field(w, "SigIgn") == "0000000000000000");
+
+  auto [pgrp, session] = pgrp_and_session(w);
+  CHECK(session == w);
+  CHECK(pgrp == w);
+  CHECK(session != static_cast<long>(::getsid(0)));
+}
