@@ -98,7 +98,8 @@ run_setup() {
       local stats_port
       stats_port=$(free_port)
       backend="unix:$dir/fcgimux.sock"
-      PHP_FCGI_CHILDREN=0 "$fcgimux" --listen "$backend" --stats "127.0.0.1:$stats_port" \
+      # setsid here and for php-fpm: each a service in a session of its own (see lib.sh, start_nginx).
+      PHP_FCGI_CHILDREN=0 setsid "$fcgimux" --listen "$backend" --stats "127.0.0.1:$stats_port" \
         -n "$pool_min" -N "$pool_max" "${fcgimux_flags[@]}" -- "${worker_cmd[@]}" >"$dir/backend.log" 2>&1 &
       track $!
       wait_for_text "$dir/backend.log" "listening on" 10 || { cat "$dir/backend.log" >&2; die "fcgimux did not start"; }
@@ -109,7 +110,7 @@ run_setup() {
       backend="unix:$dir/fpm.sock"
       local root_flag=()
       [[ $(id -u) -eq 0 ]] && root_flag=(-R)
-      "$php_fpm" -F -y "$dir/php-fpm.conf" "${root_flag[@]}" >"$dir/backend.log" 2>&1 &
+      setsid "$php_fpm" -F -y "$dir/php-fpm.conf" "${root_flag[@]}" >"$dir/backend.log" 2>&1 &
       local master=$!
       track "$master"
       watch=(--children "$master")
