@@ -240,12 +240,6 @@ void cut_off(server& srv, request& r) {
 }
 
 asio::awaitable<void> exchange(server& srv, std::shared_ptr<worker> w, std::shared_ptr<request> r) {
-  r->state = request_state::at_worker;
-  r->attempts++;
-  r->started_at = clock_type::now();
-  r->worker_pid = w->pid;
-  w->current = r;
-
   exchange_result res;
   co_await talk(srv, *w, *r, res);
 
@@ -316,6 +310,14 @@ void watch_abandoned(server& srv, std::shared_ptr<request> r) {
 }
 
 void start_exchange(server& srv, std::shared_ptr<worker> w, std::shared_ptr<request> r) {
+  // The worker owns the request from now on, not from when the coroutine first runs (a loop turn
+  // later): a front that closes in between must find it at its worker, not still "queued", or it
+  // would be finished twice.
+  r->state = request_state::at_worker;
+  r->attempts++;
+  r->started_at = clock_type::now();
+  r->worker_pid = w->pid;
+  w->current = r;
   asio::co_spawn(srv.io, exchange(srv, std::move(w), std::move(r)), [](std::exception_ptr e) {
     if (!e) return;
     try {

@@ -120,3 +120,41 @@ TEST_CASE("SIGTERM: requests in flight are answered in full, then fcgimux exits 
     CHECK(answered == 3);
   }
 }
+
+TEST_CASE("fronts that close while their request is handed to a worker are counted once") {
+  // The request leaves the queue when a worker frees up; a front closing in the same moment must
+  // find it at its worker (given up there), not still "queued" and finished a second time later.
+  // The gap was one loop turn, rarely hit here; with the hand-over delayed by 1 ms (an experiment,
+  // not kept) this test counted 44,880 completed for 41,639 accepted until start_exchange took the
+  // request over at once.
+  fcgimux_instance f(demo_pool({"-n", "2"}));
+  std::atomic<bool> stop{false};
+  std::atomic<int> sent{0};
+  std::vector<std::thread> fronts;
+  for (int t = 0; t < 24; ++t) {
+    fronts.emplace_back([&, t] {
+      for (int i = 0; !stop; ++i) {
+        fcgi_client c(f.address());
+        c.send_begin(1, 1, 0);
+        c.send_params(1, cgi_params("GET", "/hello", 0));
+        c.send_stdin(1, "");
+        if (c.flush()) ++sent;
+        // Closed after 0 to 2 ms: queued, being handed over, or at a worker by then.
+        std::this_thread::sleep_for(std::chrono::microseconds((i * 7 + t * 13) % 2000));
+        c.close();
+      }
+    });
+  }
+  std::this_thread::sleep_for(3s);
+  stop = true;
+  for (auto& t : fronts) t.join();
+  REQUIRE(sent > 100);
+  REQUIRE(eventually([&] { return stats_of(f)["requests"]["active"] == 0; }, 10s));
+  auto s = stats_of(f);
+  INFO(s.dump());
+  CHECK(s["requests"]["completed"] == s["requests"]["accepted"]);
+  CHECK(s["requests"]["accepted"].get<int>() <= sent.load());
+  // Served by workers that are all back and healthy.
+  REQUIRE(eventually([&] { return stats_of(f)["pool"]["busy"] == 0; }, 10s));
+  CHECK(get(f.port(), "/hello").response.status == 200);
+}
