@@ -90,8 +90,7 @@ results="$BENCH_TMP/results.txt"
 run_setup() {
   local rep=$1 setup=$2
   local kind=${setup%-ka} ka=0
-  [[ $setup == *-ka ]] && ka=$keepalive
-  [[ $setup == *-ka && $kind != direct ]] && ka=$mux_keepalive
+  if [[ $setup == *-ka ]]; then [[ $kind == direct ]] && ka=$keepalive || ka=$mux_keepalive; fi
   local dir="$BENCH_TMP/r$rep-$setup"
   mkdir -p "$dir"
   local mark=${#TRACKED_PIDS[@]}

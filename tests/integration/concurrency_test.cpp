@@ -78,27 +78,22 @@ TEST_CASE("one front connection carrying 50 interleaved request ids", "[proxy][c
       expected.push_back(pattern_bytes(n));
     }
     std::vector<std::string> recs;
-    std::string r;
-    proto::append_begin_request(r, id, 1, proto::flag_keep_conn);
-    recs.push_back(r);
+    auto add = [&](auto&& append) {
+      std::string r;
+      append(r);
+      recs.push_back(std::move(r));
+    };
+    // A stream as records of `size` bytes, then its empty end record.
+    auto add_stream = [&](proto::record_type type, std::string_view data, std::size_t size) {
+      for (std::size_t at = 0; at < data.size(); at += size)
+        add([&](std::string& r) { proto::append_record(r, type, id, data.substr(at, size)); });
+      add([&](std::string& r) { proto::append_stream_end(r, type, id); });
+    };
+    add([&](std::string& r) { proto::append_begin_request(r, id, 1, proto::flag_keep_conn); });
     std::string block;
     for (const auto& [n, v] : backend_params(b, "POST", uri, body.size())) proto::append_name_value(block, n, v);
-    for (std::size_t at = 0; at < block.size(); at += 64) {
-      r.clear();
-      proto::append_record(r, proto::record_type::params, id, std::string_view(block).substr(at, 64));
-      recs.push_back(r);
-    }
-    r.clear();
-    proto::append_stream_end(r, proto::record_type::params, id);
-    recs.push_back(r);
-    for (std::size_t at = 0; at < body.size(); at += 500) {
-      r.clear();
-      proto::append_record(r, proto::record_type::stdin_stream, id, std::string_view(body).substr(at, 500));
-      recs.push_back(r);
-    }
-    r.clear();
-    proto::append_stream_end(r, proto::record_type::stdin_stream, id);
-    recs.push_back(r);
+    add_stream(proto::record_type::params, block, 64);
+    add_stream(proto::record_type::stdin_stream, body, 500);
     records.push_back(std::move(recs));
   }
   // Round-robin: one record of each request in turn.

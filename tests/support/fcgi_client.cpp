@@ -205,16 +205,10 @@ read_status fcgi_client::read_response(std::uint16_t id, std::chrono::millisecon
   return read_responses({id}, timeout);
 }
 
-read_status fcgi_client::read_responses(const std::vector<std::uint16_t>& ids, std::chrono::milliseconds timeout) {
+read_status fcgi_client::read_until(const std::function<bool(const fcgi_record* last)>& done,
+                                    std::chrono::milliseconds timeout, fcgi_record& rec) {
   auto deadline = clock::now() + timeout;
-  auto all_ended = [&] {
-    for (auto id : ids) {
-      if (!responses_[id].ended) return false;
-    }
-    return true;
-  };
-  fcgi_record rec;
-  while (!all_ended()) {
+  for (const fcgi_record* last = nullptr; !done(last); last = &rec) {
     auto left = std::chrono::duration_cast<std::chrono::milliseconds>(deadline - clock::now());
     if (left.count() < 0) return read_status::timeout;
     read_status s = next_record(rec, left);
@@ -223,31 +217,32 @@ read_status fcgi_client::read_responses(const std::vector<std::uint16_t>& ids, s
   return read_status::ok;
 }
 
-read_status fcgi_client::read_until_closed(std::chrono::milliseconds timeout) {
-  auto deadline = clock::now() + timeout;
+read_status fcgi_client::read_responses(const std::vector<std::uint16_t>& ids, std::chrono::milliseconds timeout) {
+  auto all_ended = [&](const fcgi_record*) {
+    for (auto id : ids) {
+      if (!responses_[id].ended) return false;
+    }
+    return true;
+  };
   fcgi_record rec;
-  for (;;) {
-    auto left = std::chrono::duration_cast<std::chrono::milliseconds>(deadline - clock::now());
-    if (left.count() < 0) return read_status::timeout;
-    read_status s = next_record(rec, left);
-    if (s == read_status::closed) return read_status::ok;
-    if (s != read_status::ok) return s;
-  }
+  return read_until(all_ended, timeout, rec);
+}
+
+read_status fcgi_client::read_until_closed(std::chrono::milliseconds timeout) {
+  fcgi_record rec;
+  read_status s = read_until([](const fcgi_record*) { return false; }, timeout, rec);
+  return s == read_status::closed ? read_status::ok : s;
 }
 
 read_status fcgi_client::get_values(const std::vector<std::string>& names,
                                     std::map<std::string, std::string>& result,
                                     std::chrono::milliseconds timeout) {
   send_get_values(names);
-  auto deadline = clock::now() + timeout;
   fcgi_record rec;
-  for (;;) {
-    auto left = std::chrono::duration_cast<std::chrono::milliseconds>(deadline - clock::now());
-    if (left.count() < 0) return read_status::timeout;
-    read_status s = next_record(rec, left);
-    if (s != read_status::ok) return s;
-    if (rec.type == proto::event_type::get_values_result) break;
-  }
+  read_status s = read_until(
+      [](const fcgi_record* last) { return last && last->type == proto::event_type::get_values_result; }, timeout,
+      rec);
+  if (s != read_status::ok) return s;
   proto::name_value_reader reader(rec.data);
   proto::name_value nv;
   while (reader.next(nv)) result[std::string(nv.name)] = std::string(nv.value);

@@ -7,6 +7,7 @@
 
 #include <chrono>
 #include <cstdint>
+#include <functional>
 #include <map>
 #include <string>
 #include <utility>
@@ -129,6 +130,10 @@ class fcgi_client {
   read_status exchange(const request_spec& r, std::chrono::milliseconds timeout = 10s);
 
  private:
+  /// Reads records into `rec` until `done(last record read, or null before the first)` holds;
+  /// timeout, or the failed read's status, otherwise.
+  read_status read_until(const std::function<bool(const fcgi_record* last)>& done, std::chrono::milliseconds timeout,
+                         fcgi_record& rec);
   using clock = std::chrono::steady_clock;
   bool pump(clock::time_point deadline, bool want_read);
   void store(const fcgi_record& rec);
