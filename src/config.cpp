@@ -64,6 +64,14 @@ const std::vector<option_def>& options() {
       {"keep-conn", 0, kind::yes_no,
        [](config& c, const std::string& v) { c.keep_conn = to_yes_no("keep-conn", v); },
        "yes: one kept FCGI_KEEP_CONN connection per worker; no: a connection per request (default yes)"},
+      {"worker-sched", 0, kind::text,
+       [](config& c, const std::string& v) {
+         if (v != "batch" && v != "normal")
+           throw config_error(fmt::format("--worker-sched: '{}' is not batch or normal", v));
+         c.batch_workers = v == "batch";
+       },
+       "batch: a woken worker waits for fcgimux's turn to end instead of preempting it; normal: "
+       "as started (default batch)"},
       {"config", 'c', kind::text, nullptr, "JSON file with these settings (flags win)"},
       {"stats", 0, kind::text, [](config& c, const std::string& v) { c.stats = v; },
        "stats HTTP endpoint HOST:PORT, or off (default 127.0.0.1:9001)"},

@@ -21,6 +21,7 @@ struct config {
   std::size_t max_workers = 0;            ///< 0 until resolved: same as workers (or 2x with -r)
   bool variable_pool = false;             ///< -r
   bool keep_conn = true;                  ///< one kept FCGI_KEEP_CONN connection per worker
+  bool batch_workers = true;              ///< --worker-sched batch: workers under SCHED_BATCH
   std::string stats = "127.0.0.1:9001";   ///< HOST:PORT or "off"
   std::string status_path;                ///< SCRIPT_NAME answered by fcgimux itself with its stats
   std::size_t body_buffer = 1 << 20;      ///< STDIN bytes read before a request takes a worker

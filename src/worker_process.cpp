@@ -1,6 +1,7 @@
 #include "src/worker_process.hpp"
 
 #include <fcntl.h>
+#include <sched.h>
 #include <signal.h>
 #include <sys/prctl.h>
 #include <sys/socket.h>
@@ -47,7 +48,8 @@ int make_listener(const std::string& path, std::error_code& ec) {
 }
 
 // Only async-signal-safe calls from here on: the child of fork() in a process that may hold locks.
-[[noreturn]] void exec_child(char* const* argv, int lsock, int err_w, int status_w, pid_t parent) {
+[[noreturn]] void exec_child(char* const* argv, int lsock, int err_w, int status_w, pid_t parent,
+                             bool batch) {
   sigset_t none;
   sigemptyset(&none);
   sigprocmask(SIG_SETMASK, &none, nullptr);
@@ -63,6 +65,17 @@ int make_listener(const std::string& path, std::error_code& ec) {
     }
   }
   setsid();
+  // A worker woken by fcgimux's write would otherwise preempt fcgimux mid-turn, stalling every
+  // other request it was about to hand out. SCHED_BATCH keeps the worker's CPU share and only
+  // drops that wakeup preemption; it is inherited across exec and by the program's children.
+  if (batch && sched_getscheduler(0) == SCHED_OTHER) {
+    struct sched_param none_prio{};
+    if (sched_setscheduler(0, SCHED_BATCH, &none_prio) != 0) {
+      static const char msg[] = "fcgimux: SCHED_BATCH refused; this worker keeps the normal policy\n";
+      ssize_t r = write(err_w, msg, sizeof msg - 1);
+      (void)r;
+    }
+  }
   // Once fcgimux is gone nobody reads the worker's answers; SIGKILL, since some programs ignore SIGTERM.
   prctl(PR_SET_PDEATHSIG, SIGKILL);
   if (getppid() != parent) _exit(127);
@@ -90,7 +103,7 @@ fail : {
 }  // namespace
 
 spawned_process spawn_worker(const std::vector<std::string>& argv, const std::string& socket_path,
-                             std::error_code& ec) {
+                             const spawn_options& opts, std::error_code& ec) {
   spawned_process out;
   ec.clear();
   if (argv.empty()) {
@@ -118,7 +131,7 @@ spawned_process spawn_worker(const std::vector<std::string>& argv, const std::st
   }
   pid_t parent = ::getpid();
   pid_t pid = ::fork();
-  if (pid == 0) exec_child(cargv.data(), lsock, err_pipe[1], status_pipe[1], parent);
+  if (pid == 0) exec_child(cargv.data(), lsock, err_pipe[1], status_pipe[1], parent, opts.batch_scheduling);
   int fork_errno = errno;
   ::close(lsock);
   ::close(err_pipe[1]);

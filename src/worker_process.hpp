@@ -15,10 +15,16 @@ struct spawned_process {
   int stderr_fd = -1;       ///< read end of the worker's stderr
 };
 
+struct spawn_options {
+  /// SCHED_BATCH for the worker when it would otherwise run under SCHED_OTHER (a policy the
+  /// operator chose, such as SCHED_IDLE, is left alone). Why: docs/performance.md.
+  bool batch_scheduling = true;
+};
+
 /// Binds and listens on `socket_path` (mode 0600), starts `argv` with it as fd 0, /dev/null as
 /// fd 1, a pipe as fd 2, every other descriptor closed, default signal mask and handlers, its
 /// own session (as spawn-fcgi gives its workers), and SIGKILL when fcgimux dies.
 spawned_process spawn_worker(const std::vector<std::string>& argv, const std::string& socket_path,
-                             std::error_code& ec);
+                             const spawn_options& opts, std::error_code& ec);
 
 }  // namespace fcgimux

@@ -45,18 +45,20 @@ TEST_CASE("defaults: one listener, a fixed pool, keep-conn on") {
   CHECK(c.workers == 4);
   CHECK(c.max_workers == 4);
   CHECK(c.keep_conn);
+  CHECK(c.batch_workers);
   CHECK(c.command == std::vector<std::string>{"/usr/bin/php-cgi"});
   CHECK(c.max_spawn_rate == 40);  // 10 x max-workers: the maximum within 100 ms
 }
 
 TEST_CASE("flags, short and long, with = and separate values") {
   auto c = parse({"-n", "2", "-N8", "--listen=127.0.0.1:1", "--listen", "unix:/tmp/x.sock", "--keep-conn", "no",
-                  "--queue-timeout", "1.5", "-v", "--", "prog", "-a", "--b"});
+                  "--queue-timeout", "1.5", "--worker-sched", "normal", "-v", "--", "prog", "-a", "--b"});
   CHECK(c.workers == 2);
   CHECK(c.max_workers == 8);
   CHECK(c.listen == std::vector<std::string>{"127.0.0.1:1", "unix:/tmp/x.sock"});
   CHECK_FALSE(c.keep_conn);
   CHECK(c.queue_timeout == 1.5);
+  CHECK_FALSE(c.batch_workers);
   CHECK(c.verbose);
   CHECK(c.command == std::vector<std::string>{"prog", "-a", "--b"});
 }
@@ -68,13 +70,15 @@ TEST_CASE("kfcgi -r makes the pool variable: max defaults to twice the minimum")
 
 TEST_CASE("a JSON file sets the same keys, and flags win over it") {
   auto path = write_temp(R"({"listen": ["127.0.0.1:7000", "127.0.0.1:7001"], "workers": 3, "max-workers": 9,
-                             "keep-conn": false, "stats": "off", "command": ["/bin/prog", "x"]})");
+                             "keep-conn": false, "stats": "off", "worker-sched": "normal",
+                             "command": ["/bin/prog", "x"]})");
   auto c = parse({"-c", path, "-n", "5"});
   CHECK(c.listen.size() == 2);
   CHECK(c.workers == 5);
   CHECK(c.max_workers == 9);
   CHECK_FALSE(c.keep_conn);
   CHECK(c.stats == "off");
+  CHECK_FALSE(c.batch_workers);
   CHECK(c.command == std::vector<std::string>{"/bin/prog", "x"});
   auto c2 = parse({"-c", path, "--listen", "127.0.0.1:8000"});
   CHECK(c2.listen == std::vector<std::string>{"127.0.0.1:8000"});
@@ -88,6 +92,7 @@ TEST_CASE("bad input gives one line naming the problem") {
   CHECK(error_of({"-n", "4", "-N", "2", "prog"}).find("max-workers") != std::string::npos);
   CHECK(error_of({"--listen", "nonsense", "prog"}).find("nonsense") != std::string::npos);
   CHECK(error_of({"--keep-conn", "maybe", "prog"}).find("keep-conn") != std::string::npos);
+  CHECK(error_of({"--worker-sched", "fifo", "prog"}).find("worker-sched") != std::string::npos);
   CHECK(error_of({"-n", "2"}).find("PROGRAM") != std::string::npos);
   CHECK(error_of({"-c", "/nonexistent/fcgimux.json"}).find("cannot open") != std::string::npos);
   auto bad_json = write_temp("{ workers: 2 ");

@@ -1,7 +1,7 @@
 // What a worker finds when it starts: the issue's list (fd 0 a listening socket, fd 1 /dev/null,
 // fd 2 a pipe to fcgimux's log, nothing else open, default signal mask and dispositions) and a
 // session of its own, as spawn-fcgi gives its workers. The worker is /bin/sleep, which changes
-// none of these itself.
+// none of these itself. Also the scheduling policy fcgimux gives them (--worker-sched).
 
 #include "backends.hpp"
 
@@ -12,6 +12,7 @@
 #include <sstream>
 #include <thread>
 
+#include <sched.h>
 #include <unistd.h>
 
 using namespace fcgimux::test;
@@ -50,18 +51,29 @@ std::pair<long, long> pgrp_and_session(pid_t pid) {
   return {pgrp, session};
 }
 
-}  // namespace
-
-TEST_CASE("a worker starts with only fds 0-2, default signals, and a session of its own", "[proxy][workers]") {
-  fcgimux_options o;
-  o.args = {"-n", "1", "--stats", "off"};
-  o.command = {"/bin/sleep", "600"};
-  fcgimux_instance mux(o);
+// Starts fcgimux with one /bin/sleep worker and returns the worker's pid once it is sleep.
+pid_t start_sleep_worker(fcgimux_instance& mux) {
   REQUIRE(mux.wait_for_workers(1, 10s));
   pid_t w = mux.worker_pids().at(0);
   // The child exists before it has exec'd: wait until it is sleep.
   for (int i = 0; i < 200 && read_file(proc(w, "comm")) != "sleep\n"; ++i) std::this_thread::sleep_for(10ms);
   REQUIRE(read_file(proc(w, "comm")) == "sleep\n");
+  return w;
+}
+
+fcgimux_options sleep_worker_options(std::vector<std::string> extra = {}) {
+  fcgimux_options o;
+  o.args = {"-n", "1", "--stats", "off"};
+  o.args.insert(o.args.end(), extra.begin(), extra.end());
+  o.command = {"/bin/sleep", "600"};
+  return o;
+}
+
+}  // namespace
+
+TEST_CASE("a worker starts with only fds 0-2, default signals, and a session of its own", "[proxy][workers]") {
+  fcgimux_instance mux(sleep_worker_options());
+  pid_t w = start_sleep_worker(mux);
 
   std::vector<int> fds;
   for (const auto& e : std::filesystem::directory_iterator(proc(w, "fd"))) fds.push_back(std::stoi(e.path().filename()));
@@ -78,4 +90,17 @@ TEST_CASE("a worker starts with only fds 0-2, default signals, and a session of 
   CHECK(session == w);
   CHECK(pgrp == w);
   CHECK(session != static_cast<long>(::getsid(0)));
+}
+
+TEST_CASE("workers run under SCHED_BATCH unless --worker-sched normal", "[proxy][workers]") {
+  // fcgimux inherits this process's policy; the switch applies only to SCHED_OTHER.
+  REQUIRE(::sched_getscheduler(0) == SCHED_OTHER);
+  {
+    fcgimux_instance mux(sleep_worker_options());
+    CHECK(::sched_getscheduler(start_sleep_worker(mux)) == SCHED_BATCH);
+  }
+  {
+    fcgimux_instance mux(sleep_worker_options({"--worker-sched", "normal"}));
+    CHECK(::sched_getscheduler(start_sleep_worker(mux)) == SCHED_OTHER);
+  }
 }
