@@ -19,8 +19,9 @@ usage: bench/proxy.sh [-d SECONDS] [-r REPEATS] [-c CONNS] [-w WORKERS] [-k KEEP
   -q  query string of the benchmarked URL, e.g. sleep_ms=1 (default: none, the demo answers at once)
   -t  socket between nginx and the backend: tcp (default, 127.0.0.1: fcgimux's default listener
       and the usual fastcgi_pass 127.0.0.1:9000) or unix
-  -s  comma-separated subset of: direct,direct-ka,fcgimux,fcgimux-ka,nostats,nostats-ka
-      (default: the first four; nostats = fcgimux with --stats off, for the cost of the stats)
+  -s  comma-separated subset of: direct,direct-ka,fcgimux,fcgimux-ka,nostats,nostats-ka,normal,normal-ka
+      (default: the first four; nostats = fcgimux with --stats off, for the cost of the stats;
+      normal = fcgimux with --worker-sched normal, for what SCHED_BATCH workers change)
 Environment: BUILD_DIR (default build-bench, else build), NGINX_WORKERS (default 1), KEEP_TMP=1,
   BENCH_NICE=-10 (run everything at that nice level; root only).
 EOF
@@ -67,15 +68,16 @@ start_backend() {
       # spawn-fcgi ends the pid file without a newline: read the last line too.
       while read -r p || [[ -n $p ]]; do [[ -n $p ]] && track "$p"; done <"$dir/spawn.pid"
       ;;
-    fcgimux | nostats)
+    fcgimux | nostats | normal)
       # nostats: the same fcgimux without its stats endpoint, for the cost of the stats (issue 5).
-      local stats="off"
-      if [[ $kind == fcgimux ]]; then
+      local stats="off" sched=batch
+      [[ $kind == normal ]] && sched=normal
+      if [[ $kind != nostats ]]; then
         stats="127.0.0.1:$(free_port)"
         echo "$stats" >"$dir/stats.addr"
       fi
       # setsid: its own session, as a service (and each spawn-fcgi worker) has; see start_nginx.
-      setsid "$fcgimux" --listen "$addr" --stats "$stats" -n "$workers" -- "$demo" >"$dir/backend.log" 2>&1 &
+      setsid "$fcgimux" --listen "$addr" --stats "$stats" --worker-sched "$sched" -n "$workers" -- "$demo" >"$dir/backend.log" 2>&1 &
       track $!
       wait_for_text "$dir/backend.log" "listening on" 10 || { cat "$dir/backend.log" >&2; die "fcgimux did not start"; }
       ;;
@@ -119,7 +121,7 @@ run_setup() {
   requests=$(wrk_field requests "$dir/wrk.txt")
   cpu_cols="$(us_per_request $((n1 - n0)) "$requests") $(us_per_request $((b1 - b0)) "$requests")"
   local extra=""
-  if [[ $kind == fcgimux ]]; then
+  if [[ -f $dir/stats.addr ]]; then
     curl -s -m 5 "http://$(cat "$dir/stats.addr")/stats" >"$dir/stats.json" 2>/dev/null || true
     extra=$(python3 - "$dir/stats.json" <<'PY' || true
 import json, sys
@@ -161,7 +163,8 @@ for line in open(sys.argv[1]):
                      cpu_nginx=num(f[12]), cpu_backend=num(f[13]), extra=f[14] if len(f) > 14 else ""))
 names = {"direct": "direct (spawn-fcgi)", "direct-ka": f"direct + keepalive {sys.argv[2]}",
          "fcgimux": "fcgimux", "fcgimux-ka": f"fcgimux + keepalive {sys.argv[3]}",
-         "nostats": "fcgimux, stats off", "nostats-ka": f"fcgimux, stats off + ka {sys.argv[3]}"}
+         "nostats": "fcgimux, stats off", "nostats-ka": f"fcgimux, stats off + ka {sys.argv[3]}",
+         "normal": "fcgimux, sched normal", "normal-ka": f"fcgimux, sched normal + ka {sys.argv[3]}"}
 hdr = f"{'run':>3} {'setup':<24} {'req/s':>9} {'p50 ms':>8} {'p99 ms':>8} {'max ms':>8} {'non2xx':>6} {'sockerr':>7} {'timeouts':>8} {'probe max':>9} {'probe p99':>9} {'probe bad':>9} {'cpu us/req':>16}"
 def line(run, r):
     g = lambda k, fmt: ("-" if r[k] != r[k] else format(r[k], fmt))
@@ -194,10 +197,12 @@ def ratio(a, b, goal, op):
         return
     per = [x["rps"] / y["rps"] for x in rows if x["setup"] == a for y in rows if y["setup"] == b and y["rep"] == x["rep"]]
     r = med[a]["rps"] / med[b]["rps"]
-    ok = r >= goal
-    print(f"{names[a]} / {names[b]} req/s: {r:.2f}x (per run: {', '.join(f'{p:.2f}' for p in per)}; goal >= {goal}x: {'PASS' if ok else 'FAIL'})")
+    verdict = "" if goal is None else f"; goal >= {goal}x: {'PASS' if r >= goal else 'FAIL'}"
+    print(f"{names[a]} / {names[b]} req/s: {r:.2f}x (per run: {', '.join(f'{p:.2f}' for p in per)}{verdict})")
 ratio("fcgimux-ka", "direct", 1.1, ">=")
 ratio("fcgimux", "direct", 0.8, ">=")
+ratio("normal", "direct", None, None)
+ratio("fcgimux", "normal", None, None)
 # Stats cost: stats on must stay within 3% of stats off (issue 5).
 ratio("fcgimux-ka", "nostats-ka", 0.97, ">=")
 if "fcgimux-ka" in med:
