@@ -233,6 +233,26 @@ cpu_ticks() {
   echo "$total"
 }
 
+# ctx_switches PID...: "VOLUNTARY INVOLUNTARY" context switches so far of these processes and their
+# descendants (sleeps, and preemptions while runnable), counted like cpu_ticks.
+ctx_switches() {
+  local p vol=0 invol=0 k v
+  for p in "$@" $(descendants "$@"); do
+    while read -r k v; do
+      case $k in
+        voluntary_ctxt_switches:) vol=$((vol + v)) ;;
+        nonvoluntary_ctxt_switches:) invol=$((invol + v)) ;;
+      esac
+    done 2>/dev/null <"/proc/$p/status" || continue
+  done
+  echo "$vol $invol"
+}
+
+# per_request COUNT REQUESTS: COUNT / REQUESTS with two decimals; "-" without requests.
+per_request() {
+  [[ -n ${2:-} && ${2:-0} -gt 0 ]] && awk -v c="$1" -v n="$2" 'BEGIN{printf "%.2f", c / n}' || echo "-"
+}
+
 # us_per_request TICKS REQUESTS: CPU microseconds per request; "-" without requests.
 us_per_request() {
   local hz
