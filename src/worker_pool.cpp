@@ -94,7 +94,8 @@ void worker_pool::spawn(std::size_t n) {
     w->serial = next_serial_++;
     w->socket_path = fmt::format("{}/w{}.sock", runtime_dir_, w->serial);
     std::error_code ec;
-    spawned_process p = spawn_worker(srv_.cfg.command, w->socket_path, {.batch_scheduling = srv_.cfg.batch_workers}, ec);
+    spawn_options opts{.batch_scheduling = srv_.cfg.batch_workers};
+    spawned_process p = spawn_worker(srv_.cfg.command, w->socket_path, opts, ec);
     if (ec) {
       log::info("cannot start a worker: {}", ec.message());
       ++start_failures_;
