@@ -17,6 +17,10 @@
 
 #include <fmt/format.h>
 
+#include <sys/socket.h>
+
+#include <cerrno>
+#include <cstring>
 #include <vector>
 
 namespace fcgimux {
@@ -42,7 +46,6 @@ client_connection::client_connection(server& srv, socket_type sock)
     : srv_(srv),
       sock_(std::move(sock)),
       decoder_(proto::decoder_limits{srv.cfg.max_params, srv.cfg.max_reqs}),
-      out_ready_(srv.io.get_executor()),
       writable_(srv.io.get_executor()),
       resume_reading_(srv.io.get_executor()) {}
 
@@ -51,7 +54,6 @@ client_connection::~client_connection() = default;
 void client_connection::start() {
   auto self = shared_from_this();
   asio::co_spawn(srv_.io, [self]() { return self->read_loop(); }, asio::detached);
-  asio::co_spawn(srv_.io, [self]() { return self->write_loop(); }, asio::detached);
 }
 
 asio::awaitable<void> client_connection::read_loop() {
@@ -99,25 +101,46 @@ void client_connection::consume(std::string_view in) {
     }
     if (d.ev.type != proto::event_type::none) handle(d.ev);
   }
+  flush();  // the answers to management records, refusals, --status-path
 }
 
-asio::awaitable<void> client_connection::write_loop() {
-  auto self = shared_from_this();  // the writer may outlive the reader while it flushes
-  while (open_) {
-    if (out_.empty()) {
-      if (close_after_flush_) break;
-      co_await out_ready_.wait();
-      continue;
+void client_connection::flush() {
+  if (!open_ || writer_active_) return;
+  if (!out_.empty()) {
+    // Most answers fit the socket buffer: written here, they cost no loop turn, no coroutine and
+    // no asynchronous operation. Only what the front cannot take at once goes to the writer.
+    ssize_t n = ::send(sock_.native_handle(), out_.data(), out_.size(), MSG_NOSIGNAL | MSG_DONTWAIT);
+    if (n < 0 && errno != EAGAIN && errno != EWOULDBLOCK && errno != EINTR) {
+      log::debug("front connection write: {}", std::strerror(errno));
+      close();
+      return;
     }
+    if (n > 0) out_.erase(0, static_cast<std::size_t>(n));
+    if (!out_.empty()) {
+      writer_active_ = true;
+      asio::co_spawn(srv_.io, write_rest(), asio::detached);
+      return;
+    }
+    // An idle kept-alive connection should not hold on to the memory of its largest answer.
+    if (out_.capacity() > shrink_above && requests_.empty()) std::string().swap(out_);
+  }
+  if (close_after_flush_) close();
+}
+
+asio::awaitable<void> client_connection::write_rest() {
+  auto self = shared_from_this();  // the writer may outlive the reader while it flushes
+  std::error_code ec;
+  while (open_ && !out_.empty() && !ec) {
     std::swap(out_, writing_);
-    auto [ec, n] = co_await asio::async_write(sock_, asio::buffer(writing_), use_tuple);
+    std::size_t n;
+    std::tie(ec, n) = co_await asio::async_write(sock_, asio::buffer(writing_), use_tuple);
     writing_.clear();
     // A kept-alive connection should not hold on to the memory of its largest answer.
     if (writing_.capacity() > shrink_above) writing_.shrink_to_fit();
     writable_.notify();
-    if (ec) break;
   }
-  close();
+  writer_active_ = false;
+  if (ec || close_after_flush_) close();
 }
 
 void client_connection::close() {
@@ -125,7 +148,6 @@ void client_connection::close() {
   open_ = false;
   std::error_code ignore;
   sock_.close(ignore);  // no shutdown() first: close sends the same EOF, one system call less
-  out_ready_.notify();
   writable_.notify();
   resume_reading_.notify();
   auto open_requests = std::move(requests_);
@@ -165,7 +187,6 @@ void client_connection::handle(const proto::event& ev) {
     case event_type::unknown_record:
       if (ev.request_id == proto::null_request_id) {
         proto::append_unknown_type(out_, ev.record_raw);
-        queue_output();
       }
       break;
     default:
@@ -180,7 +201,6 @@ void client_connection::on_begin(const proto::event& ev) {
     ++srv_.st.c.requests_rejected;
     ++srv_.st.c.requests_completed;
     proto::append_end_request(out_, ev.request_id, 0, why);
-    queue_output();
     if (!ev.over_limit) decoder_.release(ev.request_id);
     if (!keep) close_after_flush();
   };
@@ -306,22 +326,22 @@ void client_connection::on_get_values(std::string_view query) {
       proto::append_name_value(block, nv.name, "1");
   }
   proto::append_management(out_, proto::record_type::get_values_result, block);
-  queue_output();
 }
 
 void client_connection::send_stream(request& r, proto::record_type type, std::string_view data) {
   if (!open_ || r.front_gone) return;
   proto::append_stream(out_, type, r.front_id, data);
-  queue_output();
 }
 
 void client_connection::end_request(request& r, std::uint32_t app_status, proto::protocol_status status) {
   if (!open_) return;
   proto::append_stream_end(out_, proto::record_type::stdout_stream, r.front_id);
   proto::append_end_request(out_, r.front_id, app_status, status);
-  queue_output();
   forget(r);
-  if (!r.keep_conn) close_after_flush();
+  if (!r.keep_conn)
+    close_after_flush();
+  else
+    flush();
 }
 
 void client_connection::forget(request& r) {
@@ -340,10 +360,8 @@ void client_connection::abandon(request& r) {
 
 void client_connection::close_after_flush() {
   close_after_flush_ = true;
-  out_ready_.notify();
+  flush();
 }
-
-void client_connection::queue_output() { out_ready_.notify(); }
 
 bool client_connection::congested() const noexcept {
   return out_.size() + writing_.size() > srv_.cfg.output_buffer;
@@ -351,6 +369,7 @@ bool client_connection::congested() const noexcept {
 
 asio::awaitable<void> client_connection::wait_writable() {
   auto self = shared_from_this();
+  flush();
   while (open_ && congested()) co_await writable_.wait();
 }
 

@@ -31,8 +31,11 @@ class client_connection : public std::enable_shared_from_this<client_connection>
   void close();
   bool is_open() const noexcept { return open_; }
 
-  /// Relays worker output for `r` (STDOUT or STDERR), as records under the front's id.
+  /// Queues worker output for `r` (STDOUT or STDERR) as records under the front's id; the
+  /// caller flush()es once it has queued what it has.
   void send_stream(request& r, proto::record_type type, std::string_view data);
+  /// Writes what is queued: at once as far as the socket takes it, the rest by a writer coroutine.
+  void flush();
   /// Closes STDOUT and sends END_REQUEST for `r`; closes the connection afterwards unless the
   /// front asked for FCGI_KEEP_CONN.
   void end_request(request& r, std::uint32_t app_status, proto::protocol_status status);
@@ -43,14 +46,15 @@ class client_connection : public std::enable_shared_from_this<client_connection>
 
   /// More bytes wait for this front than --output-buffer: workers feeding it should pause.
   bool congested() const noexcept;
-  /// Returns when the front has taken enough bytes (or the connection closed).
+  /// Flushes, and returns when the front has taken enough bytes (or the connection closed).
   asio::awaitable<void> wait_writable();
   /// An exchange took body bytes from `r`: reading may resume if it was paused for it.
   void body_consumed(request& r);
 
  private:
   asio::awaitable<void> read_loop();
-  asio::awaitable<void> write_loop();
+  /// Writes out_ until it is empty, for a front that did not take everything at once.
+  asio::awaitable<void> write_rest();
   /// Decodes `in` and handles every record in it; a protocol error closes the connection.
   void consume(std::string_view in);
   void handle(const proto::event& ev);
@@ -65,7 +69,6 @@ class client_connection : public std::enable_shared_from_this<client_connection>
   /// Resumes reading once no open request holds a full body buffer.
   void update_pause();
   bool should_pause() const noexcept;
-  void queue_output();
 
   server& srv_;
   socket_type sock_;
@@ -76,11 +79,11 @@ class client_connection : public std::enable_shared_from_this<client_connection>
   std::unordered_map<std::uint16_t, std::shared_ptr<request>> requests_;
   std::string out_;      // records waiting to be written
   std::string writing_;  // records being written
-  event_signal out_ready_;
   event_signal writable_;
   event_signal resume_reading_;
   bool open_ = true;
   bool close_after_flush_ = false;
+  bool writer_active_ = false;  // write_rest() owns the socket's writing
   bool paused_ = false;
 };
 
