@@ -1,7 +1,8 @@
 // What a worker finds when it starts: the issue's list (fd 0 a listening socket, fd 1 /dev/null,
 // fd 2 a pipe to fcgimux's log, nothing else open, default signal mask and dispositions) and a
 // session of its own, as spawn-fcgi gives its workers. The worker is /bin/sleep, which changes
-// none of these itself. Also the scheduling policy fcgimux gives them (--worker-sched).
+// none of these itself. Also the scheduling policy fcgimux gives them (--worker-sched), and what
+// becomes of what they write on stderr.
 
 #include "backends.hpp"
 
@@ -103,4 +104,28 @@ TEST_CASE("workers run under SCHED_BATCH unless --worker-sched normal", "[proxy]
     fcgimux_instance mux(sleep_worker_options({"--worker-sched", "normal"}));
     CHECK(::sched_getscheduler(start_sleep_worker(mux)) == SCHED_OTHER);
   }
+}
+
+TEST_CASE("each line a worker writes on stderr reaches fcgimux's log with the worker's pid", "[proxy][workers]") {
+  fcgimux_options o;
+  o.args = {"-n", "1", "--stats", "off"};
+  // Two lines in one write, a line in two writes, then a last piece without a newline at exit.
+  o.command = {"/bin/sh", "-c",
+               "printf 'first line\\nsecond line\\n' >&2; printf 'split ' >&2; sleep 0.1; printf 'line\\n' >&2;"
+               " printf 'no newline at exit' >&2; exec sleep 600"};
+  fcgimux_instance mux(o);
+  REQUIRE(mux.wait_for_workers(1, 10s));
+  pid_t w = mux.worker_pids().at(0);
+  std::string prefix = "worker " + std::to_string(w) + ": ";
+  auto logged = [&](const std::string& line) { return mux.stderr_text().find(prefix + line + "\n") != std::string::npos; };
+  for (int i = 0; i < 300 && !logged("split line"); ++i) std::this_thread::sleep_for(10ms);
+  INFO("fcgimux stderr:\n" << mux.stderr_text());
+  CHECK(logged("first line"));
+  CHECK(logged("second line"));
+  CHECK(logged("split line"));
+
+  // The unterminated piece is logged when the pipe closes, as its own line.
+  ::kill(w, SIGKILL);
+  for (int i = 0; i < 300 && !logged("no newline at exit"); ++i) std::this_thread::sleep_for(10ms);
+  CHECK(logged("no newline at exit"));
 }
