@@ -7,6 +7,8 @@
 #include <catch2/catch.hpp>
 
 #include <algorithm>
+#include <map>
+#include <thread>
 
 using namespace fcgimux::test;
 using fcgimux::proto::flag_keep_conn;
@@ -35,7 +37,26 @@ TEST_CASE("a kcgi-style worker with --keep-conn no serves many requests", "[prox
       CHECK(parse_cgi_response(c.response(r.id).out).body == pattern_bytes(n));
     }
   }
-  // No worker died on the way (a kcgi app exits on KEEP_CONN).
+  // The front's management records and aborts are fcgimux's business: a kcgi app exits on
+  // GET_VALUES, unknown types and ABORT_REQUEST, so none of them may reach a worker.
+  std::map<std::string, std::string> values;
+  REQUIRE_READ_OK(kept.get_values({"FCGI_MPXS_CONNS"}, values), mux);
+  CHECK(values["FCGI_MPXS_CONNS"] == "1");
+  kept.send_raw(std::string("\x01\x63\x00\x00\x00\x00\x00\x00", 8));  // type 99, id 0
+  fcgi_record rec;
+  REQUIRE_READ_OK(kept.next_record(rec, 5s), mux);
+  CHECK(rec.type == fcgimux::proto::event_type::unknown_type);
+  CHECK(rec.unknown_type == 99);
+  request_spec slow = backend_request(b, "GET", "/?sleep_ms=300", "", flag_keep_conn);
+  kept.send_request(slow);
+  REQUIRE(kept.flush(5s));
+  std::this_thread::sleep_for(100ms);  // at the worker by now
+  kept.send_abort(slow.id);
+  REQUIRE_READ_OK(kept.read_response(slow.id, 5s), mux);
+  std::this_thread::sleep_for(400ms);  // the worker finishes the aborted request meanwhile
+  REQUIRE_READ_OK(kept.exchange(backend_request(b, "GET", "/data?bytes=5", "", flag_keep_conn), 10s), mux);
+
+  // No worker died on the way.
   for (pid_t p : workers) {
     INFO("worker " << p);
     CHECK(process_alive(p));
