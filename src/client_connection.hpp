@@ -25,7 +25,7 @@ class client_connection : public std::enable_shared_from_this<client_connection>
   client_connection(server& srv, socket_type sock);
   ~client_connection();
 
-  /// Starts the reader and writer coroutines.
+  /// Starts the reader coroutine (a writer joins only for a front that is slow to read).
   void start();
   /// Closes at once; every request still open is given up (front_gone).
   void close();
