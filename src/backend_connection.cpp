@@ -6,6 +6,7 @@
 #include "src/event_signal.hpp"
 #include "src/log.hpp"
 #include "src/request.hpp"
+#include "src/send_now.hpp"
 #include "src/server.hpp"
 
 #include <asio/co_spawn.hpp>
@@ -203,15 +204,8 @@ asio::awaitable<void> talk(server& srv, worker& w, request& r, exchange_result& 
     res.body_streamed = true;
     if (auto c = r.conn.lock()) c->body_consumed(r);
   }
-  // The worker's socket buffer nearly always takes the whole head: written here, it costs no
-  // loop turn and no asynchronous operation. What does not fit goes the asynchronous way.
   std::string_view unsent = head;
-  ssize_t n = ::send(w.conn->native_handle(), unsent.data(), unsent.size(), MSG_NOSIGNAL | MSG_DONTWAIT);
-  if (n < 0 && errno != EAGAIN && errno != EWOULDBLOCK && errno != EINTR) {
-    res.ec = std::error_code(errno, asio::error::get_system_category());
-    co_return;
-  }
-  if (n > 0) unsent.remove_prefix(static_cast<std::size_t>(n));
+  if ((res.ec = send_now(w.conn->native_handle(), unsent))) co_return;
   if (!unsent.empty()) {
     auto [ec, written] = co_await asio::async_write(*w.conn, asio::buffer(unsent), use_tuple);
     if (ec) {

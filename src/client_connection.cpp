@@ -5,6 +5,7 @@
 #include "src/backend_connection.hpp"
 #include "src/log.hpp"
 #include "src/scheduler.hpp"
+#include "src/send_now.hpp"
 #include "src/server.hpp"
 
 #include <nlohmann/json.hpp>
@@ -17,10 +18,6 @@
 
 #include <fmt/format.h>
 
-#include <sys/socket.h>
-
-#include <cerrno>
-#include <cstring>
 #include <vector>
 
 namespace fcgimux {
@@ -107,15 +104,14 @@ void client_connection::consume(std::string_view in) {
 void client_connection::flush() {
   if (!open_ || writer_active_) return;
   if (!out_.empty()) {
-    // Most answers fit the socket buffer: written here, they cost no loop turn, no coroutine and
-    // no asynchronous operation. Only what the front cannot take at once goes to the writer.
-    ssize_t n = ::send(sock_.native_handle(), out_.data(), out_.size(), MSG_NOSIGNAL | MSG_DONTWAIT);
-    if (n < 0 && errno != EAGAIN && errno != EWOULDBLOCK && errno != EINTR) {
-      log::debug("front connection write: {}", std::strerror(errno));
+    // Only what the front cannot take at once goes to a writer coroutine.
+    std::string_view unsent = out_;
+    if (auto ec = send_now(sock_.native_handle(), unsent)) {
+      log::debug("front connection write: {}", ec.message());
       close();
       return;
     }
-    if (n > 0) out_.erase(0, static_cast<std::size_t>(n));
+    out_.erase(0, out_.size() - unsent.size());
     if (!out_.empty()) {
       writer_active_ = true;
       asio::co_spawn(srv_.io, write_rest(), asio::detached);
