@@ -44,6 +44,8 @@ struct exchange_result {
   std::uint32_t app_status = 0;
   proto::protocol_status status = proto::protocol_status::request_complete;
   std::error_code ec;
+  std::string head;             // BEGIN_REQUEST, PARAMS and (a buffered) STDIN, once built
+  std::size_t head_written = 0;
 };
 
 // A kept connection the worker closed while idle (php-cgi after PHP_FCGI_MAX_REQUESTS, libfcgi's
@@ -171,33 +173,21 @@ asio::awaitable<void> request_timer(server& srv, request& r, exchange_result& re
   if (!ec) res.timed_out = true;
 }
 
-asio::awaitable<void> talk(server& srv, worker& w, request& r, exchange_result& res) {
-  bool unix_socket = !w.socket_path.empty();  // every spawned worker listens on a unix socket
-  if (w.conn && !unix_socket && !reusable(*w.conn)) w.conn.reset();
-  if (!w.conn) {
-    socket_type s(srv.io);
-    asio::generic::stream_protocol::endpoint ep{asio::local::stream_protocol::endpoint(w.socket_path)};
-    auto [ec] = co_await s.async_connect(ep, use_tuple);
-    if (ec) {
-      res.connect_failed = true;
-      res.ec = ec;
-      co_return;
-    }
-    std::error_code nb;
-    s.non_blocking(true, nb);
-    w.conn.emplace(std::move(s));
-  }
-
-  std::string head;
+// Builds the request's records for `w` and sends what the socket takes now. start_exchange calls
+// it as it hands the request over (when the body is whole and the connection kept): a worker freed
+// by its last answer then has the next request at once, not after fcgimux has written that answer
+// to its front and the new exchange's coroutine has had its loop turn, by which time the worker
+// has gone back to sleep. Otherwise talk() calls it once it has a connection.
+void send_head(server& srv, worker& w, request& r, exchange_result& res) {
+  std::string& head = res.head;
   head.reserve(64 + r.params.size() + r.body.size());
   proto::append_begin_request(head, worker_request_id, static_cast<std::uint16_t>(proto::role::responder),
                               srv.cfg.keep_conn ? proto::flag_keep_conn : 0);
   proto::append_stream(head, proto::record_type::params, worker_request_id, r.params);
   proto::append_stream_end(head, proto::record_type::params, worker_request_id);
-  bool whole_body = r.stdin_done;
   // A buffered body stays in the request until it is answered, so it can be sent again.
   proto::append_stream(head, proto::record_type::stdin_stream, worker_request_id, r.body);
-  if (whole_body) {
+  if (r.stdin_done) {
     proto::append_stream_end(head, proto::record_type::stdin_stream, worker_request_id);
   } else {
     r.body.clear();
@@ -205,14 +195,44 @@ asio::awaitable<void> talk(server& srv, worker& w, request& r, exchange_result& 
     if (auto c = r.conn.lock()) c->body_consumed(r);
   }
   std::string_view unsent = head;
-  if ((res.ec = send_now(w.conn->native_handle(), unsent))) co_return;
-  if (!unsent.empty()) {
-    auto [ec, written] = co_await asio::async_write(*w.conn, asio::buffer(unsent), use_tuple);
+  res.ec = send_now(w.conn->native_handle(), unsent);
+  res.head_written = head.size() - unsent.size();
+}
+
+// A kept connection that can take a request now (see reusable()).
+bool kept_connection_ready(worker& w) {
+  if (w.conn && w.socket_path.empty() && !reusable(*w.conn)) w.conn.reset();
+  return w.conn.has_value();
+}
+
+asio::awaitable<void> talk(server& srv, worker& w, request& r, exchange_result& res) {
+  bool whole_body = r.stdin_done;
+  if (res.head.empty()) {
+    if (!kept_connection_ready(w)) {
+      socket_type s(srv.io);
+      asio::generic::stream_protocol::endpoint ep{asio::local::stream_protocol::endpoint(w.socket_path)};
+      auto [ec] = co_await s.async_connect(ep, use_tuple);
+      if (ec) {
+        res.connect_failed = true;
+        res.ec = ec;
+        co_return;
+      }
+      std::error_code nb;
+      s.non_blocking(true, nb);
+      w.conn.emplace(std::move(s));
+    }
+    send_head(srv, w, r, res);
+  }
+  if (res.ec) co_return;
+  if (res.head_written < res.head.size()) {
+    auto rest = asio::buffer(res.head.data() + res.head_written, res.head.size() - res.head_written);
+    auto [ec, written] = co_await asio::async_write(*w.conn, rest, use_tuple);
     if (ec) {
       res.ec = ec;
       co_return;
     }
   }
+  res.head = {};
 
   // The common case is a plain read; timers and a writer only when they are needed.
   bool timed = srv.cfg.request_timeout > 0;
@@ -248,8 +268,8 @@ void cut_off(server& srv, request& r) {
   finish_request(srv, r, 1, 502);
 }
 
-asio::awaitable<void> exchange(server& srv, std::shared_ptr<worker> w, std::shared_ptr<request> r) {
-  exchange_result res;
+asio::awaitable<void> exchange(server& srv, std::shared_ptr<worker> w, std::shared_ptr<request> r,
+                               exchange_result res) {
   co_await talk(srv, *w, *r, res);
 
   bool ok = res.got_end && res.status == proto::protocol_status::request_complete;
@@ -261,8 +281,10 @@ asio::awaitable<void> exchange(server& srv, std::shared_ptr<worker> w, std::shar
       log::info("slow request: {} took {:.0f} ms on worker {}", r->uri.empty() ? "-" : r->uri,
                 std::chrono::duration<double, std::milli>(elapsed).count(), w->pid);
     r->body.clear();
-    finish_request(srv, *r, res.app_status, r->sniffer.status() ? r->sniffer.status() : 200);
+    // The worker first: a request waiting for it is written to it now (send_head), and the worker
+    // works on it while fcgimux writes this answer to its front.
     srv.pool.done_with(w, true);
+    finish_request(srv, *r, res.app_status, r->sniffer.status() ? r->sniffer.status() : 200);
     co_return;
   }
 
@@ -327,7 +349,10 @@ void start_exchange(server& srv, std::shared_ptr<worker> w, std::shared_ptr<requ
   r->started_at = clock_type::now();
   r->worker_pid = w->pid;
   w->current = r;
-  asio::co_spawn(srv.io, exchange(srv, std::move(w), std::move(r)), [](std::exception_ptr e) {
+  exchange_result res;
+  // Only a whole body: streaming one hands the front's reading over to the exchange.
+  if (r->stdin_done && kept_connection_ready(*w)) send_head(srv, *w, *r, res);
+  asio::co_spawn(srv.io, exchange(srv, std::move(w), std::move(r), std::move(res)), [](std::exception_ptr e) {
     if (!e) return;
     try {
       std::rethrow_exception(e);
