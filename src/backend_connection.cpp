@@ -10,21 +10,23 @@
 #include "src/server.hpp"
 
 #include <asio/co_spawn.hpp>
+#include <asio/post.hpp>
+#include <asio/steady_timer.hpp>
 #include <asio/experimental/as_tuple.hpp>
 #include <asio/use_awaitable.hpp>
-#include <asio/experimental/awaitable_operators.hpp>
 #include <asio/local/stream_protocol.hpp>
 #include <asio/this_coro.hpp>
 #include <asio/write.hpp>
 
 #include <sys/socket.h>
 
+#include <algorithm>
 #include <cerrno>
+#include <optional>
 
 namespace fcgimux {
 namespace {
 
-using namespace asio::experimental::awaitable_operators;
 using socket_type = asio::generic::stream_protocol::socket;
 constexpr auto use_tuple = asio::experimental::as_tuple(asio::use_awaitable);
 // fcgimux's own id towards a worker: workers never see two requests at once on a connection.
@@ -40,12 +42,40 @@ struct exchange_result {
   bool got_end = false;
   bool writer_done = true;      // every STDIN byte was written
   bool timed_out = false;
-  bool body_streamed = false;   // part of the body was handed over and dropped: no resend
+  bool body_streamed = false;   // body bytes fcgimux no longer holds went to the worker: no resend
+  bool keep_conn = false;       // FCGI_KEEP_CONN was asked of the worker
+  bool stdin_closed = false;    // the head holds the whole body and its end
   std::uint32_t app_status = 0;
   proto::protocol_status status = proto::protocol_status::request_complete;
   std::error_code ec;
   std::string head;             // BEGIN_REQUEST, PARAMS and (a buffered) STDIN, once built
   std::size_t head_written = 0;
+  // The streamed body bytes written to this worker so far, kept while they all fit in what the
+  // socket holds unread (sent_limit): until then a worker that closes without reading a byte
+  // (php-cgi retiring as the request arrives) leaves fcgimux all it needs to send it elsewhere.
+  std::string sent_body;
+  std::size_t sent_limit = 0;
+};
+
+// What the reader, the body writer and the request timer of one exchange share. It lives in the
+// exchange's frame, which outlives the writer: the exchange waits for the writer to leave.
+struct exchange_ctx {
+  exchange_ctx(server& s, worker& wk, request& rq, exchange_result& rs, const asio::any_io_executor& ex)
+      : srv(s), w(wk), r(rq), res(rs), timer(ex) {}
+  server& srv;
+  worker& w;
+  request& r;
+  exchange_result& res;
+  asio::steady_timer timer;                // --request-timeout, armed when set
+  std::optional<event_signal> body_event;  // a streamed body: STDIN arrived, the front left, or the end
+  std::optional<event_signal> writer_left;
+  bool reader_done = false;
+  bool writer_running = false;
+  bool timer_pending = false;  // the timer's handler has yet to run
+
+  // Every wait of the exchange is for one of these, and each wait re-checks them when woken:
+  // nothing depends on a cancellation arriving while the waiter is between two operations.
+  bool over() const noexcept { return reader_done || res.timed_out; }
 };
 
 // A kept connection the worker closed while idle (php-cgi after PHP_FCGI_MAX_REQUESTS, libfcgi's
@@ -73,21 +103,19 @@ bool relay(request& r, proto::record_type type, std::string_view data) {
   return true;
 }
 
-asio::awaitable<void> wait_for_front(request& r) {
-  if (auto c = r.conn.lock()) co_await c->wait_writable();
-}
-
-asio::awaitable<void> read_response(worker& w, request& r, exchange_result& res) {
-  co_await asio::this_coro::throw_if_cancelled(false);
+asio::awaitable<void> read_response(exchange_ctx& x) {
+  worker& w = x.w;
+  request& r = x.r;
+  exchange_result& res = x.res;
   socket_type& sock = *w.conn;
   if (w.read_buffer.empty()) w.read_buffer.resize(read_buffer_size);
   proto::decoder dec;
-  while (!res.got_end) {
+  while (!res.got_end && !res.timed_out) {
     // A read, not a wait for readiness then a read: Asio re-arms a wait with an epoll_ctl each
     // time, while a read after one that emptied the socket is queued without a system call.
     auto [ec, n] = co_await sock.async_read_some(asio::buffer(w.read_buffer), use_tuple);
     if (ec) {
-      res.ec = ec;
+      if (!res.ec) res.ec = ec;
       co_return;
     }
     res.response_bytes = true;
@@ -105,7 +133,12 @@ asio::awaitable<void> read_response(worker& w, request& r, exchange_result& res)
         auto type = ev.record();
         if (type != proto::record_type::stdout_stream && type != proto::record_type::stderr_stream) continue;
         if (type == proto::record_type::stdout_stream) r.sniffer.feed(ev.data);
-        while (!relay(r, type, ev.data)) co_await wait_for_front(r);
+        // One wait at a time, then everything is looked at again: the request timer and the
+        // front's closing wake this wait, and either ends the exchange.
+        while (!relay(r, type, ev.data)) {
+          if (res.timed_out) co_return;
+          if (auto c = r.conn.lock()) co_await c->wait_writable();
+        }
       } else if (ev.type == proto::event_type::end_request) {
         res.got_end = true;
         res.app_status = ev.app_status;
@@ -119,58 +152,119 @@ asio::awaitable<void> read_response(worker& w, request& r, exchange_result& res)
   }
 }
 
-// Streams the rest of a body larger than --body-buffer as the front delivers it.
-asio::awaitable<void> write_rest_of_body(worker& w, request& r, exchange_result& res, event_signal& front_event) {
-  // Cancelled by the operator || when the reader finishes first: no exception, just leave.
-  co_await asio::this_coro::throw_if_cancelled(false);
-  res.writer_done = false;
+// Cancels what the worker's socket is doing: a body write the worker does not take, or the
+// read of a worker past its time.
+void interrupt_worker_io(worker& w) {
+  std::error_code ignore;
+  if (w.conn) w.conn->cancel(ignore);
+}
+
+// Streams the rest of a body larger than --body-buffer as the front delivers it. It runs beside
+// the reader and leaves as soon as the exchange is over(): the reader's end and the request timer
+// wake its wait and cancel its write.
+asio::awaitable<void> write_body(exchange_ctx& x) {
+  worker& w = x.w;
+  request& r = x.r;
+  exchange_result& res = x.res;
   std::string chunk;
-  for (;;) {
+  while (!x.over()) {
     bool last = false;
+    chunk.clear();
     if (!r.body.empty()) {
-      chunk.clear();
       proto::append_stream(chunk, proto::record_type::stdin_stream, worker_request_id, r.body);
+      if (!res.body_streamed && res.sent_body.size() + r.body.size() <= res.sent_limit) {
+        res.sent_body += r.body;
+      } else {
+        // More than the socket can hold unread: the worker has read part of the body, which
+        // fcgimux no longer needs to keep.
+        res.body_streamed = true;
+        std::string().swap(res.sent_body);
+      }
       r.body.clear();
-      res.body_streamed = true;
       if (auto c = r.conn.lock()) c->body_consumed(r);
     } else if (r.stdin_done || r.front_gone) {
       // When the front is gone the rest of the body never comes: close STDIN so that the worker
       // finishes the request, and the exchange drains its answer before the worker is reused.
-      chunk.clear();
       proto::append_stream_end(chunk, proto::record_type::stdin_stream, worker_request_id);
       last = true;
     } else {
-      co_await front_event.wait();
-      if ((co_await asio::this_coro::cancellation_state).cancelled() != asio::cancellation_type::none) break;
+      co_await x.body_event->wait();
       continue;
     }
     auto [ec, n] = co_await asio::async_write(*w.conn, asio::buffer(chunk), use_tuple);
     if (ec) {
-      res.ec = ec;
-      break;
+      // Cancelled because the exchange is over, or a real error: then the reader must end too.
+      if (!x.over()) {
+        res.ec = ec;
+        interrupt_worker_io(w);
+      }
+      co_return;
     }
     if (last) {
       res.writer_done = true;
-      break;
+      co_return;
     }
   }
-  if (res.writer_done && !res.ec) {
-    // Stay alive until the reader finishes; the operator || then cancels this wait.
-    asio::steady_timer forever(co_await asio::this_coro::executor, asio::steady_timer::time_point::max());
-    co_await forever.async_wait(use_tuple);
+}
+
+void start_body_writer(exchange_ctx& x, const asio::any_io_executor& ex) {
+  x.body_event.emplace(ex);
+  x.writer_left.emplace(ex);
+  x.r.front_event = &*x.body_event;
+  x.res.writer_done = false;
+  x.writer_running = true;
+  asio::co_spawn(ex, write_body(x), [&x](std::exception_ptr e) {
+    if (e) {
+      try {
+        std::rethrow_exception(e);
+      } catch (const std::exception& ex) {
+        log::info("internal error in a request body writer: {}", ex.what());
+      }
+      if (!x.over()) {
+        x.res.ec = std::make_error_code(std::errc::io_error);
+        interrupt_worker_io(x.w);
+      }
+    }
+    x.writer_running = false;
+    x.writer_left->notify();
+  });
+}
+
+// The reader is done: the writer must not go on writing a body nobody will read.
+asio::awaitable<void> stop_body_writer(exchange_ctx& x) {
+  if (!x.writer_left) co_return;
+  if (x.writer_running) {
+    interrupt_worker_io(x.w);
+    x.body_event->notify();
+    while (x.writer_running) co_await x.writer_left->wait();
   }
+  x.r.front_event = nullptr;
 }
 
 clock_type::duration to_duration(double s) {
   return std::chrono::duration_cast<clock_type::duration>(std::chrono::duration<double>(s));
 }
 
-// Ends the exchange when the worker takes longer than --request-timeout.
-asio::awaitable<void> request_timer(server& srv, request& r, exchange_result& res) {
-  asio::steady_timer timer(co_await asio::this_coro::executor);
-  timer.expires_at(r.started_at + to_duration(srv.cfg.request_timeout));
-  auto [ec] = co_await timer.async_wait(use_tuple);
-  if (!ec) res.timed_out = true;
+// --request-timeout counts from the worker taking the request and ends whatever the exchange is
+// waiting for: the worker's socket, the body's next bytes, or a front that does not read.
+void arm_request_timer(exchange_ctx& x) {
+  x.timer_pending = true;
+  x.timer.expires_at(x.r.started_at + to_duration(x.srv.cfg.request_timeout));
+  x.timer.async_wait([&x](const std::error_code& ec) {
+    x.timer_pending = false;  // the exchange waits for this before its frame (and x) goes away
+    if (ec || x.reader_done) return;
+    x.res.timed_out = true;
+    interrupt_worker_io(x.w);
+    if (x.body_event) x.body_event->notify();
+    if (auto c = x.r.conn.lock()) c->wake_writers();
+  });
+}
+
+asio::awaitable<void> disarm_request_timer(exchange_ctx& x) {
+  if (!x.timer_pending) co_return;
+  x.timer.cancel();
+  // A handler that already fired (or was just cancelled) still has to run before x is gone.
+  while (x.timer_pending) co_await asio::post(co_await asio::this_coro::executor, asio::use_awaitable);
 }
 
 // Builds the request's records for `w` and sends what the socket takes now. start_exchange calls
@@ -180,18 +274,26 @@ asio::awaitable<void> request_timer(server& srv, request& r, exchange_result& re
 // has gone back to sleep. Otherwise talk() calls it once it has a connection.
 void send_head(server& srv, worker& w, request& r, exchange_result& res) {
   std::string& head = res.head;
+  res.keep_conn = srv.pool.keeps_connections();
   head.reserve(64 + r.params.size() + r.body.size());
   proto::append_begin_request(head, worker_request_id, static_cast<std::uint16_t>(proto::role::responder),
-                              srv.cfg.keep_conn ? proto::flag_keep_conn : 0);
+                              res.keep_conn ? proto::flag_keep_conn : 0);
   proto::append_stream(head, proto::record_type::params, worker_request_id, r.params);
   proto::append_stream_end(head, proto::record_type::params, worker_request_id);
   // A buffered body stays in the request until it is answered, so it can be sent again.
   proto::append_stream(head, proto::record_type::stdin_stream, worker_request_id, r.body);
   if (r.stdin_done) {
     proto::append_stream_end(head, proto::record_type::stdin_stream, worker_request_id);
+    res.stdin_closed = true;
   } else {
+    // A streamed body's first part: the front may send more now, and this part is kept aside
+    // (sent_body) while the worker may not have read it.
+    int sndbuf = 0;
+    socklen_t len = sizeof sndbuf;
+    ::getsockopt(w.conn->native_handle(), SOL_SOCKET, SO_SNDBUF, &sndbuf, &len);
+    res.sent_limit = r.body.size() + static_cast<std::size_t>(std::max(sndbuf, 0));
+    res.sent_body = std::move(r.body);
     r.body.clear();
-    res.body_streamed = true;
     if (auto c = r.conn.lock()) c->body_consumed(r);
   }
   std::string_view unsent = head;
@@ -205,23 +307,25 @@ bool kept_connection_ready(worker& w) {
   return w.conn.has_value();
 }
 
-asio::awaitable<void> talk(server& srv, worker& w, request& r, exchange_result& res) {
-  bool whole_body = r.stdin_done;
+asio::awaitable<void> talk(exchange_ctx& x, const asio::any_io_executor& ex) {
+  worker& w = x.w;
+  exchange_result& res = x.res;
   if (res.head.empty()) {
     if (!kept_connection_ready(w)) {
-      socket_type s(srv.io);
+      // In w.conn from the start, so that the request timer can cancel a connect that hangs.
+      w.conn.emplace(ex);
       asio::generic::stream_protocol::endpoint ep{asio::local::stream_protocol::endpoint(w.socket_path)};
-      auto [ec] = co_await s.async_connect(ep, use_tuple);
-      if (ec) {
-        res.connect_failed = true;
+      auto [ec] = co_await w.conn->async_connect(ep, use_tuple);
+      if (ec || res.timed_out) {
+        res.connect_failed = !res.timed_out;
         res.ec = ec;
+        w.conn.reset();
         co_return;
       }
       std::error_code nb;
-      s.non_blocking(true, nb);
-      w.conn.emplace(std::move(s));
+      w.conn->non_blocking(true, nb);
     }
-    send_head(srv, w, r, res);
+    send_head(x.srv, w, x.r, res);
   }
   if (res.ec) co_return;
   if (res.head_written < res.head.size()) {
@@ -234,26 +338,11 @@ asio::awaitable<void> talk(server& srv, worker& w, request& r, exchange_result& 
   }
   res.head = {};
 
-  // The common case is a plain read; timers and a writer only when they are needed.
-  bool timed = srv.cfg.request_timeout > 0;
-  if (whole_body) {
-    if (timed)
-      co_await (read_response(w, r, res) || request_timer(srv, r, res));
-    else
-      co_await read_response(w, r, res);
-    co_return;
-  }
-  event_signal front_event(co_await asio::this_coro::executor);
-  r.front_event = &front_event;
-  struct unhook {
-    request& r;
-    ~unhook() { r.front_event = nullptr; }
-  } unhook_on_exit{r};
-  if (timed)
-    co_await (read_response(w, r, res) || write_rest_of_body(w, r, res, front_event) ||
-              request_timer(srv, r, res));
-  else
-    co_await (read_response(w, r, res) || write_rest_of_body(w, r, res, front_event));
+  // The common case is a plain read; a writer only for a body that is still arriving.
+  if (!res.stdin_closed) start_body_writer(x, ex);
+  co_await read_response(x);
+  x.reader_done = true;
+  co_await stop_body_writer(x);
 }
 
 void cut_off(server& srv, request& r) {
@@ -268,13 +357,41 @@ void cut_off(server& srv, request& r) {
   finish_request(srv, r, 1, 502);
 }
 
+// Ends `r` after its worker failed it: `status` if nothing went out yet, else a cut-off answer.
+void fail(server& srv, request& r, int status, std::string_view why) {
+  if (r.output_sent)
+    cut_off(srv, r);
+  else
+    respond_error(srv, r, status, why);
+}
+
+bool closed_by_worker(const std::error_code& ec) {
+  return ec == asio::error::eof || unread_by_worker(ec);
+}
+
 asio::awaitable<void> exchange(server& srv, std::shared_ptr<worker> w, std::shared_ptr<request> r,
                                exchange_result res) {
-  co_await talk(srv, *w, *r, res);
+  auto ex = co_await asio::this_coro::executor;
+  exchange_ctx x(srv, *w, *r, res, ex);
+  if (srv.cfg.request_timeout > 0) arm_request_timer(x);
+  bool internal_error = false;
+  try {
+    co_await talk(x, ex);
+  } catch (const std::exception& e) {
+    // Nothing on this path throws but allocation; if it does, the request still ends (502 or
+    // cut off, below) and the worker, in an unknown state, is replaced.
+    log::info("internal error in an exchange with worker {}: {}", w->pid, e.what());
+    internal_error = true;
+    res.ec = std::make_error_code(std::errc::io_error);
+    res.got_end = false;
+    x.reader_done = true;
+  }
+  if (internal_error) co_await stop_body_writer(x);
+  co_await disarm_request_timer(x);
 
   bool ok = res.got_end && res.status == proto::protocol_status::request_complete;
   if (ok) {
-    if (!srv.cfg.keep_conn || !res.writer_done) w->conn.reset();
+    if (!res.keep_conn || !res.writer_done) w->conn.reset();
     auto elapsed = clock_type::now() - r->started_at;
     srv.st.service_latency.record(elapsed);
     if (srv.cfg.slow_threshold > 0 && elapsed > std::chrono::duration<double>(srv.cfg.slow_threshold))
@@ -289,18 +406,23 @@ asio::awaitable<void> exchange(server& srv, std::shared_ptr<worker> w, std::shar
   }
 
   w->conn.reset();
+  if (internal_error) srv.pool.kill_now(*w);
   if (res.timed_out) {
     log::info("request {} timed out after {} s on worker {}; killing it", r->uri.empty() ? "-" : r->uri,
               srv.cfg.request_timeout, w->pid);
     srv.pool.kill_now(*w);
     srv.pool.done_with(w, false);
     ++srv.st.c.requests_timed_out;
-    if (r->output_sent)
-      cut_off(srv, *r);
-    else
-      respond_error(srv, *r, 504, "the worker took too long");
+    fail(srv, *r, 504, "the worker took too long");
     co_return;
   }
+
+  bool first_request = w->requests == 0;
+  bool closed = !res.got_end && !res.connect_failed && closed_by_worker(res.ec);
+  // A worker that reads a request and closes without answering it is failing, whatever its
+  // exit status says: its exit counts towards the back-off like a crash.
+  if (closed && (first_request || !unread_by_worker(res.ec))) w->ended_unanswered = true;
+  if (closed && first_request && res.keep_conn && !res.response_bytes) srv.pool.kept_connection_refused(*w);
 
   bool may_resend = !res.response_bytes && !res.body_streamed && !r->front_gone && r->attempts < max_attempts &&
                     (res.connect_failed || unread_by_worker(res.ec));
@@ -308,6 +430,8 @@ asio::awaitable<void> exchange(server& srv, std::shared_ptr<worker> w, std::shar
   if (may_resend) {
     log::debug("worker {} dropped request {} unanswered ({}); sending it to another worker", w->pid, r->uri,
                res.ec.message());
+    // What of a streamed body went to this worker comes first again.
+    if (!res.sent_body.empty()) r->body.insert(0, res.sent_body);
     srv.sched.resubmit(r);
     co_return;
   }
@@ -318,10 +442,7 @@ asio::awaitable<void> exchange(server& srv, std::shared_ptr<worker> w, std::shar
     log::info("worker {} failed request {}: {}", w->pid, r->uri.empty() ? "-" : r->uri, why);
     ++srv.st.c.requests_failed;
   }
-  if (r->output_sent)
-    cut_off(srv, *r);
-  else
-    respond_error(srv, *r, 502, "the worker failed");
+  fail(srv, *r, 502, "the worker failed");
 }
 
 }  // namespace
@@ -352,13 +473,19 @@ void start_exchange(server& srv, std::shared_ptr<worker> w, std::shared_ptr<requ
   exchange_result res;
   // Only a whole body: streaming one hands the front's reading over to the exchange.
   if (r->stdin_done && kept_connection_ready(*w)) send_head(srv, *w, *r, res);
-  asio::co_spawn(srv.io, exchange(srv, std::move(w), std::move(r), std::move(res)), [](std::exception_ptr e) {
+  asio::co_spawn(srv.io, exchange(srv, w, r, std::move(res)), [&srv, w, r](std::exception_ptr e) {
     if (!e) return;
     try {
       std::rethrow_exception(e);
     } catch (const std::exception& ex) {
       log::info("internal error in a backend exchange: {}", ex.what());
     }
+    // Whatever was left undone: the worker is replaced and the request still ends.
+    if (w->current == r) {
+      srv.pool.kill_now(*w);
+      srv.pool.done_with(w, false);
+    }
+    if (r->state != request_state::done) fail(srv, *r, 502, "internal error");
   });
 }
 

@@ -13,7 +13,6 @@
 #include <asio/co_spawn.hpp>
 #include <asio/experimental/as_tuple.hpp>
 #include <asio/use_awaitable.hpp>
-#include <asio/detached.hpp>
 #include <asio/write.hpp>
 
 #include <fmt/format.h>
@@ -50,7 +49,7 @@ client_connection::~client_connection() = default;
 
 void client_connection::start() {
   auto self = shared_from_this();
-  asio::co_spawn(srv_.io, [self]() { return self->read_loop(); }, asio::detached);
+  asio::co_spawn(srv_.io, [self]() { return self->read_loop(); }, log::on_exception("a front connection's reader"));
 }
 
 asio::awaitable<void> client_connection::read_loop() {
@@ -114,7 +113,7 @@ void client_connection::flush() {
     out_.erase(0, out_.size() - unsent.size());
     if (!out_.empty()) {
       writer_active_ = true;
-      asio::co_spawn(srv_.io, write_rest(), asio::detached);
+      asio::co_spawn(srv_.io, write_rest(), log::on_exception("a front connection's writer"));
       return;
     }
     // An idle kept-alive connection should not hold on to the memory of its largest answer.
@@ -126,17 +125,39 @@ void client_connection::flush() {
 asio::awaitable<void> client_connection::write_rest() {
   auto self = shared_from_this();  // the writer may outlive the reader while it flushes
   std::error_code ec;
-  while (open_ && !out_.empty() && !ec) {
-    std::swap(out_, writing_);
+  // Piece by piece, not one async_write: every byte the front takes restarts --send-timeout.
+  while (open_ && !ec && (written_ < writing_.size() || !out_.empty())) {
+    if (written_ == writing_.size()) {
+      writing_.clear();
+      written_ = 0;
+      std::swap(out_, writing_);
+    }
+    arm_send_timer();
     std::size_t n;
-    std::tie(ec, n) = co_await asio::async_write(sock_, asio::buffer(writing_), use_tuple);
-    writing_.clear();
-    // A kept-alive connection should not hold on to the memory of its largest answer.
-    if (writing_.capacity() > shrink_above) writing_.shrink_to_fit();
+    std::tie(ec, n) =
+        co_await sock_.async_write_some(asio::buffer(writing_.data() + written_, writing_.size() - written_), use_tuple);
+    written_ += n;
     writable_.notify();
   }
+  writing_.clear();
+  written_ = 0;
+  // A kept-alive connection should not hold on to the memory of its largest answer.
+  if (writing_.capacity() > shrink_above) writing_.shrink_to_fit();
+  if (send_timer_) send_timer_->cancel();
   writer_active_ = false;
   if (ec || close_after_flush_) close();
+}
+
+void client_connection::arm_send_timer() {
+  if (srv_.cfg.send_timeout <= 0) return;
+  if (!send_timer_) send_timer_ = std::make_unique<asio::steady_timer>(srv_.io);
+  send_timer_->expires_after(std::chrono::duration_cast<clock_type::duration>(
+      std::chrono::duration<double>(srv_.cfg.send_timeout)));
+  send_timer_->async_wait([self = shared_from_this()](const std::error_code& ec) {
+    if (ec || !self->open_) return;
+    log::info("closing a front connection that took no output for {} s (--send-timeout)", self->srv_.cfg.send_timeout);
+    self->close();
+  });
 }
 
 void client_connection::close() {
@@ -144,6 +165,7 @@ void client_connection::close() {
   open_ = false;
   std::error_code ignore;
   sock_.close(ignore);  // no shutdown() first: close sends the same EOF, one system call less
+  if (send_timer_) send_timer_->cancel();
   writable_.notify();
   resume_reading_.notify();
   auto open_requests = std::move(requests_);
@@ -206,7 +228,9 @@ void client_connection::on_begin(const proto::event& ev) {
   auto r = std::make_shared<request>(weak_from_this(), ev.request_id, keep);
   ++srv_.live_requests;
   requests_[ev.request_id] = r;
-  if (srv_.stopping()) {
+  // While fcgimux stops, a request on a connection still open is served as long as workers are
+  // up to serve it: refusing it would be a 503 for a request that could have been answered.
+  if (srv_.stopping() && !srv_.pool.can_take_requests()) {
     r->params_done = r->stdin_done = true;
     ++srv_.st.c.requests_rejected;
     respond_error(srv_, *r, 503, "fcgimux is shutting down");
@@ -347,6 +371,7 @@ void client_connection::forget(request& r) {
     decoder_.release(r.front_id);
   }
   update_pause();
+  if (draining_ && requests_.empty()) close_after_flush_ = true;
 }
 
 void client_connection::abandon(request& r) {
@@ -360,13 +385,18 @@ void client_connection::close_after_flush() {
 }
 
 bool client_connection::congested() const noexcept {
-  return out_.size() + writing_.size() > srv_.cfg.output_buffer;
+  return out_.size() + writing_.size() - written_ > srv_.cfg.output_buffer;
 }
 
 asio::awaitable<void> client_connection::wait_writable() {
   auto self = shared_from_this();
   flush();
-  while (open_ && congested()) co_await writable_.wait();
+  if (open_ && congested()) co_await writable_.wait();
+}
+
+void client_connection::drain() {
+  draining_ = true;
+  if (requests_.empty()) close_after_flush();
 }
 
 void finish_request(server& srv, request& r, std::uint32_t app_status, int http_status) {

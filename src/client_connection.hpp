@@ -7,6 +7,7 @@
 #include "src/request.hpp"
 
 #include <asio/generic/stream_protocol.hpp>
+#include <asio/steady_timer.hpp>
 
 #include <array>
 #include <cstdint>
@@ -46,8 +47,14 @@ class client_connection : public std::enable_shared_from_this<client_connection>
 
   /// More bytes wait for this front than --output-buffer: workers feeding it should pause.
   bool congested() const noexcept;
-  /// Flushes, and returns when the front has taken enough bytes (or the connection closed).
+  /// Flushes, and if the front is still congested waits once: until it took bytes, closed, or
+  /// wake_writers() was called. Callers re-check what they wait for.
   asio::awaitable<void> wait_writable();
+  /// Wakes every exchange waiting in wait_writable() (its request timer fired).
+  void wake_writers() { writable_.notify(); }
+  /// fcgimux is stopping: close now if no request is open, else once the last one has ended.
+  /// Requests that arrive meanwhile are still served.
+  void drain();
   /// An exchange took body bytes from `r`: reading may resume if it was paused for it.
   void body_consumed(request& r);
 
@@ -55,6 +62,8 @@ class client_connection : public std::enable_shared_from_this<client_connection>
   asio::awaitable<void> read_loop();
   /// Writes out_ until it is empty, for a front that did not take everything at once.
   asio::awaitable<void> write_rest();
+  /// --send-timeout: (re)starts the deadline for the front to take its next byte.
+  void arm_send_timer();
   /// Decodes `in` and handles every record in it; a protocol error closes the connection.
   void consume(std::string_view in);
   void handle(const proto::event& ev);
@@ -79,12 +88,15 @@ class client_connection : public std::enable_shared_from_this<client_connection>
   std::unordered_map<std::uint16_t, std::shared_ptr<request>> requests_;
   std::string out_;      // records waiting to be written
   std::string writing_;  // records being written
+  std::size_t written_ = 0;  // of writing_
+  std::unique_ptr<asio::steady_timer> send_timer_;  // only while a writer runs: idle fronts pay nothing
   event_signal writable_;
   event_signal resume_reading_;
   bool open_ = true;
   bool close_after_flush_ = false;
   bool writer_active_ = false;  // write_rest() owns the socket's writing
   bool paused_ = false;
+  bool draining_ = false;
 };
 
 /// Answers `r` with a response of fcgimux's own if its front still waits, and ends it.

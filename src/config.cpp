@@ -3,6 +3,7 @@
 #include <fmt/core.h>
 #include <nlohmann/json.hpp>
 
+#include <algorithm>
 #include <charconv>
 #include <cmath>
 #include <fstream>
@@ -13,7 +14,7 @@
 namespace fcgimux {
 namespace {
 
-enum class kind { count, seconds, text, yes_no, list, flag };
+enum class kind { count, seconds, text, list, flag };
 
 struct option_def {
   std::string_view name;  // long name, also the JSON key
@@ -50,8 +51,15 @@ bool to_yes_no(const std::string& name, const std::string& v) {
   throw config_error(fmt::format("--{}: '{}' is not yes or no", name, v));
 }
 
-#define COUNT(field) [](config& c, const std::string& v) { c.field = to_count(#field, v); }
-#define SECONDS(field) [](config& c, const std::string& v) { c.field = to_seconds(#field, v); }
+// The option's name is the field's, with dashes for underscores.
+std::string option_name(std::string_view field) {
+  std::string n(field);
+  std::replace(n.begin(), n.end(), '_', '-');
+  return n;
+}
+
+#define COUNT(field) [](config& c, const std::string& v) { c.field = to_count(option_name(#field), v); }
+#define SECONDS(field) [](config& c, const std::string& v) { c.field = to_seconds(option_name(#field), v); }
 
 const std::vector<option_def>& options() {
   static const std::vector<option_def> defs = {
@@ -61,9 +69,15 @@ const std::vector<option_def>& options() {
       {"max-workers", 'N', kind::count, COUNT(max_workers), "the pool's maximum (default: --workers)"},
       {"variable", 'r', kind::flag, [](config& c, const std::string&) { c.variable_pool = true; },
        "variable pool: --max-workers defaults to 2 x --workers (kfcgi's -r)"},
-      {"keep-conn", 0, kind::yes_no,
-       [](config& c, const std::string& v) { c.keep_conn = to_yes_no("keep-conn", v); },
-       "yes: one kept FCGI_KEEP_CONN connection per worker; no: a connection per request (default yes)"},
+      {"keep-conn", 0, kind::text,
+       [](config& c, const std::string& v) {
+         if (v == "auto")
+           c.keep_conn = keep_conn_mode::auto_;
+         else
+           c.keep_conn = to_yes_no("keep-conn", v) ? keep_conn_mode::yes : keep_conn_mode::no;
+       },
+       "yes|no|auto. yes: one kept FCGI_KEEP_CONN connection per worker; no: a connection per request; auto: yes until "
+       "a worker closes a kept connection unanswered, then no (default yes)"},
       {"worker-sched", 0, kind::text,
        [](config& c, const std::string& v) {
          if (v != "batch" && v != "normal")
@@ -94,6 +108,8 @@ const std::vector<option_def>& options() {
        "seconds a request may wait for a worker; 0 = no limit (default 0)"},
       {"request-timeout", 0, kind::seconds, SECONDS(request_timeout),
        "seconds a worker may spend on one request before it is killed; 0 = off"},
+      {"send-timeout", 0, kind::seconds, SECONDS(send_timeout),
+       "seconds a front may take no byte of its pending answer before it is closed; 0 = off (default 60)"},
       {"abandon-timeout", 0, kind::seconds, SECONDS(abandon_timeout),
        "seconds a worker may go on with a request whose front left before it is killed; 0 = wait (default 5)"},
       {"max-requests", 0, kind::count, COUNT(max_requests), "retire a worker after N requests; 0 = off"},
@@ -273,7 +289,7 @@ std::string usage_text() {
   for (const auto& o : options()) {
     std::string left = o.short_name ? fmt::format("  -{}, --{}", o.short_name, o.name)
                                     : fmt::format("      --{}", o.name);
-    if (o.k != kind::flag) left += o.k == kind::yes_no ? " yes|no" : o.k == kind::count ? " N"
+    if (o.k != kind::flag) left += o.k == kind::count ? " N"
                                    : o.k == kind::seconds ? " SEC" : " VALUE";
     s += fmt::format("{:<30} {}\n", left, o.help);
   }

@@ -15,12 +15,19 @@ struct config_error : std::runtime_error {
   using std::runtime_error::runtime_error;
 };
 
+/// How fcgimux talks to a pool's workers between requests.
+enum class keep_conn_mode : std::uint8_t {
+  yes,   ///< one kept FCGI_KEEP_CONN connection per worker
+  no,    ///< a connection per request (kcgi apps exit on KEEP_CONN)
+  auto_  ///< yes, until a worker shows it cannot keep connections; then no for that pool
+};
+
 struct config {
   std::vector<std::string> listen;        ///< HOST:PORT or unix:PATH; default 127.0.0.1:9000
   std::size_t workers = 4;                ///< the pool's minimum
   std::size_t max_workers = 0;            ///< 0 until resolved: same as workers (or 2x with -r)
   bool variable_pool = false;             ///< -r
-  bool keep_conn = true;                  ///< one kept FCGI_KEEP_CONN connection per worker
+  keep_conn_mode keep_conn = keep_conn_mode::yes;
   bool batch_workers = true;              ///< --worker-sched batch: workers under SCHED_BATCH
   std::string stats = "127.0.0.1:9001";   ///< HOST:PORT or "off"
   std::string status_path;                ///< SCRIPT_NAME answered by fcgimux itself with its stats
@@ -34,7 +41,8 @@ struct config {
   double max_spawn_rate = 0;              ///< workers per second; 0: max-workers * 10
   std::size_t queue_limit = 1024;         ///< requests waiting for a worker
   double queue_timeout = 0;               ///< seconds; 0: no limit
-  double request_timeout = 0;             ///< seconds; 0: no limit
+  double request_timeout = 0;             ///< seconds from a worker taking a request; 0: no limit
+  double send_timeout = 60;               ///< seconds a front may take no byte of pending output; 0: no limit
   double abandon_timeout = 5;             ///< seconds a worker may go on after its front left
   std::size_t max_requests = 0;           ///< per worker; 0: no limit
   double slow_threshold = 0;              ///< seconds; 0: off

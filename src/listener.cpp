@@ -7,7 +7,6 @@
 #include <asio/co_spawn.hpp>
 #include <asio/experimental/as_tuple.hpp>
 #include <asio/use_awaitable.hpp>
-#include <asio/detached.hpp>
 #include <asio/ip/tcp.hpp>
 #include <asio/local/stream_protocol.hpp>
 #include <asio/steady_timer.hpp>
@@ -74,7 +73,7 @@ listener::~listener() {
   if (!unix_path_.empty()) ::unlink(unix_path_.c_str());
 }
 
-void listener::start() { asio::co_spawn(srv_.io, accept_loop(), asio::detached); }
+void listener::start() { asio::co_spawn(srv_.io, accept_loop(), log::on_exception("a listener")); }
 
 void listener::stop() {
   std::error_code ignore;

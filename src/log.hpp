@@ -3,6 +3,7 @@
 
 #include <fmt/core.h>
 
+#include <exception>
 #include <string_view>
 
 namespace fcgimux::log {
@@ -22,6 +23,20 @@ void info(fmt::format_string<Args...> f, Args&&... args) {
 template <typename... Args>
 void debug(fmt::format_string<Args...> f, Args&&... args) {
   if (verbose_enabled) write_line(fmt::format(f, std::forward<Args>(args)...));
+}
+
+/// A co_spawn completion handler that logs what escaped the coroutine (asio::detached would drop it).
+inline auto on_exception(const char* what) {
+  return [what](std::exception_ptr e) {
+    if (!e) return;
+    try {
+      std::rethrow_exception(e);
+    } catch (const std::exception& ex) {
+      info("internal error in {}: {}", what, ex.what());
+    } catch (...) {
+      info("internal error in {}", what);
+    }
+  };
 }
 
 }  // namespace fcgimux::log

@@ -109,6 +109,10 @@ void server::begin_shutdown() {
   if (stopping_) return;
   stopping_ = true;
   for (auto& l : listeners_) l->stop();
+  pool.stop_spawning();
+  // Idle kept connections close now, so that a web server opens its next one elsewhere; the
+  // others after their last request, and requests that still come on them are served.
+  for (auto& c : open_connections()) c->drain();
   drain_deadline_ = clock_type::now() + to_duration(cfg.shutdown_timeout);
   drain_step();
 }
@@ -118,11 +122,8 @@ void server::drain_step() {
   if (!workers_stopping_ && (live_requests == 0 || now >= drain_deadline_)) {
     if (live_requests > 0) log::info("shutdown timeout: {} requests cut off", live_requests);
     sched.fail_all("fcgimux is shutting down");
-    std::vector<std::shared_ptr<client_connection>> open;
-    for (auto& [p, w] : conns_)
-      if (auto c = w.lock()) open.push_back(c);
     // An answer may still sit in a connection's output: let each flush, then close.
-    for (auto& c : open) c->close_after_flush();
+    for (auto& c : open_connections()) c->close_after_flush();
     workers_stopping_ = true;
     pool.stop_all();
     drain_deadline_ = now + to_duration(cfg.stop_grace) + 2s;
@@ -141,6 +142,14 @@ void server::drain_step() {
   drain_timer_.async_wait([this](const std::error_code& ec) {
     if (!ec) drain_step();
   });
+}
+
+std::vector<std::shared_ptr<client_connection>> server::open_connections() const {
+  // A copy: closing a connection removes it from conns_.
+  std::vector<std::shared_ptr<client_connection>> open;
+  for (auto& [p, w] : conns_)
+    if (auto c = w.lock()) open.push_back(c);
+  return open;
 }
 
 void server::add_connection(const std::shared_ptr<client_connection>& c) {

@@ -57,6 +57,7 @@ class server {
   void drain_step();
   void make_runtime_dir();
   pool_snapshot snapshot(bool full) const;
+  std::vector<std::shared_ptr<client_connection>> open_connections() const;
 
   std::vector<std::unique_ptr<listener>> listeners_;
   std::unique_ptr<stats_server> stats_server_;

@@ -8,7 +8,6 @@
 #include <asio/co_spawn.hpp>
 #include <asio/experimental/as_tuple.hpp>
 #include <asio/use_awaitable.hpp>
-#include <asio/detached.hpp>
 #include <asio/read.hpp>
 
 #include <sys/wait.h>
@@ -59,7 +58,8 @@ worker_pool::worker_pool(server& srv)
                             srv.cfg.idle_timeout}),
       sigchld_(srv.io, SIGCHLD),
       release_timer_(srv.io),
-      spawn_timer_(srv.io) {}
+      spawn_timer_(srv.io),
+      keep_conn_(srv.cfg.keep_conn != keep_conn_mode::no) {}
 
 void worker_pool::start(const std::string& runtime_dir) {
   runtime_dir_ = runtime_dir;
@@ -89,7 +89,7 @@ void worker_pool::reap() {
 }
 
 void worker_pool::spawn(std::size_t n) {
-  for (std::size_t i = 0; i < n && !stopping_all_; ++i) {
+  for (std::size_t i = 0; i < n && !stopping_all_ && !no_spawn_; ++i) {
     auto w = std::make_shared<worker>(srv_.io);
     w->serial = next_serial_++;
     w->socket_path = fmt::format("{}/w{}.sock", runtime_dir_, w->serial);
@@ -134,7 +134,7 @@ void worker_pool::watch_exec(std::shared_ptr<worker> w) {
         make_idle(w);
         srv_.sched.dispatch();
       },
-      asio::detached);
+      log::on_exception("a worker's exec watch"));
 }
 
 void worker_pool::watch_stderr(std::shared_ptr<worker> w) {
@@ -161,7 +161,7 @@ void worker_pool::watch_stderr(std::shared_ptr<worker> w) {
         std::error_code ignore;
         w->err_pipe.close(ignore);
       },
-      asio::detached);
+      log::on_exception("a worker's stderr reader"));
 }
 
 void worker_pool::on_exit(const std::shared_ptr<worker>& w, int status) {
@@ -170,7 +170,9 @@ void worker_pool::on_exit(const std::shared_ptr<worker>& w, int status) {
   w->probation.cancel();
   ++srv_.st.c.workers_exited;
   auto now = clock_type::now();
-  bool clean = WIFEXITED(status) && WEXITSTATUS(status) == 0;
+  // What it forked goes with it: nobody would ever ask those processes for anything.
+  signal_worker(*w, SIGKILL);
+  bool clean = WIFEXITED(status) && WEXITSTATUS(status) == 0 && !w->ended_unanswered;
   bool crashed = !w->signalled_by_us && !clean;
   if (crashed) ++srv_.st.c.workers_crashed;
   // Died on its own before it was given any request: the program cannot run (bad path, bad
@@ -181,8 +183,8 @@ void worker_pool::on_exit(const std::shared_ptr<worker>& w, int status) {
   else if (crashed) ++crash_streak_;
   if (failed_start || crashed) {
     back_off(now);
-    log::info("worker {} {} after {} requests{}; next start in {} ms", w->pid, describe_status(status), w->requests,
-              failed_start ? " (failed to start)" : "",
+    log::info("worker {} {} after {} requests{}{}; next start in {} ms", w->pid, describe_status(status), w->requests,
+              w->ended_unanswered ? ", leaving a request unanswered" : "", failed_start ? " (failed to start)" : "",
               std::chrono::duration_cast<std::chrono::milliseconds>(spawn_not_before_ - now).count());
   } else {
     log::debug("worker {} {} after {} requests", w->pid, describe_status(status), w->requests);
@@ -192,6 +194,10 @@ void worker_pool::on_exit(const std::shared_ptr<worker>& w, int status) {
   ::unlink(w->socket_path.c_str());
   std::erase(workers_, w);
   if (stopping_all_) return;
+  if (no_spawn_) {
+    if (!can_take_requests()) srv_.sched.fail_all("fcgimux is shutting down and no worker is left");
+    return;
+  }
   grow();
   if (cannot_serve()) srv_.sched.fail_all("no worker can start");
 }
@@ -254,10 +260,16 @@ void worker_pool::done_with(const std::shared_ptr<worker>& w, bool healthy) {
   srv_.sched.dispatch();
 }
 
+void worker_pool::signal_worker(const worker& w, int sig) {
+  // Workers lead their own process group (setsid before exec). After the leader's exit the group
+  // lives on while a member does, so its id is not reused before the last member is gone.
+  if (w.pid > 0) ::kill(-w.pid, sig);
+}
+
 void worker_pool::kill_now(worker& w) {
   if (w.exited) return;
   w.signalled_by_us = true;
-  ::kill(w.pid, SIGKILL);
+  signal_worker(w, SIGKILL);
 }
 
 void worker_pool::stop_worker(const std::shared_ptr<worker>& w) {
@@ -274,12 +286,12 @@ void worker_pool::stop_worker(const std::shared_ptr<worker>& w) {
   }
   if (w->exited) return;
   w->signalled_by_us = true;
-  ::kill(w->pid, SIGTERM);
+  signal_worker(*w, SIGTERM);
   w->kill_timer.expires_after(std::chrono::duration_cast<clock_type::duration>(secs(srv_.cfg.stop_grace)));
   w->kill_timer.async_wait([w](const std::error_code& ec) {
     if (ec || w->exited) return;
     log::info("worker {} ignored SIGTERM; sending SIGKILL", w->pid);
-    ::kill(w->pid, SIGKILL);
+    signal_worker(*w, SIGKILL);
   });
 }
 
@@ -295,7 +307,7 @@ void worker_pool::stop_all() {
 }
 
 void worker_pool::grow() {
-  if (stopping_all_) return;
+  if (stopping_all_ || no_spawn_) return;
   auto now = clock_type::now();
   pool_counts p = counts();
   std::size_t want = scaler_.wanted(p);
@@ -347,8 +359,32 @@ void worker_pool::kill_all() {
   for (auto& w : workers_)
     if (!w->exited) {
       w->signalled_by_us = true;
-      ::kill(w->pid, SIGKILL);
+      signal_worker(*w, SIGKILL);
     }
+}
+
+bool worker_pool::can_take_requests() const noexcept {
+  return std::any_of(workers_.begin(), workers_.end(), [](auto& w) { return w->state != worker_state::stopping; }) ||
+         !no_spawn_;
+}
+
+void worker_pool::stop_spawning() {
+  no_spawn_ = true;
+  spawn_timer_.cancel();
+  if (!can_take_requests()) srv_.sched.fail_all("fcgimux is shutting down and no worker is left");
+}
+
+void worker_pool::kept_connection_refused(const worker& w) {
+  if (srv_.cfg.keep_conn == keep_conn_mode::auto_ && keep_conn_) {
+    keep_conn_ = false;
+    log::info("worker {} closed a kept (FCGI_KEEP_CONN) connection without answering its first request; "
+              "switching to a connection per request (--keep-conn auto)", w.pid);
+    return;
+  }
+  if (told_keep_conn_ || !keep_conn_) return;
+  told_keep_conn_ = true;
+  log::info("worker {} closed a kept (FCGI_KEEP_CONN) connection without answering its first request: a "
+            "program that cannot keep connections (a kcgi app) needs --keep-conn no (or auto)", w.pid);
 }
 
 bool worker_pool::cannot_serve() const noexcept {

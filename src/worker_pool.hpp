@@ -39,6 +39,7 @@ struct worker {
   std::shared_ptr<request> current;
   bool exited = false;
   bool signalled_by_us = false;  ///< a signal from fcgimux: its exit is not a crash
+  bool ended_unanswered = false; ///< closed a request's connection without answering: a failure
   asio::posix::stream_descriptor exec_status;
   asio::posix::stream_descriptor err_pipe;
   asio::steady_timer kill_timer;
@@ -65,6 +66,15 @@ class worker_pool {
 
   /// Nothing alive and starting keeps failing: waiting is pointless.
   bool cannot_serve() const noexcept;
+  /// Some worker is up (or starting) that will take a request: false once a stop left none.
+  bool can_take_requests() const noexcept;
+  /// Whether requests ask the workers for FCGI_KEEP_CONN (--keep-conn, and what auto found).
+  bool keeps_connections() const noexcept { return keep_conn_; }
+  /// `w` closed a kept connection without answering its first request: say once what that means
+  /// and, under --keep-conn auto, switch the pool to a connection per request.
+  void kept_connection_refused(const worker& w);
+  /// A stop has begun: no worker is started from now on, whatever exits.
+  void stop_spawning();
   /// Stops every worker: close its connection, SIGTERM, SIGKILL after --stop-grace.
   void stop_all();
   bool all_gone() const noexcept { return workers_.empty(); }
@@ -105,6 +115,11 @@ class worker_pool {
   void back_off(clock_type::time_point now);
   clock_type::time_point spawn_not_before_{};
   bool stopping_all_ = false;
+  bool no_spawn_ = false;
+  bool keep_conn_ = true;
+  bool told_keep_conn_ = false;
+  /// Signals the worker's process group: what it forked (fcgiwrap -c, PHP_FCGI_CHILDREN) too.
+  static void signal_worker(const worker& w, int sig);
 };
 
 }  // namespace fcgimux

@@ -61,9 +61,10 @@ void serve_connection(int fd, const demo_options& options, std::uint64_t& served
   std::string in(64 * 1024, '\0');
   bool open = true;
 
-  // kcgi applications treat anything beyond a plain one-shot request as fatal.
+  // kcgi applications treat anything beyond a plain one-shot request as fatal, and the ones seen
+  // in the wild then exit with status 0 (issue 13): nothing in the status says it went wrong.
   auto kcgi_exit = [&] {
-    if (options.kcgi) ::_exit(1);
+    if (options.kcgi) ::_exit(0);
   };
 
   while (open) {

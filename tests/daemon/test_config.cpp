@@ -44,7 +44,8 @@ TEST_CASE("defaults: one listener, a fixed pool, keep-conn on") {
   CHECK(c.listen == std::vector<std::string>{"127.0.0.1:9000"});
   CHECK(c.workers == 4);
   CHECK(c.max_workers == 4);
-  CHECK(c.keep_conn);
+  CHECK(c.keep_conn == fcgimux::keep_conn_mode::yes);
+  CHECK(c.send_timeout == 60);
   CHECK(c.batch_workers);
   CHECK(c.command == std::vector<std::string>{"/usr/bin/php-cgi"});
   CHECK(c.max_spawn_rate == 40);  // 10 x max-workers: the maximum within 100 ms
@@ -56,7 +57,7 @@ TEST_CASE("flags, short and long, with = and separate values") {
   CHECK(c.workers == 2);
   CHECK(c.max_workers == 8);
   CHECK(c.listen == std::vector<std::string>{"127.0.0.1:1", "unix:/tmp/x.sock"});
-  CHECK_FALSE(c.keep_conn);
+  CHECK(c.keep_conn == fcgimux::keep_conn_mode::no);
   CHECK(c.queue_timeout == 1.5);
   CHECK_FALSE(c.batch_workers);
   CHECK(c.verbose);
@@ -76,7 +77,7 @@ TEST_CASE("a JSON file sets the same keys, and flags win over it") {
   CHECK(c.listen.size() == 2);
   CHECK(c.workers == 5);
   CHECK(c.max_workers == 9);
-  CHECK_FALSE(c.keep_conn);
+  CHECK(c.keep_conn == fcgimux::keep_conn_mode::no);
   CHECK(c.stats == "off");
   CHECK_FALSE(c.batch_workers);
   CHECK(c.command == std::vector<std::string>{"/bin/prog", "x"});
@@ -92,6 +93,7 @@ TEST_CASE("bad input gives one line naming the problem") {
   CHECK(error_of({"-n", "4", "-N", "2", "prog"}).find("max-workers") != std::string::npos);
   CHECK(error_of({"--listen", "nonsense", "prog"}).find("nonsense") != std::string::npos);
   CHECK(error_of({"--keep-conn", "maybe", "prog"}).find("keep-conn") != std::string::npos);
+  CHECK(error_of({"--send-timeout", "-1", "prog"}).find("send-timeout") != std::string::npos);
   CHECK(error_of({"--worker-sched", "fifo", "prog"}).find("worker-sched") != std::string::npos);
   CHECK(error_of({"-n", "2"}).find("PROGRAM") != std::string::npos);
   CHECK(error_of({"-c", "/nonexistent/fcgimux.json"}).find("cannot open") != std::string::npos);
@@ -110,4 +112,10 @@ TEST_CASE("help and version need no program") {
   CHECK(parse({"--help"}).show_help);
   CHECK(parse({"--version"}).show_version);
   CHECK(fcgimux::usage_text().find("--max-workers") != std::string::npos);
+}
+
+TEST_CASE("keep-conn takes yes, no and auto; send-timeout takes seconds") {
+  CHECK(parse({"--keep-conn", "auto", "prog"}).keep_conn == fcgimux::keep_conn_mode::auto_);
+  CHECK(parse({"--keep-conn", "yes", "prog"}).keep_conn == fcgimux::keep_conn_mode::yes);
+  CHECK(parse({"--send-timeout", "2.5", "prog"}).send_timeout == 2.5);
 }

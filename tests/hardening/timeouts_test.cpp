@@ -1,0 +1,122 @@
+// --request-timeout fires whatever the exchange waits for (the worker, a front that does not read,
+// a body that does not come); --send-timeout closes a front that takes no byte of its answer.
+
+#include "backends.hpp"
+#include "tests/lifecycle/lifecycle_support.hpp"
+#include "tests/support/cgi_response.hpp"
+#include "tests/support/test_data.hpp"
+
+#include <catch2/catch.hpp>
+
+#include <thread>
+
+using namespace fcgimux::test;
+using fcgimux::proto::flag_keep_conn;
+
+namespace {
+
+// A front that asks for a 300 MB answer and never reads it.
+fcgi_client stalled_reader(const fcgimux_instance& mux, const backend& b) {
+  fcgi_client c(mux.address());
+  c.send_request(backend_request(b, "GET", "/data?bytes=300000000"));
+  REQUIRE(c.flush(5s));
+  return c;
+}
+
+pid_t only_worker(const fcgimux_instance& mux) {
+  auto pids = mux.worker_pids();
+  return pids.size() == 1 ? pids.front() : -1;
+}
+
+}  // namespace
+
+TEST_CASE("request-timeout fires while the worker waits for a front that does not read", "[hardening][timeout]") {
+  backend b = demo_backend();
+  fcgimux_instance mux(behind_fcgimux(b, {"-n", "1", "--request-timeout", "1", "--stats", "127.0.0.1:0"}));
+  REQUIRE(mux.wait_for_workers(1, 10s));
+  pid_t first = only_worker(mux);
+  fcgi_client slow = stalled_reader(mux, b);
+  // The timeout counts from the worker taking the request; the worker is killed and replaced.
+  CHECK(eventually([&] { return stats_of(mux)["requests"]["timed_out"] == 1; }, 5s));
+  CHECK(eventually([&] { auto p = only_worker(mux); return p > 0 && p != first; }, 5s));
+  // The pool's one worker serves again while the slow front still does not read.
+  auto other = get(mux.port(), "/data?bytes=100", 10s);
+  CHECK(other.how == read_status::ok);
+  CHECK(other.response.body == pattern_bytes(100));
+  INFO(mux.stderr_text());
+  CHECK(mux.stderr_text().find("timed out after 1 s") != std::string::npos);
+}
+
+TEST_CASE("send-timeout closes a front that takes no byte and frees its worker", "[hardening][timeout]") {
+  backend b = demo_backend();
+  fcgimux_instance mux(behind_fcgimux(
+      b, {"-n", "1", "--send-timeout", "1", "--abandon-timeout", "1", "--stats", "127.0.0.1:0"}));
+  REQUIRE(mux.wait_for_workers(1, 10s));
+  fcgi_client slow = stalled_reader(mux, b);
+  CHECK(eventually([&] { return stats_of(mux)["connections"]["active"] == 0; }, 5s));
+  // Given up: counted as aborted, not as a response.
+  auto s = stats_of(mux);
+  CHECK(s["requests"]["aborted"] == 1);
+  auto other = get(mux.port(), "/data?bytes=100", 10s);
+  CHECK(other.how == read_status::ok);
+  CHECK(other.response.body == pattern_bytes(100));
+  INFO(mux.stderr_text());
+  CHECK(mux.stderr_text().find("took no output for 1 s") != std::string::npos);
+  // What the front finally reads ends early: the answer was cut off, not completed.
+  REQUIRE(slow.read_until_closed(10s) == read_status::ok);
+  CHECK_FALSE(slow.response(1).ended);
+}
+
+TEST_CASE("send-timeout leaves a front alone that reads slowly but steadily", "[hardening][timeout]") {
+  backend b = demo_backend();
+  fcgimux_instance mux(behind_fcgimux(b, {"-n", "1", "--send-timeout", "1"}));
+  fcgi_client c(mux.address());
+  constexpr std::size_t size = 32u << 20;
+  c.send_request(backend_request(b, "GET", "/data?bytes=" + std::to_string(size)));
+  REQUIRE(c.flush(5s));
+  // 2.5 s of reading in sips, never idle for long. (TCP wakes a writer only once a third of its
+  // send buffer is free, so a front must take about a megabyte a second to show progress.)
+  fcgi_record rec;
+  auto until = std::chrono::steady_clock::now() + 2500ms;
+  while (std::chrono::steady_clock::now() < until) {
+    REQUIRE(c.next_record(rec, 5s) == read_status::ok);
+    std::this_thread::sleep_for(10ms);
+  }
+  REQUIRE_READ_OK(c.read_response(1, 30s), mux);
+  CHECK(parse_cgi_response(c.response(1).out).body == pattern_bytes(size));
+}
+
+TEST_CASE("request-timeout fires while a streamed body waits for its front", "[hardening][timeout]") {
+  // The front sends more than --body-buffer, so the request is at a worker, then stops sending.
+  backend b = demo_backend();
+  fcgimux_instance mux(
+      behind_fcgimux(b, {"-n", "1", "--body-buffer", "1024", "--request-timeout", "1", "--stats", "127.0.0.1:0"}));
+  fcgi_client c(mux.address());
+  std::string part = random_bytes(4096, 7);
+  c.send_begin(1, 1, 0);
+  c.send_params(1, backend_params(b, "POST", "/echo", 1u << 20));
+  c.send_stdin(1, part, 65535, false);
+  REQUIRE(c.flush(5s));
+  REQUIRE_READ_OK(c.read_response(1, 10s), mux);
+  CHECK(parse_cgi_response(c.response(1).out).status == 504);
+  CHECK(stats_of(mux)["requests"]["timed_out"] == 1);
+}
+
+TEST_CASE("request-timeout fires while a streamed body waits for a worker that does not read it",
+          "[hardening][timeout]") {
+  // php-cgi reads STDIN only when the script asks: a script that sleeps first leaves the body
+  // unread, so the exchange's writer blocks on a full socket when the timeout comes.
+  temp_dir dir;
+  backend b = php_backend(dir);
+  write_file(dir.file("sleepy.php"), "<?php sleep(30); echo file_get_contents('php://input');\n");
+  b.script_filename = dir.file("sleepy.php");
+  fcgimux_instance mux(behind_fcgimux(
+      b, {"-n", "1", "--body-buffer", "65536", "--request-timeout", "1", "--stats", "127.0.0.1:0"}));
+  fcgi_client c(mux.address());
+  auto t0 = std::chrono::steady_clock::now();
+  REQUIRE_READ_OK(c.exchange(backend_request(b, "POST", "/sleepy", random_bytes(4u << 20, 3)), 20s), mux);
+  double took = std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
+  CHECK(parse_cgi_response(c.response(1).out).status == 504);
+  CHECK(took < 5);
+  CHECK(stats_of(mux)["requests"]["timed_out"] == 1);
+}
