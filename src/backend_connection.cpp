@@ -55,6 +55,10 @@ struct exchange_result {
   // (php-cgi retiring as the request arrives) leaves fcgimux all it needs to send it elsewhere.
   std::string sent_body;
   std::size_t sent_limit = 0;
+  // The worker answered outside the protocol (garbage, a stray id or type, a bad head): what it
+  // did, for the log; the request gets 502 (or is cut off) and the worker is replaced.
+  std::string broken;
+  bool broken_after_end = false;  // a whole answer, then more bytes: delivered, worker replaced
 };
 
 // What the reader, the body writer and the request timer of one exchange share. It lives in the
@@ -78,15 +82,7 @@ struct exchange_ctx {
   bool over() const noexcept { return reader_done || res.timed_out; }
 };
 
-// A kept connection the worker closed while idle (php-cgi after PHP_FCGI_MAX_REQUESTS, libfcgi's
-// idle timeout) shows EOF here without blocking; one with unexpected bytes is not reusable either.
-// On a unix socket the send to a closed peer fails at once with EPIPE, which the resend rule
-// covers, so the check (a system call per request) is made only for other sockets.
-bool reusable(socket_type& s) {
-  char c;
-  ssize_t n = ::recv(s.native_handle(), &c, 1, MSG_PEEK | MSG_DONTWAIT);
-  return n < 0 && (errno == EAGAIN || errno == EWOULDBLOCK);
-}
+std::string_view uri_of(const request& r) { return r.uri.empty() ? std::string_view("-") : std::string_view(r.uri); }
 
 bool unread_by_worker(const std::error_code& ec) {
   return ec == asio::error::connection_reset || ec == asio::error::broken_pipe;
@@ -103,6 +99,30 @@ bool relay(request& r, proto::record_type type, std::string_view data) {
   return true;
 }
 
+// What a record from the worker means for the exchange: part of the answer, its end, or proof
+// that the worker does not speak the protocol (then `why` says how).
+bool expected_record(const proto::event& ev, std::string& why) {
+  bool answer_type = ev.type == proto::event_type::end_request ||
+                     ((ev.type == proto::event_type::stream_data || ev.type == proto::event_type::stream_end) &&
+                      (ev.record() == proto::record_type::stdout_stream || ev.record() == proto::record_type::stderr_stream));
+  if (!answer_type)
+    why = fmt::format("sent a record of type {} in its answer", static_cast<int>(ev.record_raw));
+  else if (ev.request_id != worker_request_id)
+    why = fmt::format("sent a record for request id {}, which fcgimux never sent it", ev.request_id);
+  return why.empty();
+}
+
+// Relays one piece of the answer; returns false once the exchange is over (timed out) first.
+asio::awaitable<bool> relay_all(exchange_ctx& x, proto::record_type type, std::string_view data) {
+  // One wait at a time, then everything is looked at again: the request timer and the front's
+  // closing wake this wait, and either ends the exchange.
+  while (!relay(x.r, type, data)) {
+    if (x.res.timed_out) co_return false;
+    if (auto c = x.r.conn.lock()) co_await c->wait_writable();
+  }
+  co_return true;
+}
+
 asio::awaitable<void> read_response(exchange_ctx& x) {
   worker& w = x.w;
   request& r = x.r;
@@ -110,6 +130,7 @@ asio::awaitable<void> read_response(exchange_ctx& x) {
   socket_type& sock = *w.conn;
   if (w.read_buffer.empty()) w.read_buffer.resize(read_buffer_size);
   proto::decoder dec;
+  bool got_stdout = false;
   while (!res.got_end && !res.timed_out) {
     // A read, not a wait for readiness then a read: Asio re-arms a wait with an epoll_ctl each
     // time, while a read after one that emptied the socket is queued without a system call.
@@ -124,32 +145,50 @@ asio::awaitable<void> read_response(exchange_ctx& x) {
       auto d = dec.next(in);
       in.remove_prefix(d.consumed);
       const proto::event& ev = d.ev;
+      if (ev.type == proto::event_type::none) continue;
       if (ev.type == proto::event_type::error) {
-        res.ec = dec.error();
+        res.broken = fmt::format("sent bytes that are not FastCGI ({})", dec.error().message());
         co_return;
       }
-      if (ev.request_id != worker_request_id) continue;
-      if (ev.type == proto::event_type::stream_data) {
-        auto type = ev.record();
-        if (type != proto::record_type::stdout_stream && type != proto::record_type::stderr_stream) continue;
-        if (type == proto::record_type::stdout_stream) r.sniffer.feed(ev.data);
-        // One wait at a time, then everything is looked at again: the request timer and the
-        // front's closing wake this wait, and either ends the exchange.
-        while (!relay(r, type, ev.data)) {
-          if (res.timed_out) co_return;
-          if (auto c = r.conn.lock()) co_await c->wait_writable();
-        }
-      } else if (ev.type == proto::event_type::end_request) {
+      if (!expected_record(ev, res.broken)) co_return;
+      if (ev.type == proto::event_type::end_request) {
         res.got_end = true;
         res.app_status = ev.app_status;
         res.status = ev.status;
+        break;
       }
+      if (ev.type != proto::event_type::stream_data) continue;
+      auto type = ev.record();
+      std::string_view data = ev.data;
+      std::string held;
+      // The head is checked before a byte of the answer goes out, so that a bad one can still
+      // be answered 502; a head that came whole (nearly always) is relayed where it lies.
+      got_stdout = got_stdout || type == proto::record_type::stdout_stream;
+      if (type == proto::record_type::stdout_stream && !r.sniffer.head_complete()) {
+        auto verdict = r.sniffer.feed(data);
+        if (verdict == head_verdict::incomplete) continue;
+        if (verdict != head_verdict::ok) {
+          res.broken = verdict == head_verdict::too_large
+                           ? fmt::format("answered with a head larger than {} bytes", response_sniffer::max_head)
+                           : std::string("answered with an invalid Status line");
+          co_return;
+        }
+        held = r.sniffer.take_held();
+        if (!held.empty()) data = held;
+      }
+      if (!co_await relay_all(x, type, data)) co_return;
     }
+    // Bytes after the END_REQUEST: the answer is whole, but this connection (and worker) would
+    // hand them to the next request.
+    if (res.got_end && !in.empty()) res.broken_after_end = true;
     // One write to the front for all that this read brought; with the END_REQUEST in it, the
     // exchange's end writes it together with the front's own END_REQUEST.
     if (!res.got_end)
       if (auto c = r.conn.lock()) c->flush();
   }
+  if (res.got_end && res.status == proto::protocol_status::request_complete && !r.sniffer.head_complete())
+    res.broken = got_stdout ? "ended a request whose answer has no complete head"
+                            : "ended a request without answering it";
 }
 
 // Cancels what the worker's socket is doing: a body write the worker does not take, or the
@@ -301,11 +340,8 @@ void send_head(server& srv, worker& w, request& r, exchange_result& res) {
   res.head_written = head.size() - unsent.size();
 }
 
-// A kept connection that can take a request now (see reusable()).
-bool kept_connection_ready(worker& w) {
-  if (w.conn && w.socket_path.empty() && !reusable(*w.conn)) w.conn.reset();
-  return w.conn.has_value();
-}
+// A kept connection, checked by the pool as it handed the worker out (worker_pool::take_idle).
+bool kept_connection_ready(worker& w) { return w.conn.has_value(); }
 
 asio::awaitable<void> talk(exchange_ctx& x, const asio::any_io_executor& ex) {
   worker& w = x.w;
@@ -389,26 +425,38 @@ asio::awaitable<void> exchange(server& srv, std::shared_ptr<worker> w, std::shar
   if (internal_error) co_await stop_body_writer(x);
   co_await disarm_request_timer(x);
 
-  bool ok = res.got_end && res.status == proto::protocol_status::request_complete;
+  bool ok = res.got_end && res.status == proto::protocol_status::request_complete && res.broken.empty();
   if (ok) {
-    if (!res.keep_conn || !res.writer_done) w->conn.reset();
+    if (!res.keep_conn || !res.writer_done || res.broken_after_end) w->conn.reset();
     auto elapsed = clock_type::now() - r->started_at;
     srv.st.service_latency.record(elapsed);
     if (srv.cfg.slow_threshold > 0 && elapsed > std::chrono::duration<double>(srv.cfg.slow_threshold))
-      log::info("slow request: {} took {:.0f} ms on worker {}", r->uri.empty() ? "-" : r->uri,
+      log::info("slow request: {} took {:.0f} ms on worker {}", uri_of(*r),
                 std::chrono::duration<double, std::milli>(elapsed).count(), w->pid);
     r->body.clear();
     // The worker first: a request waiting for it is written to it now (send_head), and the worker
     // works on it while fcgimux writes this answer to its front.
-    srv.pool.done_with(w, true);
+    if (res.broken_after_end) {
+      log::info("worker {} wrote past the END_REQUEST of request {}; replacing it", w->pid, uri_of(*r));
+      srv.pool.kill_now(*w);
+    }
+    srv.pool.done_with(w, !res.broken_after_end);
     finish_request(srv, *r, res.app_status, r->sniffer.status() ? r->sniffer.status() : 200);
     co_return;
   }
 
   w->conn.reset();
   if (internal_error) srv.pool.kill_now(*w);
+  if (!res.broken.empty() && !res.timed_out) {
+    log::info("worker {} {} (request {}); replacing it", w->pid, res.broken, uri_of(*r));
+    srv.pool.kill_now(*w);
+    srv.pool.done_with(w, false);
+    if (!r->front_gone) ++srv.st.c.requests_failed;
+    fail(srv, *r, 502, "the worker's answer was not valid FastCGI");
+    co_return;
+  }
   if (res.timed_out) {
-    log::info("request {} timed out after {} s on worker {}; killing it", r->uri.empty() ? "-" : r->uri,
+    log::info("request {} timed out after {} s on worker {}; killing it", uri_of(*r),
               srv.cfg.request_timeout, w->pid);
     srv.pool.kill_now(*w);
     srv.pool.done_with(w, false);
@@ -439,7 +487,7 @@ asio::awaitable<void> exchange(server& srv, std::shared_ptr<worker> w, std::shar
                                               static_cast<int>(res.status))
                                 : res.ec ? res.ec.message() : std::string("connection closed");
   if (!r->front_gone) {
-    log::info("worker {} failed request {}: {}", w->pid, r->uri.empty() ? "-" : r->uri, why);
+    log::info("worker {} failed request {}: {}", w->pid, uri_of(*r), why);
     ++srv.st.c.requests_failed;
   }
   fail(srv, *r, 502, "the worker failed");
@@ -456,7 +504,7 @@ void watch_abandoned(server& srv, std::shared_ptr<request> r) {
     // exchange (EOF), which gives the worker back to the pool as a failed one.
     if (ec || r->state != request_state::at_worker || r->attempts != attempt) return;
     log::info("worker {} still busy {} s after the front left request {}; killing it", r->worker_pid,
-              srv.cfg.abandon_timeout, r->uri.empty() ? "-" : r->uri);
+              srv.cfg.abandon_timeout, uri_of(*r));
     srv.pool.kill_pid(r->worker_pid);
   });
 }

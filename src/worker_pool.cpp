@@ -10,6 +10,7 @@
 #include <asio/use_awaitable.hpp>
 #include <asio/read.hpp>
 
+#include <sys/socket.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
@@ -31,6 +32,7 @@ constexpr auto max_crash_backoff = 1s;
 constexpr auto min_healthy_uptime = 1s;
 // After a failed exchange the worker may be dying: give its exit a moment to show.
 constexpr auto probation_time = 100ms;
+constexpr std::size_t max_stderr_line = 4096;
 
 std::chrono::duration<double> secs(double s) { return std::chrono::duration<double>(s); }
 
@@ -152,9 +154,11 @@ void worker_pool::watch_stderr(std::shared_ptr<worker> w) {
             start = nl + 1;
           }
           w->err_partial.erase(0, start);
-          if (w->err_partial.size() > 4096) {
-            log::info("worker {}: {}", w->pid, w->err_partial);
-            w->err_partial.clear();
+          // A line without end is logged in bounded pieces as it comes: neither the log's lines
+          // nor fcgimux's memory grow with what a worker writes.
+          while (w->err_partial.size() >= max_stderr_line) {
+            log::info("worker {}: {}", w->pid, std::string_view(w->err_partial).substr(0, max_stderr_line));
+            w->err_partial.erase(0, max_stderr_line);
           }
         }
         if (!w->err_partial.empty()) log::info("worker {}: {}", w->pid, w->err_partial);
@@ -225,10 +229,26 @@ std::shared_ptr<worker> worker_pool::take_idle() {
     auto w = idle_.back();
     idle_.pop_back();
     if (w->exited || w->state != worker_state::idle) continue;
+    if (w->conn && !kept_connection_clean(*w)) continue;
     w->state = worker_state::busy;
     return w;
   }
   return nullptr;
+}
+
+bool worker_pool::kept_connection_clean(worker& w) {
+  // Bytes on an idle connection would be read as the next request's answer: a worker that
+  // writes between requests is replaced. EOF is a worker that closed the connection (php-cgi
+  // after PHP_FCGI_MAX_REQUESTS, libfcgi's idle timeout): the next request connects anew.
+  char c;
+  ssize_t n = ::recv(w.conn->native_handle(), &c, 1, MSG_PEEK | MSG_DONTWAIT);
+  if (n < 0 && (errno == EAGAIN || errno == EWOULDBLOCK)) return true;
+  w.conn.reset();
+  if (n <= 0) return true;
+  log::info("worker {} wrote between two requests; replacing it", w.pid);
+  w.state = worker_state::stopping;
+  kill_now(w);
+  return false;
 }
 
 void worker_pool::done_with(const std::shared_ptr<worker>& w, bool healthy) {

@@ -99,6 +99,8 @@ class worker_pool {
   void remove_idle(worker* w);
   void schedule_spawn(clock_type::time_point at);
   void release_pass();
+  /// False (and the worker on its way out) if its kept connection holds bytes nobody asked for.
+  bool kept_connection_clean(worker& w);
 
   server& srv_;
   std::string runtime_dir_;
