@@ -5,13 +5,15 @@
 # more requests fail than workers were killed (only a killed worker's one request in flight may
 # fail) and fcgimux's RSS and descriptors end where they were after the warm-up. See bench/README.md.
 set -euo pipefail
-source "$(dirname "${BASH_SOURCE[0]}")/lib.sh"
 
-# The exact command line, for the report's header.
+# The exact command line (with the environment the bench scripts read), for the report's header.
 cmdline="$(printf '%q ' "$0" "$@")"
-for v in BUILD_DIR NGINX_WORKERS BENCH_NICE KEEP_TMP; do
+cmdline=${cmdline% }
+for v in KEEP_TMP BENCH_NICE NGINX_WORKERS BUILD_DIR; do
   [[ -n ${!v:-} ]] && cmdline="$v=$(printf '%q' "${!v}") $cmdline"
 done
+
+source "$(dirname "${BASH_SOURCE[0]}")/lib.sh"
 
 usage() {
   cat <<EOF
@@ -200,15 +202,15 @@ total_secs=$((SECONDS - started))
 # --- the report --------------------------------------------------------------------------------------
 echo
 echo "soak.sh: $cmdline"
-echo "setup: wrk -t$threads -c$conns --timeout 5s -> nginx ($NGINX_WORKERS worker, upstream keepalive $keepalive, fastcgi_keep_conn on) -> $backend fcgimux -n $workers --body-buffer $body_buffer ${fcgimux_flags[*]} -- php-cgi (PHP_FCGI_CHILDREN=0 PHP_FCGI_MAX_REQUESTS=$max_requests); SIGKILL a random worker every ${kill_every}s; samples every ${interval}s, warm-up ${warmup}s"
+echo "setup: wrk -t$threads -c$conns --timeout 5s -> nginx ($NGINX_WORKERS worker, upstream keepalive $keepalive, fastcgi_keep_conn on) -> $backend fcgimux -n $workers --body-buffer $body_buffer ${fcgimux_flags[*]:+${fcgimux_flags[*]} }-- php-cgi (PHP_FCGI_CHILDREN=0 PHP_FCGI_MAX_REQUESTS=$max_requests); SIGKILL a random worker every ${kill_every}s; samples every ${interval}s, warm-up ${warmup}s"
 echo "binary: $fcgimux ($("$fcgimux" --version 2>/dev/null || echo "?"))"
 machine_line
 echo "time: load ${load_secs}s, drain ${drain_secs}s (fcgimux requests.active=$active at its end), whole run ${total_secs}s; fcgimux alive at the end: $fcgimux_alive"
-python3 - "$dir" "$requests" "$warmup" "$load_secs" "$active" <<'EOF'
+python3 - "$dir" "$requests" "$warmup" "$load_secs" "$active" "$interval" <<'EOF'
 import json, re, sys
 from collections import Counter
 d, target, warmup, load_secs = sys.argv[1], int(sys.argv[2]), float(sys.argv[3]), float(sys.argv[4])
-active_after_drain = sys.argv[5]
+active_after_drain, interval = sys.argv[5], float(sys.argv[6])
 
 def fields(prefix, path):
     for line in open(path, errors="replace"):
@@ -268,30 +270,36 @@ if st:
 else:
     print("fcgimux /stats at the end: unavailable")
 
-# Samples taken during the load; the flatness verdicts compare its last with its first after the warm-up.
+# Samples taken during the load. The flatness verdicts compare the last with the first whose whole
+# interval lies after the warm-up, on the interval's floor (the smallest of the readings every 0.5 s):
+# a single reading swings by megabytes with the large requests in flight at that instant, while a
+# leak lifts the floor. The single readings are printed too.
 load = [s for s in samples if s["t"] <= load_secs + 0.5]
-after = [s for s in load if s["t"] >= warmup] or load[:1]
+after = [s for s in load if s["t"] >= warmup + interval - 0.5] or load[-1:]
 print()
 step = max(1, -(-len(samples) // 60))
 note = f" (every {step}th shown)" if step > 1 else ""
-print(f"samples{note}: t = seconds since the load began; ans/s from fcgimux's requests.completed")
-print(f"{'t':>6} {'completed':>9} {'ans/s':>6} {'RSS MB':>7} {'fds':>4} {'pool':>4} {'busy':>4} {'idle':>4} {'start':>5} "
-      f"{'queue':>5} {'spawned':>7} {'crashed':>7} {'failed':>6} {'kills':>5} {'stats ms':>8}")
+print(f"samples{note}: t = seconds since the load began; ans/s from fcgimux's requests.completed; RSS = the reading at t, "
+      f"floor/peak = the extremes of the readings every 0.5 s since the previous sample")
+print(f"{'t':>6} {'completed':>9} {'ans/s':>6} {'RSS MB':>7} {'floor':>6} {'peak':>6} {'fds':>4} {'max':>4} {'pool':>4} {'busy':>4} "
+      f"{'idle':>4} {'start':>5} {'queue':>5} {'spawned':>7} {'crashed':>7} {'failed':>6} {'kills':>5} {'stats ms':>8}")
 prev = None
 rows = samples + ([dict(drained, kills=len(kills), label="drained")] if drained else [])
+first_after = after[0] if after else None
 for i, s in enumerate(rows):
     rate = "-"
     if prev and "completed" in s and "completed" in prev and s["t"] > prev["t"]:
         rate = f"{(s['completed'] - prev['completed']) / (s['t'] - prev['t']):.0f}"
     prev = s
-    if i % step and i != len(rows) - 1 and s is not (after[0] if after else None):
+    if i % step and i != len(rows) - 1 and s is not first_after:
         continue
     g = lambda k: "?" if s.get(k) is None else str(s[k])
-    rss = "?" if s.get("rss_kb") is None else f"{s['rss_kb'] / 1024:.1f}"
-    mark = " <- first after warm-up" if after and s is after[0] else " <- after the drain" if s.get("label") else ""
+    mb = lambda k: "-" if s.get(k) is None else f"{s[k] / 1024:.1f}"
+    mark = " <- first after warm-up" if s is first_after else " <- after the drain" if s.get("label") else ""
     if "stats_error" in s:
         mark += f" stats: {s['stats_error']}"
-    print(f"{s['t']:>6.0f} {g('completed'):>9} {rate:>6} {rss:>7} {g('fds'):>4} {g('size'):>4} {g('busy'):>4} {g('idle'):>4} "
+    print(f"{s['t']:>6.0f} {g('completed'):>9} {rate:>6} {mb('rss_kb'):>7} {mb('rss_min_kb'):>6} {mb('rss_max_kb'):>6} "
+          f"{g('fds'):>4} {g('fds_max') if 'fds_max' in s else '-':>4} {g('size'):>4} {g('busy'):>4} {g('idle'):>4} "
           f"{g('starting'):>5} {g('queue'):>5} {g('spawned'):>7} {g('crashed'):>7} {g('failed'):>6} {g('kills'):>5} {g('stats_ms'):>8}{mark}")
 
 sizes = [s["size"] for s in load if "size" in s]
@@ -305,23 +313,25 @@ if stats_errors:
     print(f"stats endpoint failed {len(stats_errors)} times, e.g. at t={stats_errors[0]['t']}: {stats_errors[0]['stats_error']}")
 
 verdicts = []
-def flat(name, key, scale, unit):
-    vals = [s[key] for s in load if s.get(key) is not None]
-    if not vals or not after or after[0].get(key) is None:
+def flat(name, key, kmin, kmax, scale, unit):
+    if not load or not after or after[0].get(kmin) is None or load[-1].get(kmin) is None:
         print(f"{name}: no samples")
         verdicts.append((f"{name} flat", False))
         return
-    first, last, top = after[0][key], load[-1][key], max(vals)
-    change = (last - first) / first * 100 if first else 0.0
+    f = lambda v: f"{v / scale:.1f}{unit}"
+    pct = lambda a, b: (b - a) / a * 100 if a else 0.0
+    first, last = after[0], load[-1]
+    top = max(s.get(kmax, s.get(key)) for s in load)
+    change = pct(first[kmin], last[kmin])
     good = abs(change) <= 10
-    print(f"{name}: first after warm-up (t={after[0]['t']:.0f}s) {first / scale:.1f}{unit}, last during the load "
-          f"(t={load[-1]['t']:.0f}s) {last / scale:.1f}{unit} ({change:+.1f}%), max {top / scale:.1f}{unit}"
-          + (f", after the drain {drained[key] / scale:.1f}{unit}" if drained.get(key) is not None else "")
-          + f": {'flat' if good else 'NOT flat'} (goal: end within 10% of the first)")
+    print(f"{name}: floor over the first interval after warm-up (t={first['t']:.0f}s) {f(first[kmin])}, over the last "
+          f"(t={last['t']:.0f}s) {f(last[kmin])} ({change:+.1f}%): {'flat' if good else 'NOT flat'} (goal: within 10%)")
+    print(f"  single readings: first after warm-up {f(first[key])}, last {f(last[key])} ({pct(first[key], last[key]):+.1f}%); "
+          f"max {f(top)}" + (f"; after the drain {f(drained[key])}" if drained.get(key) is not None else ""))
     verdicts.append((f"{name} flat", good))
 print()
-flat("fcgimux RSS", "rss_kb", 1024, " MB")
-flat("fcgimux descriptors", "fds", 1, "")
+flat("fcgimux RSS", "rss_kb", "rss_min_kb", "rss_max_kb", 1024, " MB")
+flat("fcgimux descriptors", "fds", "fds_min", "fds_max", 1, "")
 
 # The logs: counted by message (numbers and addresses blanked), a few lines each.
 def summary(path, title, clean):

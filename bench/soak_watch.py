@@ -4,6 +4,10 @@
 Every --interval seconds, one JSON line on --samples: fcgimux's VmRSS (kB, /proc/PID/status), its
 open descriptors (/proc/PID/fd), and from its /stats the pool (size, busy, idle, starting) and the
 counters (completed, failed, 5xx, spawned, exited, crashed), plus how long /stats took to answer.
+RSS and descriptors are also read every --read-interval seconds in between: rss_min_kb/rss_max_kb
+and fds_min/fds_max are the extremes over the readings since the previous sample. Under load one
+reading swings by megabytes with the large requests in flight at that instant (each holds up to
+--body-buffer), so the interval's minimum, the floor, is the steadier figure for growth.
 Every --kill-every seconds (0: never), SIGKILL to a random live child of fcgimux (a worker: with
 PHP_FCGI_CHILDREN=0 each php-cgi is a single process, fcgimux's direct child), one line on --kills:
 the time, the pid and what /stats?full said the worker was doing just before (busy/idle/starting),
@@ -103,6 +107,7 @@ def main():
     ap.add_argument("--pid", type=int, required=True, help="fcgimux's pid")
     ap.add_argument("--stats", required=True, help="fcgimux's --stats HOST:PORT")
     ap.add_argument("--interval", type=float, default=5.0)
+    ap.add_argument("--read-interval", type=float, default=0.5)
     ap.add_argument("--kill-every", type=float, default=5.0)
     ap.add_argument("--samples", help="JSON lines file for the samples")
     ap.add_argument("--kills", help="JSON lines file for the kills")
@@ -129,18 +134,31 @@ def main():
     kills = open(a.kills, "a")
     now = time.monotonic()
     end = now + a.limit
-    next_sample = now
+    next_sample = next_read = now
     next_kill = now + a.kill_every if a.kill_every > 0 else float("inf")
     nkills = 0
+    readings = []  # (rss_kb, fds) since the last sample
     while not stop and time.monotonic() < end:
         now = time.monotonic()
+        if now >= next_read:
+            r = proc_sample(a.pid)
+            if r[0] is not None:
+                readings.append(r)
+            next_read += a.read_interval
         if now >= next_sample:
             s = sample(a.pid, a.stats, t0)
             s["kills"] = nkills
+            if s["rss_kb"] is not None:
+                readings.append((s["rss_kb"], s["fds"]))
+            if readings:
+                s["rss_min_kb"], s["rss_max_kb"] = min(r[0] for r in readings), max(r[0] for r in readings)
+                s["fds_min"], s["fds_max"] = min(r[1] for r in readings), max(r[1] for r in readings)
+            readings = []
             samples.write(json.dumps(s) + "\n")
             samples.flush()
             # Progress for whoever watches the run (the report comes from the files).
             print(f"# soak t={s['t']:.0f}s completed={s.get('completed', '?')} rss={s['rss_kb']}kB "
+                  f"(floor {s.get('rss_min_kb')}kB) "
                   f"fds={s['fds']} pool={s.get('size', '?')} busy={s.get('busy', '?')} kills={nkills}",
                   file=sys.stderr, flush=True)
             next_sample += a.interval
@@ -152,7 +170,7 @@ def main():
             kills.flush()
             next_kill += a.kill_every
         # Short naps: a signal only sets the flag, and a stop must not wait out a whole interval.
-        time.sleep(min(0.2, max(0.0, min(next_sample, next_kill, end) - time.monotonic())))
+        time.sleep(min(0.2, max(0.0, min(next_sample, next_read, next_kill, end) - time.monotonic())))
     samples.close()
     kills.close()
 

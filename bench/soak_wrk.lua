@@ -42,6 +42,10 @@ local post_ok = {}   -- "len=N crc=X" -> true for every body we send
 local quota, deadline, donefile
 local body_buffer = 1048576
 local stopping = false
+-- wrk calls request() once in the first thread before the run, only to check the request's syntax;
+-- that call is not a request sent. delay() runs before a connection's first request, so requests
+-- are counted from the first delay() on.
+local running = false
 
 local function kind_of_size(method, size)
   if method == "get" then return size >= 1048576 and "get_large" or "get" end
@@ -87,6 +91,7 @@ function init(args)
 end
 
 function delay()
+  running = true
   if not stopping and (received >= quota or os.time() >= deadline) then
     stopping = true
     local fh = io.open(donefile, "a")
@@ -101,8 +106,10 @@ end
 
 function request()
   local s = slots[math.random(#slots)]
-  sent = sent + 1
-  sent_kind[s[2]] = sent_kind[s[2]] + 1
+  if running then
+    sent = sent + 1
+    sent_kind[s[2]] = sent_kind[s[2]] + 1
+  end
   return s[1]
 end
 

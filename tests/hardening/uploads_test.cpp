@@ -150,8 +150,11 @@ TEST_CASE("streamed uploads through nginx with keep-alive are all answered", "[h
   temp_dir dir;
   backend b = php_summing_backend(dir);
   fcgimux_instance mux(behind_fcgimux(b, {"-n", "4", "--stats", "127.0.0.1:0"}));
-  nginx_instance nginx({.upstream = mux.address(), .keepalive = true, .keepalive_connections = 8,
-                        .script_filename = b.script_filename});
+  nginx_options o;
+  o.upstream = mux.address();
+  o.keepalive = true;
+  o.script_filename = b.script_filename;
+  nginx_instance nginx(o);
   std::mutex m;
   std::vector<std::string> failures;
   int ok = 0;

@@ -6,11 +6,15 @@
 #include "tests/lifecycle/lifecycle_support.hpp"
 #include "tests/support/cgi_response.hpp"
 #include "tests/support/http_client.hpp"
+#include "tests/support/nginx_instance.hpp"
 #include "tests/support/test_data.hpp"
 
 #include <catch2/catch.hpp>
 
+#include <atomic>
 #include <csignal>
+#include <map>
+#include <mutex>
 #include <thread>
 
 using namespace fcgimux::test;
@@ -22,6 +26,18 @@ std::size_t count_of(const std::string& text, const std::string& what) {
   std::size_t n = 0;
   for (auto p = text.find(what); p != std::string::npos; p = text.find(what, p + 1)) ++n;
   return n;
+}
+
+std::vector<std::string> split_lines(const std::string& text) {
+  std::vector<std::string> lines;
+  std::size_t start = 0;
+  while (start < text.size()) {
+    auto nl = text.find('\n', start);
+    if (nl == std::string::npos) nl = text.size();
+    lines.push_back(text.substr(start, nl - start));
+    start = nl + 1;
+  }
+  return lines;
 }
 
 backend kcgi_backend() {
@@ -167,4 +183,55 @@ TEST_CASE("a stop spawns nothing, serves requests on open connections and closes
   CHECK(st->code == 0);
   INFO(mux.stderr_text());
   CHECK(count_of(mux.stderr_text(), " started: ") == 3);
+}
+
+TEST_CASE("nginx with keep-alive under load fails no request while fcgimux drains", "[hardening][workers][nginx]") {
+  // nginx's upstream has a backup server, as a stopping instance's traffic needs somewhere to
+  // go: connections refused once fcgimux stops accepting go there. What fcgimux controls is the
+  // rest: no 503 while workers are up, and no request on a kept connection cut or reset.
+  backend b = demo_backend();
+  fcgimux_instance stopping(behind_fcgimux(b, {"-n", "4"}));
+  fcgimux_instance backup(behind_fcgimux(b, {"-n", "4"}));
+  nginx_options o;
+  o.upstream = stopping.address();
+  o.keepalive = true;
+  o.keepalive_connections = 16;
+  o.backups = {backup.address()};
+  nginx_instance nginx(o);
+  std::atomic<bool> run{true};
+  std::mutex m;
+  std::map<int, int> statuses;
+  std::vector<std::string> failures;
+  std::vector<std::thread> clients;
+  for (int t = 0; t < 8; ++t) {
+    clients.emplace_back([&, t] {
+      http_connection c(nginx.port());
+      for (int i = 0; run; ++i) {
+        std::size_t n = 100 + static_cast<std::size_t>(t * 1000 + i) % 5000;
+        auto r = c.request("GET", "/data?sleep_ms=2&bytes=" + std::to_string(n), {}, 10s);
+        std::lock_guard lock(m);
+        ++statuses[r.ok ? r.status : 0];
+        if (!r.ok || r.status != 200 || r.body != pattern_bytes(n))
+          failures.push_back(r.ok ? "status " + std::to_string(r.status) + ": " + r.body.substr(0, 80) : r.error);
+      }
+    });
+  }
+  std::this_thread::sleep_for(1s);
+  stopping.process().send_signal(SIGTERM);
+  auto st = stopping.process().wait_exit(15s);
+  std::this_thread::sleep_for(500ms);
+  run = false;
+  for (auto& c : clients) c.join();
+  REQUIRE(st);
+  CHECK(st->code == 0);
+  std::string errors;
+  for (auto& line : split_lines(nginx.error_log()))
+    if (line.find("[error]") != std::string::npos) errors += line + "\n";
+  INFO("nginx errors:\n" << errors << "stopping fcgimux:\n" << stopping.stderr_text());
+  std::string failed;
+  for (auto& f : failures) failed += f + "\n";
+  INFO("failures:\n" << failed);
+  CHECK(failures.empty());
+  CHECK(statuses[503] == 0);
+  CHECK(statuses[200] > 500);
 }

@@ -10,9 +10,12 @@ namespace fcgimux::test {
 
 namespace {
 
+std::string address_of(const endpoint& e) {
+  return e.is_unix() ? "unix:" + e.unix_path : e.host + ":" + std::to_string(e.port);
+}
+
 std::string make_config(const nginx_options& o, const std::string& prefix, std::uint16_t port) {
-  std::string pass = o.upstream.is_unix() ? "unix:" + o.upstream.unix_path
-                                          : o.upstream.host + ":" + std::to_string(o.upstream.port);
+  std::string pass = address_of(o.upstream);
   std::string c;
   if (::geteuid() == 0) c += "user root;\n";
   c += "daemon off;\nmaster_process off;\nworker_processes 1;\n";
@@ -27,8 +30,9 @@ std::string make_config(const nginx_options& o, const std::string& prefix, std::
   c += "  client_max_body_size 64m;\n";
   c += "  keepalive_requests 100000;\n";
   if (o.keepalive) {
-    c += "  upstream fcgi_backend {\n    server " + pass + ";\n    keepalive " +
-         std::to_string(o.keepalive_connections) + ";\n  }\n";
+    c += "  upstream fcgi_backend {\n    server " + pass + ";\n";
+    for (const auto& b : o.backups) c += "    server " + address_of(b) + " backup;\n";
+    c += "    keepalive " + std::to_string(o.keepalive_connections) + ";\n  }\n";
   }
   c += "  server {\n    listen 127.0.0.1:" + std::to_string(port) + ";\n";
   c += "    location / {\n";

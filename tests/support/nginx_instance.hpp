@@ -6,6 +6,7 @@
 
 #include <cstdint>
 #include <string>
+#include <vector>
 
 namespace fcgimux::test {
 
@@ -14,6 +15,7 @@ struct nginx_options {
   endpoint upstream;              ///< the FastCGI server fastcgi_pass points at
   bool keepalive = false;         ///< upstream {} with keepalive + fastcgi_keep_conn on
   int keepalive_connections = 8;
+  std::vector<endpoint> backups;  ///< with keepalive: more servers of the upstream, marked `backup`
   std::string script_filename;    ///< SCRIPT_FILENAME for php-cgi / fcgiwrap; empty: not sent
 };
 
