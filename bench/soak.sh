@@ -3,7 +3,8 @@
 # with php-cgi workers that recycle every 500 requests, one worker SIGKILLed every 5 s, a mix of
 # small and large GETs and POSTs (uploads above --body-buffer stream to the worker). Passes when no
 # more requests fail than workers were killed (only a killed worker's one request in flight may
-# fail) and fcgimux's RSS and descriptors end where they were after the warm-up. See bench/README.md.
+# fail) and fcgimux's RSS and descriptors end where they were after the warm-up. Helpers:
+# bench/soak_wrk.lua (the load and its accounting), bench/soak_watch.py (sampler and worker killer).
 set -euo pipefail
 
 # The exact command line (with the environment the bench scripts read), for the report's header.
@@ -159,7 +160,7 @@ track "$watch_pid"
 # -d is only a backstop: soak_wrk.lua stops sending at its quota or the deadline, and this script
 # ends wrk with SIGINT once the requests in flight are answered.
 wrk -t"$threads" -c"$conns" -d"$((duration + 90))s" --timeout 5s -s "$BENCH_DIR/soak_wrk.lua" "$url/soak.php" \
-  -- "$dir/manifest.txt" "$quota" "$deadline" "$dir/done.txt" >"$dir/wrk.txt" 2>&1 &
+  -- "$dir/manifest.txt" "$quota" "$deadline" "$dir/done.txt" "$dir/bad.txt" >"$dir/wrk.txt" 2>&1 &
 wrk_pid=$!
 track "$wrk_pid"
 
@@ -255,9 +256,25 @@ print(f"requests: {received} answered of {sent} sent (target {target or 'none'})
 kinds = sorted({k[5:] for k in soak if k.startswith("sent_")} | {k[5:] for k in soak if k.startswith("recv_")})
 print("  mix (sent / answered): " + ", ".join(f"{k} {num(soak, 'sent_' + k)} / {num(soak, 'recv_' + k)}" for k in kinds))
 print(f"  statuses: {soak.get('statuses', '?')}")
-print(f"failed: {failed} = non-2xx {non2xx} + bad body {bad} + unanswered {unanswered} + connect errors {connect_err} "
-      f"+ slower than 5 s {timeouts}   (wrk's own counters: read {num(wrk, 'read')} write {num(wrk, 'write')} "
-      f"status {num(wrk, 'status')}; a cut answer is a read error or, when nginx closes, nothing: see 'unanswered')")
+# A failed request's answer (502, nginx's error page) names no kind, so the kinds come from the
+# difference: requests of a kind sent minus answers that were of that kind.
+missing = {k: num(soak, "sent_" + k) - num(soak, "recv_" + k) for k in kinds if k != "other"}
+print("  requests without an answer of their own, by kind: "
+      + (", ".join(f"{k} {n}" for k, n in missing.items() if n) or "none"))
+print(f"failed: {failed} = non-2xx {non2xx} + wrong body {bad} + unanswered {unanswered} + connect errors {connect_err} "
+      f"+ slower than 5 s {timeouts}")
+print(f"  unanswered: sent but never answered whole (a cut answer: nginx closed the connection mid-way); wrk's own "
+      f"counters: read {num(wrk, 'read')} write {num(wrk, 'write')} status {num(wrk, 'status')} timeout {timeouts}; "
+      f"answers that came behind a cut one's bytes (wrk keeps them, see soak_wrk.lua), checked on their own bytes: "
+      f"{num(soak, 'carried')}")
+try:
+    bad_lines = open(f"{d}/bad.txt", errors="replace").read().splitlines()
+except OSError:
+    bad_lines = []
+if bad_lines:
+    print(f"  non-2xx, wrong or carried-over answers ({len(bad_lines)} noted, at most 50 per wrk thread):")
+    for l in bad_lines[:20]:
+        print(f"    {l[:600]}")
 print(f"kills: {len(kills)} SIGKILLed ({', '.join(f'{s} {n}' for s, n in sorted(kill_states.items())) or 'none'}; "
       f"state per /stats?full just before), {len(kill_rows) - len(kills)} picked but already gone")
 if st:

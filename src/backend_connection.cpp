@@ -2,8 +2,10 @@
 
 #include "proto/decoder.hpp"
 #include "proto/encoder.hpp"
+#include "src/answer_reader.hpp"
 #include "src/client_connection.hpp"
 #include "src/event_signal.hpp"
+#include "src/invariant.hpp"
 #include "src/log.hpp"
 #include "src/request.hpp"
 #include "src/send_now.hpp"
@@ -59,6 +61,7 @@ struct exchange_result {
   // did, for the log; the request gets 502 (or is cut off) and the worker is replaced.
   std::string broken;
   bool broken_after_end = false;  // a whole answer, then more bytes: delivered, worker replaced
+  int http_status = 0;            // from the answer's head
 };
 
 // What the reader, the body writer and the request timer of one exchange share. It lives in the
@@ -99,19 +102,6 @@ bool relay(request& r, proto::record_type type, std::string_view data) {
   return true;
 }
 
-// What a record from the worker means for the exchange: part of the answer, its end, or proof
-// that the worker does not speak the protocol (then `why` says how).
-bool expected_record(const proto::event& ev, std::string& why) {
-  bool answer_type = ev.type == proto::event_type::end_request ||
-                     ((ev.type == proto::event_type::stream_data || ev.type == proto::event_type::stream_end) &&
-                      (ev.record() == proto::record_type::stdout_stream || ev.record() == proto::record_type::stderr_stream));
-  if (!answer_type)
-    why = fmt::format("sent a record of type {} in its answer", static_cast<int>(ev.record_raw));
-  else if (ev.request_id != worker_request_id)
-    why = fmt::format("sent a record for request id {}, which fcgimux never sent it", ev.request_id);
-  return why.empty();
-}
-
 // Relays one piece of the answer; returns false once the exchange is over (timed out) first.
 asio::awaitable<bool> relay_all(exchange_ctx& x, proto::record_type type, std::string_view data) {
   // One wait at a time, then everything is looked at again: the request timer and the front's
@@ -129,8 +119,7 @@ asio::awaitable<void> read_response(exchange_ctx& x) {
   exchange_result& res = x.res;
   socket_type& sock = *w.conn;
   if (w.read_buffer.empty()) w.read_buffer.resize(read_buffer_size);
-  proto::decoder dec;
-  bool got_stdout = false;
+  answer_reader answer(worker_request_id);
   while (!res.got_end && !res.timed_out) {
     // A read, not a wait for readiness then a read: Asio re-arms a wait with an epoll_ctl each
     // time, while a read after one that emptied the socket is queued without a system call.
@@ -141,54 +130,30 @@ asio::awaitable<void> read_response(exchange_ctx& x) {
     }
     res.response_bytes = true;
     std::string_view in(w.read_buffer.data(), n);
-    while (!in.empty() && !res.got_end) {
-      auto d = dec.next(in);
-      in.remove_prefix(d.consumed);
-      const proto::event& ev = d.ev;
-      if (ev.type == proto::event_type::none) continue;
-      if (ev.type == proto::event_type::error) {
-        res.broken = fmt::format("sent bytes that are not FastCGI ({})", dec.error().message());
+    for (;;) {
+      auto step = answer.next(in);
+      if (step.kind == answer_reader::step_kind::need_more) break;
+      if (step.kind == answer_reader::step_kind::broken) {
+        res.broken = answer.why();
         co_return;
       }
-      if (!expected_record(ev, res.broken)) co_return;
-      if (ev.type == proto::event_type::end_request) {
+      if (step.kind == answer_reader::step_kind::end) {
         res.got_end = true;
-        res.app_status = ev.app_status;
-        res.status = ev.status;
+        res.app_status = answer.app_status();
+        res.status = answer.protocol_status();
+        res.http_status = answer.http_status();
+        // Bytes after the END_REQUEST: the answer is whole, but this connection (and worker)
+        // would hand them to the next request.
+        res.broken_after_end = !in.empty();
         break;
       }
-      if (ev.type != proto::event_type::stream_data) continue;
-      auto type = ev.record();
-      std::string_view data = ev.data;
-      std::string held;
-      // The head is checked before a byte of the answer goes out, so that a bad one can still
-      // be answered 502; a head that came whole (nearly always) is relayed where it lies.
-      got_stdout = got_stdout || type == proto::record_type::stdout_stream;
-      if (type == proto::record_type::stdout_stream && !r.sniffer.head_complete()) {
-        auto verdict = r.sniffer.feed(data);
-        if (verdict == head_verdict::incomplete) continue;
-        if (verdict != head_verdict::ok) {
-          res.broken = verdict == head_verdict::too_large
-                           ? fmt::format("answered with a head larger than {} bytes", response_sniffer::max_head)
-                           : std::string("answered with an invalid Status line");
-          co_return;
-        }
-        held = r.sniffer.take_held();
-        if (!held.empty()) data = held;
-      }
-      if (!co_await relay_all(x, type, data)) co_return;
+      if (!co_await relay_all(x, step.type, step.data)) co_return;
     }
-    // Bytes after the END_REQUEST: the answer is whole, but this connection (and worker) would
-    // hand them to the next request.
-    if (res.got_end && !in.empty()) res.broken_after_end = true;
     // One write to the front for all that this read brought; with the END_REQUEST in it, the
     // exchange's end writes it together with the front's own END_REQUEST.
     if (!res.got_end)
       if (auto c = r.conn.lock()) c->flush();
   }
-  if (res.got_end && res.status == proto::protocol_status::request_complete && !r.sniffer.head_complete())
-    res.broken = got_stdout ? "ended a request whose answer has no complete head"
-                            : "ended a request without answering it";
 }
 
 // Cancels what the worker's socket is doing: a body write the worker does not take, or the
@@ -441,7 +406,7 @@ asio::awaitable<void> exchange(server& srv, std::shared_ptr<worker> w, std::shar
       srv.pool.kill_now(*w);
     }
     srv.pool.done_with(w, !res.broken_after_end);
-    finish_request(srv, *r, res.app_status, r->sniffer.status() ? r->sniffer.status() : 200);
+    finish_request(srv, *r, res.app_status, res.http_status);
     co_return;
   }
 
@@ -470,7 +435,8 @@ asio::awaitable<void> exchange(server& srv, std::shared_ptr<worker> w, std::shar
   // A worker that reads a request and closes without answering it is failing, whatever its
   // exit status says: its exit counts towards the back-off like a crash.
   if (closed && (first_request || !unread_by_worker(res.ec))) w->ended_unanswered = true;
-  if (closed && first_request && res.keep_conn && !res.response_bytes) srv.pool.kept_connection_refused(*w);
+  // kcgi apps exit on FCGI_KEEP_CONN (see worker_pool::refused_kept_connection).
+  if (closed && first_request && res.keep_conn && !res.response_bytes) srv.pool.refused_kept_connection(*w);
 
   bool may_resend = !res.response_bytes && !res.body_streamed && !r->front_gone && r->attempts < max_attempts &&
                     (res.connect_failed || unread_by_worker(res.ec));
@@ -513,6 +479,8 @@ void start_exchange(server& srv, std::shared_ptr<worker> w, std::shared_ptr<requ
   // The worker owns the request from now on, not from when the coroutine first runs (a loop turn
   // later): a front that closes in between must find it at its worker, not still "queued", or it
   // would be finished twice.
+  FCGIMUX_INVARIANT(r->state == request_state::queued, "a request reaches a worker only from the queue");
+  FCGIMUX_INVARIANT(!w->current && w->state == worker_state::busy, "a worker serves one request at a time");
   r->state = request_state::at_worker;
   r->attempts++;
   r->started_at = clock_type::now();

@@ -77,7 +77,7 @@ const std::vector<option_def>& options() {
            c.keep_conn = to_yes_no("keep-conn", v) ? keep_conn_mode::yes : keep_conn_mode::no;
        },
        "yes|no|auto. yes: one kept FCGI_KEEP_CONN connection per worker; no: a connection per request; auto: yes until "
-       "a worker closes a kept connection unanswered, then no (default yes)"},
+       "a worker closes its first kept connection unanswered and exits (kcgi apps), then no (default auto)"},
       {"worker-sched", 0, kind::text,
        [](config& c, const std::string& v) {
          if (v != "batch" && v != "normal")

@@ -27,7 +27,7 @@ struct config {
   std::size_t workers = 4;                ///< the pool's minimum
   std::size_t max_workers = 0;            ///< 0 until resolved: same as workers (or 2x with -r)
   bool variable_pool = false;             ///< -r
-  keep_conn_mode keep_conn = keep_conn_mode::yes;
+  keep_conn_mode keep_conn = keep_conn_mode::auto_;
   bool batch_workers = true;              ///< --worker-sched batch: workers under SCHED_BATCH
   std::string stats = "127.0.0.1:9001";   ///< HOST:PORT or "off"
   std::string status_path;                ///< SCRIPT_NAME answered by fcgimux itself with its stats

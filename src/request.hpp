@@ -4,7 +4,6 @@
 // scheduler while it waits for a worker (queued), one backend exchange while a worker serves it
 // (at_worker), nobody once the front has its END_REQUEST (done). Only the owner answers it.
 
-#include "src/response_sniffer.hpp"
 #include "src/stats.hpp"
 
 #include <cstdint>
@@ -44,7 +43,6 @@ struct request {
   clock_type::time_point accepted_at = clock_type::now();
   clock_type::time_point queued_at{};
   clock_type::time_point started_at{};
-  response_sniffer sniffer;
   /// Set while an exchange streams its body: woken when STDIN arrives or the front goes away.
   event_signal* front_event = nullptr;
 

@@ -2,6 +2,7 @@
 
 #include "src/backend_connection.hpp"
 #include "src/client_connection.hpp"
+#include "src/invariant.hpp"
 #include "src/log.hpp"
 #include "src/request.hpp"
 #include "src/server.hpp"
@@ -36,6 +37,8 @@ void scheduler::submit(const std::shared_ptr<request>& r) {
 void scheduler::resubmit(const std::shared_ptr<request>& r) { enqueue(r, true); }
 
 void scheduler::enqueue(const std::shared_ptr<request>& r, bool at_front) {
+  FCGIMUX_INVARIANT(r->state == (at_front ? request_state::at_worker : request_state::reading),
+                    "a request is queued by its reader, or sent back by its exchange");
   r->state = request_state::queued;
   if (!at_front) r->queued_at = clock_type::now();
   if (at_front)

@@ -2,6 +2,7 @@
 
 #include "src/client_connection.hpp"
 #include "src/listener.hpp"
+#include "src/invariant.hpp"
 #include "src/log.hpp"
 #include "src/request.hpp"
 #include "src/stats_server.hpp"
@@ -166,6 +167,7 @@ void server::remove_connection(client_connection* c) {
 }
 
 void server::on_request_done(int http_status) {
+  FCGIMUX_INVARIANT(live_requests > 0, "a request ends once");
   --live_requests;
   ++st.c.requests_completed;
   if (http_status > 0) st.record_status(http_status);

@@ -1,5 +1,6 @@
 #include "src/worker_pool.hpp"
 
+#include "src/invariant.hpp"
 #include "src/log.hpp"
 #include "src/request.hpp"
 #include "src/server.hpp"
@@ -183,6 +184,7 @@ void worker_pool::on_exit(const std::shared_ptr<worker>& w, int status) {
   // arguments, a crash at start-up). A crash while serving is the request's or the program's bug.
   bool failed_start = !w->signalled_by_us && w->requests == 0 && !w->current &&
                       (w->state == worker_state::starting || now - w->started_at < min_healthy_uptime);
+  if (w->refused_kept_connection) settle_kept_connections(*w, status);
   if (failed_start) ++start_failures_;
   else if (crashed) ++crash_streak_;
   if (failed_start || crashed) {
@@ -252,6 +254,7 @@ bool worker_pool::kept_connection_clean(worker& w) {
 }
 
 void worker_pool::done_with(const std::shared_ptr<worker>& w, bool healthy) {
+  FCGIMUX_INVARIANT(w->current, "a worker is given back once per request");
   w->current.reset();
   ++w->requests;
   if (w->exited || w->state == worker_state::stopping) return;
@@ -394,17 +397,32 @@ void worker_pool::stop_spawning() {
   if (!can_take_requests()) srv_.sched.fail_all("fcgimux is shutting down and no worker is left");
 }
 
-void worker_pool::kept_connection_refused(const worker& w) {
+void worker_pool::refused_kept_connection(worker& w) {
+  w.refused_kept_connection = true;
   if (srv_.cfg.keep_conn == keep_conn_mode::auto_ && keep_conn_) {
     keep_conn_ = false;
-    log::info("worker {} closed a kept (FCGI_KEEP_CONN) connection without answering its first request; "
-              "switching to a connection per request (--keep-conn auto)", w.pid);
+    keep_conn_suspended_ = true;
+  }
+}
+
+void worker_pool::settle_kept_connections(const worker& w, int status) {
+  bool by_itself = WIFEXITED(status) && !w.signalled_by_us;
+  if (!by_itself) {
+    if (keep_conn_suspended_) keep_conn_ = true;
+    keep_conn_suspended_ = false;
     return;
   }
-  if (told_keep_conn_ || !keep_conn_) return;
-  told_keep_conn_ = true;
-  log::info("worker {} closed a kept (FCGI_KEEP_CONN) connection without answering its first request: a "
-            "program that cannot keep connections (a kcgi app) needs --keep-conn no (or auto)", w.pid);
+  if (srv_.cfg.keep_conn == keep_conn_mode::auto_) {
+    if (keep_conn_ || keep_conn_suspended_)
+      log::info("worker {} closed a kept (FCGI_KEEP_CONN) connection without answering its first request, "
+                "then exited; switching to a connection per request (--keep-conn auto)", w.pid);
+    keep_conn_ = keep_conn_suspended_ = false;
+  } else if (srv_.cfg.keep_conn == keep_conn_mode::yes && !told_keep_conn_) {
+    told_keep_conn_ = true;
+    log::info("worker {} closed a kept (FCGI_KEEP_CONN) connection without answering its first request, "
+              "then exited: a program that cannot keep connections (a kcgi app) needs --keep-conn no (or auto)",
+              w.pid);
+  }
 }
 
 bool worker_pool::cannot_serve() const noexcept {

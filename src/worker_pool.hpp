@@ -40,6 +40,7 @@ struct worker {
   bool exited = false;
   bool signalled_by_us = false;  ///< a signal from fcgimux: its exit is not a crash
   bool ended_unanswered = false; ///< closed a request's connection without answering: a failure
+  bool refused_kept_connection = false;  ///< closed its first kept (FCGI_KEEP_CONN) connection unanswered
   asio::posix::stream_descriptor exec_status;
   asio::posix::stream_descriptor err_pipe;
   asio::steady_timer kill_timer;
@@ -70,9 +71,10 @@ class worker_pool {
   bool can_take_requests() const noexcept;
   /// Whether requests ask the workers for FCGI_KEEP_CONN (--keep-conn, and what auto found).
   bool keeps_connections() const noexcept { return keep_conn_; }
-  /// `w` closed a kept connection without answering its first request: say once what that means
-  /// and, under --keep-conn auto, switch the pool to a connection per request.
-  void kept_connection_refused(const worker& w);
+  /// `w` closed a kept connection without answering its first request, as kcgi apps do. Under
+  /// --keep-conn auto the pool stops asking for kept connections at once; the worker's exit then
+  /// settles it (settle_kept_connections).
+  void refused_kept_connection(worker& w);
   /// A stop has begun: no worker is started from now on, whatever exits.
   void stop_spawning();
   /// Stops every worker: close its connection, SIGTERM, SIGKILL after --stop-grace.
@@ -120,6 +122,10 @@ class worker_pool {
   bool no_spawn_ = false;
   bool keep_conn_ = true;
   bool told_keep_conn_ = false;
+  bool keep_conn_suspended_ = false;  // auto: off until a worker's exit says why it closed
+  /// An exit by itself confirms a program that cannot keep connections (logged once); a crash
+  /// says nothing about them, and auto goes back to keeping them.
+  void settle_kept_connections(const worker& w, int status);
   /// Signals the worker's process group: what it forked (fcgiwrap -c, PHP_FCGI_CHILDREN) too.
   static void signal_worker(const worker& w, int sig);
 };

@@ -39,12 +39,12 @@ std::string error_of(std::vector<std::string> args) {
 
 }  // namespace
 
-TEST_CASE("defaults: one listener, a fixed pool, keep-conn on") {
+TEST_CASE("defaults: one listener, a fixed pool, keep-conn auto") {
   auto c = parse({"/usr/bin/php-cgi"});
   CHECK(c.listen == std::vector<std::string>{"127.0.0.1:9000"});
   CHECK(c.workers == 4);
   CHECK(c.max_workers == 4);
-  CHECK(c.keep_conn == fcgimux::keep_conn_mode::yes);
+  CHECK(c.keep_conn == fcgimux::keep_conn_mode::auto_);
   CHECK(c.send_timeout == 60);
   CHECK(c.batch_workers);
   CHECK(c.command == std::vector<std::string>{"/usr/bin/php-cgi"});
