@@ -71,7 +71,7 @@ extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size
     }
   }
   // Once over, it stays over and consumes nothing.
-  std::string_view rest = "\x01\x06\x00\x01\x00\x01\x00\x00x";
+  std::string_view rest("\x01\x06\x00\x01\x00\x01\x00\x00x", 9);
   if (last != answer_reader::step_kind::need_more) {
     check(reader.next(rest).kind == last, "the reader went on after its end");
     check(rest.size() == 9, "the reader consumed after its end");

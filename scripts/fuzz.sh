@@ -10,7 +10,7 @@ set -euo pipefail
 seconds=${1:-30}
 root=$(cd "$(dirname "$0")/.." && pwd)
 build=$root/build-fuzz
-targets=(fuzz_decoder fuzz_split_decoder fuzz_roundtrip fuzz_name_value fuzz_answer)
+targets=(fuzz_decoder fuzz_split_decoder fuzz_roundtrip fuzz_name_value fuzz_answer fuzz_front_session)
 
 command -v clang++ >/dev/null || { echo "fuzz.sh: clang++ missing (scripts/deps.sh fuzz)" >&2; exit 1; }
 mkdir -p "$build"

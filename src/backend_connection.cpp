@@ -75,6 +75,10 @@ struct exchange_ctx {
   exchange_result& res;
   asio::steady_timer timer;                // --request-timeout, armed when set
   std::optional<event_signal> body_event;  // a streamed body: STDIN arrived, the front left, or the end
+  struct body_wakeup final : front_listener {
+    event_signal* signal = nullptr;
+    void front_changed() override { signal->notify(); }
+  } body_listener;
   std::optional<event_signal> writer_left;
   bool reader_done = false;
   bool writer_running = false;
@@ -214,7 +218,8 @@ asio::awaitable<void> write_body(exchange_ctx& x) {
 void start_body_writer(exchange_ctx& x, const asio::any_io_executor& ex) {
   x.body_event.emplace(ex);
   x.writer_left.emplace(ex);
-  x.r.front_event = &*x.body_event;
+  x.body_listener.signal = &*x.body_event;
+  x.r.front_event = &x.body_listener;
   x.res.writer_done = false;
   x.writer_running = true;
   asio::co_spawn(ex, write_body(x), [&x](std::exception_ptr e) {

@@ -1,9 +1,10 @@
 #pragma once
-// One front connection (nginx, HAProxy, ...): decodes its records, keeps its requests by id,
-// answers management records, and owns the queue of bytes going back to it.
+// One front connection (nginx, HAProxy, ...): its socket. What the records mean is the front
+// session's business (front_session.hpp); this reads into it, writes what it produced, and ties
+// its requests to the rest of fcgimux (the session's front_owner).
 
-#include "proto/decoder.hpp"
 #include "src/event_signal.hpp"
+#include "src/front_session.hpp"
 #include "src/request.hpp"
 
 #include <asio/generic/stream_protocol.hpp>
@@ -13,13 +14,12 @@
 #include <cstdint>
 #include <memory>
 #include <string>
-#include <unordered_map>
 
 namespace fcgimux {
 
 class server;
 
-class client_connection : public std::enable_shared_from_this<client_connection> {
+class client_connection : public std::enable_shared_from_this<client_connection>, private front_owner {
  public:
   using socket_type = asio::generic::stream_protocol::socket;
 
@@ -34,7 +34,7 @@ class client_connection : public std::enable_shared_from_this<client_connection>
 
   /// Queues worker output for `r` (STDOUT or STDERR) as records under the front's id; the
   /// caller flush()es once it has queued what it has.
-  void send_stream(request& r, proto::record_type type, std::string_view data);
+  void send_stream(request& r, proto::record_type type, std::string_view data) { session_.send_stream(r, type, data); }
   /// Writes what is queued: at once as far as the socket takes it, the rest by a writer coroutine.
   void flush();
   /// Closes STDOUT and sends END_REQUEST for `r`; closes the connection afterwards unless the
@@ -56,47 +56,40 @@ class client_connection : public std::enable_shared_from_this<client_connection>
   /// Requests that arrive meanwhile are still served.
   void drain();
   /// An exchange took body bytes from `r`: reading may resume if it was paused for it.
-  void body_consumed(request& r);
+  void body_consumed(request&) { session_.body_consumed(); }
 
  private:
   asio::awaitable<void> read_loop();
-  /// Writes out_ until it is empty, for a front that did not take everything at once.
+  /// Writes the session's output until it is empty, for a front that did not take it at once.
   asio::awaitable<void> write_rest();
   /// --send-timeout: (re)starts the deadline for the front to take its next byte.
   void arm_send_timer();
-  /// Decodes `in` and handles every record in it; a protocol error closes the connection.
+  /// Hands `in` to the session; a protocol error closes the connection.
   void consume(std::string_view in);
-  void handle(const proto::event& ev);
-  void on_begin(const proto::event& ev);
-  void on_abort(std::uint16_t id);
-  void on_stream(const proto::event& ev);
-  void on_get_values(std::string_view query);
-  void maybe_submit(const std::shared_ptr<request>& r);
-  /// --status-path: fcgimux's own stats, answered without a worker.
-  void answer_status(request& r);
-  void forget(request& r);
-  /// Resumes reading once no open request holds a full body buffer.
-  void update_pause();
-  bool should_pause() const noexcept;
+
+  // front_owner: what the session asks of the daemon.
+  std::shared_ptr<request> open_request(std::uint16_t id, bool keep_conn) override;
+  void request_refused(std::uint16_t id, proto::protocol_status why) override;
+  bool taking_requests() const override;
+  void request_unavailable(request& r) override;
+  void request_ready(const std::shared_ptr<request>& r) override;
+  void status_request(request& r) override;
+  void request_gone(const std::shared_ptr<request>& r) override;
+  void reading_resumed() override { resume_reading_.notify(); }
 
   server& srv_;
   socket_type sock_;
-  proto::decoder decoder_;
+  front_session session_;
   // Most of nginx's requests (params of about 1 KiB) fit in one read here: 2 KiB is the balance
   // between one read per request and the memory of 10,000 idle connections (bench/idle-conns.sh).
   std::array<char, 2048> inbox_;
-  std::unordered_map<std::uint16_t, std::shared_ptr<request>> requests_;
-  std::string out_;      // records waiting to be written
-  std::string writing_;  // records being written
+  std::string writing_;      // records being written
   std::size_t written_ = 0;  // of writing_
   std::unique_ptr<asio::steady_timer> send_timer_;  // only while a writer runs: idle fronts pay nothing
   event_signal writable_;
   event_signal resume_reading_;
   bool open_ = true;
-  bool close_after_flush_ = false;
   bool writer_active_ = false;  // write_rest() owns the socket's writing
-  bool paused_ = false;
-  bool draining_ = false;
 };
 
 /// Answers `r` with a response of fcgimux's own if its front still waits, and ends it.

@@ -1,13 +1,8 @@
 #include "src/request.hpp"
 
 #include "proto/name_value.hpp"
-#include "src/event_signal.hpp"
 
 namespace fcgimux {
-
-void request::notify_exchange() {
-  if (front_event) front_event->notify();
-}
 
 void request::note_params() {
   constexpr std::size_t keep = 512;

@@ -4,7 +4,7 @@
 // scheduler while it waits for a worker (queued), one backend exchange while a worker serves it
 // (at_worker), nobody once the front has its END_REQUEST (done). Only the owner answers it.
 
-#include "src/stats.hpp"
+#include "src/clock.hpp"
 
 #include <cstdint>
 #include <memory>
@@ -15,7 +15,15 @@
 namespace fcgimux {
 
 class client_connection;
-class event_signal;
+
+/// Told when the front sends body bytes or goes away: the exchange streaming a body listens.
+class front_listener {
+ public:
+  virtual void front_changed() = 0;
+
+ protected:
+  ~front_listener() = default;
+};
 
 enum class request_state : std::uint8_t { reading, queued, at_worker, done };
 
@@ -44,10 +52,12 @@ struct request {
   clock_type::time_point queued_at{};
   clock_type::time_point started_at{};
   /// Set while an exchange streams its body: woken when STDIN arrives or the front goes away.
-  event_signal* front_event = nullptr;
+  front_listener* front_event = nullptr;
 
   /// The front sent body bytes or went away: wake the exchange, if there is one.
-  void notify_exchange();
+  void notify_exchange() {
+    if (front_event) front_event->front_changed();
+  }
 
   /// Reads uri and script_name from the PARAMS block once it is complete (one pass).
   void note_params();

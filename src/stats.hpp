@@ -2,6 +2,7 @@
 // What fcgimux counts. The data path only increments counters and records latencies here; the
 // stats server renders them (JSON, Prometheus) on demand, so a scrape never touches the data path.
 
+#include "src/clock.hpp"
 #include "src/histogram.hpp"
 
 #include <nlohmann/json_fwd.hpp>
@@ -13,8 +14,6 @@
 #include <vector>
 
 namespace fcgimux {
-
-using clock_type = std::chrono::steady_clock;
 
 /// Monotonic counters; names follow the JSON contract in docs/stats.md.
 struct counters {
