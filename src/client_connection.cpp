@@ -38,18 +38,10 @@ const char* reason_phrase(int status) {
 
 }  // namespace
 
-namespace {
-
-front_limits limits_of(const config& cfg) {
-  return front_limits{cfg.max_params, cfg.max_reqs, cfg.max_conns, cfg.body_buffer, cfg.status_path};
-}
-
-}  // namespace
-
 client_connection::client_connection(server& srv, socket_type sock)
     : srv_(srv),
       sock_(std::move(sock)),
-      session_(*this, limits_of(srv.cfg)),
+      session_(*this, srv.front),
       writable_(srv.io.get_executor()),
       resume_reading_(srv.io.get_executor()) {}
 

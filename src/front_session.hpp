@@ -53,6 +53,7 @@ class front_owner {
 
 class front_session {
  public:
+  /// `limits` must outlive the session.
   front_session(front_owner& owner, const front_limits& limits);
 
   /// Handles every record in `in`. False once the front broke the protocol (why() says how):
@@ -97,7 +98,7 @@ class front_session {
   void update_pause();
 
   front_owner& owner_;
-  front_limits limits_;
+  const front_limits& limits_;
   proto::decoder decoder_;
   std::unordered_map<std::uint16_t, std::shared_ptr<request>> requests_;
   std::string out_;

@@ -28,6 +28,7 @@ std::chrono::steady_clock::duration to_duration(double s) {
 server::server(asio::io_context& io_, config cfg_)
     : io(io_),
       cfg(std::move(cfg_)),
+      front{cfg.max_params, cfg.max_reqs, cfg.max_conns, cfg.body_buffer, cfg.status_path},
       pool(*this),
       sched(*this),
       signals_(io_, SIGTERM, SIGINT),

@@ -4,6 +4,7 @@
 
 #include "src/config.hpp"
 #include "src/event_signal.hpp"
+#include "src/front_session.hpp"
 #include "src/scheduler.hpp"
 #include "src/stats.hpp"
 #include "src/worker_pool.hpp"
@@ -45,6 +46,8 @@ class server {
 
   asio::io_context& io;
   const config cfg;
+  /// What every front connection follows (one copy: 10,000 connections need no 10,000 copies).
+  const front_limits front;
   stats st;
   worker_pool pool;
   scheduler sched;

@@ -22,7 +22,7 @@ namespace fcgimux::test {
 class front_session_driver final : private front_owner {
  public:
   explicit front_session_driver(front_limits limits, std::function<void(const char*)> fail)
-      : fail_(std::move(fail)), session_(*this, limits) {}
+      : fail_(std::move(fail)), limits_(std::move(limits)), session_(*this, limits_) {}
 
   bool taking = true;  ///< what taking_requests() answers
 
@@ -172,6 +172,7 @@ class front_session_driver final : private front_owner {
   }
 
   std::function<void(const char*)> fail_;
+  front_limits limits_;
   front_session session_;
   std::deque<std::shared_ptr<request>> queue_;
   std::vector<std::shared_ptr<request>> at_worker_;
