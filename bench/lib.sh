@@ -224,8 +224,13 @@ start_probe() {
 # cpu_ticks PID...: CPU time (user + system, in clock ticks) used so far by these processes and all
 # their descendants; processes that have exited are not counted, so sample while they run.
 cpu_ticks() {
+  own_cpu_ticks "$@" $(descendants "$@")
+}
+
+# own_cpu_ticks PID...: the same for these processes alone, without their children.
+own_cpu_ticks() {
   local p total=0 f
-  for p in "$@" $(descendants "$@"); do
+  for p in "$@"; do
     f=$(cut -d')' -f2- "/proc/$p/stat" 2>/dev/null) || continue
     read -r -a f <<<"$f"
     total=$((total + f[11] + f[12]))  # utime and stime: fields 14 and 15 of stat

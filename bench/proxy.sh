@@ -112,17 +112,21 @@ run_setup() {
 
   log "repeat $rep: $setup for ${duration}s"
   start_probe "$dir/probe.txt" "$duration" "http://127.0.0.1:$port/probe"
-  local n0 b0 n1 b1 s0 s1
+  local n0 b0 n1 b1 s0 s1 m0="" m1=""
+  # fcgimux's own CPU, without its workers: how far its one event loop can go.
+  [[ $kind != direct ]] && m0=$(own_cpu_ticks "${backend_pids[0]}")
   n0=$(cpu_ticks "${nginx_pids[@]}") b0=$(cpu_ticks "${backend_pids[@]}")
   read -r -a s0 <<<"$(ctx_switches "${backend_pids[@]}")"
   run_wrk "$dir/wrk.txt" "$conns" "$duration" "$url"
   n1=$(cpu_ticks "${nginx_pids[@]}") b1=$(cpu_ticks "${backend_pids[@]}")
+  [[ -n $m0 ]] && m1=$(own_cpu_ticks "${backend_pids[0]}")
   read -r -a s1 <<<"$(ctx_switches "${backend_pids[@]}")"
   wait "$PROBE_PID" || true
   local requests cpu_cols
   requests=$(wrk_field requests "$dir/wrk.txt")
   cpu_cols="$(us_per_request $((n1 - n0)) "$requests") $(us_per_request $((b1 - b0)) "$requests")"
   cpu_cols+=" $(per_request $((s1[0] - s0[0])) "$requests") $(per_request $((s1[1] - s0[1])) "$requests")"
+  if [[ -n $m0 ]]; then cpu_cols+=" $(us_per_request $((m1 - m0)) "$requests")"; else cpu_cols+=" -"; fi
   local extra=""
   if [[ -f $dir/stats.addr ]]; then
     curl -s -m 5 "http://$(cat "$dir/stats.addr")/stats" >"$dir/stats.json" 2>/dev/null || true
@@ -152,31 +156,33 @@ echo
 echo "proxy.sh: nginx ($NGINX_WORKERS worker) -> FastCGI, $workers fcgimux-demo workers, wrk -t2 -c$conns -d${duration}s --timeout 5s, URL $path, $transport socket, keepalive $keepalive (direct) $mux_keepalive (fcgimux)"
 echo "cpu us/req: CPU time of nginx + of the backend (spawn-fcgi's workers, or fcgimux and its workers) per request wrk counted"
 echo "switches/req: the backend's sleeps / preemptions (voluntary / involuntary context switches) per request"
+echo "fcgimux us/req: fcgimux's own CPU time per request, without its workers (the figure that says how far one event loop goes)"
 machine_line
 python3 - "$results" "$keepalive" "$mux_keepalive" <<'EOF'
 import statistics, sys
 rows = []
 for line in open(sys.argv[1]):
     f = line.split()
-    if len(f) < 16:
+    if len(f) < 17:
         continue
     num = lambda s: float(s) if s not in ("", "-") else float("nan")
     rows.append(dict(rep=int(f[0]), setup=f[1], rps=num(f[2]), p50=num(f[3]) / 1000, p99=num(f[4]) / 1000,
                      max=num(f[5]) / 1000, non2xx=num(f[6]), sockerr=num(f[7]), timeouts=num(f[8]),
                      probe_max=num(f[9]), probe_p99=num(f[10]), probe_bad=num(f[11]),
                      cpu_nginx=num(f[12]), cpu_backend=num(f[13]), sleeps=num(f[14]), preempts=num(f[15]),
-                     extra=f[16] if len(f) > 16 else ""))
+                     cpu_self=num(f[16]), extra=f[17] if len(f) > 17 else ""))
 names = {"direct": "direct (spawn-fcgi)", "direct-ka": f"direct + keepalive {sys.argv[2]}",
          "fcgimux": "fcgimux", "fcgimux-ka": f"fcgimux + keepalive {sys.argv[3]}",
          "nostats": "fcgimux, stats off", "nostats-ka": f"fcgimux, stats off + ka {sys.argv[3]}",
          "normal": "fcgimux, sched normal", "normal-ka": f"fcgimux, sched normal + ka {sys.argv[3]}"}
-hdr = f"{'run':>3} {'setup':<24} {'req/s':>9} {'p50 ms':>8} {'p99 ms':>8} {'max ms':>8} {'non2xx':>6} {'sockerr':>7} {'timeouts':>8} {'probe max':>9} {'probe p99':>9} {'probe bad':>9} {'cpu us/req':>16} {'switches/req':>12}"
+hdr = f"{'run':>3} {'setup':<24} {'req/s':>9} {'p50 ms':>8} {'p99 ms':>8} {'max ms':>8} {'non2xx':>6} {'sockerr':>7} {'timeouts':>8} {'probe max':>9} {'probe p99':>9} {'probe bad':>9} {'cpu us/req':>16} {'switches/req':>12} {'fcgimux us/req':>14}"
 def line(run, r):
     g = lambda k, fmt: ("-" if r[k] != r[k] else format(r[k], fmt))
     return (f"{run:>3} {names.get(r['setup'], r['setup']):<24} {g('rps', '.0f'):>9} {g('p50', '.1f'):>8} {g('p99', '.1f'):>8} "
             f"{g('max', '.1f'):>8} {g('non2xx', '.0f'):>6} {g('sockerr', '.0f'):>7} {g('timeouts', '.0f'):>8} "
             f"{g('probe_max', '.1f'):>9} {g('probe_p99', '.1f'):>9} {g('probe_bad', '.0f'):>9} "
-            f"{g('cpu_nginx', '.1f'):>7} + {g('cpu_backend', '.1f'):>6} {g('sleeps', '.2f'):>5} / {g('preempts', '.2f'):>4}")
+            f"{g('cpu_nginx', '.1f'):>7} + {g('cpu_backend', '.1f'):>6} {g('sleeps', '.2f'):>5} / {g('preempts', '.2f'):>4}"
+            f" {g('cpu_self', '.1f'):>14}")
 print(hdr)
 for r in rows:
     print(line(str(r["rep"]), r))
@@ -187,7 +193,8 @@ med = {}
 for s in order:
     rs = [r for r in rows if r["setup"] == s]
     m = {"setup": s}
-    for k in ("rps", "p50", "p99", "max", "probe_max", "probe_p99", "cpu_nginx", "cpu_backend", "sleeps", "preempts"):
+    for k in ("rps", "p50", "p99", "max", "probe_max", "probe_p99", "cpu_nginx", "cpu_backend", "sleeps", "preempts",
+              "cpu_self"):
         m[k] = statistics.median([r[k] for r in rs])
     for k in ("non2xx", "sockerr", "timeouts", "probe_bad"):
         m[k] = sum(r[k] for r in rs)  # totals over all repeats
