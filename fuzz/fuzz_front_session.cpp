@@ -24,15 +24,18 @@ extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size
     switch (fdp.ConsumeIntegralInRange<int>(0, 7)) {
       case 0:
       case 1:
-      case 2:
-        d.feed(fdp.ConsumeRandomLengthString(512));
-        break;
+      case 2: d.feed(fdp.ConsumeRandomLengthString(512)); break;
       case 3: d.dispatch(); break;
-      case 4: d.worker_finishes(test::front_session_driver::worker_end::answer, fdp.ConsumeRandomLengthString(64)); break;
+      case 4:
+        d.worker_finishes(test::front_session_driver::worker_end::answer, fdp.ConsumeRandomLengthString(64));
+        break;
       case 5: d.worker_finishes(test::front_session_driver::worker_end::fail_after_output, "x"); break;
       case 6: d.worker_finishes(test::front_session_driver::worker_end::fail_before_output, ""); break;
       case 7:
-        if (fdp.ConsumeBool()) d.drain(); else d.close();
+        if (fdp.ConsumeBool())
+          d.drain();
+        else
+          d.close();
         break;
     }
   }

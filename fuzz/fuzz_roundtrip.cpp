@@ -60,7 +60,11 @@ normalized server_model(std::string_view wire, decoder_limits limits) {
         ev.status = static_cast<protocol_status>(u[4]);
         active.erase(h.request_id);
         break;
-      case 4: case 5: case 6: case 7: case 8:
+      case 4:
+      case 5:
+      case 6:
+      case 7:
+      case 8:
         if (!is_active) break;
         if (h.type == 4 && (active[h.request_id] += c.size()) > limits.max_params_bytes) {
           out.error = static_cast<int>(errc::params_too_large);
@@ -74,7 +78,8 @@ normalized server_model(std::string_view wire, decoder_limits limits) {
         ev.type = event_type::stream_end;
         if (h.type == 5) active.erase(h.request_id);
         break;
-      case 9: case 10:
+      case 9:
+      case 10:
         ev.type = h.type == 9 ? event_type::get_values : event_type::get_values_result;
         ev.data = c;
         break;
@@ -82,9 +87,7 @@ normalized server_model(std::string_view wire, decoder_limits limits) {
         ev.type = event_type::unknown_type;
         ev.unknown_type = u[0];
         break;
-      default:
-        ev.type = event_type::unknown_record;
-        break;
+      default: ev.type = event_type::unknown_record; break;
     }
     if (ev.type != event_type::none) out.events.push_back(describe(ev));
   }

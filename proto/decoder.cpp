@@ -263,10 +263,9 @@ decode_result decoder::next(std::string_view in) noexcept {
       case record_type::get_values_result:
         if (validate_name_values(r.ev.data)) return fail(pos, errc::name_value_truncated);
         r.ev.type = header_.type == static_cast<std::uint8_t>(record_type::get_values) ? event_type::get_values
-                                                                                         : event_type::get_values_result;
+                                                                                       : event_type::get_values_result;
         return r;
-      default:
-        return fail(pos, errc::name_value_truncated);  // unreachable: only whole-body types get here
+      default: return fail(pos, errc::name_value_truncated);  // unreachable: only whole-body types get here
     }
   }
 }

@@ -35,8 +35,8 @@ struct decoder_limits {
 };
 
 enum class event_type : std::uint8_t {
-  none,               ///< need more bytes
-  begin_request,      ///< role, flags, over_limit
+  none,           ///< need more bytes
+  begin_request,  ///< role, flags, over_limit
   abort_request,
   end_request,        ///< app_status, status
   stream_data,        ///< record (which stream), data = a non-empty content fragment
@@ -110,10 +110,10 @@ class decoder {
   record_header header_{};
   char header_buf_[header_size] = {};
   std::size_t header_have_ = 0;
-  std::size_t body_left_ = 0;     // content bytes of the current record not yet consumed
+  std::size_t body_left_ = 0;  // content bytes of the current record not yet consumed
   std::size_t padding_left_ = 0;
-  bool skip_body_ = false;        // content is consumed without events (ignored or unknown record)
-  std::string body_buf_;          // whole non-stream body, only when it arrives split
+  bool skip_body_ = false;  // content is consumed without events (ignored or unknown record)
+  std::string body_buf_;    // whole non-stream body, only when it arrives split
   std::vector<active_request> active_;
 };
 

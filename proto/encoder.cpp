@@ -33,8 +33,8 @@ void append_record(std::string& out, record_type type, std::uint16_t id, std::st
   put_record(out, static_cast<std::uint8_t>(type), id, content.substr(0, max_content_length));
 }
 
-void append_header(std::string& out, record_type type, std::uint16_t id,
-                   std::uint16_t content_length, std::uint8_t padding_length) {
+void append_header(std::string& out, record_type type, std::uint16_t id, std::uint16_t content_length,
+                   std::uint8_t padding_length) {
   char h[header_size];
   put_header(h, static_cast<std::uint8_t>(type), id, content_length, padding_length);
   out.append(h, header_size);
@@ -55,8 +55,8 @@ void append_stream_end(std::string& out, record_type type, std::uint16_t id) {
 }
 
 void append_begin_request(std::string& out, std::uint16_t id, std::uint16_t role, std::uint8_t flags) {
-  const char body[8] = {static_cast<char>(role >> 8), static_cast<char>(role & 0xff), static_cast<char>(flags),
-                        0, 0, 0, 0, 0};
+  const char body[8] = {
+      static_cast<char>(role >> 8), static_cast<char>(role & 0xff), static_cast<char>(flags), 0, 0, 0, 0, 0};
   put_record(out, static_cast<std::uint8_t>(record_type::begin_request), id, {body, sizeof body});
 }
 
@@ -64,11 +64,15 @@ void append_abort_request(std::string& out, std::uint16_t id) {
   put_record(out, static_cast<std::uint8_t>(record_type::abort_request), id, {});
 }
 
-void append_end_request(std::string& out, std::uint16_t id, std::uint32_t app_status,
-                        protocol_status status) {
-  const char body[8] = {static_cast<char>(app_status >> 24),         static_cast<char>((app_status >> 16) & 0xff),
-                        static_cast<char>((app_status >> 8) & 0xff), static_cast<char>(app_status & 0xff),
-                        static_cast<char>(status),                   0, 0, 0};
+void append_end_request(std::string& out, std::uint16_t id, std::uint32_t app_status, protocol_status status) {
+  const char body[8] = {static_cast<char>(app_status >> 24),
+                        static_cast<char>((app_status >> 16) & 0xff),
+                        static_cast<char>((app_status >> 8) & 0xff),
+                        static_cast<char>(app_status & 0xff),
+                        static_cast<char>(status),
+                        0,
+                        0,
+                        0};
   put_record(out, static_cast<std::uint8_t>(record_type::end_request), id, {body, sizeof body});
 }
 

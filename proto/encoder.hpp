@@ -14,8 +14,8 @@ namespace fcgimux::proto {
 void append_record(std::string& out, record_type type, std::uint16_t id, std::string_view content);
 
 /// Only a header (padding counted in it, not written); for callers that send content separately.
-void append_header(std::string& out, record_type type, std::uint16_t id,
-                   std::uint16_t content_length, std::uint8_t padding_length);
+void append_header(std::string& out, record_type type, std::uint16_t id, std::uint16_t content_length,
+                   std::uint8_t padding_length);
 
 /// `data` as many records as needed (65535 content bytes at most each); nothing for empty data.
 void append_stream(std::string& out, record_type type, std::uint16_t id, std::string_view data);
@@ -25,8 +25,7 @@ void append_stream_end(std::string& out, record_type type, std::uint16_t id);
 
 void append_begin_request(std::string& out, std::uint16_t id, std::uint16_t role, std::uint8_t flags);
 void append_abort_request(std::string& out, std::uint16_t id);
-void append_end_request(std::string& out, std::uint16_t id, std::uint32_t app_status,
-                        protocol_status status);
+void append_end_request(std::string& out, std::uint16_t id, std::uint32_t app_status, protocol_status status);
 void append_unknown_type(std::string& out, std::uint8_t type);
 /// GET_VALUES or GET_VALUES_RESULT carrying an already encoded name-value block (< 64 KiB).
 void append_management(std::string& out, record_type type, std::string_view name_values);

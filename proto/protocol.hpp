@@ -58,9 +58,7 @@ struct record_header {
 };
 
 /// True for PARAMS, STDIN, STDOUT, STDERR and DATA: content closed by an empty record.
-constexpr bool is_stream_type(std::uint8_t t) noexcept {
-  return t == 4 || t == 5 || t == 6 || t == 7 || t == 8;
-}
+constexpr bool is_stream_type(std::uint8_t t) noexcept { return t == 4 || t == 5 || t == 6 || t == 7 || t == 8; }
 /// True for the types defined as management records (request id 0).
 constexpr bool is_management_type(std::uint8_t t) noexcept { return t == 9 || t == 10 || t == 11; }
 constexpr bool is_known_type(std::uint8_t t) noexcept { return t >= 1 && t <= max_known_type; }

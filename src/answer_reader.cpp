@@ -20,10 +20,8 @@ answer_reader::step answer_reader::next(std::string_view& in) {
         return fail("sent bytes that are not FastCGI (" + decoder_.error().message() + ")");
       case proto::event_type::end_request:
       case proto::event_type::stream_data:
-      case proto::event_type::stream_end:
-        break;
-      default:
-        return fail("sent a record of type " + std::to_string(ev.record_raw) + " in its answer");
+      case proto::event_type::stream_end: break;
+      default: return fail("sent a record of type " + std::to_string(ev.record_raw) + " in its answer");
     }
     auto type = ev.record();
     if (ev.type != proto::event_type::end_request && type != proto::record_type::stdout_stream &&

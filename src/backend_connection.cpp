@@ -12,12 +12,12 @@
 #include "src/server.hpp"
 
 #include <asio/co_spawn.hpp>
+#include <asio/experimental/as_tuple.hpp>
+#include <asio/local/stream_protocol.hpp>
 #include <asio/post.hpp>
 #include <asio/steady_timer.hpp>
-#include <asio/experimental/as_tuple.hpp>
-#include <asio/use_awaitable.hpp>
-#include <asio/local/stream_protocol.hpp>
 #include <asio/this_coro.hpp>
+#include <asio/use_awaitable.hpp>
 #include <asio/write.hpp>
 
 #include <sys/socket.h>
@@ -42,15 +42,15 @@ struct exchange_result {
   bool connect_failed = false;
   bool response_bytes = false;  // any byte came back from the worker
   bool got_end = false;
-  bool writer_done = true;      // every STDIN byte was written
+  bool writer_done = true;  // every STDIN byte was written
   bool timed_out = false;
-  bool body_streamed = false;   // body bytes fcgimux no longer holds went to the worker: no resend
-  bool keep_conn = false;       // FCGI_KEEP_CONN was asked of the worker
-  bool stdin_closed = false;    // the head holds the whole body and its end
+  bool body_streamed = false;  // body bytes fcgimux no longer holds went to the worker: no resend
+  bool keep_conn = false;      // FCGI_KEEP_CONN was asked of the worker
+  bool stdin_closed = false;   // the head holds the whole body and its end
   std::uint32_t app_status = 0;
   proto::protocol_status status = proto::protocol_status::request_complete;
   std::error_code ec;
-  std::string head;             // BEGIN_REQUEST, PARAMS and (a buffered) STDIN, once built
+  std::string head;  // BEGIN_REQUEST, PARAMS and (a buffered) STDIN, once built
   std::size_t head_written = 0;
   // The streamed body bytes written to this worker so far, kept while they all fit in what the
   // socket holds unread (sent_limit): until then a worker that closes without reading a byte
@@ -371,9 +371,7 @@ void fail(server& srv, request& r, int status, std::string_view why) {
     respond_error(srv, r, status, why);
 }
 
-bool closed_by_worker(const std::error_code& ec) {
-  return ec == asio::error::eof || unread_by_worker(ec);
-}
+bool closed_by_worker(const std::error_code& ec) { return ec == asio::error::eof || unread_by_worker(ec); }
 
 asio::awaitable<void> exchange(server& srv, std::shared_ptr<worker> w, std::shared_ptr<request> r,
                                exchange_result res) {
@@ -426,8 +424,7 @@ asio::awaitable<void> exchange(server& srv, std::shared_ptr<worker> w, std::shar
     co_return;
   }
   if (res.timed_out) {
-    log::info("request {} timed out after {} s on worker {}; killing it", uri_of(*r),
-              srv.cfg.request_timeout, w->pid);
+    log::info("request {} timed out after {} s on worker {}; killing it", uri_of(*r), srv.cfg.request_timeout, w->pid);
     srv.pool.kill_now(*w);
     srv.pool.done_with(w, false);
     ++srv.st.c.requests_timed_out;
@@ -454,9 +451,10 @@ asio::awaitable<void> exchange(server& srv, std::shared_ptr<worker> w, std::shar
     srv.sched.resubmit(r);
     co_return;
   }
-  std::string why = res.got_end ? fmt::format("worker refused the request (protocol status {})",
-                                              static_cast<int>(res.status))
-                                : res.ec ? res.ec.message() : std::string("connection closed");
+  std::string why = res.got_end
+                        ? fmt::format("worker refused the request (protocol status {})", static_cast<int>(res.status))
+                    : res.ec ? res.ec.message()
+                             : std::string("connection closed");
   if (!r->front_gone) {
     log::info("worker {} failed request {}: {}", w->pid, uri_of(*r), why);
     ++srv.st.c.requests_failed;

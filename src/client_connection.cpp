@@ -49,7 +49,8 @@ client_connection::~client_connection() = default;
 
 void client_connection::start() {
   auto self = shared_from_this();
-  asio::co_spawn(srv_.io, [self]() { return self->read_loop(); }, log::on_exception("a front connection's reader"));
+  asio::co_spawn(
+      srv_.io, [self]() { return self->read_loop(); }, log::on_exception("a front connection's reader"));
 }
 
 asio::awaitable<void> client_connection::read_loop() {
@@ -130,8 +131,8 @@ asio::awaitable<void> client_connection::write_rest() {
     }
     arm_send_timer();
     std::size_t n;
-    std::tie(ec, n) =
-        co_await sock_.async_write_some(asio::buffer(writing_.data() + written_, writing_.size() - written_), use_tuple);
+    std::tie(ec, n) = co_await sock_.async_write_some(
+        asio::buffer(writing_.data() + written_, writing_.size() - written_), use_tuple);
     written_ += n;
     writable_.notify();
   }
@@ -147,8 +148,8 @@ asio::awaitable<void> client_connection::write_rest() {
 void client_connection::arm_send_timer() {
   if (srv_.cfg.send_timeout <= 0) return;
   if (!send_timer_) send_timer_ = std::make_unique<asio::steady_timer>(srv_.io);
-  send_timer_->expires_after(std::chrono::duration_cast<clock_type::duration>(
-      std::chrono::duration<double>(srv_.cfg.send_timeout)));
+  send_timer_->expires_after(
+      std::chrono::duration_cast<clock_type::duration>(std::chrono::duration<double>(srv_.cfg.send_timeout)));
   send_timer_->async_wait([self = shared_from_this()](const std::error_code& ec) {
     if (ec || !self->open_) return;
     log::info("closing a front connection that took no output for {} s (--send-timeout)", self->srv_.cfg.send_timeout);
@@ -200,17 +201,12 @@ void client_connection::status_request(request& r) {
 void client_connection::request_gone(const std::shared_ptr<request>& r) {
   ++srv_.st.c.requests_aborted;
   switch (r->state) {
-    case request_state::queued:
-      srv_.sched.cancel(*r);
-      [[fallthrough]];
-    case request_state::reading:
-      finish_request(srv_, *r, 0, 0);
-      break;
+    case request_state::queued: srv_.sched.cancel(*r); [[fallthrough]];
+    case request_state::reading: finish_request(srv_, *r, 0, 0); break;
     case request_state::at_worker:
       watch_abandoned(srv_, r);  // its exchange drains the worker and ends it
       break;
-    case request_state::done:
-      break;
+    case request_state::done: break;
   }
 }
 
@@ -247,7 +243,8 @@ asio::awaitable<void> client_connection::wait_writable() {
 
 void finish_request(server& srv, request& r, std::uint32_t app_status, int http_status) {
   if (r.state == request_state::done) return;
-  if (auto c = r.conn.lock(); c && !r.front_gone) c->end_request(r, app_status, proto::protocol_status::request_complete);
+  if (auto c = r.conn.lock(); c && !r.front_gone)
+    c->end_request(r, app_status, proto::protocol_status::request_complete);
   r.state = request_state::done;
   // An answer nobody received is not a response: it is counted as aborted instead.
   srv.on_request_done(r.front_gone ? 0 : http_status);
@@ -257,9 +254,9 @@ void respond(server& srv, request& r, int status, std::string_view content_type,
   if (r.state == request_state::done) return;
   auto c = r.conn.lock();
   if (c && !r.front_gone) {
-    std::string head = fmt::format("Status: {} {}\r\nContent-Type: {}\r\nContent-Length: {}\r\n{}\r\n", status,
-                                   reason_phrase(status), content_type, body.size(),
-                                   status == 503 ? "Retry-After: 1\r\n" : "");
+    std::string head =
+        fmt::format("Status: {} {}\r\nContent-Type: {}\r\nContent-Length: {}\r\n{}\r\n", status, reason_phrase(status),
+                    content_type, body.size(), status == 503 ? "Retry-After: 1\r\n" : "");
     c->send_stream(r, proto::record_type::stdout_stream, head);
     c->send_stream(r, proto::record_type::stdout_stream, body);
   }

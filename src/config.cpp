@@ -119,8 +119,7 @@ const std::vector<option_def>& options() {
       {"stop-grace", 0, kind::seconds, SECONDS(stop_grace),
        "seconds between SIGTERM and SIGKILL when stopping a worker (default 5)"},
       {"verbose", 'v', kind::flag, [](config& c, const std::string&) { c.verbose = true; }, "log more"},
-      {"version", 0, kind::flag, [](config& c, const std::string&) { c.show_version = true; },
-       "print the version"},
+      {"version", 0, kind::flag, [](config& c, const std::string&) { c.show_version = true; }, "print the version"},
       {"help", 'h', kind::flag, [](config& c, const std::string&) { c.show_help = true; }, "this text"},
   };
   return defs;
@@ -157,8 +156,7 @@ void apply_file(config& c, const std::string& path) {
   if (!j.is_object()) throw config_error(fmt::format("config: '{}' must hold a JSON object", path));
   for (auto& [key, v] : j.items()) {
     if (key == "command") {
-      if (!v.is_array() || v.empty())
-        throw config_error("config: \"command\" must be a non-empty array of strings");
+      if (!v.is_array() || v.empty()) throw config_error("config: \"command\" must be a non-empty array of strings");
       c.command.clear();
       for (auto& a : v) {
         if (!a.is_string()) throw config_error("config: \"command\" must be a non-empty array of strings");
@@ -287,10 +285,9 @@ std::string usage_text() {
       "usage: fcgimux [options] [--] PROGRAM [ARGS...]\n"
       "Runs PROGRAM as a pool of FastCGI workers and proxies FastCGI requests to them.\n\n";
   for (const auto& o : options()) {
-    std::string left = o.short_name ? fmt::format("  -{}, --{}", o.short_name, o.name)
-                                    : fmt::format("      --{}", o.name);
-    if (o.k != kind::flag) left += o.k == kind::count ? " N"
-                                   : o.k == kind::seconds ? " SEC" : " VALUE";
+    std::string left =
+        o.short_name ? fmt::format("  -{}, --{}", o.short_name, o.name) : fmt::format("      --{}", o.name);
+    if (o.k != kind::flag) left += o.k == kind::count ? " N" : o.k == kind::seconds ? " SEC" : " VALUE";
     s += fmt::format("{:<30} {}\n", left, o.help);
   }
   return s;

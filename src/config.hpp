@@ -23,33 +23,33 @@ enum class keep_conn_mode : std::uint8_t {
 };
 
 struct config {
-  std::vector<std::string> listen;        ///< HOST:PORT or unix:PATH; default 127.0.0.1:9000
-  std::size_t workers = 4;                ///< the pool's minimum
-  std::size_t max_workers = 0;            ///< 0 until resolved: same as workers (or 2x with -r)
-  bool variable_pool = false;             ///< -r
+  std::vector<std::string> listen;  ///< HOST:PORT or unix:PATH; default 127.0.0.1:9000
+  std::size_t workers = 4;          ///< the pool's minimum
+  std::size_t max_workers = 0;      ///< 0 until resolved: same as workers (or 2x with -r)
+  bool variable_pool = false;       ///< -r
   keep_conn_mode keep_conn = keep_conn_mode::auto_;
-  bool batch_workers = true;              ///< --worker-sched batch: workers under SCHED_BATCH
-  std::string stats = "127.0.0.1:9001";   ///< HOST:PORT or "off"
-  std::string status_path;                ///< SCRIPT_NAME answered by fcgimux itself with its stats
-  std::size_t body_buffer = 1 << 20;      ///< STDIN bytes read before a request takes a worker
-  std::size_t max_params = 64 * 1024;     ///< PARAMS bytes per request
-  std::size_t max_conns = 16384;          ///< front connections at once
-  std::size_t max_reqs = 128;             ///< request ids in flight per front connection
-  std::size_t output_buffer = 256 * 1024; ///< bytes waiting for a front before workers pause
-  double idle_timeout = 300;              ///< seconds before an idle worker above the minimum goes
-  std::size_t spare = 0;                  ///< idle workers kept ready while below the maximum
-  double max_spawn_rate = 0;              ///< workers per second; 0: max-workers * 10
-  std::size_t queue_limit = 1024;         ///< requests waiting for a worker
-  double queue_timeout = 0;               ///< seconds; 0: no limit
-  double request_timeout = 0;             ///< seconds from a worker taking a request; 0: no limit
-  double send_timeout = 60;               ///< seconds a front may take no byte of pending output; 0: no limit
-  double abandon_timeout = 5;             ///< seconds a worker may go on after its front left
-  std::size_t max_requests = 0;           ///< per worker; 0: no limit
-  double slow_threshold = 0;              ///< seconds; 0: off
-  double shutdown_timeout = 30;           ///< seconds to drain on SIGTERM
-  double stop_grace = 5;                  ///< seconds between SIGTERM and SIGKILL for a worker
+  bool batch_workers = true;               ///< --worker-sched batch: workers under SCHED_BATCH
+  std::string stats = "127.0.0.1:9001";    ///< HOST:PORT or "off"
+  std::string status_path;                 ///< SCRIPT_NAME answered by fcgimux itself with its stats
+  std::size_t body_buffer = 1 << 20;       ///< STDIN bytes read before a request takes a worker
+  std::size_t max_params = 64 * 1024;      ///< PARAMS bytes per request
+  std::size_t max_conns = 16384;           ///< front connections at once
+  std::size_t max_reqs = 128;              ///< request ids in flight per front connection
+  std::size_t output_buffer = 256 * 1024;  ///< bytes waiting for a front before workers pause
+  double idle_timeout = 300;               ///< seconds before an idle worker above the minimum goes
+  std::size_t spare = 0;                   ///< idle workers kept ready while below the maximum
+  double max_spawn_rate = 0;               ///< workers per second; 0: max-workers * 10
+  std::size_t queue_limit = 1024;          ///< requests waiting for a worker
+  double queue_timeout = 0;                ///< seconds; 0: no limit
+  double request_timeout = 0;              ///< seconds from a worker taking a request; 0: no limit
+  double send_timeout = 60;                ///< seconds a front may take no byte of pending output; 0: no limit
+  double abandon_timeout = 5;              ///< seconds a worker may go on after its front left
+  std::size_t max_requests = 0;            ///< per worker; 0: no limit
+  double slow_threshold = 0;               ///< seconds; 0: off
+  double shutdown_timeout = 30;            ///< seconds to drain on SIGTERM
+  double stop_grace = 5;                   ///< seconds between SIGTERM and SIGKILL for a worker
   bool verbose = false;
-  std::vector<std::string> command;       ///< PROGRAM ARGS...
+  std::vector<std::string> command;  ///< PROGRAM ARGS...
 
   bool show_help = false;
   bool show_version = false;

@@ -2,8 +2,8 @@
 // A wake-up for coroutines on one io_context: notify() wakes every current waiter, or the next
 // one if none waits yet. Waiters re-check their condition after waking.
 
-#include <asio/experimental/as_tuple.hpp>
 #include <asio/awaitable.hpp>
+#include <asio/experimental/as_tuple.hpp>
 #include <asio/steady_timer.hpp>
 #include <asio/use_awaitable.hpp>
 

@@ -32,8 +32,7 @@ void front_session::handle(const proto::event& ev) {
     case event_type::unknown_record:
       if (ev.request_id == proto::null_request_id) proto::append_unknown_type(out_, ev.record_raw);
       break;
-    default:
-      break;  // records only a server sends (STDOUT, END_REQUEST, ...) mean nothing here
+    default: break;  // records only a server sends (STDOUT, END_REQUEST, ...) mean nothing here
   }
 }
 
@@ -101,8 +100,7 @@ void front_session::on_stream(const proto::event& ev) {
       }
       r->notify_exchange();
       break;
-    default:
-      return;  // DATA belongs to the FILTER role, which is refused at BEGIN_REQUEST
+    default: return;  // DATA belongs to the FILTER role, which is refused at BEGIN_REQUEST
   }
   maybe_submit(r);
 }

@@ -65,10 +65,8 @@ class latency_histogram {
   /// (bucket_lower_ns(i), bucket_upper_ns(i)], so Prometheus' "<= le" counts are exact at edges.
   static constexpr std::size_t bucket_index(std::chrono::nanoseconds d) noexcept {
     const auto v = d.count() > 0 ? static_cast<std::uint64_t>(d.count()) - 1 : 0;
-    if (v < (std::uint64_t{1} << min_exponent))
-      return 0;
-    if (v >= (std::uint64_t{1} << max_exponent))
-      return bucket_count - 1;
+    if (v < (std::uint64_t{1} << min_exponent)) return 0;
+    if (v >= (std::uint64_t{1} << max_exponent)) return bucket_count - 1;
     const unsigned e = static_cast<unsigned>(std::bit_width(v)) - 1;
     const std::size_t sub = (v >> (e - sub_bits)) & ((1u << sub_bits) - 1);
     return 1 + (e - min_exponent) * (std::size_t{1} << sub_bits) + sub;
@@ -76,10 +74,8 @@ class latency_histogram {
 
   /// Lower edge of bucket i in ns (exclusive, except 0 for the first bucket).
   static constexpr std::uint64_t bucket_lower_ns(std::size_t i) noexcept {
-    if (i == 0)
-      return 0;
-    if (i >= bucket_count - 1)
-      return std::uint64_t{1} << max_exponent;
+    if (i == 0) return 0;
+    if (i >= bucket_count - 1) return std::uint64_t{1} << max_exponent;
     const std::size_t k = i - 1;
     const unsigned e = min_exponent + static_cast<unsigned>(k >> sub_bits);
     const std::uint64_t sub = k & ((1u << sub_bits) - 1);

@@ -6,10 +6,10 @@
 
 #include <asio/co_spawn.hpp>
 #include <asio/experimental/as_tuple.hpp>
-#include <asio/use_awaitable.hpp>
 #include <asio/ip/tcp.hpp>
 #include <asio/local/stream_protocol.hpp>
 #include <asio/steady_timer.hpp>
+#include <asio/use_awaitable.hpp>
 
 #include <netinet/in.h>
 #include <netinet/tcp.h>
@@ -42,7 +42,7 @@ listener::listener(server& srv, const std::string& address) : srv_(srv), accepto
   if (address.rfind("unix:", 0) == 0) {
     unix_path_ = address.substr(5);
     // A socket file left by an earlier run would make bind fail; anything else is not ours to remove.
-    struct stat st{};
+    struct stat st {};
     if (::lstat(unix_path_.c_str(), &st) == 0 && S_ISSOCK(st.st_mode)) ::unlink(unix_path_.c_str());
     asio::generic::stream_protocol::endpoint ep{asio::local::stream_protocol::endpoint(unix_path_)};
     acceptor_.open(ep.protocol());

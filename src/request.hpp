@@ -36,8 +36,8 @@ struct request {
   bool keep_conn;  ///< the front's FCGI_KEEP_CONN for this request
   request_state state = request_state::reading;
 
-  std::string params;   ///< the PARAMS name-value block, forwarded as received
-  std::string body;     ///< STDIN received and not yet written to a worker
+  std::string params;  ///< the PARAMS name-value block, forwarded as received
+  std::string body;    ///< STDIN received and not yet written to a worker
   bool params_done = false;
   bool stdin_done = false;
   /// The front no longer wants the answer (ABORT_REQUEST, or it closed): output is discarded.
@@ -46,7 +46,7 @@ struct request {
   int attempts = 0;          ///< workers it was sent to
   int worker_pid = 0;
 
-  std::string uri;     ///< REQUEST_URI, else SCRIPT_NAME: for stats and the slow log
+  std::string uri;          ///< REQUEST_URI, else SCRIPT_NAME: for stats and the slow log
   std::string script_name;  ///< SCRIPT_NAME, for --status-path
   clock_type::time_point accepted_at = clock_type::now();
   clock_type::time_point queued_at{};

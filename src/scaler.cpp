@@ -43,8 +43,7 @@ scaler::clock::time_point scaler::next_token_at(clock::time_point now) const noe
   return now + std::chrono::duration_cast<clock::duration>(std::chrono::duration<double>(wait));
 }
 
-bool scaler::may_release(const pool_counts& p, clock::time_point idle_since,
-                         clock::time_point now) const noexcept {
+bool scaler::may_release(const pool_counts& p, clock::time_point idle_since, clock::time_point now) const noexcept {
   if (p.live <= cfg_.min || p.queued > 0) return false;
   // Keep the spare workers asked for, counting the one that would go.
   if (p.idle <= cfg_.spare) return false;

@@ -19,10 +19,10 @@ struct scaler_config {
 
 /// What the pool looks like to the policy.
 struct pool_counts {
-  std::size_t live = 0;      ///< starting + idle + busy (not stopping)
+  std::size_t live = 0;  ///< starting + idle + busy (not stopping)
   std::size_t starting = 0;
   std::size_t idle = 0;
-  std::size_t queued = 0;    ///< requests waiting for a worker
+  std::size_t queued = 0;  ///< requests waiting for a worker
 };
 
 class scaler {
@@ -40,7 +40,6 @@ class scaler {
   /// Whether a worker idle since `idle_since` may be released now (never below the minimum,
   /// never while requests wait).
   bool may_release(const pool_counts& p, clock::time_point idle_since, clock::time_point now) const noexcept;
-
 
  private:
   void refill(clock::time_point now) noexcept;

@@ -1,8 +1,8 @@
 #include "src/server.hpp"
 
 #include "src/client_connection.hpp"
-#include "src/listener.hpp"
 #include "src/invariant.hpp"
+#include "src/listener.hpp"
 #include "src/log.hpp"
 #include "src/request.hpp"
 #include "src/stats_server.hpp"
@@ -185,7 +185,8 @@ pool_snapshot server::snapshot(bool full) const {
   s.busy = pool.busy_count();
   s.queue_length = sched.length();
   s.queue_limit = cfg.queue_limit;
-  s.can_serve = !stopping_ && !pool.cannot_serve() && (p.idle > 0 || s.busy > 0 || p.live < cfg.max_workers || p.starting > 0);
+  s.can_serve =
+      !stopping_ && !pool.cannot_serve() && (p.idle > 0 || s.busy > 0 || p.live < cfg.max_workers || p.starting > 0);
   if (full) s.workers = pool.describe();
   return s;
 }

@@ -21,8 +21,7 @@ double round3(double v) { return std::round(v * 1000.0) / 1000.0; }
 
 nlohmann::json percentiles_json(const latency_histogram& h, clock_type::time_point now) {
   const latency_percentiles p = h.window_percentiles(now);
-  return {{"p50", round3(p.p50_ms)}, {"p90", round3(p.p90_ms)}, {"p99", round3(p.p99_ms)},
-          {"count", p.count}};
+  return {{"p50", round3(p.p50_ms)}, {"p90", round3(p.p90_ms)}, {"p99", round3(p.p99_ms)}, {"count", p.count}};
 }
 
 std::uint64_t active_requests(const counters& c) {
@@ -53,8 +52,7 @@ std::string escape(std::string_view s, bool label) {
 class prometheus_writer {
  public:
   void family(std::string_view name, std::string_view type, std::string_view help) {
-    fmt::format_to(std::back_inserter(out_), "# HELP {} {}\n# TYPE {} {}\n", name, escape(help, false),
-                   name, type);
+    fmt::format_to(std::back_inserter(out_), "# HELP {} {}\n# TYPE {} {}\n", name, escape(help, false), name, type);
   }
   template <typename T>
   void sample(std::string_view name, std::string_view labels, T value) {
@@ -112,15 +110,18 @@ nlohmann::json stats::to_json(bool full) const {
   nlohmann::json j;
   j["version"] = version;
   j["uptime_s"] = round3(seconds_between(started, now));
-  j["pool"] = {{"min", p.min},   {"max", p.max},   {"size", p.size},           {"busy", p.busy},
+  j["pool"] = {{"min", p.min},   {"max", p.max},           {"size", p.size},          {"busy", p.busy},
                {"idle", p.idle}, {"starting", p.starting}, {"can_serve", p.can_serve}};
   j["queue"] = {{"length", p.queue_length}, {"peak", c.queue_peak}, {"limit", p.queue_limit}};
-  j["requests"] = {{"accepted", c.requests_accepted}, {"completed", c.requests_completed},
-                   {"active", active_requests(c)},     {"rejected", c.requests_rejected},
+  j["requests"] = {{"accepted", c.requests_accepted},   {"completed", c.requests_completed},
+                   {"active", active_requests(c)},      {"rejected", c.requests_rejected},
                    {"timed_out", c.requests_timed_out}, {"aborted", c.requests_aborted},
                    {"failed", c.requests_failed}};
-  j["responses"] = {{"2xx", c.responses_2xx}, {"3xx", c.responses_3xx}, {"4xx", c.responses_4xx},
-                    {"5xx", c.responses_5xx}, {"other", c.responses_other}};
+  j["responses"] = {{"2xx", c.responses_2xx},
+                    {"3xx", c.responses_3xx},
+                    {"4xx", c.responses_4xx},
+                    {"5xx", c.responses_5xx},
+                    {"other", c.responses_other}};
   j["latency_ms"] = {{"window_s", latency_histogram::slot_width.count() * latency_histogram::slot_count},
                      {"queue", percentiles_json(queue_latency, now)},
                      {"service", percentiles_json(service_latency, now)}};
@@ -133,8 +134,7 @@ nlohmann::json stats::to_json(bool full) const {
     nlohmann::json workers = nlohmann::json::array();
     for (const worker_info& w : p.workers) {
       nlohmann::json current = nullptr;
-      if (w.has_current)
-        current = {{"uri", w.current_uri}, {"elapsed_ms", round3(w.current_elapsed_ms)}};
+      if (w.has_current) current = {{"uri", w.current_uri}, {"elapsed_ms", round3(w.current_elapsed_ms)}};
       workers.push_back({{"pid", w.pid},
                          {"state", w.state},
                          {"requests", w.requests},
@@ -153,8 +153,7 @@ std::string stats::to_prometheus() const {
 
   w.family("fcgimux_info", "gauge", "Always 1; the label carries the fcgimux version.");
   w.sample("fcgimux_info", fmt::format("version=\"{}\"", escape(version, true)), 1);
-  w.single("fcgimux_uptime_seconds", "gauge", "Seconds since fcgimux started.",
-           seconds_between(started, now));
+  w.single("fcgimux_uptime_seconds", "gauge", "Seconds since fcgimux started.", seconds_between(started, now));
 
   w.single("fcgimux_pool_min_workers", "gauge", "Configured minimum number of workers.", p.min);
   w.single("fcgimux_pool_max_workers", "gauge", "Configured maximum number of workers.", p.max);
@@ -162,25 +161,21 @@ std::string stats::to_prometheus() const {
   w.single("fcgimux_pool_busy_workers", "gauge", "Workers serving a request.", p.busy);
   w.single("fcgimux_pool_idle_workers", "gauge", "Workers ready for a request.", p.idle);
   w.single("fcgimux_pool_starting_workers", "gauge", "Workers spawned but not ready yet.", p.starting);
-  w.single("fcgimux_pool_can_serve", "gauge", "1 when a worker is ready or can be started.",
-           p.can_serve ? 1 : 0);
+  w.single("fcgimux_pool_can_serve", "gauge", "1 when a worker is ready or can be started.", p.can_serve ? 1 : 0);
 
   w.single("fcgimux_queue_length", "gauge", "Requests waiting for a worker.", p.queue_length);
   w.single("fcgimux_queue_peak", "gauge", "Largest queue length since start.", c.queue_peak);
   w.single("fcgimux_queue_limit", "gauge", "Queue length at which requests are rejected.", p.queue_limit);
 
-  w.single("fcgimux_requests_accepted_total", "counter", "Requests taken from the front.",
-           c.requests_accepted);
+  w.single("fcgimux_requests_accepted_total", "counter", "Requests taken from the front.", c.requests_accepted);
   w.single("fcgimux_requests_completed_total", "counter", "Requests ended towards the front, any outcome.",
            c.requests_completed);
-  w.single("fcgimux_requests_active", "gauge", "Requests accepted and not completed yet.",
-           active_requests(c));
+  w.single("fcgimux_requests_active", "gauge", "Requests accepted and not completed yet.", active_requests(c));
   w.single("fcgimux_requests_rejected_total", "counter", "Requests refused (queue full, unknown role, overload).",
            c.requests_rejected);
   w.single("fcgimux_requests_timed_out_total", "counter", "Requests that hit the queue or request timeout.",
            c.requests_timed_out);
-  w.single("fcgimux_requests_aborted_total", "counter", "Requests aborted by the front.",
-           c.requests_aborted);
+  w.single("fcgimux_requests_aborted_total", "counter", "Requests aborted by the front.", c.requests_aborted);
   w.single("fcgimux_requests_failed_total", "counter", "Requests answered 502 or cut off by a worker failure.",
            c.requests_failed);
 
@@ -192,24 +187,22 @@ std::string stats::to_prometheus() const {
   w.sample("fcgimux_responses_total", "class=\"other\"", c.responses_other);
 
   w.single("fcgimux_connections_active", "gauge", "Open front connections.", c.connections_active);
-  w.single("fcgimux_connections_accepted_total", "counter", "Front connections accepted.",
-           c.connections_accepted);
+  w.single("fcgimux_connections_accepted_total", "counter", "Front connections accepted.", c.connections_accepted);
 
   w.single("fcgimux_workers_spawned_total", "counter", "Workers started.", c.workers_spawned);
-  w.single("fcgimux_workers_exited_total", "counter", "Workers that exited, crashes included.",
-           c.workers_exited);
+  w.single("fcgimux_workers_exited_total", "counter", "Workers that exited, crashes included.", c.workers_exited);
   w.single("fcgimux_workers_crashed_total", "counter", "Workers killed by a foreign signal or a non-zero exit.",
            c.workers_crashed);
-  w.single("fcgimux_max_workers_reached_total", "counter",
-           "Requests that queued while the pool was at its maximum.", c.max_workers_reached);
+  w.single("fcgimux_max_workers_reached_total", "counter", "Requests that queued while the pool was at its maximum.",
+           c.max_workers_reached);
 
   w.histogram("fcgimux_queue_wait_seconds", "Time from queued to handed to a worker.", queue_latency);
   w.histogram("fcgimux_service_seconds", "Time from handed to a worker to END_REQUEST.", service_latency);
 
   w.family("fcgimux_latency_window_seconds", "gauge",
            "Latency percentiles over the last minute (10 s steps); 0 when no sample.");
-  for (const auto& [stage, h] : {std::pair<const char*, const latency_histogram*>{"queue", &queue_latency},
-                                 {"service", &service_latency}}) {
+  for (const auto& [stage, h] :
+       {std::pair<const char*, const latency_histogram*>{"queue", &queue_latency}, {"service", &service_latency}}) {
     const latency_percentiles q = h->window_percentiles(now);
     w.sample("fcgimux_latency_window_seconds", fmt::format("stage=\"{}\",percentile=\"50\"", stage), q.p50_ms / 1e3);
     w.sample("fcgimux_latency_window_seconds", fmt::format("stage=\"{}\",percentile=\"90\"", stage), q.p90_ms / 1e3);

@@ -24,13 +24,13 @@ struct counters {
   std::uint64_t requests_aborted = 0;    ///< ABORT_REQUEST or the front closed first
   std::uint64_t requests_failed = 0;     ///< answered 502 or cut off because a worker failed
   std::uint64_t responses_2xx = 0, responses_3xx = 0, responses_4xx = 0, responses_5xx = 0;
-  std::uint64_t responses_other = 0;     ///< a status outside 200..599 (a CGI script's bogus Status)
+  std::uint64_t responses_other = 0;  ///< a status outside 200..599 (a CGI script's bogus Status)
   std::uint64_t connections_accepted = 0;
   std::uint64_t connections_active = 0;
   std::uint64_t workers_spawned = 0;
-  std::uint64_t workers_exited = 0;      ///< all exits, crashes included
-  std::uint64_t workers_crashed = 0;     ///< killed by a signal we did not send, or non-zero exit
-  std::uint64_t max_workers_reached = 0; ///< requests that queued while the pool was at its maximum
+  std::uint64_t workers_exited = 0;       ///< all exits, crashes included
+  std::uint64_t workers_crashed = 0;      ///< killed by a signal we did not send, or non-zero exit
+  std::uint64_t max_workers_reached = 0;  ///< requests that queued while the pool was at its maximum
   std::uint64_t queue_peak = 0;
 };
 
@@ -41,7 +41,7 @@ struct worker_info {
   std::uint64_t requests = 0;
   double uptime_s = 0;
   bool has_current = false;
-  std::string current_uri;       ///< REQUEST_URI (or SCRIPT_NAME) of the request it serves
+  std::string current_uri;  ///< REQUEST_URI (or SCRIPT_NAME) of the request it serves
   double current_elapsed_ms = 0;
 };
 
@@ -49,7 +49,7 @@ struct worker_info {
 struct pool_snapshot {
   std::size_t min = 0, max = 0, size = 0, busy = 0, idle = 0, starting = 0;
   std::size_t queue_length = 0, queue_limit = 0;
-  bool can_serve = false;  ///< a worker is ready, or one can be started (for /healthz)
+  bool can_serve = false;            ///< a worker is ready, or one can be started (for /healthz)
   std::vector<worker_info> workers;  ///< filled only when asked for (full)
 };
 

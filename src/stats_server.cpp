@@ -6,6 +6,7 @@
 
 #include "src/dashboard_page.hpp"
 
+#include <fmt/format.h>
 #include <asio/co_spawn.hpp>
 #include <asio/experimental/as_tuple.hpp>
 #include <asio/experimental/awaitable_operators.hpp>
@@ -13,7 +14,6 @@
 #include <asio/steady_timer.hpp>
 #include <asio/use_awaitable.hpp>
 #include <asio/write.hpp>
-#include <fmt/format.h>
 #include <nlohmann/json.hpp>
 
 #include <array>
@@ -36,40 +36,31 @@ constexpr auto nothrow_awaitable = asio::experimental::as_tuple(asio::use_awaita
 // ---- request parsing (RFC 9112, the subset a stats endpoint needs) ----
 
 bool is_tchar(char ch) {
-  if ((ch >= 'a' && ch <= 'z') || (ch >= 'A' && ch <= 'Z') || (ch >= '0' && ch <= '9'))
-    return true;
+  if ((ch >= 'a' && ch <= 'z') || (ch >= 'A' && ch <= 'Z') || (ch >= '0' && ch <= '9')) return true;
   return std::string_view{"!#$%&'*+-.^_`|~"}.find(ch) != std::string_view::npos;
 }
 
 bool is_token(std::string_view s) {
-  if (s.empty())
-    return false;
+  if (s.empty()) return false;
   for (char ch : s)
-    if (!is_tchar(ch))
-      return false;
+    if (!is_tchar(ch)) return false;
   return true;
 }
 
 bool iequals(std::string_view a, std::string_view b) {
-  if (a.size() != b.size())
-    return false;
+  if (a.size() != b.size()) return false;
   for (std::size_t i = 0; i < a.size(); ++i) {
     char x = a[i], y = b[i];
-    if (x >= 'A' && x <= 'Z')
-      x = static_cast<char>(x - 'A' + 'a');
-    if (y >= 'A' && y <= 'Z')
-      y = static_cast<char>(y - 'A' + 'a');
-    if (x != y)
-      return false;
+    if (x >= 'A' && x <= 'Z') x = static_cast<char>(x - 'A' + 'a');
+    if (y >= 'A' && y <= 'Z') y = static_cast<char>(y - 'A' + 'a');
+    if (x != y) return false;
   }
   return true;
 }
 
 std::string_view trim_ows(std::string_view s) {
-  while (!s.empty() && (s.front() == ' ' || s.front() == '\t'))
-    s.remove_prefix(1);
-  while (!s.empty() && (s.back() == ' ' || s.back() == '\t'))
-    s.remove_suffix(1);
+  while (!s.empty() && (s.front() == ' ' || s.front() == '\t')) s.remove_prefix(1);
+  while (!s.empty() && (s.back() == ' ' || s.back() == '\t')) s.remove_suffix(1);
   return s;
 }
 
@@ -91,12 +82,9 @@ std::size_t leading_empty_lines(std::string_view buf) {
 // how much was already searched: a client sending one byte at a time must not cost O(n^2).
 std::size_t head_end(std::string_view buf, std::size_t from) {
   for (std::size_t i = from > 2 ? from - 2 : 0; i < buf.size(); ++i) {
-    if (buf[i] != '\n')
-      continue;
-    if (i + 1 < buf.size() && buf[i + 1] == '\n')
-      return i + 2;
-    if (i + 2 < buf.size() && buf[i + 1] == '\r' && buf[i + 2] == '\n')
-      return i + 3;
+    if (buf[i] != '\n') continue;
+    if (i + 1 < buf.size() && buf[i + 1] == '\n') return i + 2;
+    if (i + 2 < buf.size() && buf[i + 1] == '\r' && buf[i + 2] == '\n') return i + 3;
   }
   return std::string_view::npos;
 }
@@ -117,40 +105,35 @@ std::string_view next_line(std::string_view& rest) {
   const std::size_t nl = rest.find('\n');
   std::string_view line = rest.substr(0, nl);
   rest.remove_prefix(nl == std::string_view::npos ? rest.size() : nl + 1);
-  if (!line.empty() && line.back() == '\r')
-    line.remove_suffix(1);
+  if (!line.empty() && line.back() == '\r') line.remove_suffix(1);
   return line;
 }
 
 bool valid_field_value(std::string_view v) {
   for (char ch : v) {
     const auto u = static_cast<unsigned char>(ch);
-    if ((u < 0x20 && ch != '\t') || u == 0x7f)
-      return false;
+    if ((u < 0x20 && ch != '\t') || u == 0x7f) return false;
   }
   return true;
 }
 
 parse_result parse_request_line(std::string_view line, request_head& req) {
   const std::size_t sp1 = line.find(' ');
-  if (sp1 == std::string_view::npos)
-    return parse_result::bad_request;
+  if (sp1 == std::string_view::npos) return parse_result::bad_request;
   const std::size_t sp2 = line.find(' ', sp1 + 1);
   if (sp2 == std::string_view::npos || line.find(' ', sp2 + 1) != std::string_view::npos)
     return parse_result::bad_request;
   req.method = line.substr(0, sp1);
   std::string_view target = line.substr(sp1 + 1, sp2 - sp1 - 1);
   const std::string_view version = line.substr(sp2 + 1);
-  if (!is_token(req.method) || target.empty())
-    return parse_result::bad_request;
+  if (!is_token(req.method) || target.empty()) return parse_result::bad_request;
   for (char ch : target)
     if (static_cast<unsigned char>(ch) <= 0x20 || static_cast<unsigned char>(ch) >= 0x7f)
       return parse_result::bad_request;
   if (version.size() != 8 || version.substr(0, 5) != "HTTP/" || version[6] != '.' || version[5] < '0' ||
       version[5] > '9' || version[7] < '0' || version[7] > '9')
     return parse_result::bad_request;
-  if (version[5] != '1')
-    return parse_result::version_not_supported;
+  if (version[5] != '1') return parse_result::version_not_supported;
   req.minor_version = version[7] - '0';
   req.keep_alive = req.minor_version >= 1;
 
@@ -172,31 +155,25 @@ parse_result parse_request_line(std::string_view line, request_head& req) {
 parse_result parse_head(std::string_view head, request_head& req) {
   std::string_view rest = head;
   const std::string_view line = next_line(rest);
-  if (line.find('\r') != std::string_view::npos)
-    return parse_result::bad_request;
-  if (const parse_result r = parse_request_line(line, req); r != parse_result::ok)
-    return r;
+  if (line.find('\r') != std::string_view::npos) return parse_result::bad_request;
+  if (const parse_result r = parse_request_line(line, req); r != parse_result::ok) return r;
   bool saw_close = false, saw_keep_alive = false;
   for (;;) {
     const std::string_view field = next_line(rest);
-    if (field.empty())
-      break;
+    if (field.empty()) break;
     if (field.front() == ' ' || field.front() == '\t')  // obs-fold: RFC 9112 5.2 allows a 400
       return parse_result::bad_request;
     const std::size_t colon = field.find(':');
-    if (colon == std::string_view::npos)
-      return parse_result::bad_request;
+    if (colon == std::string_view::npos) return parse_result::bad_request;
     const std::string_view name = field.substr(0, colon);
     const std::string_view value = trim_ows(field.substr(colon + 1));
-    if (!is_token(name) || !valid_field_value(value))
-      return parse_result::bad_request;
+    if (!is_token(name) || !valid_field_value(value)) return parse_result::bad_request;
     if (iequals(name, "host")) {
       ++req.host_fields;
     } else if (iequals(name, "content-length")) {
       if (value.empty() || value.find_first_not_of("0123456789") != std::string_view::npos)
         return parse_result::bad_request;
-      if (value.find_first_not_of('0') != std::string_view::npos)
-        req.has_body = true;
+      if (value.find_first_not_of('0') != std::string_view::npos) req.has_body = true;
     } else if (iequals(name, "transfer-encoding")) {
       req.has_body = true;
     } else if (iequals(name, "connection")) {
@@ -217,10 +194,8 @@ parse_result parse_head(std::string_view head, request_head& req) {
   else if (saw_keep_alive)
     req.keep_alive = true;
   // RFC 9112 3.2: an HTTP/1.1 request without exactly one Host is a 400
-  if (req.minor_version >= 1 && req.host_fields != 1)
-    return parse_result::bad_request;
-  if (req.host_fields > 1)
-    return parse_result::bad_request;
+  if (req.minor_version >= 1 && req.host_fields != 1) return parse_result::bad_request;
+  if (req.host_fields > 1) return parse_result::bad_request;
   return parse_result::ok;
 }
 
@@ -228,8 +203,7 @@ bool query_has(std::string_view query, std::string_view key) {
   while (!query.empty()) {
     const std::size_t amp = query.find('&');
     const std::string_view pair = query.substr(0, amp);
-    if (pair.substr(0, pair.find('=')) == key)
-      return true;
+    if (pair.substr(0, pair.find('=')) == key) return true;
     query.remove_prefix(amp == std::string_view::npos ? query.size() : amp + 1);
   }
   return false;
@@ -336,8 +310,7 @@ response route(stats& s, const request_head& req) {
 }
 
 void log_exception(std::string_view where, std::exception_ptr e) {
-  if (!e)
-    return;
+  if (!e) return;
   try {
     std::rethrow_exception(e);
   } catch (const std::exception& ex) {
@@ -379,8 +352,7 @@ awaitable<void> stats_server::impl::accept_loop(std::shared_ptr<impl> self) {
   while (!stopped_) {
     auto [ec, sock] = co_await acceptor_.async_accept(nothrow_awaitable);
     if (ec) {
-      if (stopped_ || ec == asio::error::operation_aborted || !acceptor_.is_open())
-        co_return;
+      if (stopped_ || ec == asio::error::operation_aborted || !acceptor_.is_open()) co_return;
       // EMFILE and friends: wait instead of spinning on a listener that stays readable
       fmt::print(stderr, "fcgimux: stats server accept: {}\n", ec.message());
       backoff.expires_after(std::chrono::milliseconds(100));
@@ -417,12 +389,10 @@ awaitable<bool> stats_server::impl::send(tcp::socket& sock, asio::steady_timer& 
                                          bool head_only, bool keep_alive_10) {
   const std::string head = serialize_head(r, keep_alive_10);
   std::array<asio::const_buffer, 2> bufs{asio::buffer(head), asio::buffer(r.body())};
-  if (head_only)
-    bufs[1] = asio::const_buffer{};
+  if (head_only) bufs[1] = asio::const_buffer{};
   timer.expires_after(limits_.write_timeout);
   auto result = co_await (asio::async_write(sock, bufs, nothrow_awaitable) || timer.async_wait(nothrow_awaitable));
-  if (result.index() != 0)
-    co_return false;  // the client did not take the response in time
+  if (result.index() != 0) co_return false;  // the client did not take the response in time
   auto [ec, n] = std::get<0>(result);
   co_return !ec;
 }
@@ -438,8 +408,7 @@ awaitable<void> stats_server::impl::linger_close(tcp::socket& sock, asio::steady
   while (!ec && drained < 256 * 1024) {
     auto result =
         co_await (sock.async_read_some(asio::buffer(sink), nothrow_awaitable) || timer.async_wait(nothrow_awaitable));
-    if (result.index() != 0)
-      break;
+    if (result.index() != 0) break;
     std::size_t n = 0;
     std::tie(ec, n) = std::get<0>(result);
     drained += n;
@@ -458,8 +427,7 @@ awaitable<void> stats_server::impl::session([[maybe_unused]] std::shared_ptr<imp
       owner.refusing_ = false;
     }
   } reg{*this, sessions_.insert(sessions_.end(), &sock)};
-  if (stopped_)
-    co_return;
+  if (stopped_) co_return;
 
   asio::error_code ec;
   sock.set_option(tcp::no_delay(true), ec);
@@ -479,52 +447,41 @@ awaitable<void> stats_server::impl::session([[maybe_unused]] std::shared_ptr<imp
         scanned = 0;
       }
       end = head_end(buf, scanned);
-      if (end != std::string_view::npos || buf.size() > limits_.max_head_bytes)
-        break;
+      if (end != std::string_view::npos || buf.size() > limits_.max_head_bytes) break;
       scanned = buf.size();
       auto result = co_await (sock.async_read_some(asio::buffer(chunk), nothrow_awaitable) ||
                               timer.async_wait(nothrow_awaitable));
       if (result.index() != 0) {
         if (!buf.empty() && !stopped_) {  // a request was under way: tell the client why it ends
-          if (co_await send(sock, timer, error_response(408, true), false, false))
-            co_await linger_close(sock, timer);
+          if (co_await send(sock, timer, error_response(408, true), false, false)) co_await linger_close(sock, timer);
         }
         co_return;
       }
       auto [rec, n] = std::get<0>(result);
-      if (rec)
-        co_return;  // EOF, reset, or stop(): nothing left to answer
+      if (rec) co_return;  // EOF, reset, or stop(): nothing left to answer
       buf.append(chunk.data(), n);
     }
     if (end == std::string_view::npos || end > limits_.max_head_bytes) {
-      if (co_await send(sock, timer, error_response(431, true), false, false))
-        co_await linger_close(sock, timer);
+      if (co_await send(sock, timer, error_response(431, true), false, false)) co_await linger_close(sock, timer);
       co_return;
     }
 
     request_head req;
     response r;
     switch (parse_head(std::string_view(buf).substr(0, end), req)) {
-      case parse_result::ok:
-        try {
-          r = route(stats_, req);
+      case parse_result::ok: try { r = route(stats_, req);
         } catch (const std::exception& ex) {  // rendering allocates; fail this answer, not the server
           fmt::print(stderr, "fcgimux: stats server rendering {}: {}\n", req.path, ex.what());
           r = error_response(500, true);
         }
         break;
-      case parse_result::bad_request:
-        r = error_response(400, true);
-        break;
-      case parse_result::version_not_supported:
-        r = error_response(505, true);
-        break;
+      case parse_result::bad_request: r = error_response(400, true); break;
+      case parse_result::version_not_supported: r = error_response(505, true); break;
     }
     const bool head_only = req.method == "HEAD";
     const bool keep_alive_10 = req.minor_version == 0 && !r.close;
     buf.erase(0, end);  // req's views die here; the rest may be a pipelined request
-    if (!co_await send(sock, timer, r, head_only, keep_alive_10))
-      co_return;
+    if (!co_await send(sock, timer, r, head_only, keep_alive_10)) co_return;
     if (r.close) {
       co_await linger_close(sock, timer);
       co_return;

@@ -16,8 +16,8 @@ class stats_server {
  public:
   /// What one client may cost; the defaults suit production, tests shorten the timeout.
   struct limits {
-    std::chrono::milliseconds head_timeout{10000};  ///< for a whole request head, and idle keep-alive
-    std::chrono::milliseconds write_timeout{10000}; ///< for a whole response to be taken by the client
+    std::chrono::milliseconds head_timeout{10000};   ///< for a whole request head, and idle keep-alive
+    std::chrono::milliseconds write_timeout{10000};  ///< for a whole response to be taken by the client
     std::size_t max_connections = 64;                ///< more are answered 503 and closed at once
     std::size_t max_head_bytes = 8192;               ///< request line + headers; more gets 431
   };

@@ -8,8 +8,8 @@
 
 #include <asio/co_spawn.hpp>
 #include <asio/experimental/as_tuple.hpp>
-#include <asio/use_awaitable.hpp>
 #include <asio/read.hpp>
+#include <asio/use_awaitable.hpp>
 
 #include <sys/socket.h>
 #include <sys/wait.h>
@@ -39,7 +39,8 @@ std::chrono::duration<double> secs(double s) { return std::chrono::duration<doub
 
 std::string describe_status(int status) {
   if (WIFEXITED(status)) return fmt::format("exited with status {}", WEXITSTATUS(status));
-  if (WIFSIGNALED(status)) return fmt::format("killed by signal {} ({})", WTERMSIG(status), strsignal(WTERMSIG(status)));
+  if (WIFSIGNALED(status))
+    return fmt::format("killed by signal {} ({})", WTERMSIG(status), strsignal(WTERMSIG(status)));
   return fmt::format("ended (status {:#x})", status);
 }
 
@@ -146,7 +147,8 @@ void worker_pool::watch_stderr(std::shared_ptr<worker> w) {
       [w]() -> asio::awaitable<void> {
         char buf[4096];
         for (;;) {
-          auto [ec, n] = co_await w->err_pipe.async_read_some(asio::buffer(buf), asio::experimental::as_tuple(asio::use_awaitable));
+          auto [ec, n] = co_await w->err_pipe.async_read_some(asio::buffer(buf),
+                                                              asio::experimental::as_tuple(asio::use_awaitable));
           if (ec) break;
           w->err_partial.append(buf, n);
           std::size_t start = 0, nl;
@@ -185,8 +187,10 @@ void worker_pool::on_exit(const std::shared_ptr<worker>& w, int status) {
   bool failed_start = !w->signalled_by_us && w->requests == 0 && !w->current &&
                       (w->state == worker_state::starting || now - w->started_at < min_healthy_uptime);
   if (w->refused_kept_connection) settle_kept_connections(*w, status);
-  if (failed_start) ++start_failures_;
-  else if (crashed) ++crash_streak_;
+  if (failed_start)
+    ++start_failures_;
+  else if (crashed)
+    ++crash_streak_;
   if (failed_start || crashed) {
     back_off(now);
     log::info("worker {} {} after {} requests{}{}; next start in {} ms", w->pid, describe_status(status), w->requests,
@@ -414,22 +418,24 @@ void worker_pool::settle_kept_connections(const worker& w, int status) {
   }
   if (srv_.cfg.keep_conn == keep_conn_mode::auto_) {
     if (keep_conn_ || keep_conn_suspended_)
-      log::info("worker {} closed a kept (FCGI_KEEP_CONN) connection without answering its first request, "
-                "then exited; switching to a connection per request (--keep-conn auto)", w.pid);
+      log::info(
+          "worker {} closed a kept (FCGI_KEEP_CONN) connection without answering its first request, "
+          "then exited; switching to a connection per request (--keep-conn auto)",
+          w.pid);
     keep_conn_ = keep_conn_suspended_ = false;
   } else if (srv_.cfg.keep_conn == keep_conn_mode::yes && !told_keep_conn_) {
     told_keep_conn_ = true;
-    log::info("worker {} closed a kept (FCGI_KEEP_CONN) connection without answering its first request, "
-              "then exited: a program that cannot keep connections (a kcgi app) needs --keep-conn no (or auto)",
-              w.pid);
+    log::info(
+        "worker {} closed a kept (FCGI_KEEP_CONN) connection without answering its first request, "
+        "then exited: a program that cannot keep connections (a kcgi app) needs --keep-conn no (or auto)",
+        w.pid);
   }
 }
 
 bool worker_pool::cannot_serve() const noexcept {
   if (start_failures_ < 3) return false;
-  return std::none_of(workers_.begin(), workers_.end(), [](auto& w) {
-    return w->state == worker_state::idle || w->state == worker_state::busy;
-  });
+  return std::none_of(workers_.begin(), workers_.end(),
+                      [](auto& w) { return w->state == worker_state::idle || w->state == worker_state::busy; });
 }
 
 pool_counts worker_pool::counts() const noexcept {

@@ -38,8 +38,8 @@ struct worker {
   clock_type::time_point idle_since{};
   std::shared_ptr<request> current;
   bool exited = false;
-  bool signalled_by_us = false;  ///< a signal from fcgimux: its exit is not a crash
-  bool ended_unanswered = false; ///< closed a request's connection without answering: a failure
+  bool signalled_by_us = false;          ///< a signal from fcgimux: its exit is not a crash
+  bool ended_unanswered = false;         ///< closed a request's connection without answering: a failure
   bool refused_kept_connection = false;  ///< closed its first kept (FCGI_KEEP_CONN) connection unanswered
   asio::posix::stream_descriptor exec_status;
   asio::posix::stream_descriptor err_pipe;

@@ -48,12 +48,11 @@ int make_listener(const std::string& path, std::error_code& ec) {
 }
 
 // Only async-signal-safe calls from here on: the child of fork() in a process that may hold locks.
-[[noreturn]] void exec_child(char* const* argv, int lsock, int err_w, int status_w, pid_t parent,
-                             bool batch) {
+[[noreturn]] void exec_child(char* const* argv, int lsock, int err_w, int status_w, pid_t parent, bool batch) {
   sigset_t none;
   sigemptyset(&none);
   sigprocmask(SIG_SETMASK, &none, nullptr);
-  struct sigaction dfl{};
+  struct sigaction dfl {};
   dfl.sa_handler = SIG_DFL;
   // glibc refuses the two signals it reserves for itself (32 and 33), but an ignored one stays
   // ignored across exec, and to a program on another libc they are ordinary signals: ask the
@@ -69,7 +68,7 @@ int make_listener(const std::string& path, std::error_code& ec) {
   // other request it was about to hand out. SCHED_BATCH keeps the worker's CPU share and only
   // drops that wakeup preemption; it is inherited across exec and by the program's children.
   if (batch && sched_getscheduler(0) == SCHED_OTHER) {
-    struct sched_param none_prio{};
+    struct sched_param none_prio {};
     if (sched_setscheduler(0, SCHED_BATCH, &none_prio) != 0) {
       static const char msg[] = "fcgimux: SCHED_BATCH refused; this worker keeps the normal policy\n";
       ssize_t r = write(err_w, msg, sizeof msg - 1);

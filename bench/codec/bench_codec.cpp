@@ -68,8 +68,8 @@ std::size_t count_records(std::string_view bytes) {
 
 void set_counters(benchmark::State& state, std::string_view bytes) {
   state.SetBytesProcessed(static_cast<std::int64_t>(state.iterations() * bytes.size()));
-  state.counters["records/s"] = benchmark::Counter(static_cast<double>(state.iterations() * count_records(bytes)),
-                                                   benchmark::Counter::kIsRate);
+  state.counters["records/s"] =
+      benchmark::Counter(static_cast<double>(state.iterations() * count_records(bytes)), benchmark::Counter::kIsRate);
   state.SetLabel(input_name(static_cast<int>(state.range(0))));
 }
 
@@ -113,7 +113,8 @@ void bm_decode(benchmark::State& state) {
     d.release(1);
   }
   set_counters(state, bytes);
-  if (parse_params) state.counters["pairs/s"] = benchmark::Counter(static_cast<double>(pairs), benchmark::Counter::kIsRate);
+  if (parse_params)
+    state.counters["pairs/s"] = benchmark::Counter(static_cast<double>(pairs), benchmark::Counter::kIsRate);
 }
 
 // What a proxy does with a response: decode it and copy the STDOUT content into its own buffer.

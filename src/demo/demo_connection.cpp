@@ -5,10 +5,10 @@
 #include "proto/encoder.hpp"
 #include "proto/name_value.hpp"
 
-#include <cerrno>
-#include <string>
 #include <sys/socket.h>
 #include <unistd.h>
+#include <cerrno>
+#include <string>
 
 namespace fcgimux::demo {
 
@@ -82,11 +82,8 @@ void serve_connection(int fd, const demo_options& options, std::uint64_t& served
       const proto::event& ev = r.ev;
       out.clear();
       switch (ev.type) {
-        case proto::event_type::none:
-          break;
-        case proto::event_type::error:
-          open = false;
-          break;
+        case proto::event_type::none: break;
+        case proto::event_type::error: open = false; break;
         case proto::event_type::get_values:
           kcgi_exit();
           out = get_values_result(ev.data);
@@ -126,16 +123,14 @@ void serve_connection(int fd, const demo_options& options, std::uint64_t& served
             req = {};
           }
           break;
-        case proto::event_type::end_request:
-          break;
+        case proto::event_type::end_request: break;
         case proto::event_type::stream_data:
           if (!req.active || ev.request_id != req.id) break;
           if (ev.record() == proto::record_type::params) req.params.append(ev.data);
           if (ev.record() == proto::record_type::stdin_stream) req.body.append(ev.data);
           break;
         case proto::event_type::stream_end:
-          if (!req.active || req.hung || ev.request_id != req.id ||
-              ev.record() != proto::record_type::stdin_stream) {
+          if (!req.active || req.hung || ev.request_id != req.id || ev.record() != proto::record_type::stdin_stream) {
             break;
           }
           if (outcome o = respond({req.id, req.params, req.body}, out); o == outcome::hang) {
@@ -147,8 +142,7 @@ void serve_connection(int fd, const demo_options& options, std::uint64_t& served
           }
           dec.release(req.id);
           ++served;
-          open = req.keep_conn && !options.kcgi &&
-                 (options.max_requests == 0 || served < options.max_requests);
+          open = req.keep_conn && !options.kcgi && (options.max_requests == 0 || served < options.max_requests);
           req = {};
           break;
       }

@@ -4,9 +4,9 @@
 #include "proto/name_value.hpp"
 #include "proto/protocol.hpp"
 
+#include <unistd.h>
 #include <charconv>
 #include <ctime>
-#include <unistd.h>
 
 namespace fcgimux::demo {
 

@@ -5,15 +5,15 @@
 #include "demo_options.hpp"
 #include "listen_socket.hpp"
 
+#include <netinet/in.h>
+#include <netinet/tcp.h>
+#include <sys/socket.h>
+#include <unistd.h>
 #include <cerrno>
 #include <csignal>
 #include <cstdio>
 #include <cstring>
-#include <netinet/in.h>
-#include <netinet/tcp.h>
 #include <string>
-#include <sys/socket.h>
-#include <unistd.h>
 
 int main(int argc, char** argv) {
   using namespace fcgimux::demo;

@@ -121,8 +121,10 @@ class front_session_driver final : private front_owner {
     if (r->state == request_state::done) fail_("a finished request was given up");
     if (r->state == request_state::queued) {
       auto it = std::find(queue_.begin(), queue_.end(), r);
-      if (it == queue_.end()) fail_("a queued request was not in the queue");
-      else queue_.erase(it);
+      if (it == queue_.end())
+        fail_("a queued request was not in the queue");
+      else
+        queue_.erase(it);
     }
     if (r->state != request_state::at_worker) finish(*r);
   }
@@ -163,8 +165,10 @@ class front_session_driver final : private front_owner {
       if (ev.type == proto::event_type::stream_data) stdout_[ev.request_id].append(ev.data);
       if (ev.type == proto::event_type::end_request) {
         ended_ids_.push_back(ev.request_id);
-        if (refused) refused_ids_.erase(refused_ids_.find(ev.request_id));
-        else open_ids_.erase(ev.request_id);
+        if (refused)
+          refused_ids_.erase(refused_ids_.find(ev.request_id));
+        else
+          open_ids_.erase(ev.request_id);
       }
     }
     // What client_connection::flush() does once the output is written.

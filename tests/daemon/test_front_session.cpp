@@ -17,8 +17,8 @@ front_session_driver make(front_limits limits = {}) {
   return front_session_driver(std::move(limits), [](const char* what) { FAIL(what); });
 }
 
-std::string request_bytes(std::uint16_t id, std::uint8_t flags, std::string_view body,
-                          std::string_view script = "/x", bool close_stdin = true) {
+std::string request_bytes(std::uint16_t id, std::uint8_t flags, std::string_view body, std::string_view script = "/x",
+                          bool close_stdin = true) {
   std::string b, params;
   proto::append_name_value(params, "SCRIPT_NAME", script);
   proto::append_begin_request(b, id, 1, flags);
@@ -31,7 +31,9 @@ std::string request_bytes(std::uint16_t id, std::uint8_t flags, std::string_view
 
 }  // namespace
 
-TEST_CASE("front session: a request is queued when whole, answered under its id, and the connection closes without KEEP_CONN") {
+TEST_CASE(
+    "front session: a request is queued when whole, answered under its id, and the connection closes without "
+    "KEEP_CONN") {
   auto d = make();
   REQUIRE(d.feed(request_bytes(7, 0, "body")));
   CHECK(d.queued() == 1);

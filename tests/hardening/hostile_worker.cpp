@@ -86,7 +86,10 @@ bool respond(int fd, const std::string& what, std::uint16_t id, bool keep) {
     proto::append_end_request(out, id, 0, proto::protocol_status::request_complete);
     write_all(fd, out);
   } else if (what == "get_values") {
-    proto::append_management(out, proto::record_type::get_values, std::string("\x0e\x00" "FCGI_MAX_CONNS", 16));
+    proto::append_management(out, proto::record_type::get_values,
+                             std::string("\x0e\x00"
+                                         "FCGI_MAX_CONNS",
+                                         16));
     write_all(fd, out + ok_answer(id));
   } else if (what == "begin") {
     proto::append_begin_request(out, id, 1, 0);

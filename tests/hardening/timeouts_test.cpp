@@ -38,7 +38,12 @@ TEST_CASE("request-timeout fires while the worker waits for a front that does no
   fcgi_client slow = stalled_reader(mux, b);
   // The timeout counts from the worker taking the request; the worker is killed and replaced.
   CHECK(eventually([&] { return stats_of(mux)["requests"]["timed_out"] == 1; }, 5s));
-  CHECK(eventually([&] { auto p = only_worker(mux); return p > 0 && p != first; }, 5s));
+  CHECK(eventually(
+      [&] {
+        auto p = only_worker(mux);
+        return p > 0 && p != first;
+      },
+      5s));
   // The pool's one worker serves again while the slow front still does not read.
   auto other = get(mux.port(), "/data?bytes=100", 10s);
   CHECK(other.how == read_status::ok);
@@ -49,8 +54,8 @@ TEST_CASE("request-timeout fires while the worker waits for a front that does no
 
 TEST_CASE("send-timeout closes a front that takes no byte and frees its worker", "[hardening][timeout]") {
   backend b = demo_backend();
-  fcgimux_instance mux(behind_fcgimux(
-      b, {"-n", "1", "--send-timeout", "1", "--abandon-timeout", "1", "--stats", "127.0.0.1:0"}));
+  fcgimux_instance mux(
+      behind_fcgimux(b, {"-n", "1", "--send-timeout", "1", "--abandon-timeout", "1", "--stats", "127.0.0.1:0"}));
   REQUIRE(mux.wait_for_workers(1, 10s));
   fcgi_client slow = stalled_reader(mux, b);
   CHECK(eventually([&] { return stats_of(mux)["connections"]["active"] == 0; }, 5s));
@@ -110,8 +115,8 @@ TEST_CASE("request-timeout fires while a streamed body waits for a worker that d
   backend b = php_backend(dir);
   write_file(dir.file("sleepy.php"), "<?php sleep(30); echo file_get_contents('php://input');\n");
   b.script_filename = dir.file("sleepy.php");
-  fcgimux_instance mux(behind_fcgimux(
-      b, {"-n", "1", "--body-buffer", "65536", "--request-timeout", "1", "--stats", "127.0.0.1:0"}));
+  fcgimux_instance mux(
+      behind_fcgimux(b, {"-n", "1", "--body-buffer", "65536", "--request-timeout", "1", "--stats", "127.0.0.1:0"}));
   fcgi_client c(mux.address());
   auto t0 = std::chrono::steady_clock::now();
   REQUIRE_READ_OK(c.exchange(backend_request(b, "POST", "/sleepy", random_bytes(4u << 20, 3)), 20s), mux);

@@ -121,10 +121,12 @@ TEST_CASE("many concurrent streamed uploads to php-cgi are all answered with the
   CHECK(out.failures.empty());
   CHECK(out.ok == 10 * 40);
   // No request or worker is left behind once every answer is in.
-  CHECK(eventually([&] {
-    auto s = stats_of(mux);
-    return s["pool"]["busy"] == 0 && s["requests"]["active"] == 0;
-  }, 5s));
+  CHECK(eventually(
+      [&] {
+        auto s = stats_of(mux);
+        return s["pool"]["busy"] == 0 && s["requests"]["active"] == 0;
+      },
+      5s));
 }
 
 TEST_CASE("a streamed upload meeting a retiring php-cgi is sent to another worker, not failed", "[hardening][upload]") {
@@ -175,11 +177,15 @@ TEST_CASE("streamed uploads through nginx with keep-alive are all answered", "[h
     });
   }
   for (auto& th : threads) th.join();
-  INFO(joined(failures) << "nginx errors:\n" << errors_in(nginx.error_log()) << "fcgimux stderr:\n" << mux.stderr_text());
+  INFO(joined(failures) << "nginx errors:\n"
+                        << errors_in(nginx.error_log()) << "fcgimux stderr:\n"
+                        << mux.stderr_text());
   CHECK(failures.empty());
   CHECK(ok == 10 * 40);
-  CHECK(eventually([&] {
-    auto s = stats_of(mux);
-    return s["pool"]["busy"] == 0 && s["requests"]["active"] == 0;
-  }, 5s));
+  CHECK(eventually(
+      [&] {
+        auto s = stats_of(mux);
+        return s["pool"]["busy"] == 0 && s["requests"]["active"] == 0;
+      },
+      5s));
 }

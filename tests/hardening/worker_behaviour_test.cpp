@@ -117,20 +117,24 @@ TEST_CASE("stopping leaves no pre-forked child of a worker behind", "[hardening]
   fcgi_client c(mux.address());
   REQUIRE_READ_OK(c.exchange(backend_request(b, "GET", "/data?bytes=5"), 10s), mux);
   std::vector<pid_t> all;
-  REQUIRE(eventually([&] {
-    all = descendants_of(mux.process().pid());
-    return all.size() >= 1 + 2 * 5;  // fcgimux, two workers, four children each
-  }, 10s));
+  REQUIRE(eventually(
+      [&] {
+        all = descendants_of(mux.process().pid());
+        return all.size() >= 1 + 2 * 5;  // fcgimux, two workers, four children each
+      },
+      10s));
   mux.process().send_signal(SIGTERM);
   auto st = mux.process().wait_exit(15s);
   REQUIRE(st);
   CHECK(st->exited);
   CHECK(st->code == 0);
-  CHECK(eventually([&] {
-    for (pid_t p : all)
-      if (process_alive(p)) return false;
-    return true;
-  }, 3s));
+  CHECK(eventually(
+      [&] {
+        for (pid_t p : all)
+          if (process_alive(p)) return false;
+        return true;
+      },
+      3s));
   for (pid_t p : all) {
     INFO("process " << p);
     CHECK_FALSE(process_alive(p));
@@ -141,9 +145,9 @@ TEST_CASE("a stop spawns nothing, serves requests on open connections and closes
   backend b = demo_backend();
   fcgimux_instance mux(behind_fcgimux(b, {"-n", "3", "--verbose", "--stats", "127.0.0.1:0"}));
   REQUIRE(mux.wait_for_workers(3, 10s));
-  fcgi_client busy(mux.address());   // a request in flight when the stop begins
-  fcgi_client idle(mux.address());   // a kept connection with nothing in flight
-  fcgi_client mpx(mux.address());    // a multiplexing front with one request in flight
+  fcgi_client busy(mux.address());  // a request in flight when the stop begins
+  fcgi_client idle(mux.address());  // a kept connection with nothing in flight
+  fcgi_client mpx(mux.address());   // a multiplexing front with one request in flight
   REQUIRE_READ_OK(idle.exchange(backend_request(b, "GET", "/data?bytes=3", "", flag_keep_conn), 10s), mux);
   busy.send_request(backend_request(b, "GET", "/?sleep_ms=1500", "", flag_keep_conn));
   REQUIRE(busy.flush());

@@ -12,10 +12,8 @@ backend php_backend(const temp_dir& dir) {
   std::string script = dir.file("echo.php");
   write_file(script, read_file(std::string(INTEGRATION_SCRIPTS_DIR) + "/echo.php"));
   // One process per worker (no php-cgi children); bodies up to the 10 MiB tests use.
-  return backend{"php-cgi",
-                 {php_cgi_bin, "-d", "post_max_size=64M", "-d", "memory_limit=256M"},
-                 {"PHP_FCGI_CHILDREN=0"},
-                 script};
+  return backend{
+      "php-cgi", {php_cgi_bin, "-d", "post_max_size=64M", "-d", "memory_limit=256M"}, {"PHP_FCGI_CHILDREN=0"}, script};
 }
 
 backend fcgiwrap_backend(const temp_dir& dir) {

@@ -42,11 +42,10 @@ fcgimux_options behind_fcgimux(const backend& b, std::vector<std::string> args);
 }  // namespace fcgimux::test
 
 /// Fails the test case unless the read_status expression is ok; shows fcgimux's stderr.
-#define REQUIRE_READ_OK(expr, mux)                                                                   \
-  do {                                                                                               \
-    auto status_ = (expr);                                                                           \
-    if (status_ != ::fcgimux::test::read_status::ok) {                                               \
-      FAIL(#expr << " -> " << ::fcgimux::test::to_string(status_) << "\nfcgimux stderr:\n"           \
-                 << (mux).stderr_text());                                                            \
-    }                                                                                                \
+#define REQUIRE_READ_OK(expr, mux)                                                                                  \
+  do {                                                                                                              \
+    auto status_ = (expr);                                                                                          \
+    if (status_ != ::fcgimux::test::read_status::ok) {                                                              \
+      FAIL(#expr << " -> " << ::fcgimux::test::to_string(status_) << "\nfcgimux stderr:\n" << (mux).stderr_text()); \
+    }                                                                                                               \
   } while (0)

@@ -58,16 +58,13 @@ TEST_CASE("bad flags exit with status 2 and one line naming the problem", "[prox
 TEST_CASE("bad config files exit with status 2 and one line naming the problem", "[proxy][cli]") {
   temp_dir dir;
   std::string demo = demo_bin;
-  SECTION("missing file") {
-    check_rejected({"-c", dir.file("missing.json")}, {"missing.json"});
-  }
+  SECTION("missing file") { check_rejected({"-c", dir.file("missing.json")}, {"missing.json"}); }
   SECTION("not JSON") {
     write_file(dir.file("broken.json"), "{\"workers\": 2,");
     check_rejected({"-c", dir.file("broken.json")}, {"broken.json"});
   }
   SECTION("unknown key") {
-    write_file(dir.file("unknown.json"),
-               "{\"listen\":[\"127.0.0.1:0\"],\"wrokers\":2,\"command\":[\"" + demo + "\"]}");
+    write_file(dir.file("unknown.json"), "{\"listen\":[\"127.0.0.1:0\"],\"wrokers\":2,\"command\":[\"" + demo + "\"]}");
     check_rejected({"-c", dir.file("unknown.json")}, {"wrokers"});
   }
   SECTION("wrong type") {
@@ -79,8 +76,10 @@ TEST_CASE("bad config files exit with status 2 and one line naming the problem",
 
 TEST_CASE("a valid config file starts fcgimux", "[proxy][cli]") {
   temp_dir dir;
-  write_file(dir.file("ok.json"), "{\"listen\":[\"127.0.0.1:0\"],\"workers\":1,\"keep-conn\":\"no\",\"stats\":\"off\","
-                                  "\"command\":[\"" + std::string(demo_bin) + "\"]}");
+  write_file(dir.file("ok.json"),
+             "{\"listen\":[\"127.0.0.1:0\"],\"workers\":1,\"keep-conn\":\"no\",\"stats\":\"off\","
+             "\"command\":[\"" +
+                 std::string(demo_bin) + "\"]}");
   fcgimux_options o;
   o.args = {"-c", dir.file("ok.json")};
   o.listen_tcp = false;

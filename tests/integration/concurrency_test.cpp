@@ -150,8 +150,7 @@ TEST_CASE("request ids beyond the advertised FCGI_MAX_REQS are refused, the rest
   std::size_t refused = 0;
   for (std::size_t i = 1; i <= total; ++i) {
     const fcgi_response& r = c.response(static_cast<std::uint16_t>(i));
-    if (r.status == protocol_status::request_complete &&
-        parse_cgi_response(r.out).body == pattern_bytes(i)) {
+    if (r.status == protocol_status::request_complete && parse_cgi_response(r.out).body == pattern_bytes(i)) {
       ++served;
     } else if ((r.status == protocol_status::overloaded || r.status == protocol_status::cant_mpx_conn) &&
                r.out.empty()) {

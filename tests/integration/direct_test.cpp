@@ -126,8 +126,7 @@ TEST_CASE("demo: management records and protocol errors", "[direct][demo]") {
   SECTION("status, stderr and sleep_ms") {
     fcgi_client c(app.address);
     auto t0 = std::chrono::steady_clock::now();
-    REQUIRE(c.exchange(backend_request(b, "GET", "/?status=404&stderr=some+text&sleep_ms=200"), 5s) ==
-            read_status::ok);
+    REQUIRE(c.exchange(backend_request(b, "GET", "/?status=404&stderr=some+text&sleep_ms=200"), 5s) == read_status::ok);
     CHECK(std::chrono::steady_clock::now() - t0 >= 200ms);
     CHECK(parse_cgi_response(c.response(1).out).status == 404);
     CHECK(c.response(1).err == "some text");

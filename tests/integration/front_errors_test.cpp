@@ -161,8 +161,8 @@ TEST_CASE("aborts and front closes leave the worker pool intact", "[proxy][front
   SECTION("a front that closes mid-request gives the worker back") {
     // With hang=1 the worker never ends the request on its own: only closing (or killing) the
     // worker's side frees it.
-    auto how = GENERATE(as<std::string>{}, "while the worker sleeps", "before the body is complete",
-                        "while the worker hangs");
+    auto how =
+        GENERATE(as<std::string>{}, "while the worker sleeps", "before the body is complete", "while the worker hangs");
     INFO(how);
     {
       fcgi_client c(mux.address());

@@ -41,7 +41,8 @@ TEST_CASE("nginx in front of fcgimux", "[proxy][nginx]") {
   auto name = GENERATE(as<std::string>{}, "demo", "php-cgi", "fcgiwrap");
   bool keepalive = GENERATE(false, true);
   INFO("backend " << name << ", "
-                  << (keepalive ? "upstream keepalive + fastcgi_keep_conn on" : "a new upstream connection per request"));
+                  << (keepalive ? "upstream keepalive + fastcgi_keep_conn on"
+                                : "a new upstream connection per request"));
   temp_dir dir;
   backend b = backend_named(name, dir);
   fcgimux_instance mux(behind_fcgimux(b, {"-n", "4"}));

@@ -160,13 +160,14 @@ TEST_CASE("a worker that dies after part of its answer", "[proxy][workers]") {
   constexpr std::size_t size = 200000;
   constexpr std::size_t sent = 100000;
   fcgi_client c(mux.address());
-  request_spec r = backend_request(b, "GET", "/data?bytes=" + std::to_string(size) + "&crash_after=" +
-                                                 std::to_string(sent), "", fcgimux::proto::flag_keep_conn);
+  request_spec r =
+      backend_request(b, "GET", "/data?bytes=" + std::to_string(size) + "&crash_after=" + std::to_string(sent), "",
+                      fcgimux::proto::flag_keep_conn);
   c.send_request(r);
   REQUIRE_READ_OK(c.read_until_closed(10s), mux);
   const fcgi_response& resp = c.response(1);
-  std::string full = "Content-Type: application/octet-stream\r\nContent-Length: " + std::to_string(size) +
-                     "\r\n\r\n" + pattern_bytes(size);
+  std::string full = "Content-Type: application/octet-stream\r\nContent-Length: " + std::to_string(size) + "\r\n\r\n" +
+                     pattern_bytes(size);
   INFO("received " << resp.out.size() << " stdout bytes");
   CHECK(resp.out.size() < full.size());
   CHECK(full.compare(0, resp.out.size(), resp.out) == 0);  // a prefix: nothing added to it

@@ -77,7 +77,8 @@ TEST_CASE("a worker starts with only fds 0-2, default signals, and a session of 
   pid_t w = start_sleep_worker(mux);
 
   std::vector<int> fds;
-  for (const auto& e : std::filesystem::directory_iterator(proc(w, "fd"))) fds.push_back(std::stoi(e.path().filename()));
+  for (const auto& e : std::filesystem::directory_iterator(proc(w, "fd")))
+    fds.push_back(std::stoi(e.path().filename()));
   std::sort(fds.begin(), fds.end());
   CHECK(fds == std::vector<int>{0, 1, 2});
   CHECK(link_target(proc(w, "fd/0")).rfind("socket:", 0) == 0);
@@ -117,7 +118,9 @@ TEST_CASE("each line a worker writes on stderr reaches fcgimux's log with the wo
   REQUIRE(mux.wait_for_workers(1, 10s));
   pid_t w = mux.worker_pids().at(0);
   std::string prefix = "worker " + std::to_string(w) + ": ";
-  auto logged = [&](const std::string& line) { return mux.stderr_text().find(prefix + line + "\n") != std::string::npos; };
+  auto logged = [&](const std::string& line) {
+    return mux.stderr_text().find(prefix + line + "\n") != std::string::npos;
+  };
   for (int i = 0; i < 300 && !logged("split line"); ++i) std::this_thread::sleep_for(10ms);
   INFO("fcgimux stderr:\n" << mux.stderr_text());
   CHECK(logged("first line"));

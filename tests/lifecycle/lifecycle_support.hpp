@@ -20,7 +20,8 @@ struct get_result {
 };
 
 /// GET `uri` (path?query) on a fresh connection.
-get_result get(std::uint16_t port, const std::string& uri, std::chrono::milliseconds timeout = std::chrono::seconds(20));
+get_result get(std::uint16_t port, const std::string& uri,
+               std::chrono::milliseconds timeout = std::chrono::seconds(20));
 
 /// GET /stats from fcgimux's stats port.
 nlohmann::json stats_of(const fcgimux_instance& f);

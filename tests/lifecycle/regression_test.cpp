@@ -8,8 +8,8 @@
 
 #include <atomic>
 #include <csignal>
-#include <vector>
 #include <thread>
+#include <vector>
 
 using namespace fcgimux::test;
 using namespace std::chrono_literals;

@@ -65,9 +65,11 @@ TEST_CASE("spare keeps idle workers ready") {
   CHECK(eventually([&] { return stats_of(f)["pool"]["idle"].get<int>() >= 2; }, 3s));
   std::thread busy([&] { get(f.port(), "/slow?sleep_ms=1000"); });
   // One busy: the pool starts another so that two stay idle.
-  CHECK(eventually([&] {
-    auto s = stats_of(f)["pool"];
-    return s["busy"] == 1 && s["idle"].get<int>() >= 2;
-  }, 3s));
+  CHECK(eventually(
+      [&] {
+        auto s = stats_of(f)["pool"];
+        return s["busy"] == 1 && s["idle"].get<int>() >= 2;
+      },
+      3s));
   busy.join();
 }

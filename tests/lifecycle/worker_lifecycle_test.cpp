@@ -22,7 +22,8 @@ namespace {
 
 std::string pid_in(const std::string& body) {
   auto p = body.find("pid ");
-  return p == std::string::npos ? std::string() : body.substr(p + 4, body.find_first_not_of("0123456789", p + 4) - p - 4);
+  return p == std::string::npos ? std::string()
+                                : body.substr(p + 4, body.find_first_not_of("0123456789", p + 4) - p - 4);
 }
 
 }  // namespace

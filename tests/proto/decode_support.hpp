@@ -17,10 +17,10 @@ namespace fcgimux::proto::test {
 
 /// What a decoder made of some bytes, independent of how they were split.
 struct decoded {
-  std::vector<std::string> events;                ///< every event but stream_data, described
-  std::map<std::string, std::string> streams;     ///< "id/TYPE" -> concatenated stream content
+  std::vector<std::string> events;             ///< every event but stream_data, described
+  std::map<std::string, std::string> streams;  ///< "id/TYPE" -> concatenated stream content
   std::error_code error;
-  std::size_t consumed = 0;                        ///< bytes consumed in total
+  std::size_t consumed = 0;  ///< bytes consumed in total
   bool operator==(const decoded&) const = default;
 };
 

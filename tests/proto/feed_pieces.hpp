@@ -23,10 +23,8 @@ bool feed_pieces(decoder& d, std::string_view bytes, const std::vector<std::size
     start = end;
     for (;;) {
       const decode_result r = d.next(piece);
-      if (!on_result(r, piece))
-        return false;
-      if (r.ev.type == event_type::none)
-        break;
+      if (!on_result(r, piece)) return false;
+      if (r.ev.type == event_type::none) break;
       piece.remove_prefix(std::min(r.consumed, piece.size()));
     }
   }

@@ -63,7 +63,10 @@ TEST_CASE("decoding does not allocate once warmed up", "[proto][allocation]") {
   std::string bytes = read_fixture("nginx-post.bin") + read_fixture("nginx-get.bin");
   REQUIRE(bytes.size() > 1000);
   std::string gv;
-  append_management(gv, record_type::get_values, std::string("\x0e\x00" "FCGI_MAX_CONNS", 16));
+  append_management(gv, record_type::get_values,
+                    std::string("\x0e\x00"
+                                "FCGI_MAX_CONNS",
+                                16));
   bytes += gv;
   for (std::size_t step : {bytes.size(), std::size_t{1}, std::size_t{7}}) {
     INFO("pieces of " << step);

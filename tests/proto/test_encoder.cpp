@@ -67,13 +67,19 @@ TEST_CASE("long streams are split into records of at most 65535 bytes", "[proto]
 TEST_CASE("END_REQUEST, UNKNOWN_TYPE and BEGIN_REQUEST bodies", "[proto][encoder]") {
   std::string out;
   append_end_request(out, 9, 0x01020304, protocol_status::unknown_role);
-  CHECK(hex(out) == "0103000900080000" "0102030403000000");
+  CHECK(hex(out) ==
+        "0103000900080000"
+        "0102030403000000");
   out.clear();
   append_unknown_type(out, 77);
-  CHECK(hex(out) == "010b000000080000" "4d00000000000000");
+  CHECK(hex(out) ==
+        "010b000000080000"
+        "4d00000000000000");
   out.clear();
   append_begin_request(out, 0x1234, 0x0102, flag_keep_conn);
-  CHECK(hex(out) == "0101123400080000" "0102010000000000");
+  CHECK(hex(out) ==
+        "0101123400080000"
+        "0102010000000000");
   out.clear();
   append_abort_request(out, 1);
   CHECK(hex(out) == "0102000100000000");

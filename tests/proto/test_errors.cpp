@@ -28,7 +28,9 @@ std::string raw_record(std::uint8_t version, std::uint8_t type, std::uint16_t id
 std::string good_prefix() {
   std::string out;
   append_begin_request(out, 1, 1, 0);
-  append_stream(out, record_type::params, 1, "\x01\x01" "ab");
+  append_stream(out, record_type::params, 1,
+                "\x01\x01"
+                "ab");
   return out;
 }
 
@@ -57,22 +59,31 @@ std::vector<bad_case> bad_cases() {
   for (std::uint8_t t : {9, 10}) {
     add("management record with an id", raw_record(1, t, 1, ""), errc::management_with_request_id, client);
   }
-  add("UNKNOWN_TYPE with an id", raw_record(1, 11, 2, std::string(8, '\0')), errc::management_with_request_id,
-      server);
+  add("UNKNOWN_TYPE with an id", raw_record(1, 11, 2, std::string(8, '\0')), errc::management_with_request_id, server);
   for (std::size_t n : {0, 7, 9, 16}) {
-    add("BEGIN_REQUEST of a wrong length", raw_record(1, 1, 2, std::string(n, '\1')),
-        errc::bad_begin_request_length, client);
+    add("BEGIN_REQUEST of a wrong length", raw_record(1, 1, 2, std::string(n, '\1')), errc::bad_begin_request_length,
+        client);
     add("END_REQUEST of a wrong length", raw_record(1, 3, 1, std::string(n, '\0')), errc::bad_end_request_length,
         client);
-    add("UNKNOWN_TYPE of a wrong length", raw_record(1, 11, 0, std::string(n, '\0')),
-        errc::bad_unknown_type_length, client);
+    add("UNKNOWN_TYPE of a wrong length", raw_record(1, 11, 0, std::string(n, '\0')), errc::bad_unknown_type_length,
+        client);
   }
-  add("GET_VALUES with a name running past the block", raw_record(1, 9, 0, "\x05\x00" "abc", 3),
+  add("GET_VALUES with a name running past the block",
+      raw_record(1, 9, 0,
+                 "\x05\x00"
+                 "abc",
+                 3),
       errc::name_value_truncated, client);
-  add("GET_VALUES with a cut 4-byte length", raw_record(1, 9, 0, "\x01\x00" "a\x80\x00"),
+  add("GET_VALUES with a cut 4-byte length",
+      raw_record(1, 9, 0,
+                 "\x01\x00"
+                 "a\x80\x00"),
       errc::name_value_truncated, server);
   add("GET_VALUES_RESULT with a value running past the block",
-      raw_record(1, 10, 0, "\x0d\x05" "FCGI_MAX_REQS1"), errc::name_value_truncated, client);
+      raw_record(1, 10, 0,
+                 "\x0d\x05"
+                 "FCGI_MAX_REQS1"),
+      errc::name_value_truncated, client);
   add("GET_VALUES_RESULT with a huge 4-byte length", raw_record(1, 10, 0, "\xff\xff\xff\xff\x00"),
       errc::name_value_truncated, client);
   {
@@ -141,8 +152,8 @@ TEST_CASE("tolerated oddities are not errors", "[proto][errors]") {
   const decoded whole = decode_whole({}, bytes);
   CHECK_FALSE(whole.error);
   CHECK(whole.consumed == bytes.size());
-  const std::vector<std::string> expected = {"abort id=1", "unknown_record type=0 id=0",
-                                             "unknown_record type=12 id=1", "unknown_record type=200 id=65535"};
+  const std::vector<std::string> expected = {"abort id=1", "unknown_record type=0 id=0", "unknown_record type=12 id=1",
+                                             "unknown_record type=200 id=65535"};
   CHECK(whole.events == expected);
   CHECK(whole.streams.at("1/STDOUT") == "after");
   require_split_invariant({}, bytes);

@@ -22,7 +22,15 @@ std::string request(std::uint16_t id, std::string_view params, std::string_view 
 
 TEST_CASE("the request over max_active_requests is flagged and not tracked", "[proto][limits]") {
   const decoder_limits limits{1024, 2};
-  const std::string bytes = request(1, "\x01\x01" "ab", "x") + request(3, "", "y") + request(5, "\x01\x01" "cd", "z");
+  const std::string bytes = request(1,
+                                    "\x01\x01"
+                                    "ab",
+                                    "x") +
+                            request(3, "", "y") +
+                            request(5,
+                                    "\x01\x01"
+                                    "cd",
+                                    "z");
   const decoded whole = decode_whole(limits, bytes);
   REQUIRE_FALSE(whole.error);
   const std::vector<std::string> expected = {
@@ -46,7 +54,9 @@ TEST_CASE("the request over max_active_requests is flagged and not tracked", "[p
 
 TEST_CASE("records of inactive ids are consumed without events", "[proto][limits]") {
   std::string bytes;
-  append_stream(bytes, record_type::params, 7, "\x01\x01" "ab");
+  append_stream(bytes, record_type::params, 7,
+                "\x01\x01"
+                "ab");
   append_stream_end(bytes, record_type::params, 7);
   append_stream(bytes, record_type::stdin_stream, 7, std::string(70000, 'i'));
   append_abort_request(bytes, 7);

@@ -23,8 +23,8 @@ TEST_CASE("lengths up to 127 take one byte, from 128 four", "[proto][name_value]
         CHECK(u[0] == n);
       } else {
         CHECK((u[0] & 0x80) != 0);
-        CHECK((static_cast<std::size_t>(u[0] & 0x7f) << 24 | std::size_t{u[1]} << 16 | std::size_t{u[2]} << 8 |
-               u[3]) == n);
+        CHECK((static_cast<std::size_t>(u[0] & 0x7f) << 24 | std::size_t{u[1]} << 16 | std::size_t{u[2]} << 8 | u[3]) ==
+              n);
       }
       name_value_reader r(out);
       name_value nv;
@@ -38,7 +38,13 @@ TEST_CASE("lengths up to 127 take one byte, from 128 four", "[proto][name_value]
 }
 
 TEST_CASE("small lengths written in four bytes decode", "[proto][name_value]") {
-  const std::string block("\x80\x00\x00\x03" "\x80\x00\x00\x00" "abc" "\x01\x80\x00\x00\x02" "dxy", 19);
+  const std::string block(
+      "\x80\x00\x00\x03"
+      "\x80\x00\x00\x00"
+      "abc"
+      "\x01\x80\x00\x00\x02"
+      "dxy",
+      19);
   name_value_reader r(block);
   name_value nv;
   REQUIRE(r.next(nv));
@@ -67,7 +73,10 @@ TEST_CASE("every cut inside a pair is reported as truncated", "[proto][name_valu
 }
 
 TEST_CASE("a reader error is sticky", "[proto][name_value]") {
-  const std::string block("\x02\x02" "ab", 4);
+  const std::string block(
+      "\x02\x02"
+      "ab",
+      4);
   name_value_reader r(block);
   name_value nv;
   CHECK_FALSE(r.next(nv));

@@ -149,10 +149,16 @@ TEST_CASE("the conversation decodes the same whatever the split", "[proto][recor
 TEST_CASE("three-piece splits of a short conversation agree", "[proto][records][split]") {
   std::string bytes;
   append_begin_request(bytes, 5, 1, 0);
-  append_stream(bytes, record_type::params, 5, std::string("\x01\x02" "abc", 5));
+  append_stream(bytes, record_type::params, 5,
+                std::string("\x01\x02"
+                            "abc",
+                            5));
   append_stream_end(bytes, record_type::params, 5);
   append_stream_end(bytes, record_type::stdin_stream, 5);
-  append_management(bytes, record_type::get_values, std::string("\x0d\x00" "FCGI_MAX_REQS", 15));
+  append_management(bytes, record_type::get_values,
+                    std::string("\x0d\x00"
+                                "FCGI_MAX_REQS",
+                                15));
   const decoded whole = decode_whole({}, bytes);
   REQUIRE_FALSE(whole.error);
   for (std::size_t a = 0; a <= bytes.size(); ++a) {

@@ -28,8 +28,7 @@ pid_t spawn_in_group(const std::vector<std::string>& argv, const posix_spawn_fil
   posix_spawnattr_setflags(&attr, POSIX_SPAWN_SETPGROUP);
   posix_spawnattr_setpgroup(&attr, 0);
   std::vector<char*> args;
-  for (const std::string& a : argv)
-    args.push_back(const_cast<char*>(a.c_str()));
+  for (const std::string& a : argv) args.push_back(const_cast<char*>(a.c_str()));
   args.push_back(nullptr);
   pid_t pid = -1;
   const int rc = ::posix_spawnp(&pid, args[0], &fa, &attr, args.data(), environ);
@@ -45,8 +44,7 @@ std::optional<std::string> find_program(const std::string& name) {
   std::string dir;
   while (std::getline(dirs, dir, ':')) {
     const std::filesystem::path p = std::filesystem::path(dir.empty() ? "." : dir) / name;
-    if (::access(p.c_str(), X_OK) == 0)
-      return p.string();
+    if (::access(p.c_str(), X_OK) == 0) return p.string();
   }
   return std::nullopt;
 }
@@ -55,8 +53,7 @@ child_result run_child(const std::vector<std::string>& argv, std::chrono::millis
                        const std::string& stdin_path) {
   child_result r;
   int out_pipe[2], err_pipe[2];
-  if (::pipe2(out_pipe, O_CLOEXEC) != 0)
-    return r;
+  if (::pipe2(out_pipe, O_CLOEXEC) != 0) return r;
   if (::pipe2(err_pipe, O_CLOEXEC) != 0) {
     ::close(out_pipe[0]);
     ::close(out_pipe[1]);
@@ -97,8 +94,7 @@ child_result run_child(const std::vector<std::string>& argv, std::chrono::millis
     const int n = ::poll(fds, 2, 100);
     if (n > 0) {
       for (int i = 0; i < 2; ++i) {
-        if (fds[i].fd < 0 || fds[i].revents == 0)
-          continue;
+        if (fds[i].fd < 0 || fds[i].revents == 0) continue;
         char buf[65536];
         const ssize_t got = ::read(fds[i].fd, buf, sizeof buf);
         if (got > 0) {
@@ -123,8 +119,7 @@ child_result run_child(const std::vector<std::string>& argv, std::chrono::millis
     while (::waitpid(pid, &status, 0) < 0 && errno == EINTR) {
     }
   for (pollfd& f : fds)
-    if (f.fd >= 0)
-      ::close(f.fd);
+    if (f.fd >= 0) ::close(f.fd);
   if (r.timed_out)
     r.exit_code = -1;
   else if (WIFEXITED(status))
@@ -146,8 +141,7 @@ background_child::background_child(const std::vector<std::string>& argv, const s
 }
 
 background_child::~background_child() {
-  if (pid_ <= 0)
-    return;
+  if (pid_ <= 0) return;
   ::kill(-pid_, SIGKILL);
   int status = 0;
   while (::waitpid(pid_, &status, 0) < 0 && errno == EINTR) {
@@ -155,8 +149,7 @@ background_child::~background_child() {
 }
 
 bool background_child::running() {
-  if (pid_ <= 0)
-    return false;
+  if (pid_ <= 0) return false;
   int status = 0;
   if (::waitpid(pid_, &status, WNOHANG) == pid_) {
     ::kill(-pid_, SIGKILL);  // its children, if any

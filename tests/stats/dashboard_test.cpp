@@ -5,8 +5,8 @@
 
 #include "child_process.hpp"
 
-#include <catch2/catch.hpp>
 #include <fmt/format.h>
+#include <catch2/catch.hpp>
 
 #include <unistd.h>
 
@@ -22,8 +22,7 @@ namespace {
 
 std::string chromium_binary() {
   for (const char* name : {"chromium", "chromium-browser", "google-chrome"})
-    if (auto p = find_program(name))
-      return *p;
+    if (auto p = find_program(name)) return *p;
   FAIL("chromium not found: install it with scripts/deps.sh stats (Debian package chromium)");
   return {};
 }
@@ -31,21 +30,27 @@ std::string chromium_binary() {
 struct temp_dir {
   temp_dir() {
     char tmpl[] = "/tmp/fcgimux-chromium-XXXXXX";
-    if (::mkdtemp(tmpl))
-      path = tmpl;
+    if (::mkdtemp(tmpl)) path = tmpl;
   }
   ~temp_dir() {
     std::error_code ec;
-    if (!path.empty())
-      std::filesystem::remove_all(path, ec);
+    if (!path.empty()) std::filesystem::remove_all(path, ec);
   }
   std::string path;
 };
 
 std::vector<std::string> chromium_args(const std::string& profile, int budget_ms) {
-  return {chromium_binary(), "--headless", "--no-sandbox", "--disable-gpu", "--disable-dev-shm-usage",
-          "--disable-quic", "--no-first-run", "--disable-background-networking",
-          "--disable-component-update", "--disable-sync", "--user-data-dir=" + profile,
+  return {chromium_binary(),
+          "--headless",
+          "--no-sandbox",
+          "--disable-gpu",
+          "--disable-dev-shm-usage",
+          "--disable-quic",
+          "--no-first-run",
+          "--disable-background-networking",
+          "--disable-component-update",
+          "--disable-sync",
+          "--user-data-dir=" + profile,
           "--virtual-time-budget=" + std::to_string(budget_ms)};
 }
 
@@ -53,8 +58,7 @@ std::vector<std::string> chromium_args(const std::string& profile, int budget_ms
 std::optional<std::string> element_text(const std::string& dom, const std::string& id) {
   const std::regex re("id=\"" + id + "\"[^>]*>([^<]*)<");
   std::smatch m;
-  if (!std::regex_search(dom, m, re))
-    return std::nullopt;
+  if (!std::regex_search(dom, m, re)) return std::nullopt;
   return m[1].str();
 }
 
@@ -93,8 +97,7 @@ TEST_CASE("the dashboard shows live numbers in headless Chromium", "[dashboard][
   const std::size_t shown = std::stoul(*size);
   {
     std::lock_guard lock(f.pool.mutex);
-    CHECK(std::find(f.pool.sizes_returned.begin(), f.pool.sizes_returned.end(), shown) !=
-          f.pool.sizes_returned.end());
+    CHECK(std::find(f.pool.sizes_returned.begin(), f.pool.sizes_returned.end(), shown) != f.pool.sizes_returned.end());
     CHECK(shown > f.pool.sizes_returned.front());
   }
   CHECK(element_text(dom, "pool-max") == "8");
@@ -143,8 +146,8 @@ TEST_CASE("dashboard screenshot", "[.screenshot]") {
     p.queue_limit = 1024;
     p.can_serve = true;
     if (full) {
-      static constexpr const char* uris[] = {"/index.php", "/api/orders.php?page=3", "/search.php?q=fcgi",
-                                             "/cart.php", "/feed.php"};
+      static constexpr const char* uris[] = {"/index.php", "/api/orders.php?page=3", "/search.php?q=fcgi", "/cart.php",
+                                             "/feed.php"};
       for (std::size_t w = 0; w < p.size; ++w) {
         fcgimux::worker_info wi;
         wi.pid = 31410 + static_cast<int>(w) * 7;

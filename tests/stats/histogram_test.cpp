@@ -32,10 +32,8 @@ TEST_CASE("every latency lands in the bucket whose edges enclose it", "[histogra
     REQUIRE(i >= previous);  // monotonic
     previous = i;
     const auto u = static_cast<std::uint64_t>(ns.count());
-    if (i > 0)
-      REQUIRE(u > latency_histogram::bucket_lower_ns(i));
-    if (i + 1 < latency_histogram::bucket_count)
-      REQUIRE(u <= latency_histogram::bucket_upper_ns(i));
+    if (i > 0) REQUIRE(u > latency_histogram::bucket_lower_ns(i));
+    if (i + 1 < latency_histogram::bucket_count) REQUIRE(u <= latency_histogram::bucket_upper_ns(i));
     if (i > 0 && i + 1 < latency_histogram::bucket_count) {
       // log-linear: a bucket is never wider than 1/16 of its lower edge
       const double lo = static_cast<double>(latency_histogram::bucket_lower_ns(i));
@@ -47,7 +45,8 @@ TEST_CASE("every latency lands in the bucket whose edges enclose it", "[histogra
   CHECK(latency_histogram::bucket_index(8192ns) == 0);
   CHECK(latency_histogram::bucket_index(8193ns) == 1);
   CHECK(latency_histogram::bucket_index(nanoseconds(std::int64_t{1} << 36)) == latency_histogram::bucket_count - 2);
-  CHECK(latency_histogram::bucket_index(nanoseconds((std::int64_t{1} << 36) + 1)) == latency_histogram::bucket_count - 1);
+  CHECK(latency_histogram::bucket_index(nanoseconds((std::int64_t{1} << 36) + 1)) ==
+        latency_histogram::bucket_count - 1);
   CHECK(latency_histogram::bucket_index(hours(24)) == latency_histogram::bucket_count - 1);
   // the documented range: about 10 us to about 60 s
   CHECK(latency_histogram::bucket_upper_ns(0) == 8192);
@@ -59,8 +58,7 @@ TEST_CASE("percentiles of 1..1000 ms stay within one bucket of the exact ones", 
   std::vector<nanoseconds> samples;
   for (int i = 1000; i >= 1; --i)  // recorded out of order on purpose
     samples.push_back(milliseconds(i));
-  for (auto d : samples)
-    h.record(d, t0 + 1s);
+  for (auto d : samples) h.record(d, t0 + 1s);
   std::sort(samples.begin(), samples.end());
 
   const auto p = h.window_percentiles(t0 + 2s);
@@ -78,12 +76,9 @@ TEST_CASE("percentiles of a skewed mix match the exact ones", "[histogram]") {
   // 90 fast requests at 200 us and 10 slow ones at 40 ms: p50 is fast, p99 is slow
   latency_histogram h;
   std::vector<nanoseconds> samples;
-  for (int i = 0; i < 90; ++i)
-    samples.push_back(200us);
-  for (int i = 0; i < 10; ++i)
-    samples.push_back(40ms);
-  for (auto d : samples)
-    h.record(d, t0);
+  for (int i = 0; i < 90; ++i) samples.push_back(200us);
+  for (int i = 0; i < 10; ++i) samples.push_back(40ms);
+  for (auto d : samples) h.record(d, t0);
   const auto p = h.window_percentiles(t0);
   CHECK(p.p50_ms == Approx(0.2).epsilon(1.0 / 16));
   CHECK(p.p90_ms == Approx(0.2).epsilon(1.0 / 16));
@@ -98,16 +93,13 @@ TEST_CASE("an empty histogram reports zeros", "[histogram]") {
   CHECK(p.p50_ms == 0);
   CHECK(p.p99_ms == 0);
   CHECK(h.count() == 0);
-  for (const auto& b : h.prometheus_buckets())
-    CHECK(b.count == 0);
+  for (const auto& b : h.prometheus_buckets()) CHECK(b.count == 0);
 }
 
 TEST_CASE("the window forgets samples older than 60 s and keeps the lifetime totals", "[histogram]") {
   latency_histogram h;
-  for (int i = 0; i < 10; ++i)
-    h.record(1ms, t0 + 1s);
-  for (int i = 0; i < 10; ++i)
-    h.record(100ms, t0 + 31s);
+  for (int i = 0; i < 10; ++i) h.record(1ms, t0 + 1s);
+  for (int i = 0; i < 10; ++i) h.record(100ms, t0 + 31s);
 
   CHECK(h.window_count(t0 + 32s) == 20);
   CHECK(h.window_percentiles(t0 + 32s).p99_ms == Approx(100.0).epsilon(1.0 / 16));
@@ -130,11 +122,9 @@ TEST_CASE("the window forgets samples older than 60 s and keeps the lifetime tot
 TEST_CASE("Prometheus buckets are exact cumulative counts at power-of-two edges", "[histogram]") {
   latency_histogram h;
   std::vector<std::int64_t> values_ns;
-  for (std::int64_t v = 1000; v < 120'000'000'000; v = v * 13 / 10)
-    values_ns.push_back(v);
+  for (std::int64_t v = 1000; v < 120'000'000'000; v = v * 13 / 10) values_ns.push_back(v);
   values_ns.push_back(std::int64_t{1} << 20);  // exactly on an edge: counts as <= le
-  for (auto v : values_ns)
-    h.record(nanoseconds(v), t0);
+  for (auto v : values_ns) h.record(nanoseconds(v), t0);
 
   const auto buckets = h.prometheus_buckets();
   REQUIRE(buckets.size() == latency_histogram::max_exponent - latency_histogram::min_exponent + 2);
@@ -143,8 +133,7 @@ TEST_CASE("Prometheus buckets are exact cumulative counts at power-of-two edges"
     const auto edge_ns = std::int64_t{1} << (latency_histogram::min_exponent + k);
     CHECK(buckets[k].le_seconds == Approx(static_cast<double>(edge_ns) / 1e9));
     std::uint64_t expected = 0;
-    for (auto v : values_ns)
-      expected += v <= edge_ns ? 1 : 0;
+    for (auto v : values_ns) expected += v <= edge_ns ? 1 : 0;
     INFO("le=" << buckets[k].le_seconds);
     CHECK(buckets[k].count == expected);
     CHECK(buckets[k].count >= previous);
@@ -153,8 +142,7 @@ TEST_CASE("Prometheus buckets are exact cumulative counts at power-of-two edges"
   CHECK(std::isinf(buckets.back().le_seconds));
   CHECK(buckets.back().count == values_ns.size());
   std::int64_t sum = 0;
-  for (auto v : values_ns)
-    sum += v;
+  for (auto v : values_ns) sum += v;
   CHECK(h.sum().count() == sum);
 }
 
@@ -170,11 +158,9 @@ TEST_CASE("record() cost", "[.bench]") {
   latency_histogram h;
   constexpr int n = 20'000'000;
   auto start = steady_clock::now();
-  for (int i = 0; i < n; ++i)
-    h.record(nanoseconds(10'000 + (i & 0xffff) * 1000), start);
+  for (int i = 0; i < n; ++i) h.record(nanoseconds(10'000 + (i & 0xffff) * 1000), start);
   const auto with_now = steady_clock::now();
-  for (int i = 0; i < n; ++i)
-    h.record(nanoseconds(10'000 + (i & 0xffff) * 1000));
+  for (int i = 0; i < n; ++i) h.record(nanoseconds(10'000 + (i & 0xffff) * 1000));
   const auto end = steady_clock::now();
   std::printf("record(d, now): %.2f ns, record(d): %.2f ns\n",
               duration<double, std::nano>(with_now - start).count() / n,

@@ -6,8 +6,8 @@
 #include "child_process.hpp"
 #include "http_client.hpp"
 
-#include <catch2/catch.hpp>
 #include <fmt/format.h>
+#include <catch2/catch.hpp>
 #include <nlohmann/json.hpp>
 
 #include <netinet/in.h>
@@ -48,14 +48,11 @@ std::optional<double> query(std::uint16_t port, const std::string& promql) {
       encoded += fmt::format("%{:02X}", ch);
   }
   const auto r = http_exchange(port, http_get("/api/v1/query?query=" + encoded));
-  if (!r || r->status != 200)
-    return std::nullopt;
+  if (!r || r->status != 200) return std::nullopt;
   const auto j = nlohmann::json::parse(r->body, nullptr, false);
-  if (j.is_discarded() || j.value("status", "") != "success")
-    return std::nullopt;
+  if (j.is_discarded() || j.value("status", "") != "success") return std::nullopt;
   const auto& result = j["data"]["result"];
-  if (!result.is_array() || result.size() != 1)
-    return std::nullopt;
+  if (!result.is_array() || result.size() != 1) return std::nullopt;
   return std::stod(result[0]["value"][1].get<std::string>());
 }
 
@@ -63,15 +60,13 @@ std::optional<double> query(std::uint16_t port, const std::string& promql) {
 
 TEST_CASE("a real Prometheus scrapes /metrics", "[prometheus][scrape]") {
   const auto prometheus = find_program("prometheus");
-  if (!prometheus)
-    FAIL("prometheus not found: install it with scripts/deps.sh stats (Debian package prometheus)");
+  if (!prometheus) FAIL("prometheus not found: install it with scripts/deps.sh stats (Debian package prometheus)");
 
   server_fixture f;
   f.on_server([&f] {
     f.s.c.requests_accepted = 4321;
     f.s.c.requests_completed = 4300;
-    for (int i = 1; i <= 100; ++i)
-      f.s.service_latency.record(std::chrono::milliseconds(i));
+    for (int i = 1; i <= 100; ++i) f.s.service_latency.record(std::chrono::milliseconds(i));
   });
 
   char tmpl[] = "/tmp/fcgimux-prometheus-XXXXXX";
@@ -92,18 +87,17 @@ TEST_CASE("a real Prometheus scrapes /metrics", "[prometheus][scrape]") {
       f.port);
   const std::uint16_t web_port = free_port();
   REQUIRE(web_port != 0);
-  background_child prom({*prometheus, "--config.file=" + (dir / "prometheus.yml").string(),
-                         "--storage.tsdb.path=" + (dir / "data").string(),
-                         fmt::format("--web.listen-address=127.0.0.1:{}", web_port)},
-                        (dir / "prometheus.log").string());
+  background_child prom(
+      {*prometheus, "--config.file=" + (dir / "prometheus.yml").string(),
+       "--storage.tsdb.path=" + (dir / "data").string(), fmt::format("--web.listen-address=127.0.0.1:{}", web_port)},
+      (dir / "prometheus.log").string());
 
   std::optional<double> up, accepted;
   const auto deadline = std::chrono::steady_clock::now() + 60s;
   while (std::chrono::steady_clock::now() < deadline && prom.running()) {
     up = query(web_port, "up{job=\"fcgimux\"}");
     accepted = query(web_port, "fcgimux_requests_accepted_total");
-    if (up == 1.0 && accepted)
-      break;
+    if (up == 1.0 && accepted) break;
     std::this_thread::sleep_for(250ms);
   }
   INFO("prometheus log: " << prom.log().substr(0, 6000));

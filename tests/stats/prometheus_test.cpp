@@ -25,7 +25,7 @@ namespace {
 
 struct exposition {
   std::map<std::string, std::string> help, type;  ///< by family name
-  std::map<std::string, double> samples;           ///< by "name{labels}" as written
+  std::map<std::string, double> samples;          ///< by "name{labels}" as written
   std::vector<std::string> malformed;
 };
 
@@ -55,7 +55,13 @@ exposition parse(const std::string& text) {
 pool_snapshot snapshot(bool full) {
   using fcgimux::test::busy_worker, fcgimux::test::idle_worker;
   // the busy worker's URI must never reach a label unescaped
-  return {.min = 1, .max = 4, .size = 3, .busy = 2, .idle = 1, .queue_length = 6, .queue_limit = 100,
+  return {.min = 1,
+          .max = 4,
+          .size = 3,
+          .busy = 2,
+          .idle = 1,
+          .queue_length = 6,
+          .queue_limit = 100,
           .can_serve = true,
           .workers = full ? std::vector{busy_worker(123, 40, 11.5, "/a\"b\\c\n.php", 250), idle_worker(124, 9, 3)}
                           : std::vector<worker_info>{}};
@@ -87,8 +93,7 @@ struct promtool_result {
 
 promtool_result promtool_check(const std::string& metrics) {
   const auto promtool = fcgimux::test::find_program("promtool");
-  if (!promtool)
-    FAIL("promtool not found: install it with scripts/deps.sh stats (Debian package prometheus)");
+  if (!promtool) FAIL("promtool not found: install it with scripts/deps.sh stats (Debian package prometheus)");
   char path[] = "/tmp/fcgimux-metrics-XXXXXX";
   const int fd = ::mkstemp(path);
   REQUIRE(fd >= 0);
@@ -112,10 +117,8 @@ TEST_CASE("to_prometheus carries the counters, gauges and histograms", "[stats][
     INFO(name);
     CHECK(name.rfind("fcgimux_", 0) == 0);
     CHECK(e.help.count(name) == 1);
-    if (type == "counter")
-      CHECK(name.size() > 6);
-    if (type == "counter")
-      CHECK(name.substr(name.size() - 6) == "_total");
+    if (type == "counter") CHECK(name.size() > 6);
+    if (type == "counter") CHECK(name.substr(name.size() - 6) == "_total");
   }
   CHECK(e.type.at("fcgimux_requests_accepted_total") == "counter");
   CHECK(e.type.at("fcgimux_pool_busy_workers") == "gauge");
@@ -204,11 +207,9 @@ TEST_CASE("rendering cost with 64 workers", "[.bench]") {
   constexpr int n = 2000;
   std::size_t bytes = 0;
   auto t0 = std::chrono::steady_clock::now();
-  for (int i = 0; i < n; ++i)
-    bytes += s.to_json(true).dump(2).size();
+  for (int i = 0; i < n; ++i) bytes += s.to_json(true).dump(2).size();
   auto t1 = std::chrono::steady_clock::now();
-  for (int i = 0; i < n; ++i)
-    bytes += s.to_prometheus().size();
+  for (int i = 0; i < n; ++i) bytes += s.to_prometheus().size();
   auto t2 = std::chrono::steady_clock::now();
   std::printf("to_json(true)+dump: %.1f us, to_prometheus: %.1f us\n",
               std::chrono::duration<double, std::micro>(t1 - t0).count() / n,

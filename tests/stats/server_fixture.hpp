@@ -29,8 +29,15 @@ struct fake_pool {
   pool_snapshot operator()(bool full) {
     const int n = ++calls;
     const std::size_t size = 100 + static_cast<std::size_t>(n);
-    pool_snapshot p{.min = 2, .max = 8, .size = size, .busy = 1, .idle = size - 2, .starting = 1,
-                    .queue_length = static_cast<std::size_t>(n % 7), .queue_limit = 1024, .can_serve = can_serve,
+    pool_snapshot p{.min = 2,
+                    .max = 8,
+                    .size = size,
+                    .busy = 1,
+                    .idle = size - 2,
+                    .starting = 1,
+                    .queue_length = static_cast<std::size_t>(n % 7),
+                    .queue_limit = 1024,
+                    .can_serve = can_serve,
                     .workers = full ? std::vector{busy_worker(4242, static_cast<std::uint64_t>(n), 1.5 * n,
                                                               uri_prefix + std::to_string(n) + ".php", 3.25),
                                                   idle_worker(4343, 7, 2.0)}
@@ -64,8 +71,7 @@ struct server_fixture {
 
   /// Stops the server and waits until the io_context has nothing left to do.
   void shutdown() {
-    if (!thread.joinable())
-      return;
+    if (!thread.joinable()) return;
     asio::post(io, [this] { server.stop(); });
     thread.join();
   }

@@ -17,17 +17,24 @@ namespace {
 void fill_counters(stats& s) {
   std::uint64_t v = 1000;
   auto& c = s.c;
-  for (std::uint64_t* f : {&c.requests_accepted, &c.requests_completed, &c.requests_rejected,
-                           &c.requests_timed_out, &c.requests_aborted, &c.requests_failed, &c.responses_2xx,
-                           &c.responses_3xx, &c.responses_4xx, &c.responses_5xx, &c.responses_other,
-                           &c.connections_accepted, &c.connections_active, &c.workers_spawned,
-                           &c.workers_exited, &c.workers_crashed, &c.max_workers_reached, &c.queue_peak})
+  for (std::uint64_t* f :
+       {&c.requests_accepted, &c.requests_completed, &c.requests_rejected, &c.requests_timed_out, &c.requests_aborted,
+        &c.requests_failed, &c.responses_2xx, &c.responses_3xx, &c.responses_4xx, &c.responses_5xx, &c.responses_other,
+        &c.connections_accepted, &c.connections_active, &c.workers_spawned, &c.workers_exited, &c.workers_crashed,
+        &c.max_workers_reached, &c.queue_peak})
     *f = v += 17;
 }
 
 pool_snapshot fake_snapshot(bool full) {
   using fcgimux::test::busy_worker, fcgimux::test::idle_worker;
-  return {.min = 2, .max = 8, .size = 5, .busy = 3, .idle = 1, .starting = 1, .queue_length = 9, .queue_limit = 1024,
+  return {.min = 2,
+          .max = 8,
+          .size = 5,
+          .busy = 3,
+          .idle = 1,
+          .starting = 1,
+          .queue_length = 9,
+          .queue_limit = 1024,
           .can_serve = true,
           .workers = full ? std::vector{busy_worker(123, 40, 11.9, "/x.php", 3.1), idle_worker(124, 2, 0.5)}
                           : std::vector<fcgimux::worker_info>{}};
@@ -58,8 +65,9 @@ TEST_CASE("to_json has every contract field with the counters' values", "[stats]
   CHECK(j.at("uptime_s").get<double>() >= 0);
   const auto& c = s.c;
 
-  CHECK(j.at("pool") == nlohmann::json{{"min", 2}, {"max", 8}, {"size", 5}, {"busy", 3}, {"idle", 1},
-                                       {"starting", 1}, {"can_serve", true}});
+  CHECK(j.at("pool") ==
+        nlohmann::json{
+            {"min", 2}, {"max", 8}, {"size", 5}, {"busy", 3}, {"idle", 1}, {"starting", 1}, {"can_serve", true}});
   CHECK(j.at("queue") == nlohmann::json{{"length", 9}, {"peak", c.queue_peak}, {"limit", 1024}});
   const auto& r = j.at("requests");
   CHECK(r.at("accepted") == c.requests_accepted);
@@ -122,8 +130,9 @@ TEST_CASE("without a pool_view the pool and queue are zeros", "[stats][json]") {
   s.c.requests_accepted = 3;
   s.c.requests_completed = 3;
   const nlohmann::json j = s.to_json(true);
-  CHECK(j.at("pool") == nlohmann::json{{"min", 0}, {"max", 0}, {"size", 0}, {"busy", 0}, {"idle", 0},
-                                       {"starting", 0}, {"can_serve", false}});
+  CHECK(j.at("pool") ==
+        nlohmann::json{
+            {"min", 0}, {"max", 0}, {"size", 0}, {"busy", 0}, {"idle", 0}, {"starting", 0}, {"can_serve", false}});
   CHECK(j.at("queue").at("length") == 0);
   CHECK(j.at("queue").at("limit") == 0);
   CHECK(j.at("requests").at("active") == 0);

@@ -92,21 +92,15 @@ TEST_CASE("HEAD gives the headers of GET without a body", "[server]") {
 
 TEST_CASE("errors: 404, 405, 400, 431, 505", "[server]") {
   server_fixture f;
-  SECTION("unknown path") {
-    require_status(http_exchange(f.port, http_get("/nope")), 404);
-  }
+  SECTION("unknown path") { require_status(http_exchange(f.port, http_get("/nope")), 404); }
   SECTION("POST with a body") {
     const auto r =
         require_status(http_exchange(f.port, "POST /stats HTTP/1.1\r\nHost: x\r\nContent-Length: 5\r\n\r\nhello"), 405);
     CHECK(r.headers.at("allow") == "GET, HEAD");
     CHECK(r.headers.at("connection") == "close");
   }
-  SECTION("DELETE") {
-    require_status(http_exchange(f.port, "DELETE /stats HTTP/1.1\r\nHost: x\r\n\r\n"), 405);
-  }
-  SECTION("garbage request line") {
-    require_status(http_exchange(f.port, "HELLO THERE\r\n\r\n"), 400);
-  }
+  SECTION("DELETE") { require_status(http_exchange(f.port, "DELETE /stats HTTP/1.1\r\nHost: x\r\n\r\n"), 405); }
+  SECTION("garbage request line") { require_status(http_exchange(f.port, "HELLO THERE\r\n\r\n"), 400); }
   SECTION("binary garbage") {
     const std::string tls_hello("\x16\x03\x01\x02\x00\x01\x00\x01\xfc\x03\x03\r\n\r\n", 15);
     require_status(http_exchange(f.port, tls_hello), 400);
@@ -114,9 +108,7 @@ TEST_CASE("errors: 404, 405, 400, 431, 505", "[server]") {
   SECTION("header without a colon") {
     require_status(http_exchange(f.port, "GET /stats HTTP/1.1\r\nHost: x\r\nbroken header\r\n\r\n"), 400);
   }
-  SECTION("HTTP/1.1 without Host") {
-    require_status(http_exchange(f.port, "GET /stats HTTP/1.1\r\n\r\n"), 400);
-  }
+  SECTION("HTTP/1.1 without Host") { require_status(http_exchange(f.port, "GET /stats HTTP/1.1\r\n\r\n"), 400); }
   SECTION("GET with a body") {
     require_status(http_exchange(f.port, "GET /stats HTTP/1.1\r\nHost: x\r\nContent-Length: 3\r\n\r\nabc"), 400);
   }
@@ -201,8 +193,7 @@ TEST_CASE("idle and slow clients are cut off after the head timeout", "[server]"
     for (int i = 0; i < 40 && !cut; ++i) {  // one byte every 50 ms for up to 2 s
       cut = !c.send("X");
       std::this_thread::sleep_for(50ms);
-      if (std::chrono::steady_clock::now() - start > 600ms)
-        break;
+      if (std::chrono::steady_clock::now() - start > 600ms) break;
     }
     require_status(c.read_response(false, 5s), 408);
   }
@@ -241,20 +232,17 @@ TEST_CASE("a flood of connections stays bounded and the server recovers", "[serv
   l.head_timeout = 2s;
   server_fixture f(l);
   std::vector<std::unique_ptr<http_connection>> flood;
-  for (int i = 0; i < 200; ++i)
-    flood.push_back(std::make_unique<http_connection>(f.port));
+  for (int i = 0; i < 200; ++i) flood.push_back(std::make_unique<http_connection>(f.port));
   std::size_t refused = 0;
   for (auto& c : flood)
-    if (auto got = c->read_until_closed(100ms); got && got->rfind("HTTP/1.1 503", 0) == 0)
-      ++refused;
+    if (auto got = c->read_until_closed(100ms); got && got->rfind("HTTP/1.1 503", 0) == 0) ++refused;
   CHECK(refused >= 200 - 8);
   flood.clear();
   // once the flood is gone (the server sees each EOF a moment later), a request gets through
   std::optional<http_response> r;
   for (int i = 0; i < 50; ++i) {
     r = http_exchange(f.port, http_get("/healthz"));
-    if (r && r->status == 200)
-      break;
+    if (r && r->status == 200) break;
     std::this_thread::sleep_for(50ms);
   }
   require_status(r, 200);
@@ -274,7 +262,7 @@ TEST_CASE("stop() closes the listener and every live session", "[server]") {
 TEST_CASE("a head that arrives one byte at a time, CRLF or bare LF", "[server]") {
   server_fixture f;
   for (const std::string& request : {std::string("GET /healthz HTTP/1.1\r\nHost: x\r\n\r\n"),
-                                    std::string("\r\nGET /healthz HTTP/1.1\nHost: x\n\n")}) {
+                                     std::string("\r\nGET /healthz HTTP/1.1\nHost: x\n\n")}) {
     http_connection c(f.port);
     for (char ch : request) {
       REQUIRE(c.send(std::string(1, ch)));

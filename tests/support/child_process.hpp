@@ -1,27 +1,27 @@
 #pragma once
 
+#include <sys/types.h>
 #include <chrono>
 #include <optional>
 #include <string>
-#include <sys/types.h>
 #include <vector>
 
 namespace fcgimux::test {
 
 /// How to start a child process.
 struct spawn_options {
-  std::vector<std::string> argv;      ///< argv[0] is the program path
-  std::vector<std::string> env;       ///< "NAME=VALUE" added to (or replacing in) the test's environment
-  int stdin_fd = -1;                  ///< becomes fd 0 in the child; -1: /dev/null
-  std::string stderr_path;            ///< file that captures fd 2; empty: /dev/null
-  std::string stdout_path;            ///< file that captures fd 1; empty: /dev/null
+  std::vector<std::string> argv;  ///< argv[0] is the program path
+  std::vector<std::string> env;   ///< "NAME=VALUE" added to (or replacing in) the test's environment
+  int stdin_fd = -1;              ///< becomes fd 0 in the child; -1: /dev/null
+  std::string stderr_path;        ///< file that captures fd 2; empty: /dev/null
+  std::string stdout_path;        ///< file that captures fd 1; empty: /dev/null
 };
 
 /// How a child ended.
 struct exit_status {
   bool exited = false;  ///< normal exit: see code
   int code = 0;
-  int signal = 0;       ///< killed by this signal when !exited
+  int signal = 0;  ///< killed by this signal when !exited
 };
 
 /// A child process in its own process group. On destruction it is stopped: SIGTERM to the group,

@@ -3,12 +3,12 @@
 #include "proto/encoder.hpp"
 #include "proto/name_value.hpp"
 
-#include <algorithm>
-#include <cerrno>
 #include <poll.h>
 #include <sys/socket.h>
-#include <thread>
 #include <unistd.h>
+#include <algorithm>
+#include <cerrno>
+#include <thread>
 
 namespace fcgimux::test {
 
@@ -166,8 +166,7 @@ void fcgi_client::store(const fcgi_record& rec) {
       r.app_status = rec.app_status;
       r.status = rec.status;
       break;
-    default:
-      break;
+    default: break;
   }
 }
 
@@ -182,8 +181,8 @@ read_status fcgi_client::next_record(fcgi_record& out, std::chrono::milliseconds
       const proto::event& ev = r.ev;
       if (ev.type == proto::event_type::error) return read_status::protocol_error;
       if (ev.type != proto::event_type::none) {
-        out = fcgi_record{ev.type, ev.record_raw, ev.request_id, std::string(ev.data), ev.role, ev.flags,
-                          ev.app_status, ev.status, ev.unknown_type};
+        out = fcgi_record{ev.type,  ev.record_raw, ev.request_id, std::string(ev.data), ev.role,
+                          ev.flags, ev.app_status, ev.status,     ev.unknown_type};
         if (in_pos_ == in_.size()) {
           in_.clear();
           in_pos_ = 0;
@@ -234,14 +233,12 @@ read_status fcgi_client::read_until_closed(std::chrono::milliseconds timeout) {
   return s == read_status::closed ? read_status::ok : s;
 }
 
-read_status fcgi_client::get_values(const std::vector<std::string>& names,
-                                    std::map<std::string, std::string>& result,
+read_status fcgi_client::get_values(const std::vector<std::string>& names, std::map<std::string, std::string>& result,
                                     std::chrono::milliseconds timeout) {
   send_get_values(names);
   fcgi_record rec;
   read_status s = read_until(
-      [](const fcgi_record* last) { return last && last->type == proto::event_type::get_values_result; }, timeout,
-      rec);
+      [](const fcgi_record* last) { return last && last->type == proto::event_type::get_values_result; }, timeout, rec);
   if (s != read_status::ok) return s;
   proto::name_value_reader reader(rec.data);
   proto::name_value nv;

@@ -23,12 +23,12 @@ using fcgi_params = std::vector<std::pair<std::string, std::string>>;
 /// One request as the client sends it.
 struct request_spec {
   std::uint16_t id = 1;
-  std::uint16_t role = 1;                       ///< 1 responder, 2 authorizer, 3 filter, or anything
-  std::uint8_t flags = 0;                       ///< proto::flag_keep_conn
+  std::uint16_t role = 1;  ///< 1 responder, 2 authorizer, 3 filter, or anything
+  std::uint8_t flags = 0;  ///< proto::flag_keep_conn
   fcgi_params params;
-  std::string body;                             ///< STDIN
-  std::size_t params_record_size = 65535;       ///< content bytes per PARAMS record
-  std::size_t stdin_record_size = 65535;        ///< content bytes per STDIN record
+  std::string body;                        ///< STDIN
+  std::size_t params_record_size = 65535;  ///< content bytes per PARAMS record
+  std::size_t stdin_record_size = 65535;   ///< content bytes per STDIN record
 };
 
 /// Typical CGI parameters for `method` `uri` (path?query) with a body of `content_length` bytes.
@@ -36,12 +36,12 @@ fcgi_params cgi_params(const std::string& method, const std::string& uri, std::s
 
 /// What came back for one request id.
 struct fcgi_response {
-  std::string out;                   ///< STDOUT bytes
-  std::string err;                   ///< STDERR bytes
-  bool ended = false;                ///< END_REQUEST received
+  std::string out;     ///< STDOUT bytes
+  std::string err;     ///< STDERR bytes
+  bool ended = false;  ///< END_REQUEST received
   std::uint32_t app_status = 0;
   proto::protocol_status status = proto::protocol_status::request_complete;
-  bool stdout_closed = false;        ///< the empty STDOUT record came
+  bool stdout_closed = false;  ///< the empty STDOUT record came
 };
 
 /// One decoded record, with its content copied.
@@ -139,9 +139,9 @@ class fcgi_client {
   void store(const fcgi_record& rec);
 
   unique_fd fd_;
-  std::string out_;          // queued, not yet written
+  std::string out_;  // queued, not yet written
   std::size_t out_pos_ = 0;
-  std::string in_;           // read, not yet decoded
+  std::string in_;  // read, not yet decoded
   std::size_t in_pos_ = 0;
   proto::decoder decoder_;
   bool peer_closed_ = false;

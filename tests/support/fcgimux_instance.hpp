@@ -51,7 +51,7 @@ class fcgimux_instance {
 
 /// Result of running fcgimux to completion.
 struct fcgimux_run {
-  bool finished = false;   ///< it exited before the timeout
+  bool finished = false;  ///< it exited before the timeout
   exit_status status;
   std::string stderr_text;
   std::string stdout_text;

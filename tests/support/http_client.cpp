@@ -2,11 +2,11 @@
 
 #include "tests/support/cgi_response.hpp"
 
-#include <cerrno>
-#include <cstdlib>
 #include <poll.h>
 #include <sys/socket.h>
 #include <unistd.h>
+#include <cerrno>
+#include <cstdlib>
 
 namespace fcgimux::test {
 

@@ -12,12 +12,12 @@ namespace fcgimux::test {
 
 /// An HTTP/1.1 response.
 struct http_response {
-  bool ok = false;          ///< a whole response was read
-  std::string error;        ///< why not, when !ok
+  bool ok = false;    ///< a whole response was read
+  std::string error;  ///< why not, when !ok
   int status = 0;
   std::vector<std::pair<std::string, std::string>> headers;
-  std::string body;         ///< de-chunked
-  bool keep_alive = true;   ///< the server did not say Connection: close
+  std::string body;        ///< de-chunked
+  bool keep_alive = true;  ///< the server did not say Connection: close
 
   /// The first header named `name` (case-insensitive), or "".
   std::string header(const std::string& name) const;

@@ -1,17 +1,17 @@
 #include "tests/support/net.hpp"
 
 #include <arpa/inet.h>
-#include <cerrno>
-#include <csignal>
-#include <cstring>
 #include <fcntl.h>
 #include <netinet/in.h>
 #include <netinet/tcp.h>
-#include <stdexcept>
 #include <sys/socket.h>
 #include <sys/un.h>
-#include <thread>
 #include <unistd.h>
+#include <cerrno>
+#include <csignal>
+#include <cstring>
+#include <stdexcept>
+#include <thread>
 
 namespace fcgimux::test {
 
@@ -26,7 +26,8 @@ sockaddr_any make_address(const endpoint& where) {
   sockaddr_any a;
   if (where.is_unix()) {
     auto* sa = reinterpret_cast<sockaddr_un*>(&a.storage);
-    if (where.unix_path.size() >= sizeof(sa->sun_path)) throw std::runtime_error("unix path too long: " + where.unix_path);
+    if (where.unix_path.size() >= sizeof(sa->sun_path))
+      throw std::runtime_error("unix path too long: " + where.unix_path);
     sa->sun_family = AF_UNIX;
     std::memcpy(sa->sun_path, where.unix_path.c_str(), where.unix_path.size() + 1);
     a.length = sizeof(sockaddr_un);
@@ -34,7 +35,8 @@ sockaddr_any make_address(const endpoint& where) {
     auto* sa = reinterpret_cast<sockaddr_in*>(&a.storage);
     sa->sin_family = AF_INET;
     sa->sin_port = htons(where.port);
-    if (::inet_pton(AF_INET, where.host.c_str(), &sa->sin_addr) != 1) throw std::runtime_error("bad IPv4 host " + where.host);
+    if (::inet_pton(AF_INET, where.host.c_str(), &sa->sin_addr) != 1)
+      throw std::runtime_error("bad IPv4 host " + where.host);
     a.length = sizeof(sockaddr_in);
   }
   return a;

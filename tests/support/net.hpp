@@ -10,7 +10,7 @@ namespace fcgimux::test {
 
 /// A TCP address on loopback or a unix socket path.
 struct endpoint {
-  std::string unix_path;          ///< set: a unix socket
+  std::string unix_path;  ///< set: a unix socket
   std::string host = "127.0.0.1";
   std::uint16_t port = 0;
 

@@ -2,9 +2,9 @@
 
 #include "tests/support/paths.hpp"
 
-#include <stdexcept>
 #include <sys/stat.h>
 #include <unistd.h>
+#include <stdexcept>
 
 namespace fcgimux::test {
 
@@ -36,15 +36,13 @@ std::string make_config(const nginx_options& o, const std::string& prefix, std::
   }
   c += "  server {\n    listen 127.0.0.1:" + std::to_string(port) + ";\n";
   c += "    location / {\n";
-  for (const char* p : {"QUERY_STRING $query_string", "REQUEST_METHOD $request_method",
-                        "CONTENT_TYPE $content_type", "CONTENT_LENGTH $content_length",
-                        "SCRIPT_NAME $fastcgi_script_name", "REQUEST_URI $request_uri",
-                        "DOCUMENT_URI $document_uri", "DOCUMENT_ROOT $document_root",
-                        "SERVER_PROTOCOL $server_protocol", "REQUEST_SCHEME $scheme",
-                        "GATEWAY_INTERFACE CGI/1.1", "SERVER_SOFTWARE nginx",
-                        "REMOTE_ADDR $remote_addr", "REMOTE_PORT $remote_port",
-                        "SERVER_ADDR $server_addr", "SERVER_PORT $server_port",
-                        "SERVER_NAME $server_name", "REDIRECT_STATUS 200"}) {
+  for (const char* p :
+       {"QUERY_STRING $query_string", "REQUEST_METHOD $request_method", "CONTENT_TYPE $content_type",
+        "CONTENT_LENGTH $content_length", "SCRIPT_NAME $fastcgi_script_name", "REQUEST_URI $request_uri",
+        "DOCUMENT_URI $document_uri", "DOCUMENT_ROOT $document_root", "SERVER_PROTOCOL $server_protocol",
+        "REQUEST_SCHEME $scheme", "GATEWAY_INTERFACE CGI/1.1", "SERVER_SOFTWARE nginx", "REMOTE_ADDR $remote_addr",
+        "REMOTE_PORT $remote_port", "SERVER_ADDR $server_addr", "SERVER_PORT $server_port", "SERVER_NAME $server_name",
+        "REDIRECT_STATUS 200"}) {
     c += "      fastcgi_param " + std::string(p) + ";\n";
   }
   if (!o.script_filename.empty()) c += "      fastcgi_param SCRIPT_FILENAME " + o.script_filename + ";\n";

@@ -12,8 +12,8 @@ namespace fcgimux::test {
 
 /// How to configure the nginx under test.
 struct nginx_options {
-  endpoint upstream;              ///< the FastCGI server fastcgi_pass points at
-  bool keepalive = false;         ///< upstream {} with keepalive + fastcgi_keep_conn on
+  endpoint upstream;       ///< the FastCGI server fastcgi_pass points at
+  bool keepalive = false;  ///< upstream {} with keepalive + fastcgi_keep_conn on
   int keepalive_connections = 8;
   std::vector<endpoint> backups;  ///< with keepalive: more servers of the upstream, marked `backup`
   std::string script_filename;    ///< SCRIPT_FILENAME for php-cgi / fcgiwrap; empty: not sent

@@ -1,11 +1,11 @@
 #include "tests/support/temp_dir.hpp"
 
+#include <sys/stat.h>
 #include <cstdlib>
 #include <filesystem>
 #include <fstream>
 #include <sstream>
 #include <stdexcept>
-#include <sys/stat.h>
 
 namespace fcgimux::test {
 
