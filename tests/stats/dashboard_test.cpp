@@ -3,7 +3,7 @@
 
 #include "server_fixture.hpp"
 
-#include "child_process.hpp"
+#include "tests/support/run_program.hpp"
 
 #include <fmt/format.h>
 #include <catch2/catch.hpp>

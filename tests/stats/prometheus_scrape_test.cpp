@@ -3,16 +3,14 @@
 
 #include "server_fixture.hpp"
 
-#include "child_process.hpp"
-#include "http_client.hpp"
+#include "tests/support/child_process.hpp"
+#include "tests/support/http_client.hpp"
+#include "tests/support/net.hpp"
+#include "tests/support/run_program.hpp"
 
 #include <fmt/format.h>
 #include <catch2/catch.hpp>
 #include <nlohmann/json.hpp>
-
-#include <netinet/in.h>
-#include <sys/socket.h>
-#include <unistd.h>
 
 #include <filesystem>
 #include <fstream>
@@ -22,21 +20,6 @@ using namespace std::chrono_literals;
 using namespace fcgimux::test;
 
 namespace {
-
-// A port nothing listens on right now; Prometheus cannot report the one it picks for port 0.
-std::uint16_t free_port() {
-  const int fd = ::socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
-  sockaddr_in a{};
-  a.sin_family = AF_INET;
-  a.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-  socklen_t len = sizeof a;
-  std::uint16_t port = 0;
-  if (::bind(fd, reinterpret_cast<sockaddr*>(&a), sizeof a) == 0 &&
-      ::getsockname(fd, reinterpret_cast<sockaddr*>(&a), &len) == 0)
-    port = ntohs(a.sin_port);
-  ::close(fd);
-  return port;
-}
 
 // The single value of an instant query, or nothing (yet).
 std::optional<double> query(std::uint16_t port, const std::string& promql) {
@@ -48,8 +31,8 @@ std::optional<double> query(std::uint16_t port, const std::string& promql) {
       encoded += fmt::format("%{:02X}", ch);
   }
   const auto r = http_exchange(port, http_get("/api/v1/query?query=" + encoded));
-  if (!r || r->status != 200) return std::nullopt;
-  const auto j = nlohmann::json::parse(r->body, nullptr, false);
+  if (!r.ok || r.status != 200) return std::nullopt;
+  const auto j = nlohmann::json::parse(r.body, nullptr, false);
   if (j.is_discarded() || j.value("status", "") != "success") return std::nullopt;
   const auto& result = j["data"]["result"];
   if (!result.is_array() || result.size() != 1) return std::nullopt;
@@ -85,12 +68,15 @@ TEST_CASE("a real Prometheus scrapes /metrics", "[prometheus][scrape]") {
       "  - job_name: fcgimux\n"
       "    static_configs: [{{targets: ['127.0.0.1:{}']}}]\n",
       f.port);
-  const std::uint16_t web_port = free_port();
+  // A port nothing listens on right now: Prometheus cannot report the one it picks for port 0.
+  const std::uint16_t web_port = free_tcp_port();
   REQUIRE(web_port != 0);
-  background_child prom(
-      {*prometheus, "--config.file=" + (dir / "prometheus.yml").string(),
-       "--storage.tsdb.path=" + (dir / "data").string(), fmt::format("--web.listen-address=127.0.0.1:{}", web_port)},
-      (dir / "prometheus.log").string());
+  spawn_options po;
+  po.argv = {*prometheus, "--config.file=" + (dir / "prometheus.yml").string(),
+             "--storage.tsdb.path=" + (dir / "data").string(),
+             fmt::format("--web.listen-address=127.0.0.1:{}", web_port)};
+  po.stdout_path = po.stderr_path = (dir / "prometheus.log").string();
+  child_process prom(po);
 
   std::optional<double> up, accepted;
   const auto deadline = std::chrono::steady_clock::now() + 60s;
@@ -100,7 +86,7 @@ TEST_CASE("a real Prometheus scrapes /metrics", "[prometheus][scrape]") {
     if (up == 1.0 && accepted) break;
     std::this_thread::sleep_for(250ms);
   }
-  INFO("prometheus log: " << prom.log().substr(0, 6000));
+  INFO("prometheus log: " << prom.stderr_text().substr(0, 6000));
   REQUIRE(up == 1.0);
   REQUIRE(accepted == 4321.0);
   CHECK(query(web_port, "fcgimux_requests_active") == 21.0);

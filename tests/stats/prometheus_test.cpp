@@ -1,7 +1,7 @@
 #include "src/stats.hpp"
 
-#include "child_process.hpp"
 #include "fake_workers.hpp"
+#include "tests/support/run_program.hpp"
 
 #include <catch2/catch.hpp>
 #include <nlohmann/json.hpp>
