@@ -1,6 +1,5 @@
 #include "src/client_connection.hpp"
 
-#include "proto/encoder.hpp"
 #include "proto/name_value.hpp"
 #include "src/backend_connection.hpp"
 #include "src/log.hpp"
