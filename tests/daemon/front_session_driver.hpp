@@ -102,6 +102,7 @@ class front_session_driver final : private front_owner {
   // The model of fcgimux's side of a request's life (client_connection's front_owner, the
   // scheduler and finish_request).
   std::shared_ptr<request> open_request(std::uint16_t id, bool keep) override {
+    read_output();  // an END_REQUEST for the id may be waiting in the output of this same read
     if (open_ids_.count(id)) fail_("a request opened for an id that is still open");
     open_ids_.insert(id);
     auto r = std::make_shared<request>(std::weak_ptr<client_connection>(), id, keep);
@@ -142,8 +143,14 @@ class front_session_driver final : private front_owner {
     ++ended_;
   }
 
-  // Reads what the session wrote as a front would, and checks each record's id.
+  // Reads what the session wrote, then does what client_connection::flush() does once it is written.
   void check_output() {
+    read_output();
+    if (session_.close_after_flush() && !session_.closed()) session_.close();
+  }
+
+  // Reads what the session wrote as a front would, and checks each record's id.
+  void read_output() {
     std::string& out = session_.output();
     out_seen_.append(out);
     out.clear();
@@ -171,8 +178,6 @@ class front_session_driver final : private front_owner {
           open_ids_.erase(ev.request_id);
       }
     }
-    // What client_connection::flush() does once the output is written.
-    if (session_.close_after_flush() && !session_.closed()) session_.close();
   }
 
   std::function<void(const char*)> fail_;
