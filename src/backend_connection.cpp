@@ -8,6 +8,7 @@
 #include "src/invariant.hpp"
 #include "src/log.hpp"
 #include "src/request.hpp"
+#include "src/request_lifecycle.hpp"
 #include "src/send_now.hpp"
 #include "src/server.hpp"
 

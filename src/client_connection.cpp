@@ -3,6 +3,7 @@
 #include "proto/name_value.hpp"
 #include "src/backend_connection.hpp"
 #include "src/log.hpp"
+#include "src/request_lifecycle.hpp"
 #include "src/scheduler.hpp"
 #include "src/send_now.hpp"
 #include "src/server.hpp"
@@ -24,16 +25,6 @@ namespace {
 constexpr auto use_tuple = asio::experimental::as_tuple(asio::use_awaitable);
 constexpr std::size_t shrink_above = 64 * 1024;
 constexpr int drain_rounds = 4;  // of the server's 64 KiB buffer per turn
-
-const char* reason_phrase(int status) {
-  switch (status) {
-    case 200: return "OK";
-    case 502: return "Bad Gateway";
-    case 503: return "Service Unavailable";
-    case 504: return "Gateway Timeout";
-    default: return "Error";
-  }
-}
 
 }  // namespace
 
@@ -238,32 +229,6 @@ asio::awaitable<void> client_connection::wait_writable() {
   auto self = shared_from_this();
   flush();
   if (open_ && congested()) co_await writable_.wait();
-}
-
-void finish_request(server& srv, request& r, std::uint32_t app_status, int http_status) {
-  if (r.state == request_state::done) return;
-  if (auto c = r.conn.lock(); c && !r.front_gone)
-    c->end_request(r, app_status, proto::protocol_status::request_complete);
-  r.state = request_state::done;
-  // An answer nobody received is not a response: it is counted as aborted instead.
-  srv.on_request_done(r.front_gone ? 0 : http_status);
-}
-
-void respond(server& srv, request& r, int status, std::string_view content_type, std::string_view body) {
-  if (r.state == request_state::done) return;
-  auto c = r.conn.lock();
-  if (c && !r.front_gone) {
-    std::string head =
-        fmt::format("Status: {} {}\r\nContent-Type: {}\r\nContent-Length: {}\r\n{}\r\n", status, reason_phrase(status),
-                    content_type, body.size(), status == 503 ? "Retry-After: 1\r\n" : "");
-    c->send_stream(r, proto::record_type::stdout_stream, head);
-    c->send_stream(r, proto::record_type::stdout_stream, body);
-  }
-  finish_request(srv, r, 0, status);
-}
-
-void respond_error(server& srv, request& r, int status, std::string_view message) {
-  respond(srv, r, status, "text/plain", fmt::format("{} {}: {}\n", status, reason_phrase(status), message));
 }
 
 }  // namespace fcgimux

@@ -92,11 +92,4 @@ class client_connection : public std::enable_shared_from_this<client_connection>
   bool writer_active_ = false;  // write_rest() owns the socket's writing
 };
 
-/// Answers `r` with a response of fcgimux's own if its front still waits, and ends it.
-void respond(server& srv, request& r, int status, std::string_view content_type, std::string_view body);
-/// An HTTP error of fcgimux's own: a short text body; 503 adds Retry-After.
-void respond_error(server& srv, request& r, int status, std::string_view message);
-/// Ends `r`: END_REQUEST to its front if it still waits; counts it with `http_status`.
-void finish_request(server& srv, request& r, std::uint32_t app_status, int http_status);
-
 }  // namespace fcgimux

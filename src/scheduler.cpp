@@ -1,10 +1,10 @@
 #include "src/scheduler.hpp"
 
 #include "src/backend_connection.hpp"
-#include "src/client_connection.hpp"
 #include "src/invariant.hpp"
 #include "src/log.hpp"
 #include "src/request.hpp"
+#include "src/request_lifecycle.hpp"
 #include "src/server.hpp"
 
 #include <algorithm>
