@@ -225,11 +225,7 @@ void start_body_writer(exchange_ctx& x, const asio::any_io_executor& ex) {
   x.writer_running = true;
   asio::co_spawn(ex, write_body(x), [&x](std::exception_ptr e) {
     if (e) {
-      try {
-        std::rethrow_exception(e);
-      } catch (const std::exception& ex) {
-        log::info("internal error in a request body writer: {}", ex.what());
-      }
+      log::on_exception("a request body writer")(e);
       if (!x.over()) {
         x.res.ec = std::make_error_code(std::errc::io_error);
         interrupt_worker_io(x.w);
@@ -249,10 +245,6 @@ asio::awaitable<void> stop_body_writer(exchange_ctx& x) {
     while (x.writer_running) co_await x.writer_left->wait();
   }
   x.r.front_event = nullptr;
-}
-
-clock_type::duration to_duration(double s) {
-  return std::chrono::duration_cast<clock_type::duration>(std::chrono::duration<double>(s));
 }
 
 // --request-timeout counts from the worker taking the request and ends whatever the exchange is
@@ -311,14 +303,12 @@ void send_head(server& srv, worker& w, request& r, exchange_result& res) {
   res.head_written = head.size() - unsent.size();
 }
 
-// A kept connection, checked by the pool as it handed the worker out (worker_pool::take_idle).
-bool kept_connection_ready(worker& w) { return w.conn.has_value(); }
-
 asio::awaitable<void> talk(exchange_ctx& x, const asio::any_io_executor& ex) {
   worker& w = x.w;
   exchange_result& res = x.res;
   if (res.head.empty()) {
-    if (!kept_connection_ready(w)) {
+    // A kept connection was checked by the pool as it handed the worker out (take_idle).
+    if (!w.conn) {
       // In w.conn from the start, so that the request timer can cancel a connect that hangs.
       w.conn.emplace(ex);
       asio::generic::stream_protocol::endpoint ep{asio::local::stream_protocol::endpoint(w.socket_path)};
@@ -492,14 +482,10 @@ void start_exchange(server& srv, std::shared_ptr<worker> w, std::shared_ptr<requ
   w->current = r;
   exchange_result res;
   // Only a whole body: streaming one hands the front's reading over to the exchange.
-  if (r->stdin_done && kept_connection_ready(*w)) send_head(srv, *w, *r, res);
+  if (r->stdin_done && w->conn) send_head(srv, *w, *r, res);
   asio::co_spawn(srv.io, exchange(srv, w, r, std::move(res)), [&srv, w, r](std::exception_ptr e) {
     if (!e) return;
-    try {
-      std::rethrow_exception(e);
-    } catch (const std::exception& ex) {
-      log::info("internal error in a backend exchange: {}", ex.what());
-    }
+    log::on_exception("a backend exchange")(e);
     // Whatever was left undone: the worker is replaced and the request still ends.
     if (w->current == r) {
       srv.pool.kill_now(*w);

@@ -138,8 +138,7 @@ asio::awaitable<void> client_connection::write_rest() {
 void client_connection::arm_send_timer() {
   if (srv_.cfg.send_timeout <= 0) return;
   if (!send_timer_) send_timer_ = std::make_unique<asio::steady_timer>(srv_.io);
-  send_timer_->expires_after(
-      std::chrono::duration_cast<clock_type::duration>(std::chrono::duration<double>(srv_.cfg.send_timeout)));
+  send_timer_->expires_after(to_duration(srv_.cfg.send_timeout));
   send_timer_->async_wait([self = shared_from_this()](const std::error_code& ec) {
     if (ec || !self->open_) return;
     log::info("closing a front connection that took no output for {} s (--send-timeout)", self->srv_.cfg.send_timeout);

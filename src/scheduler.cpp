@@ -10,13 +10,6 @@
 #include <algorithm>
 
 namespace fcgimux {
-namespace {
-
-std::chrono::steady_clock::duration to_duration(double s) {
-  return std::chrono::duration_cast<std::chrono::steady_clock::duration>(std::chrono::duration<double>(s));
-}
-
-}  // namespace
 
 scheduler::scheduler(server& srv) : srv_(srv), timeout_timer_(srv.io) {}
 

@@ -15,15 +15,8 @@
 #include <system_error>
 
 namespace fcgimux {
-namespace {
 
 using namespace std::chrono_literals;
-
-std::chrono::steady_clock::duration to_duration(double s) {
-  return std::chrono::duration_cast<std::chrono::steady_clock::duration>(std::chrono::duration<double>(s));
-}
-
-}  // namespace
 
 server::server(asio::io_context& io_, config cfg_)
     : io(io_),

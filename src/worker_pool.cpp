@@ -35,8 +35,6 @@ constexpr auto min_healthy_uptime = 1s;
 constexpr auto probation_time = 100ms;
 constexpr std::size_t max_stderr_line = 4096;
 
-std::chrono::duration<double> secs(double s) { return std::chrono::duration<double>(s); }
-
 std::string describe_status(int status) {
   if (WIFEXITED(status)) return fmt::format("exited with status {}", WEXITSTATUS(status));
   if (WIFSIGNALED(status))
@@ -314,7 +312,7 @@ void worker_pool::stop_worker(const std::shared_ptr<worker>& w) {
   if (w->exited) return;
   w->signalled_by_us = true;
   signal_worker(*w, SIGTERM);
-  w->kill_timer.expires_after(std::chrono::duration_cast<clock_type::duration>(secs(srv_.cfg.stop_grace)));
+  w->kill_timer.expires_after(to_duration(srv_.cfg.stop_grace));
   w->kill_timer.async_wait([w](const std::error_code& ec) {
     if (ec || w->exited) return;
     log::info("worker {} ignored SIGTERM; sending SIGKILL", w->pid);
@@ -370,8 +368,7 @@ void worker_pool::release_pass() {
       stop_worker(oldest);
     }
   }
-  auto period = std::clamp(secs(srv_.cfg.idle_timeout / 4), secs(0.05), secs(1.0));
-  release_timer_.expires_after(std::chrono::duration_cast<clock_type::duration>(period));
+  release_timer_.expires_after(std::clamp(to_duration(srv_.cfg.idle_timeout / 4), to_duration(0.05), to_duration(1.0)));
   release_timer_.async_wait([this](const std::error_code& ec) {
     if (!ec) release_pass();
   });

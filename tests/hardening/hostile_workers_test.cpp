@@ -8,7 +8,6 @@
 
 #include <catch2/catch.hpp>
 
-#include <fstream>
 #include <thread>
 
 using namespace fcgimux::test;
@@ -23,18 +22,6 @@ struct hostile_case {
   bool replaced;       // the worker is killed and a new one started
   std::string logged;  // part of fcgimux's log line, which also names the worker's pid
 };
-
-long rss_kib(pid_t pid) {
-  std::ifstream f("/proc/" + std::to_string(pid) + "/status");
-  std::string key;
-  while (f >> key)
-    if (key == "VmRSS:") {
-      long v = 0;
-      f >> v;
-      return v;
-    }
-  return -1;
-}
 
 // The log names `pid` as "worker PID" (not the prefix of a longer number).
 bool names_worker(const std::string& log, pid_t pid) {

@@ -6,30 +6,11 @@
 
 #include <catch2/catch.hpp>
 
-#include <fstream>
 #include <thread>
 
 using namespace fcgimux::test;
 using fcgimux::proto::flag_keep_conn;
 using fcgimux::proto::protocol_status;
-
-namespace {
-
-// Resident memory of a process in KiB, from /proc.
-long rss_kib(pid_t pid) {
-  std::ifstream f("/proc/" + std::to_string(pid) + "/status");
-  std::string key;
-  while (f >> key) {
-    if (key == "VmRSS:") {
-      long v = 0;
-      f >> v;
-      return v;
-    }
-  }
-  return -1;
-}
-
-}  // namespace
 
 TEST_CASE("PARAMS and STDIN split into tiny records and writes reach the worker intact", "[proxy][flow]") {
   // php-cgi drops the connection when a name-value pair spans two PARAMS records (see the direct

@@ -194,4 +194,17 @@ bool process_alive(pid_t pid) {
   return state != 'Z' && state != 'X';
 }
 
+long rss_kib(pid_t pid) {
+  std::ifstream f("/proc/" + std::to_string(pid) + "/status");
+  std::string key;
+  while (f >> key) {
+    if (key == "VmRSS:") {
+      long v = -1;
+      f >> v;
+      return v;
+    }
+  }
+  return -1;
+}
+
 }  // namespace fcgimux::test
