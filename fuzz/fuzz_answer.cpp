@@ -4,7 +4,7 @@
 // plain decoder sees when it accepts the answer.
 
 #include "fuzz_support.hpp"
-#include "src/answer_reader.hpp"
+#include "src/upstream/answer_reader.hpp"
 
 #include <fuzzer/FuzzedDataProvider.h>
 

@@ -1,5 +1,5 @@
 #include "proto/encoder.hpp"
-#include "src/answer_reader.hpp"
+#include "src/upstream/answer_reader.hpp"
 
 #include <catch2/catch.hpp>
 

@@ -1,4 +1,4 @@
-#include "src/config.hpp"
+#include "src/config/config.hpp"
 
 #include <catch2/catch.hpp>
 

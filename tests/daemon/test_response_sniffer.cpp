@@ -1,4 +1,4 @@
-#include "src/response_sniffer.hpp"
+#include "src/upstream/response_sniffer.hpp"
 
 #include <catch2/catch.hpp>
 

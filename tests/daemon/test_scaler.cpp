@@ -1,4 +1,4 @@
-#include "src/scaler.hpp"
+#include "src/pool/scaler.hpp"
 
 #include <catch2/catch.hpp>
 

@@ -2,7 +2,7 @@
 // The two worker states every rendering of a pool snapshot must handle, for the tests' fake pools:
 // busy with a request in hand, and idle.
 
-#include "src/stats.hpp"
+#include "src/stats/stats.hpp"
 
 #include <cstdint>
 #include <string>

@@ -1,4 +1,4 @@
-#include "src/histogram.hpp"
+#include "src/stats/histogram.hpp"
 
 #include <catch2/catch.hpp>
 

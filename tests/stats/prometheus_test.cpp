@@ -1,4 +1,4 @@
-#include "src/stats.hpp"
+#include "src/stats/stats.hpp"
 
 #include "fake_workers.hpp"
 #include "tests/support/run_program.hpp"

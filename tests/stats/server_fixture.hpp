@@ -2,7 +2,7 @@
 // A stats_server on 127.0.0.1:0 running on its own thread, with a fake pool_view the test controls.
 // pool_view runs on the server thread; the fake's state is atomic or set before start.
 
-#include "src/stats_server.hpp"
+#include "src/admin/stats_server.hpp"
 
 #include "fake_workers.hpp"
 

@@ -1,0 +1,42 @@
+#pragma once
+// A small HTTP/1.1 server for /stats, /metrics, /healthz and the dashboard. It runs on the same
+// io_context as the proxy but never waits on a worker, so it answers while every worker is busy.
+
+#include "src/stats/stats.hpp"
+
+#include <asio/ip/tcp.hpp>
+
+#include <chrono>
+#include <cstddef>
+#include <memory>
+
+namespace fcgimux {
+
+class stats_server {
+ public:
+  /// What one client may cost; the defaults suit production, tests shorten the timeout.
+  struct limits {
+    std::chrono::milliseconds head_timeout{10000};   ///< for a whole request head, and idle keep-alive
+    std::chrono::milliseconds write_timeout{10000};  ///< for a whole response to be taken by the client
+    std::size_t max_connections = 64;                ///< more are answered 503 and closed at once
+    std::size_t max_head_bytes = 8192;               ///< request line + headers; more gets 431
+  };
+
+  /// Binds and listens at once (throws std::system_error when it cannot: start-up only).
+  stats_server(asio::io_context& io, stats& s, const asio::ip::tcp::endpoint& ep);
+  ~stats_server();
+
+  asio::ip::tcp::endpoint local_endpoint() const;
+  /// Replaces the limits; call before start().
+  void set_limits(const limits& l);
+  /// Starts accepting.
+  void start();
+  /// Closes the listener and every open stats connection.
+  void stop();
+
+ private:
+  struct impl;
+  std::shared_ptr<impl> impl_;
+};
+
+}  // namespace fcgimux

@@ -1,0 +1,233 @@
+#include "src/front/client_connection.hpp"
+
+#include "proto/name_value.hpp"
+#include "src/upstream/exchange.hpp"
+#include "src/base/log.hpp"
+#include "src/core/request_lifecycle.hpp"
+#include "src/pool/scheduler.hpp"
+#include "src/base/send_now.hpp"
+#include "src/app/server.hpp"
+
+#include <nlohmann/json.hpp>
+
+#include <asio/co_spawn.hpp>
+#include <asio/experimental/as_tuple.hpp>
+#include <asio/use_awaitable.hpp>
+#include <asio/write.hpp>
+
+#include <fmt/format.h>
+
+#include <vector>
+
+namespace fcgimux {
+namespace {
+
+constexpr auto use_tuple = asio::experimental::as_tuple(asio::use_awaitable);
+constexpr std::size_t shrink_above = 64 * 1024;
+constexpr int drain_rounds = 4;  // of the server's 64 KiB buffer per turn
+
+}  // namespace
+
+client_connection::client_connection(server& srv, socket_type sock)
+    : srv_(srv),
+      sock_(std::move(sock)),
+      session_(*this, srv.front),
+      writable_(srv.io.get_executor()),
+      resume_reading_(srv.io.get_executor()) {}
+
+client_connection::~client_connection() = default;
+
+void client_connection::start() {
+  auto self = shared_from_this();
+  asio::co_spawn(
+      srv_.io, [self]() { return self->read_loop(); }, log::on_exception("a front connection's reader"));
+}
+
+asio::awaitable<void> client_connection::read_loop() {
+  // Records are handled synchronously, straight after each read: no view into a buffer lives
+  // across a co_await. A pending read needs a buffer of its own, so each connection has a small
+  // one (an idle connection costs kilobytes); what does not fit is drained at once into the
+  // server's one large buffer. A read rather than a wait for readiness: Asio re-arms a wait with
+  // an epoll_ctl every time, while a read after one that emptied the socket costs no system call.
+  std::error_code ignore;
+  sock_.non_blocking(true, ignore);
+  std::vector<char>& big = srv_.front_read_buffer;
+  while (open_) {
+    while (session_.paused() && open_) co_await resume_reading_.wait();
+    if (!open_) break;
+    auto [ec, n] = co_await sock_.async_read_some(asio::buffer(inbox_), use_tuple);
+    if (!ec) consume({inbox_.data(), n});
+    // Bounded, so that one fast sender cannot hold the loop: the next read completes at once
+    // but behind every other connection's ready handlers.
+    for (int round = 0; !ec && n == inbox_.size() && round < drain_rounds && open_ && !session_.paused(); ++round) {
+      n = sock_.read_some(asio::buffer(big), ec);
+      if (ec == asio::error::would_block || ec == asio::error::try_again) {
+        ec = {};
+        break;
+      }
+      if (!ec) consume({big.data(), n});
+      if (n < big.size()) break;
+    }
+    if (ec) {
+      if (ec != asio::error::eof && ec != asio::error::operation_aborted)
+        log::debug("front connection read: {}", ec.message());
+      break;
+    }
+  }
+  close();
+}
+
+void client_connection::consume(std::string_view in) {
+  if (!session_.consume(in)) {
+    log::info("closing a front connection: {}", session_.why());
+    open_ = false;
+    return;
+  }
+  flush();  // the answers to management records, refusals, --status-path
+}
+
+void client_connection::flush() {
+  if (!open_ || writer_active_) return;
+  std::string& out = session_.output();
+  if (!out.empty()) {
+    // Only what the front cannot take at once goes to a writer coroutine.
+    std::string_view unsent = out;
+    if (auto ec = send_now(sock_.native_handle(), unsent)) {
+      log::debug("front connection write: {}", ec.message());
+      close();
+      return;
+    }
+    out.erase(0, out.size() - unsent.size());
+    if (!out.empty()) {
+      writer_active_ = true;
+      asio::co_spawn(srv_.io, write_rest(), log::on_exception("a front connection's writer"));
+      return;
+    }
+    // An idle kept-alive connection should not hold on to the memory of its largest answer.
+    if (out.capacity() > shrink_above && session_.open_requests() == 0) std::string().swap(out);
+  }
+  if (session_.close_after_flush()) close();
+}
+
+asio::awaitable<void> client_connection::write_rest() {
+  auto self = shared_from_this();  // the writer may outlive the reader while it flushes
+  std::error_code ec;
+  // Piece by piece, not one async_write: every byte the front takes restarts --send-timeout.
+  while (open_ && !ec && (written_ < writing_.size() || !session_.output().empty())) {
+    if (written_ == writing_.size()) {
+      writing_.clear();
+      written_ = 0;
+      std::swap(session_.output(), writing_);
+    }
+    arm_send_timer();
+    std::size_t n;
+    std::tie(ec, n) = co_await sock_.async_write_some(
+        asio::buffer(writing_.data() + written_, writing_.size() - written_), use_tuple);
+    written_ += n;
+    writable_.notify();
+  }
+  writing_.clear();
+  written_ = 0;
+  // A kept-alive connection should not hold on to the memory of its largest answer.
+  if (writing_.capacity() > shrink_above) writing_.shrink_to_fit();
+  if (send_timer_) send_timer_->cancel();
+  writer_active_ = false;
+  if (ec || session_.close_after_flush()) close();
+}
+
+void client_connection::arm_send_timer() {
+  if (srv_.cfg.send_timeout <= 0) return;
+  if (!send_timer_) send_timer_ = std::make_unique<asio::steady_timer>(srv_.io);
+  send_timer_->expires_after(to_duration(srv_.cfg.send_timeout));
+  send_timer_->async_wait([self = shared_from_this()](const std::error_code& ec) {
+    if (ec || !self->open_) return;
+    log::info("closing a front connection that took no output for {} s (--send-timeout)", self->srv_.cfg.send_timeout);
+    self->close();
+  });
+}
+
+void client_connection::close() {
+  if (!sock_.is_open() && !open_) return;
+  open_ = false;
+  std::error_code ignore;
+  sock_.close(ignore);  // no shutdown() first: close sends the same EOF, one system call less
+  if (send_timer_) send_timer_->cancel();
+  writable_.notify();
+  resume_reading_.notify();
+  session_.close();
+  srv_.remove_connection(this);
+}
+
+std::shared_ptr<request> client_connection::open_request(std::uint16_t id, bool keep_conn) {
+  ++srv_.st.c.requests_accepted;
+  ++srv_.live_requests;
+  return std::make_shared<request>(weak_from_this(), id, keep_conn);
+}
+
+void client_connection::request_refused(std::uint16_t, proto::protocol_status) {
+  ++srv_.st.c.requests_accepted;
+  ++srv_.st.c.requests_rejected;
+  ++srv_.st.c.requests_completed;
+}
+
+bool client_connection::taking_requests() const { return !srv_.stopping() || srv_.pool.can_take_requests(); }
+
+void client_connection::request_unavailable(request& r) {
+  ++srv_.st.c.requests_rejected;
+  respond_error(srv_, r, 503, "fcgimux is shutting down");
+}
+
+void client_connection::request_ready(const std::shared_ptr<request>& r) { srv_.sched.submit(r); }
+
+void client_connection::status_request(request& r) {
+  auto q = proto::find_name_value(r.params, "QUERY_STRING").value;
+  if (q == "metrics")
+    respond(srv_, r, 200, "text/plain; version=0.0.4", srv_.st.to_prometheus());
+  else
+    respond(srv_, r, 200, "application/json", srv_.st.to_json(q == "full").dump());
+}
+
+void client_connection::request_gone(const std::shared_ptr<request>& r) {
+  ++srv_.st.c.requests_aborted;
+  switch (r->state) {
+    case request_state::queued: srv_.sched.cancel(*r); [[fallthrough]];
+    case request_state::reading: finish_request(srv_, *r, 0, 0); break;
+    case request_state::at_worker:
+      watch_abandoned(srv_, r);  // its exchange drains the worker and ends it
+      break;
+    case request_state::done: break;
+  }
+}
+
+void client_connection::end_request(request& r, std::uint32_t app_status, proto::protocol_status status) {
+  if (!open_) return;
+  session_.end_request(r, app_status, status);
+  flush();
+}
+
+void client_connection::abandon(request& r) {
+  session_.abandon(r);
+  flush();
+}
+
+void client_connection::close_after_flush() {
+  session_.set_close_after_flush();
+  flush();
+}
+
+void client_connection::drain() {
+  session_.drain();
+  flush();
+}
+
+bool client_connection::congested() const noexcept {
+  return session_.output().size() + writing_.size() - written_ > srv_.cfg.output_buffer;
+}
+
+asio::awaitable<void> client_connection::wait_writable() {
+  auto self = shared_from_this();
+  flush();
+  if (open_ && congested()) co_await writable_.wait();
+}
+
+}  // namespace fcgimux

@@ -1,0 +1,95 @@
+#pragma once
+// One front connection (nginx, HAProxy, ...): its socket. What the records mean is the front
+// session's business (front_session.hpp); this reads into it, writes what it produced, and ties
+// its requests to the rest of fcgimux (the session's front_owner).
+
+#include "src/base/event_signal.hpp"
+#include "src/front/front_session.hpp"
+#include "src/core/request.hpp"
+
+#include <asio/generic/stream_protocol.hpp>
+#include <asio/steady_timer.hpp>
+
+#include <array>
+#include <cstdint>
+#include <memory>
+#include <string>
+
+namespace fcgimux {
+
+class server;
+
+class client_connection : public std::enable_shared_from_this<client_connection>, private front_owner {
+ public:
+  using socket_type = asio::generic::stream_protocol::socket;
+
+  client_connection(server& srv, socket_type sock);
+  ~client_connection();
+
+  /// Starts the reader coroutine (a writer joins only for a front that is slow to read).
+  void start();
+  /// Closes at once; every request still open is given up (front_gone).
+  void close();
+  bool is_open() const noexcept { return open_; }
+
+  /// Queues worker output for `r` (STDOUT or STDERR) as records under the front's id; the
+  /// caller flush()es once it has queued what it has.
+  void send_stream(request& r, proto::record_type type, std::string_view data) { session_.send_stream(r, type, data); }
+  /// Writes what is queued: at once as far as the socket takes it, the rest by a writer coroutine.
+  void flush();
+  /// Closes STDOUT and sends END_REQUEST for `r`; closes the connection afterwards unless the
+  /// front asked for FCGI_KEEP_CONN.
+  void end_request(request& r, std::uint32_t app_status, proto::protocol_status status);
+  /// Closes the connection once every queued byte is written.
+  void close_after_flush();
+  /// `r` cannot be completed: flush what was sent, then close without its END_REQUEST.
+  void abandon(request& r);
+
+  /// More bytes wait for this front than --output-buffer: workers feeding it should pause.
+  bool congested() const noexcept;
+  /// Flushes, and if the front is still congested waits once: until it took bytes, closed, or
+  /// wake_writers() was called. Callers re-check what they wait for.
+  asio::awaitable<void> wait_writable();
+  /// Wakes every exchange waiting in wait_writable() (its request timer fired).
+  void wake_writers() { writable_.notify(); }
+  /// fcgimux is stopping: close now if no request is open, else once the last one has ended.
+  /// Requests that arrive meanwhile are still served.
+  void drain();
+  /// An exchange took body bytes from `r`: reading may resume if it was paused for it.
+  void body_consumed(request&) { session_.body_consumed(); }
+
+ private:
+  asio::awaitable<void> read_loop();
+  /// Writes the session's output until it is empty, for a front that did not take it at once.
+  asio::awaitable<void> write_rest();
+  /// --send-timeout: (re)starts the deadline for the front to take its next byte.
+  void arm_send_timer();
+  /// Hands `in` to the session; a protocol error closes the connection.
+  void consume(std::string_view in);
+
+  // front_owner: what the session asks of the daemon.
+  std::shared_ptr<request> open_request(std::uint16_t id, bool keep_conn) override;
+  void request_refused(std::uint16_t id, proto::protocol_status why) override;
+  bool taking_requests() const override;
+  void request_unavailable(request& r) override;
+  void request_ready(const std::shared_ptr<request>& r) override;
+  void status_request(request& r) override;
+  void request_gone(const std::shared_ptr<request>& r) override;
+  void reading_resumed() override { resume_reading_.notify(); }
+
+  server& srv_;
+  socket_type sock_;
+  front_session session_;
+  // Most of nginx's requests (params of about 1 KiB) fit in one read here: 2 KiB is the balance
+  // between one read per request and the memory of 10,000 idle connections (bench/idle-conns.sh).
+  std::array<char, 2048> inbox_;
+  std::string writing_;                             // records being written
+  std::size_t written_ = 0;                         // of writing_
+  std::unique_ptr<asio::steady_timer> send_timer_;  // only while a writer runs: idle fronts pay nothing
+  event_signal writable_;
+  event_signal resume_reading_;
+  bool open_ = true;
+  bool writer_active_ = false;  // write_rest() owns the socket's writing
+};
+
+}  // namespace fcgimux

@@ -1,0 +1,104 @@
+#include "src/front/listener.hpp"
+
+#include "src/front/client_connection.hpp"
+#include "src/base/log.hpp"
+#include "src/app/server.hpp"
+
+#include <asio/co_spawn.hpp>
+#include <asio/experimental/as_tuple.hpp>
+#include <asio/ip/tcp.hpp>
+#include <asio/local/stream_protocol.hpp>
+#include <asio/steady_timer.hpp>
+#include <asio/use_awaitable.hpp>
+
+#include <netinet/in.h>
+#include <netinet/tcp.h>
+#include <sys/socket.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+namespace fcgimux {
+namespace {
+
+constexpr auto use_tuple = asio::experimental::as_tuple(asio::use_awaitable);
+
+}  // namespace
+
+asio::generic::stream_protocol::endpoint resolve_tcp(const std::string& host_port, bool& ipv6) {
+  auto colon = host_port.rfind(':');
+  std::string host = host_port.substr(0, colon);
+  std::string port = host_port.substr(colon + 1);
+  if (host.size() >= 2 && host.front() == '[' && host.back() == ']') host = host.substr(1, host.size() - 2);
+  if (host == "*") host = "0.0.0.0";
+  asio::io_context tmp;
+  asio::ip::tcp::resolver res(tmp);
+  auto results = res.resolve(host, port, asio::ip::resolver_base::numeric_service | asio::ip::resolver_base::passive);
+  asio::ip::tcp::endpoint ep = *results.begin();
+  ipv6 = ep.address().is_v6();
+  return asio::generic::stream_protocol::endpoint(ep);
+}
+
+listener::listener(server& srv, const std::string& address) : srv_(srv), acceptor_(srv.io) {
+  if (address.rfind("unix:", 0) == 0) {
+    unix_path_ = address.substr(5);
+    // A socket file left by an earlier run would make bind fail; anything else is not ours to remove.
+    struct stat st {};
+    if (::lstat(unix_path_.c_str(), &st) == 0 && S_ISSOCK(st.st_mode)) ::unlink(unix_path_.c_str());
+    asio::generic::stream_protocol::endpoint ep{asio::local::stream_protocol::endpoint(unix_path_)};
+    acceptor_.open(ep.protocol());
+    acceptor_.bind(ep);
+    bound_ = address;
+  } else {
+    bool v6 = false;
+    auto ep = resolve_tcp(address, v6);
+    acceptor_.open(ep.protocol());
+    acceptor_.set_option(asio::socket_base::reuse_address(true));
+    // Set on the listener, Linux copies it into every accepted socket: no system call per
+    // connection. Records go out as they are ready; Nagle would hold back the last small one.
+    int one = 1;
+    ::setsockopt(acceptor_.native_handle(), IPPROTO_TCP, TCP_NODELAY, &one, sizeof one);
+    acceptor_.bind(ep);
+    sockaddr_storage ss{};
+    socklen_t len = sizeof ss;
+    ::getsockname(acceptor_.native_handle(), reinterpret_cast<sockaddr*>(&ss), &len);
+    asio::ip::tcp::endpoint bound;
+    std::memcpy(bound.data(), &ss, std::min<std::size_t>(len, bound.capacity()));
+    bound_ = v6 ? fmt::format("[{}]:{}", bound.address().to_string(), bound.port())
+                : fmt::format("{}:{}", bound.address().to_string(), bound.port());
+  }
+  acceptor_.listen(asio::socket_base::max_listen_connections);
+}
+
+listener::~listener() {
+  if (!unix_path_.empty()) ::unlink(unix_path_.c_str());
+}
+
+void listener::start() { asio::co_spawn(srv_.io, accept_loop(), log::on_exception("a listener")); }
+
+void listener::stop() {
+  std::error_code ignore;
+  acceptor_.close(ignore);
+}
+
+asio::awaitable<void> listener::accept_loop() {
+  asio::steady_timer backoff(srv_.io);
+  while (acceptor_.is_open()) {
+    while (srv_.connection_count() >= srv_.cfg.max_conns && acceptor_.is_open())
+      co_await srv_.connection_closed().wait();
+    client_connection::socket_type sock(srv_.io);
+    auto [ec] = co_await acceptor_.async_accept(sock, use_tuple);
+    if (ec == asio::error::operation_aborted || !acceptor_.is_open()) break;
+    if (ec) {
+      // EMFILE and friends: say so and back off instead of spinning on the same error.
+      log::info("accept on {}: {}; pausing 100 ms", bound_, ec.message());
+      backoff.expires_after(std::chrono::milliseconds(100));
+      co_await backoff.async_wait(use_tuple);
+      continue;
+    }
+    auto c = std::make_shared<client_connection>(srv_, std::move(sock));
+    srv_.add_connection(c);
+    c->start();
+  }
+}
+
+}  // namespace fcgimux

@@ -1,0 +1,474 @@
+#include "src/pool/worker_pool.hpp"
+
+#include "src/base/invariant.hpp"
+#include "src/base/log.hpp"
+#include "src/core/request.hpp"
+#include "src/app/server.hpp"
+#include "src/process/worker_process.hpp"
+
+#include <asio/co_spawn.hpp>
+#include <asio/experimental/as_tuple.hpp>
+#include <asio/read.hpp>
+#include <asio/use_awaitable.hpp>
+
+#include <sys/socket.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include <algorithm>
+#include <cerrno>
+#include <csignal>
+#include <cstring>
+
+namespace fcgimux {
+namespace {
+
+using namespace std::chrono_literals;
+
+constexpr auto first_backoff = 100ms;
+constexpr auto max_backoff = 30s;
+// Crashes while serving may be one bad request's doing: keep refilling the pool quickly.
+constexpr auto max_crash_backoff = 1s;
+// A worker that dies sooner than this without serving a request "could not start".
+constexpr auto min_healthy_uptime = 1s;
+// After a failed exchange the worker may be dying: give its exit a moment to show.
+constexpr auto probation_time = 100ms;
+constexpr std::size_t max_stderr_line = 4096;
+
+std::string describe_status(int status) {
+  if (WIFEXITED(status)) return fmt::format("exited with status {}", WEXITSTATUS(status));
+  if (WIFSIGNALED(status))
+    return fmt::format("killed by signal {} ({})", WTERMSIG(status), strsignal(WTERMSIG(status)));
+  return fmt::format("ended (status {:#x})", status);
+}
+
+const char* state_name(worker_state s) {
+  switch (s) {
+    case worker_state::starting: return "starting";
+    case worker_state::idle: return "idle";
+    case worker_state::busy: return "busy";
+    case worker_state::stopping: return "stopping";
+  }
+  return "?";
+}
+
+}  // namespace
+
+worker_pool::worker_pool(server& srv)
+    : srv_(srv),
+      scaler_(scaler_config{srv.cfg.workers, srv.cfg.max_workers, srv.cfg.spare, srv.cfg.max_spawn_rate,
+                            srv.cfg.idle_timeout}),
+      sigchld_(srv.io, SIGCHLD),
+      release_timer_(srv.io),
+      spawn_timer_(srv.io),
+      keep_conn_(srv.cfg.keep_conn != keep_conn_mode::no) {}
+
+void worker_pool::start(const std::string& runtime_dir) {
+  runtime_dir_ = runtime_dir;
+  wait_sigchld();
+  release_pass();
+  spawn(srv_.cfg.workers);
+  grow();  // --spare above the minimum
+}
+
+void worker_pool::wait_sigchld() {
+  sigchld_.async_wait([this](const std::error_code& ec, int) {
+    if (ec) return;
+    reap();
+    wait_sigchld();
+  });
+}
+
+void worker_pool::reap() {
+  // One SIGCHLD may stand for several exits.
+  for (;;) {
+    int status = 0;
+    pid_t pid = ::waitpid(-1, &status, WNOHANG);
+    if (pid <= 0) return;
+    auto it = std::find_if(workers_.begin(), workers_.end(), [pid](auto& w) { return w->pid == pid; });
+    if (it != workers_.end()) on_exit(*it, status);
+  }
+}
+
+void worker_pool::spawn(std::size_t n) {
+  for (std::size_t i = 0; i < n && !stopping_all_ && !no_spawn_; ++i) {
+    auto w = std::make_shared<worker>(srv_.io);
+    w->serial = next_serial_++;
+    w->socket_path = fmt::format("{}/w{}.sock", runtime_dir_, w->serial);
+    std::error_code ec;
+    spawn_options opts{.batch_scheduling = srv_.cfg.batch_workers};
+    spawned_process p = spawn_worker(srv_.cfg.command, w->socket_path, opts, ec);
+    if (ec) {
+      log::info("cannot start a worker: {}", ec.message());
+      ++start_failures_;
+      back_off(clock_type::now());
+      schedule_spawn(spawn_not_before_);
+      return;
+    }
+    w->pid = p.pid;
+    std::error_code aec;
+    w->exec_status.assign(p.exec_status_fd, aec);
+    if (!aec) w->err_pipe.assign(p.stderr_fd, aec);
+    if (aec) log::info("worker {}: cannot watch its pipes: {}", p.pid, aec.message());
+    ++srv_.st.c.workers_spawned;
+    workers_.push_back(w);
+    log::debug("worker {} started: {}", w->pid, srv_.cfg.command.front());
+    watch_exec(w);
+    watch_stderr(w);
+  }
+}
+
+void worker_pool::watch_exec(std::shared_ptr<worker> w) {
+  asio::co_spawn(
+      srv_.io,
+      [this, w]() -> asio::awaitable<void> {
+        int child_errno = 0;
+        auto [ec, n] = co_await asio::async_read(w->exec_status, asio::buffer(&child_errno, sizeof child_errno),
+                                                 asio::experimental::as_tuple(asio::use_awaitable));
+        std::error_code ignore;
+        w->exec_status.close(ignore);
+        if (n == sizeof child_errno) {
+          log::info("worker {}: cannot run '{}': {}", w->pid, srv_.cfg.command.front(), std::strerror(child_errno));
+          co_return;  // the child exits 127 and is reaped as a failed start
+        }
+        // EOF: exec succeeded. The socket was listening before exec, so connections queue from now.
+        if (w->exited || w->state != worker_state::starting) co_return;
+        make_idle(w);
+        srv_.sched.dispatch();
+      },
+      log::on_exception("a worker's exec watch"));
+}
+
+void worker_pool::watch_stderr(std::shared_ptr<worker> w) {
+  asio::co_spawn(
+      srv_.io,
+      [w]() -> asio::awaitable<void> {
+        char buf[4096];
+        for (;;) {
+          auto [ec, n] = co_await w->err_pipe.async_read_some(asio::buffer(buf),
+                                                              asio::experimental::as_tuple(asio::use_awaitable));
+          if (ec) break;
+          w->err_partial.append(buf, n);
+          std::size_t start = 0, nl;
+          while ((nl = w->err_partial.find('\n', start)) != std::string::npos) {
+            log::info("worker {}: {}", w->pid, std::string_view(w->err_partial).substr(start, nl - start));
+            start = nl + 1;
+          }
+          w->err_partial.erase(0, start);
+          // A line without end is logged in bounded pieces as it comes: neither the log's lines
+          // nor fcgimux's memory grow with what a worker writes.
+          while (w->err_partial.size() >= max_stderr_line) {
+            log::info("worker {}: {}", w->pid, std::string_view(w->err_partial).substr(0, max_stderr_line));
+            w->err_partial.erase(0, max_stderr_line);
+          }
+        }
+        if (!w->err_partial.empty()) log::info("worker {}: {}", w->pid, w->err_partial);
+        std::error_code ignore;
+        w->err_pipe.close(ignore);
+      },
+      log::on_exception("a worker's stderr reader"));
+}
+
+void worker_pool::on_exit(const std::shared_ptr<worker>& w, int status) {
+  w->exited = true;
+  w->kill_timer.cancel();
+  w->probation.cancel();
+  ++srv_.st.c.workers_exited;
+  auto now = clock_type::now();
+  // What it forked goes with it: nobody would ever ask those processes for anything.
+  signal_worker(*w, SIGKILL);
+  bool clean = WIFEXITED(status) && WEXITSTATUS(status) == 0 && !w->ended_unanswered;
+  bool crashed = !w->signalled_by_us && !clean;
+  if (crashed) ++srv_.st.c.workers_crashed;
+  // Died on its own before it was given any request: the program cannot run (bad path, bad
+  // arguments, a crash at start-up). A crash while serving is the request's or the program's bug.
+  bool failed_start = !w->signalled_by_us && w->requests == 0 && !w->current &&
+                      (w->state == worker_state::starting || now - w->started_at < min_healthy_uptime);
+  if (w->refused_kept_connection) settle_kept_connections(*w, status);
+  if (failed_start)
+    ++start_failures_;
+  else if (crashed)
+    ++crash_streak_;
+  if (failed_start || crashed) {
+    back_off(now);
+    log::info("worker {} {} after {} requests{}{}; next start in {} ms", w->pid, describe_status(status), w->requests,
+              w->ended_unanswered ? ", leaving a request unanswered" : "", failed_start ? " (failed to start)" : "",
+              std::chrono::duration_cast<std::chrono::milliseconds>(spawn_not_before_ - now).count());
+  } else {
+    log::debug("worker {} {} after {} requests", w->pid, describe_status(status), w->requests);
+  }
+  remove_idle(w.get());
+  if (!w->current) w->conn.reset();  // a busy worker's exchange owns the connection and sees EOF
+  ::unlink(w->socket_path.c_str());
+  std::erase(workers_, w);
+  if (stopping_all_) return;
+  if (no_spawn_) {
+    if (!can_take_requests()) srv_.sched.fail_all("fcgimux is shutting down and no worker is left");
+    return;
+  }
+  grow();
+  if (cannot_serve()) srv_.sched.fail_all("no worker can start");
+}
+
+void worker_pool::back_off(clock_type::time_point now) {
+  auto delay = [](int n, clock_type::duration cap) {
+    return n <= 0 ? clock_type::duration::zero()
+                  : std::min<clock_type::duration>(first_backoff * (1 << std::min(n - 1, 10)), cap);
+  };
+  spawn_not_before_ = now + std::max(delay(start_failures_, max_backoff), delay(crash_streak_, max_crash_backoff));
+}
+
+void worker_pool::make_idle(const std::shared_ptr<worker>& w) {
+  w->state = worker_state::idle;
+  w->idle_since = clock_type::now();
+  idle_.push_back(w);
+}
+
+void worker_pool::remove_idle(worker* w) {
+  std::erase_if(idle_, [w](auto& p) { return p.get() == w; });
+}
+
+std::shared_ptr<worker> worker_pool::take_idle() {
+  while (!idle_.empty()) {
+    auto w = idle_.back();
+    idle_.pop_back();
+    if (w->exited || w->state != worker_state::idle) continue;
+    if (w->conn && !kept_connection_clean(*w)) continue;
+    w->state = worker_state::busy;
+    return w;
+  }
+  return nullptr;
+}
+
+bool worker_pool::kept_connection_clean(worker& w) {
+  // Bytes on an idle connection would be read as the next request's answer: a worker that
+  // writes between requests is replaced. EOF is a worker that closed the connection (php-cgi
+  // after PHP_FCGI_MAX_REQUESTS, libfcgi's idle timeout): the next request connects anew.
+  char c;
+  ssize_t n = ::recv(w.conn->native_handle(), &c, 1, MSG_PEEK | MSG_DONTWAIT);
+  if (n < 0 && (errno == EAGAIN || errno == EWOULDBLOCK)) return true;
+  w.conn.reset();
+  if (n <= 0) return true;
+  log::info("worker {} wrote between two requests; replacing it", w.pid);
+  w.state = worker_state::stopping;
+  kill_now(w);
+  return false;
+}
+
+void worker_pool::done_with(const std::shared_ptr<worker>& w, bool healthy) {
+  FCGIMUX_INVARIANT(w->current, "a worker is given back once per request");
+  w->current.reset();
+  ++w->requests;
+  if (w->exited || w->state == worker_state::stopping) return;
+  if (stopping_all_) {
+    stop_worker(w);
+    return;
+  }
+  if (srv_.cfg.max_requests > 0 && w->requests >= srv_.cfg.max_requests) {
+    log::debug("worker {} retired after {} requests", w->pid, w->requests);
+    stop_worker(w);
+    grow();
+    return;
+  }
+  if (healthy) start_failures_ = crash_streak_ = 0;
+  if (!healthy) {
+    w->conn.reset();
+    w->probation.expires_after(probation_time);
+    w->probation.async_wait([this, w](const std::error_code& ec) {
+      if (ec || w->exited || w->state != worker_state::busy) return;
+      make_idle(w);
+      srv_.sched.dispatch();
+    });
+    return;
+  }
+  make_idle(w);
+  srv_.sched.dispatch();
+}
+
+void worker_pool::signal_worker(const worker& w, int sig) {
+  // Workers lead their own process group (setsid before exec). After the leader's exit the group
+  // lives on while a member does, so its id is not reused before the last member is gone.
+  if (w.pid > 0) ::kill(-w.pid, sig);
+}
+
+void worker_pool::kill_now(worker& w) {
+  if (w.exited) return;
+  w.signalled_by_us = true;
+  signal_worker(w, SIGKILL);
+}
+
+void worker_pool::stop_worker(const std::shared_ptr<worker>& w) {
+  remove_idle(w.get());
+  w->state = worker_state::stopping;
+  // php-cgi blocked reading a kept connection ignores SIGTERM until that connection closes. A busy
+  // worker's exchange still uses the socket object: shut it down and let the exchange drop it.
+  if (w->current && w->conn) {
+    std::error_code ignore;
+    w->conn->shutdown(asio::socket_base::shutdown_both, ignore);
+    w->conn->cancel(ignore);
+  } else {
+    w->conn.reset();
+  }
+  if (w->exited) return;
+  w->signalled_by_us = true;
+  signal_worker(*w, SIGTERM);
+  w->kill_timer.expires_after(to_duration(srv_.cfg.stop_grace));
+  w->kill_timer.async_wait([w](const std::error_code& ec) {
+    if (ec || w->exited) return;
+    log::info("worker {} ignored SIGTERM; sending SIGKILL", w->pid);
+    signal_worker(*w, SIGKILL);
+  });
+}
+
+void worker_pool::stop_all() {
+  stopping_all_ = true;
+  spawn_timer_.cancel();
+  release_timer_.cancel();
+  auto all = workers_;
+  for (auto& w : all)
+    if (w->state != worker_state::busy) stop_worker(w);
+  for (auto& w : all)
+    if (w->state == worker_state::busy) stop_worker(w);
+}
+
+void worker_pool::grow() {
+  if (stopping_all_ || no_spawn_) return;
+  auto now = clock_type::now();
+  pool_counts p = counts();
+  std::size_t want = scaler_.wanted(p);
+  if (want == 0) return;
+  if (now < spawn_not_before_) {
+    schedule_spawn(spawn_not_before_);
+    return;
+  }
+  std::size_t n = scaler_.take_starts(p, now);
+  // While starts keep failing, probe with one worker at a time.
+  if (start_failures_ > 0) n = std::min<std::size_t>(n, p.starting == 0 ? 1 : 0);
+  spawn(n);
+  if (n < want) schedule_spawn(std::max(scaler_.next_token_at(now), now + std::chrono::milliseconds(1)));
+}
+
+void worker_pool::schedule_spawn(clock_type::time_point at) {
+  if (spawn_timer_armed_ || stopping_all_) return;
+  spawn_timer_armed_ = true;
+  spawn_timer_.expires_at(at);
+  spawn_timer_.async_wait([this](const std::error_code& ec) {
+    spawn_timer_armed_ = false;
+    if (!ec) grow();
+  });
+}
+
+void worker_pool::release_pass() {
+  if (stopping_all_) return;
+  if (!idle_.empty()) {
+    auto oldest = idle_.front();
+    if (scaler_.may_release(counts(), oldest->idle_since, clock_type::now())) {
+      log::debug("worker {} released after {:.1f} s idle", oldest->pid,
+                 std::chrono::duration<double>(clock_type::now() - oldest->idle_since).count());
+      stop_worker(oldest);
+    }
+  }
+  release_timer_.expires_after(std::clamp(to_duration(srv_.cfg.idle_timeout / 4), to_duration(0.05), to_duration(1.0)));
+  release_timer_.async_wait([this](const std::error_code& ec) {
+    if (!ec) release_pass();
+  });
+}
+
+void worker_pool::kill_pid(int pid) {
+  for (auto& w : workers_)
+    if (w->pid == pid) return kill_now(*w);
+}
+
+void worker_pool::kill_all() {
+  for (auto& w : workers_)
+    if (!w->exited) {
+      w->signalled_by_us = true;
+      signal_worker(*w, SIGKILL);
+    }
+}
+
+bool worker_pool::can_take_requests() const noexcept {
+  return std::any_of(workers_.begin(), workers_.end(), [](auto& w) { return w->state != worker_state::stopping; }) ||
+         !no_spawn_;
+}
+
+void worker_pool::stop_spawning() {
+  no_spawn_ = true;
+  spawn_timer_.cancel();
+  if (!can_take_requests()) srv_.sched.fail_all("fcgimux is shutting down and no worker is left");
+}
+
+void worker_pool::refused_kept_connection(worker& w) {
+  w.refused_kept_connection = true;
+  if (srv_.cfg.keep_conn == keep_conn_mode::auto_ && keep_conn_) {
+    keep_conn_ = false;
+    keep_conn_suspended_ = true;
+  }
+}
+
+void worker_pool::settle_kept_connections(const worker& w, int status) {
+  bool by_itself = WIFEXITED(status) && !w.signalled_by_us;
+  if (!by_itself) {
+    if (keep_conn_suspended_) keep_conn_ = true;
+    keep_conn_suspended_ = false;
+    return;
+  }
+  if (srv_.cfg.keep_conn == keep_conn_mode::auto_) {
+    if (keep_conn_ || keep_conn_suspended_)
+      log::info(
+          "worker {} closed a kept (FCGI_KEEP_CONN) connection without answering its first request, "
+          "then exited; switching to a connection per request (--keep-conn auto)",
+          w.pid);
+    keep_conn_ = keep_conn_suspended_ = false;
+  } else if (srv_.cfg.keep_conn == keep_conn_mode::yes && !told_keep_conn_) {
+    told_keep_conn_ = true;
+    log::info(
+        "worker {} closed a kept (FCGI_KEEP_CONN) connection without answering its first request, "
+        "then exited: a program that cannot keep connections (a kcgi app) needs --keep-conn no (or auto)",
+        w.pid);
+  }
+}
+
+bool worker_pool::cannot_serve() const noexcept {
+  if (start_failures_ < 3) return false;
+  return std::none_of(workers_.begin(), workers_.end(),
+                      [](auto& w) { return w->state == worker_state::idle || w->state == worker_state::busy; });
+}
+
+pool_counts worker_pool::counts() const noexcept {
+  pool_counts p;
+  for (auto& w : workers_) {
+    if (w->state == worker_state::stopping) continue;
+    ++p.live;
+    if (w->state == worker_state::starting) ++p.starting;
+    if (w->state == worker_state::idle) ++p.idle;
+  }
+  p.queued = srv_.sched.length();
+  return p;
+}
+
+std::size_t worker_pool::busy_count() const noexcept {
+  return static_cast<std::size_t>(
+      std::count_if(workers_.begin(), workers_.end(), [](auto& w) { return w->state == worker_state::busy; }));
+}
+
+std::vector<worker_info> worker_pool::describe() const {
+  std::vector<worker_info> out;
+  auto now = clock_type::now();
+  for (auto& w : workers_) {
+    worker_info i;
+    i.pid = w->pid;
+    i.state = state_name(w->state);
+    i.requests = w->requests;
+    i.uptime_s = std::chrono::duration<double>(now - w->started_at).count();
+    if (w->current) {
+      i.has_current = true;
+      i.current_uri = w->current->uri;
+      i.current_elapsed_ms = std::chrono::duration<double, std::milli>(now - w->current->started_at).count();
+    }
+    out.push_back(std::move(i));
+  }
+  return out;
+}
+
+}  // namespace fcgimux

@@ -1,0 +1,498 @@
+#include "src/upstream/exchange.hpp"
+
+#include "proto/decoder.hpp"
+#include "proto/encoder.hpp"
+#include "src/upstream/answer_reader.hpp"
+#include "src/front/client_connection.hpp"
+#include "src/base/event_signal.hpp"
+#include "src/base/invariant.hpp"
+#include "src/base/log.hpp"
+#include "src/core/request.hpp"
+#include "src/core/request_lifecycle.hpp"
+#include "src/base/send_now.hpp"
+#include "src/app/server.hpp"
+
+#include <asio/co_spawn.hpp>
+#include <asio/experimental/as_tuple.hpp>
+#include <asio/local/stream_protocol.hpp>
+#include <asio/post.hpp>
+#include <asio/steady_timer.hpp>
+#include <asio/this_coro.hpp>
+#include <asio/use_awaitable.hpp>
+#include <asio/write.hpp>
+
+#include <sys/socket.h>
+
+#include <algorithm>
+#include <cerrno>
+#include <optional>
+
+namespace fcgimux {
+namespace {
+
+using socket_type = asio::generic::stream_protocol::socket;
+constexpr auto use_tuple = asio::experimental::as_tuple(asio::use_awaitable);
+// fcgimux's own id towards a worker: workers never see two requests at once on a connection.
+constexpr std::uint16_t worker_request_id = 1;
+// Every resend is one the kernel proved unread, so the limit only stops a loop; it must be high
+// enough for a request to meet several workers recycling themselves at the same moment.
+constexpr int max_attempts = 8;
+constexpr std::size_t read_buffer_size = 64 * 1024;
+
+struct exchange_result {
+  bool connect_failed = false;
+  bool response_bytes = false;  // any byte came back from the worker
+  bool got_end = false;
+  bool writer_done = true;  // every STDIN byte was written
+  bool timed_out = false;
+  bool body_streamed = false;  // body bytes fcgimux no longer holds went to the worker: no resend
+  bool keep_conn = false;      // FCGI_KEEP_CONN was asked of the worker
+  bool stdin_closed = false;   // the head holds the whole body and its end
+  std::uint32_t app_status = 0;
+  proto::protocol_status status = proto::protocol_status::request_complete;
+  std::error_code ec;
+  std::string head;  // BEGIN_REQUEST, PARAMS and (a buffered) STDIN, once built
+  std::size_t head_written = 0;
+  // The streamed body bytes written to this worker so far, kept while they all fit in what the
+  // socket holds unread (sent_limit): until then a worker that closes without reading a byte
+  // (php-cgi retiring as the request arrives) leaves fcgimux all it needs to send it elsewhere.
+  std::string sent_body;
+  std::size_t sent_limit = 0;
+  // The worker answered outside the protocol (garbage, a stray id or type, a bad head): what it
+  // did, for the log; the request gets 502 (or is cut off) and the worker is replaced.
+  std::string broken;
+  bool broken_after_end = false;  // a whole answer, then more bytes: delivered, worker replaced
+  int http_status = 0;            // from the answer's head
+};
+
+// What the reader, the body writer and the request timer of one exchange share. It lives in the
+// exchange's frame, which outlives the writer: the exchange waits for the writer to leave.
+struct exchange_ctx {
+  exchange_ctx(server& s, worker& wk, request& rq, exchange_result& rs, const asio::any_io_executor& ex)
+      : srv(s), w(wk), r(rq), res(rs), timer(ex) {}
+  server& srv;
+  worker& w;
+  request& r;
+  exchange_result& res;
+  asio::steady_timer timer;                // --request-timeout, armed when set
+  std::optional<event_signal> body_event;  // a streamed body: STDIN arrived, the front left, or the end
+  struct body_wakeup final : front_listener {
+    event_signal* signal = nullptr;
+    void front_changed() override { signal->notify(); }
+  } body_listener;
+  std::optional<event_signal> writer_left;
+  bool reader_done = false;
+  bool writer_running = false;
+  bool timer_pending = false;  // the timer's handler has yet to run
+
+  // Every wait of the exchange is for one of these, and each wait re-checks them when woken:
+  // nothing depends on a cancellation arriving while the waiter is between two operations.
+  bool over() const noexcept { return reader_done || res.timed_out; }
+};
+
+std::string_view uri_of(const request& r) { return r.uri.empty() ? std::string_view("-") : std::string_view(r.uri); }
+
+bool unread_by_worker(const std::error_code& ec) {
+  return ec == asio::error::connection_reset || ec == asio::error::broken_pipe;
+}
+
+// Hands worker output to the front. Returns false when the front is congested: the caller waits
+// for it (and so stops reading the worker) and calls again.
+bool relay(request& r, proto::record_type type, std::string_view data) {
+  auto c = r.conn.lock();
+  if (!c || r.front_gone || !c->is_open()) return true;  // nobody wants it: discard
+  if (c->congested()) return false;
+  c->send_stream(r, type, data);
+  r.output_sent = true;
+  return true;
+}
+
+// Relays one piece of the answer; returns false once the exchange is over (timed out) first.
+asio::awaitable<bool> relay_all(exchange_ctx& x, proto::record_type type, std::string_view data) {
+  // One wait at a time, then everything is looked at again: the request timer and the front's
+  // closing wake this wait, and either ends the exchange.
+  while (!relay(x.r, type, data)) {
+    if (x.res.timed_out) co_return false;
+    if (auto c = x.r.conn.lock()) co_await c->wait_writable();
+  }
+  co_return true;
+}
+
+asio::awaitable<void> read_response(exchange_ctx& x) {
+  worker& w = x.w;
+  request& r = x.r;
+  exchange_result& res = x.res;
+  socket_type& sock = *w.conn;
+  if (w.read_buffer.empty()) w.read_buffer.resize(read_buffer_size);
+  answer_reader answer(worker_request_id);
+  while (!res.got_end && !res.timed_out) {
+    // A read, not a wait for readiness then a read: Asio re-arms a wait with an epoll_ctl each
+    // time, while a read after one that emptied the socket is queued without a system call.
+    auto [ec, n] = co_await sock.async_read_some(asio::buffer(w.read_buffer), use_tuple);
+    if (ec) {
+      if (!res.ec) res.ec = ec;
+      co_return;
+    }
+    res.response_bytes = true;
+    std::string_view in(w.read_buffer.data(), n);
+    for (;;) {
+      auto step = answer.next(in);
+      if (step.kind == answer_reader::step_kind::need_more) break;
+      if (step.kind == answer_reader::step_kind::broken) {
+        res.broken = answer.why();
+        co_return;
+      }
+      if (step.kind == answer_reader::step_kind::end) {
+        res.got_end = true;
+        res.app_status = answer.app_status();
+        res.status = answer.protocol_status();
+        res.http_status = answer.http_status();
+        // Bytes after the END_REQUEST: the answer is whole, but this connection (and worker)
+        // would hand them to the next request.
+        res.broken_after_end = !in.empty();
+        break;
+      }
+      if (!co_await relay_all(x, step.type, step.data)) co_return;
+    }
+    // One write to the front for all that this read brought; with the END_REQUEST in it, the
+    // exchange's end writes it together with the front's own END_REQUEST.
+    if (!res.got_end)
+      if (auto c = r.conn.lock()) c->flush();
+  }
+}
+
+// Cancels what the worker's socket is doing: a body write the worker does not take, or the
+// read of a worker past its time.
+void interrupt_worker_io(worker& w) {
+  std::error_code ignore;
+  if (w.conn) w.conn->cancel(ignore);
+}
+
+// Streams the rest of a body larger than --body-buffer as the front delivers it. It runs beside
+// the reader and leaves as soon as the exchange is over(): the reader's end and the request timer
+// wake its wait and cancel its write.
+asio::awaitable<void> write_body(exchange_ctx& x) {
+  worker& w = x.w;
+  request& r = x.r;
+  exchange_result& res = x.res;
+  std::string chunk;
+  while (!x.over()) {
+    bool last = false;
+    chunk.clear();
+    if (!r.body.empty()) {
+      proto::append_stream(chunk, proto::record_type::stdin_stream, worker_request_id, r.body);
+      if (!res.body_streamed && res.sent_body.size() + r.body.size() <= res.sent_limit) {
+        res.sent_body += r.body;
+      } else {
+        // More than the socket can hold unread: the worker has read part of the body, which
+        // fcgimux no longer needs to keep.
+        res.body_streamed = true;
+        std::string().swap(res.sent_body);
+      }
+      r.body.clear();
+      if (auto c = r.conn.lock()) c->body_consumed(r);
+    } else if (r.stdin_done || r.front_gone) {
+      // When the front is gone the rest of the body never comes: close STDIN so that the worker
+      // finishes the request, and the exchange drains its answer before the worker is reused.
+      proto::append_stream_end(chunk, proto::record_type::stdin_stream, worker_request_id);
+      last = true;
+    } else {
+      co_await x.body_event->wait();
+      continue;
+    }
+    auto [ec, n] = co_await asio::async_write(*w.conn, asio::buffer(chunk), use_tuple);
+    if (ec) {
+      // Cancelled because the exchange is over, or a real error: then the reader must end too.
+      if (!x.over()) {
+        res.ec = ec;
+        interrupt_worker_io(w);
+      }
+      co_return;
+    }
+    if (last) {
+      res.writer_done = true;
+      co_return;
+    }
+  }
+}
+
+void start_body_writer(exchange_ctx& x, const asio::any_io_executor& ex) {
+  x.body_event.emplace(ex);
+  x.writer_left.emplace(ex);
+  x.body_listener.signal = &*x.body_event;
+  x.r.front_event = &x.body_listener;
+  x.res.writer_done = false;
+  x.writer_running = true;
+  asio::co_spawn(ex, write_body(x), [&x](std::exception_ptr e) {
+    if (e) {
+      log::on_exception("a request body writer")(e);
+      if (!x.over()) {
+        x.res.ec = std::make_error_code(std::errc::io_error);
+        interrupt_worker_io(x.w);
+      }
+    }
+    x.writer_running = false;
+    x.writer_left->notify();
+  });
+}
+
+// The reader is done: the writer must not go on writing a body nobody will read.
+asio::awaitable<void> stop_body_writer(exchange_ctx& x) {
+  if (!x.writer_left) co_return;
+  if (x.writer_running) {
+    interrupt_worker_io(x.w);
+    x.body_event->notify();
+    while (x.writer_running) co_await x.writer_left->wait();
+  }
+  x.r.front_event = nullptr;
+}
+
+// --request-timeout counts from the worker taking the request and ends whatever the exchange is
+// waiting for: the worker's socket, the body's next bytes, or a front that does not read.
+void arm_request_timer(exchange_ctx& x) {
+  x.timer_pending = true;
+  x.timer.expires_at(x.r.started_at + to_duration(x.srv.cfg.request_timeout));
+  x.timer.async_wait([&x](const std::error_code& ec) {
+    x.timer_pending = false;  // the exchange waits for this before its frame (and x) goes away
+    if (ec || x.reader_done) return;
+    x.res.timed_out = true;
+    interrupt_worker_io(x.w);
+    if (x.body_event) x.body_event->notify();
+    if (auto c = x.r.conn.lock()) c->wake_writers();
+  });
+}
+
+asio::awaitable<void> disarm_request_timer(exchange_ctx& x) {
+  if (!x.timer_pending) co_return;
+  x.timer.cancel();
+  // A handler that already fired (or was just cancelled) still has to run before x is gone.
+  while (x.timer_pending) co_await asio::post(co_await asio::this_coro::executor, asio::use_awaitable);
+}
+
+// Builds the request's records for `w` and sends what the socket takes now. start_exchange calls
+// it as it hands the request over (when the body is whole and the connection kept): a worker freed
+// by its last answer then has the next request at once, not after fcgimux has written that answer
+// to its front and the new exchange's coroutine has had its loop turn, by which time the worker
+// has gone back to sleep. Otherwise talk() calls it once it has a connection.
+void send_head(server& srv, worker& w, request& r, exchange_result& res) {
+  std::string& head = res.head;
+  res.keep_conn = srv.pool.keeps_connections();
+  head.reserve(64 + r.params.size() + r.body.size());
+  proto::append_begin_request(head, worker_request_id, static_cast<std::uint16_t>(proto::role::responder),
+                              res.keep_conn ? proto::flag_keep_conn : 0);
+  proto::append_stream(head, proto::record_type::params, worker_request_id, r.params);
+  proto::append_stream_end(head, proto::record_type::params, worker_request_id);
+  // A buffered body stays in the request until it is answered, so it can be sent again.
+  proto::append_stream(head, proto::record_type::stdin_stream, worker_request_id, r.body);
+  if (r.stdin_done) {
+    proto::append_stream_end(head, proto::record_type::stdin_stream, worker_request_id);
+    res.stdin_closed = true;
+  } else {
+    // A streamed body's first part: the front may send more now, and this part is kept aside
+    // (sent_body) while the worker may not have read it.
+    int sndbuf = 0;
+    socklen_t len = sizeof sndbuf;
+    ::getsockopt(w.conn->native_handle(), SOL_SOCKET, SO_SNDBUF, &sndbuf, &len);
+    res.sent_limit = r.body.size() + static_cast<std::size_t>(std::max(sndbuf, 0));
+    res.sent_body = std::move(r.body);
+    r.body.clear();
+    if (auto c = r.conn.lock()) c->body_consumed(r);
+  }
+  std::string_view unsent = head;
+  res.ec = send_now(w.conn->native_handle(), unsent);
+  res.head_written = head.size() - unsent.size();
+}
+
+asio::awaitable<void> talk(exchange_ctx& x, const asio::any_io_executor& ex) {
+  worker& w = x.w;
+  exchange_result& res = x.res;
+  if (res.head.empty()) {
+    // A kept connection was checked by the pool as it handed the worker out (take_idle).
+    if (!w.conn) {
+      // In w.conn from the start, so that the request timer can cancel a connect that hangs.
+      w.conn.emplace(ex);
+      asio::generic::stream_protocol::endpoint ep{asio::local::stream_protocol::endpoint(w.socket_path)};
+      auto [ec] = co_await w.conn->async_connect(ep, use_tuple);
+      if (ec || res.timed_out) {
+        res.connect_failed = !res.timed_out;
+        res.ec = ec;
+        w.conn.reset();
+        co_return;
+      }
+      std::error_code nb;
+      w.conn->non_blocking(true, nb);
+    }
+    send_head(x.srv, w, x.r, res);
+  }
+  if (res.ec) co_return;
+  if (res.head_written < res.head.size()) {
+    auto rest = asio::buffer(res.head.data() + res.head_written, res.head.size() - res.head_written);
+    auto [ec, written] = co_await asio::async_write(*w.conn, rest, use_tuple);
+    if (ec) {
+      res.ec = ec;
+      co_return;
+    }
+  }
+  res.head = {};
+
+  // The common case is a plain read; a writer only for a body that is still arriving.
+  if (!res.stdin_closed) start_body_writer(x, ex);
+  co_await read_response(x);
+  x.reader_done = true;
+  co_await stop_body_writer(x);
+}
+
+void cut_off(server& srv, request& r) {
+  // Output already went out, so a 502 is no longer possible. The front must see a truncated
+  // answer: close the connection without END_REQUEST (nginx turns an END_REQUEST into a clean
+  // end of the response, even with a non-zero appStatus; a close it reports as "upstream
+  // prematurely closed" and ends the client's response abnormally).
+  if (auto c = r.conn.lock(); c && !r.front_gone) {
+    r.front_gone = true;
+    c->abandon(r);
+  }
+  finish_request(srv, r, 1, 502);
+}
+
+// Ends `r` after its worker failed it: `status` if nothing went out yet, else a cut-off answer.
+void fail(server& srv, request& r, int status, std::string_view why) {
+  if (r.output_sent)
+    cut_off(srv, r);
+  else
+    respond_error(srv, r, status, why);
+}
+
+bool closed_by_worker(const std::error_code& ec) { return ec == asio::error::eof || unread_by_worker(ec); }
+
+asio::awaitable<void> exchange(server& srv, std::shared_ptr<worker> w, std::shared_ptr<request> r,
+                               exchange_result res) {
+  auto ex = co_await asio::this_coro::executor;
+  exchange_ctx x(srv, *w, *r, res, ex);
+  if (srv.cfg.request_timeout > 0) arm_request_timer(x);
+  bool internal_error = false;
+  try {
+    co_await talk(x, ex);
+  } catch (const std::exception& e) {
+    // Nothing on this path throws but allocation; if it does, the request still ends (502 or
+    // cut off, below) and the worker, in an unknown state, is replaced.
+    log::info("internal error in an exchange with worker {}: {}", w->pid, e.what());
+    internal_error = true;
+    res.ec = std::make_error_code(std::errc::io_error);
+    res.got_end = false;
+    x.reader_done = true;
+  }
+  if (internal_error) co_await stop_body_writer(x);
+  co_await disarm_request_timer(x);
+
+  bool ok = res.got_end && res.status == proto::protocol_status::request_complete && res.broken.empty();
+  if (ok) {
+    if (!res.keep_conn || !res.writer_done || res.broken_after_end) w->conn.reset();
+    auto elapsed = clock_type::now() - r->started_at;
+    srv.st.service_latency.record(elapsed);
+    if (srv.cfg.slow_threshold > 0 && elapsed > std::chrono::duration<double>(srv.cfg.slow_threshold))
+      log::info("slow request: {} took {:.0f} ms on worker {}", uri_of(*r),
+                std::chrono::duration<double, std::milli>(elapsed).count(), w->pid);
+    r->body.clear();
+    // The worker first: a request waiting for it is written to it now (send_head), and the worker
+    // works on it while fcgimux writes this answer to its front.
+    if (res.broken_after_end) {
+      log::info("worker {} wrote past the END_REQUEST of request {}; replacing it", w->pid, uri_of(*r));
+      srv.pool.kill_now(*w);
+    }
+    srv.pool.done_with(w, !res.broken_after_end);
+    finish_request(srv, *r, res.app_status, res.http_status);
+    co_return;
+  }
+
+  w->conn.reset();
+  if (internal_error) srv.pool.kill_now(*w);
+  if (!res.broken.empty() && !res.timed_out) {
+    log::info("worker {} {} (request {}); replacing it", w->pid, res.broken, uri_of(*r));
+    srv.pool.kill_now(*w);
+    srv.pool.done_with(w, false);
+    if (!r->front_gone) ++srv.st.c.requests_failed;
+    fail(srv, *r, 502, "the worker's answer was not valid FastCGI");
+    co_return;
+  }
+  if (res.timed_out) {
+    log::info("request {} timed out after {} s on worker {}; killing it", uri_of(*r), srv.cfg.request_timeout, w->pid);
+    srv.pool.kill_now(*w);
+    srv.pool.done_with(w, false);
+    ++srv.st.c.requests_timed_out;
+    fail(srv, *r, 504, "the worker took too long");
+    co_return;
+  }
+
+  bool first_request = w->requests == 0;
+  bool closed = !res.got_end && !res.connect_failed && closed_by_worker(res.ec);
+  // A worker that reads a request and closes without answering it is failing, whatever its
+  // exit status says: its exit counts towards the back-off like a crash.
+  if (closed && (first_request || !unread_by_worker(res.ec))) w->ended_unanswered = true;
+  // kcgi apps exit on FCGI_KEEP_CONN (see worker_pool::refused_kept_connection).
+  if (closed && first_request && res.keep_conn && !res.response_bytes) srv.pool.refused_kept_connection(*w);
+
+  bool may_resend = !res.response_bytes && !res.body_streamed && !r->front_gone && r->attempts < max_attempts &&
+                    (res.connect_failed || unread_by_worker(res.ec));
+  srv.pool.done_with(w, false);
+  if (may_resend) {
+    log::debug("worker {} dropped request {} unanswered ({}); sending it to another worker", w->pid, r->uri,
+               res.ec.message());
+    // What of a streamed body went to this worker comes first again.
+    if (!res.sent_body.empty()) r->body.insert(0, res.sent_body);
+    srv.sched.resubmit(r);
+    co_return;
+  }
+  std::string why = res.got_end
+                        ? fmt::format("worker refused the request (protocol status {})", static_cast<int>(res.status))
+                    : res.ec ? res.ec.message()
+                             : std::string("connection closed");
+  if (!r->front_gone) {
+    log::info("worker {} failed request {}: {}", w->pid, uri_of(*r), why);
+    ++srv.st.c.requests_failed;
+  }
+  fail(srv, *r, 502, "the worker failed");
+}
+
+}  // namespace
+
+void watch_abandoned(server& srv, std::shared_ptr<request> r) {
+  if (srv.cfg.abandon_timeout <= 0 || r->state != request_state::at_worker) return;
+  auto timer = std::make_shared<asio::steady_timer>(srv.io, to_duration(srv.cfg.abandon_timeout));
+  int attempt = r->attempts;
+  timer->async_wait([&srv, r, timer, attempt](const std::error_code& ec) {
+    // Still at the same worker: it has gone on for nobody long enough. Killing it ends the
+    // exchange (EOF), which gives the worker back to the pool as a failed one.
+    if (ec || r->state != request_state::at_worker || r->attempts != attempt) return;
+    log::info("worker {} still busy {} s after the front left request {}; killing it", r->worker_pid,
+              srv.cfg.abandon_timeout, uri_of(*r));
+    srv.pool.kill_pid(r->worker_pid);
+  });
+}
+
+void start_exchange(server& srv, std::shared_ptr<worker> w, std::shared_ptr<request> r) {
+  // The worker owns the request from now on, not from when the coroutine first runs (a loop turn
+  // later): a front that closes in between must find it at its worker, not still "queued", or it
+  // would be finished twice.
+  FCGIMUX_INVARIANT(r->state == request_state::queued, "a request reaches a worker only from the queue");
+  FCGIMUX_INVARIANT(!w->current && w->state == worker_state::busy, "a worker serves one request at a time");
+  r->state = request_state::at_worker;
+  r->attempts++;
+  r->started_at = clock_type::now();
+  r->worker_pid = w->pid;
+  w->current = r;
+  exchange_result res;
+  // Only a whole body: streaming one hands the front's reading over to the exchange.
+  if (r->stdin_done && w->conn) send_head(srv, *w, *r, res);
+  asio::co_spawn(srv.io, exchange(srv, w, r, std::move(res)), [&srv, w, r](std::exception_ptr e) {
+    if (!e) return;
+    log::on_exception("a backend exchange")(e);
+    // Whatever was left undone: the worker is replaced and the request still ends.
+    if (w->current == r) {
+      srv.pool.kill_now(*w);
+      srv.pool.done_with(w, false);
+    }
+    if (r->state != request_state::done) fail(srv, *r, 502, "internal error");
+  });
+}
+
+}  // namespace fcgimux
