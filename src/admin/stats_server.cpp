@@ -199,15 +199,19 @@ parse_result parse_head(std::string_view head, request_head& req) {
   return parse_result::ok;
 }
 
-bool query_has(std::string_view query, std::string_view key) {
+// The value of `key` in the query (empty for a bare key), or nullopt when absent.
+std::optional<std::string_view> query_value(std::string_view query, std::string_view key) {
   while (!query.empty()) {
     const std::size_t amp = query.find('&');
     const std::string_view pair = query.substr(0, amp);
-    if (pair.substr(0, pair.find('=')) == key) return true;
+    const std::size_t eq = pair.find('=');
+    if (pair.substr(0, eq) == key) return eq == std::string_view::npos ? std::string_view{} : pair.substr(eq + 1);
     query.remove_prefix(amp == std::string_view::npos ? query.size() : amp + 1);
   }
-  return false;
+  return std::nullopt;
 }
+
+bool query_has(std::string_view query, std::string_view key) { return query_value(query, key).has_value(); }
 
 // ---- responses ----
 
@@ -275,7 +279,7 @@ std::string dump_json(const nlohmann::json& j) {
   return j.dump(2, ' ', false, nlohmann::json::error_handler_t::replace) + "\n";
 }
 
-response route(stats& s, const request_head& req) {
+response route(stats& s, const stats_history* history, const request_head& req) {
   if (req.method != "GET" && req.method != "HEAD") {
     response r = error_response(405, true);
     r.extra_headers = "Allow: GET, HEAD\r\n";
@@ -293,9 +297,22 @@ response route(stats& s, const request_head& req) {
     r.content_type = "text/plain; version=0.0.4; charset=utf-8";
     r.set_body(s.to_prometheus());
   } else if (req.path == "/healthz") {
-    const bool ok = s.pool_view && s.pool_view(false).can_serve;
+    // Every pool, or the one named: pool names are [a-z0-9_-], so no decoding is needed.
+    bool ok = false;
+    if (auto name = query_value(req.query, "pool")) {
+      const pool_stats* p = s.find(*name);
+      if (!p) return error_response(404, r.close);
+      ok = p->snapshot(false).can_serve;
+    } else {
+      ok = s.can_serve();
+    }
     r.status = ok ? 200 : 503;
     r.set_body(ok ? "ok\n" : "unavailable\n");
+  } else if (req.path == "/history" && history) {
+    nlohmann::json h = history->to_json(query_value(req.query, "pool").value_or(std::string_view{}));
+    if (h.is_null()) return error_response(404, r.close);
+    r.content_type = "application/json";
+    r.set_body(h.dump() + "\n");
   } else if (req.path == "/") {
     r.content_type = "text/html; charset=utf-8";
     r.static_body = dashboard_html;
@@ -339,7 +356,9 @@ struct stats_server::impl : std::enable_shared_from_this<impl> {
   void stop();
 
   stats& stats_;
+  stats_history* history_ = nullptr;
   tcp::acceptor acceptor_;
+  asio::steady_timer sample_timer_{acceptor_.get_executor()};
   limits limits_;
   std::list<tcp::socket*> sessions_;  ///< live sessions, so stop() can close them
   std::size_t connections_ = 0;       ///< sessions spawned and not finished (may not be in sessions_ yet)
@@ -469,7 +488,7 @@ awaitable<void> stats_server::impl::session([[maybe_unused]] std::shared_ptr<imp
     request_head req;
     response r;
     switch (parse_head(std::string_view(buf).substr(0, end), req)) {
-      case parse_result::ok: try { r = route(stats_, req);
+      case parse_result::ok: try { r = route(stats_, history_, req);
         } catch (const std::exception& ex) {  // rendering allocates; fail this answer, not the server
           fmt::print(stderr, "fcgimux: stats server rendering {}: {}\n", req.path, ex.what());
           r = error_response(500, true);
@@ -491,6 +510,7 @@ awaitable<void> stats_server::impl::session([[maybe_unused]] std::shared_ptr<imp
 
 void stats_server::impl::stop() {
   stopped_ = true;
+  sample_timer_.cancel();
   asio::error_code ec;
   acceptor_.close(ec);
   for (tcp::socket* s : sessions_) {
@@ -517,5 +537,27 @@ void stats_server::start() {
 }
 
 void stats_server::stop() { impl_->stop(); }
+
+void stats_server::set_history(stats_history& h) { impl_->history_ = &h; }
+
+void stats_server::start_sampling() {
+  if (!impl_->history_) return;
+  // A fixed cadence from the first sample, not from each handler's run: the series stays on
+  // whole seconds however late a turn of the loop runs it.
+  struct sampler {
+    std::shared_ptr<impl> self;
+    clock_type::time_point next;
+    void operator()(const std::error_code& ec) {
+      if (ec || self->stopped_) return;
+      const auto now = clock_type::now();
+      self->history_->take(now);
+      next += stats_history::interval;
+      if (next < now) next = now + stats_history::interval;
+      self->sample_timer_.expires_at(next);
+      self->sample_timer_.async_wait(std::move(*this));
+    }
+  };
+  sampler{impl_, clock_type::now()}(std::error_code{});
+}
 
 }  // namespace fcgimux

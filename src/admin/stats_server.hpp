@@ -1,7 +1,8 @@
 #pragma once
-// A small HTTP/1.1 server for /stats, /metrics, /healthz and the dashboard. It runs on the same
+// A small HTTP/1.1 server for /stats, /metrics, /healthz, /history and the dashboard. It runs on the same
 // io_context as the proxy but never waits on a worker, so it answers while every worker is busy.
 
+#include "src/stats/history.hpp"
 #include "src/stats/stats.hpp"
 
 #include <asio/ip/tcp.hpp>
@@ -29,8 +30,12 @@ class stats_server {
   asio::ip::tcp::endpoint local_endpoint() const;
   /// Replaces the limits; call before start().
   void set_limits(const limits& l);
+  /// Serves /history from `h` (the dashboard's charts); call before start().
+  void set_history(stats_history& h);
   /// Starts accepting.
   void start();
+  /// Takes a history sample every stats_history::interval until stop().
+  void start_sampling();
   /// Closes the listener and every open stats connection.
   void stop();
 

@@ -1,16 +1,16 @@
 #include "src/app/server.hpp"
 
-#include "src/front/client_connection.hpp"
-#include "src/base/invariant.hpp"
-#include "src/front/listener.hpp"
-#include "src/base/log.hpp"
-#include "src/core/request.hpp"
 #include "src/admin/stats_server.hpp"
+#include "src/base/log.hpp"
+#include "src/front/client_connection.hpp"
+#include "src/front/listener.hpp"
+#include "src/stats/history.hpp"
 
 #include <fmt/ranges.h>
 
 #include <csignal>
 #include <cstdlib>
+#include <cstring>
 #include <filesystem>
 #include <system_error>
 
@@ -18,15 +18,20 @@ namespace fcgimux {
 
 using namespace std::chrono_literals;
 
-server::server(asio::io_context& io_, config cfg_)
-    : io(io_),
-      cfg(std::move(cfg_)),
-      front{cfg.max_params, cfg.max_reqs, cfg.max_conns, cfg.body_buffer, cfg.status_path},
-      pool(*this),
-      sched(*this),
-      signals_(io_, SIGTERM, SIGINT),
-      drain_timer_(io_),
-      connection_closed_(io_.get_executor()) {}
+server::server(asio::io_context& io, config cfg)
+    : io_(io),
+      cfg_(std::move(cfg)),
+      front_{.max_conns = cfg_.max_conns, .status_path = cfg_.status_path},
+      reaper_(io),
+      signals_(io, SIGTERM, SIGINT),
+      drain_timer_(io),
+      connection_closed_(io.get_executor()) {
+  for (const pool_config& p : cfg_.pools) {
+    pools_.push_back(std::make_unique<pool>(io_, p, st_, front_, reaper_));
+    st_.add_pool(p.name, pools_.back()->stats());
+  }
+  history_ = std::make_unique<stats_history>(st_);
+}
 
 server::~server() {
   if (!runtime_dir_.empty()) {
@@ -48,40 +53,53 @@ void server::make_runtime_dir() {
 void server::start() {
   // Workers get default handlers back before exec (worker_process.cpp).
   std::signal(SIGPIPE, SIG_IGN);
-  for (const auto& a : cfg.listen) {
-    try {
-      listeners_.push_back(std::make_unique<listener>(*this, a));
-    } catch (const std::system_error& e) {
-      throw std::system_error(e.code(), "cannot listen on " + a);
+  for (std::size_t i = 0; i < pools_.size(); ++i) {
+    for (const auto& a : cfg_.pools[i].listen) {
+      try {
+        listeners_.push_back(std::make_unique<listener>(io_, *pools_[i], *this, a));
+      } catch (const std::system_error& e) {
+        throw std::system_error(e.code(), "cannot listen on " + a);
+      }
     }
   }
-  if (cfg.stats != "off") {
+  if (cfg_.stats != "off") {
     bool v6 = false;
-    auto gep = resolve_tcp(cfg.stats, v6);
+    auto gep = resolve_tcp(cfg_.stats, v6);
     asio::ip::tcp::endpoint ep;
     std::memcpy(ep.data(), gep.data(), gep.size());
     try {
-      stats_server_ = std::make_unique<stats_server>(io, st, ep);
+      stats_server_ = std::make_unique<stats_server>(io_, st_, ep);
     } catch (const std::system_error& e) {
-      throw std::system_error(e.code(), "cannot serve stats on " + cfg.stats);
+      throw std::system_error(e.code(), "cannot serve stats on " + cfg_.stats);
     }
+    stats_server_->set_history(*history_);
   }
-  st.pool_view = [this](bool full) { return snapshot(full); };
   make_runtime_dir();
+  reaper_.start();
   // The stats line comes first: tools wait for "listening on" and then read both.
   if (stats_server_) {
     stats_server_->start();
     auto ep = stats_server_->local_endpoint();
     log::info("stats on {}:{}", ep.address().to_string(), ep.port());
   }
-  for (auto& l : listeners_) {
-    l->start();
-    log::info("listening on {}", l->address());
+  std::size_t next = 0;
+  for (std::size_t i = 0; i < pools_.size(); ++i) {
+    for (std::size_t k = 0; k < cfg_.pools[i].listen.size(); ++k, ++next) {
+      listeners_[next]->start();
+      if (pools_.size() == 1)
+        log::info("listening on {}", listeners_[next]->address());
+      else
+        log::info("listening on {} for pool {}", listeners_[next]->address(), pools_[i]->name());
+    }
   }
-  pool.start(runtime_dir_);
-  log::info("pool of {}{} workers: {}", cfg.workers,
-            cfg.max_workers > cfg.workers ? fmt::format(" to {}", cfg.max_workers) : std::string(),
-            fmt::join(cfg.command, " "));
+  for (auto& p : pools_) {
+    p->start(runtime_dir_);
+    const pool_config& c = p->settings();
+    log::info("pool {}: {}{} workers: {}", c.name, c.workers,
+              c.max_workers > c.workers ? fmt::format(" to {}", c.max_workers) : std::string(),
+              fmt::join(c.command, " "));
+  }
+  if (stats_server_) stats_server_->start_sampling();
   wait_signal();
 }
 
@@ -90,7 +108,7 @@ void server::wait_signal() {
     if (ec) return;
     if (!stopping_) {
       log::info("{}: finishing {} requests in flight, then stopping", sig == SIGINT ? "SIGINT" : "SIGTERM",
-                live_requests);
+                live_requests());
       begin_shutdown();
     } else {
       log::info("second signal: stopping now");
@@ -100,37 +118,52 @@ void server::wait_signal() {
   });
 }
 
+std::size_t server::live_requests() const noexcept {
+  std::size_t n = 0;
+  for (auto& p : pools_) n += p->live_requests();
+  return n;
+}
+
 void server::begin_shutdown() {
   if (stopping_) return;
   stopping_ = true;
   for (auto& l : listeners_) l->stop();
-  pool.stop_spawning();
+  for (auto& p : pools_) p->begin_stop();
   // Idle kept connections close now, so that a web server opens its next one elsewhere; the
   // others after their last request, and requests that still come on them are served.
   for (auto& c : open_connections()) c->drain();
-  drain_deadline_ = clock_type::now() + to_duration(cfg.shutdown_timeout);
+  drain_deadline_ = clock_type::now() + to_duration(cfg_.shutdown_timeout);
   drain_step();
 }
 
 void server::drain_step() {
   auto now = clock_type::now();
-  if (!workers_stopping_ && (live_requests == 0 || now >= drain_deadline_)) {
-    if (live_requests > 0) log::info("shutdown timeout: {} requests cut off", live_requests);
-    sched.fail_all("fcgimux is shutting down");
+  if (!workers_stopping_ && (live_requests() == 0 || now >= drain_deadline_)) {
+    if (live_requests() > 0) log::info("shutdown timeout: {} requests cut off", live_requests());
+    for (auto& p : pools_) p->fail_waiting("fcgimux is shutting down");
     // An answer may still sit in a connection's output: let each flush, then close.
     for (auto& c : open_connections()) c->close_after_flush();
     workers_stopping_ = true;
-    pool.stop_all();
-    drain_deadline_ = now + to_duration(cfg.stop_grace) + 2s;
+    seconds grace{0};
+    for (auto& p : pools_) {
+      p->stop_members();
+      grace = std::max(grace, p->settings().stop_grace);
+    }
+    drain_deadline_ = now + to_duration(grace) + 2s;
   }
-  if (workers_stopping_ && ((pool.all_gone() && conns_.empty()) || now >= drain_deadline_)) {
+  bool members_gone = true;
+  for (auto& p : pools_) members_gone = members_gone && p->members_gone();
+  if (workers_stopping_ && ((members_gone && conns_.empty()) || now >= drain_deadline_)) {
     // A forced stop (second signal, or workers deaf to SIGTERM) must not leave workers behind.
-    if (!pool.all_gone()) pool.kill_all();
+    for (auto& p : pools_) {
+      if (!p->members_gone()) p->kill_members();
+      p->stop_timers();
+    }
     if (stats_server_) stats_server_->stop();
-    sched.stop();
+    reaper_.stop();
     signals_.cancel();
     log::info("stopped");
-    io.stop();
+    io_.stop();
     return;
   }
   drain_timer_.expires_after(20ms);
@@ -147,41 +180,17 @@ std::vector<std::shared_ptr<client_connection>> server::open_connections() const
   return open;
 }
 
-void server::add_connection(const std::shared_ptr<client_connection>& c) {
+void server::add(const std::shared_ptr<client_connection>& c) {
   conns_[c.get()] = c;
-  ++st.c.connections_accepted;
-  ++st.c.connections_active;
+  ++st_.c.connections_accepted;
+  ++st_.c.connections_active;
 }
 
-void server::remove_connection(client_connection* c) {
+void server::remove(client_connection* c) {
   if (conns_.erase(c)) {
-    --st.c.connections_active;
+    --st_.c.connections_active;
     connection_closed_.notify();
   }
-}
-
-void server::on_request_done(int http_status) {
-  FCGIMUX_INVARIANT(live_requests > 0, "a request ends once");
-  --live_requests;
-  ++st.c.requests_completed;
-  if (http_status > 0) st.record_status(http_status);
-}
-
-pool_snapshot server::snapshot(bool full) const {
-  pool_snapshot s;
-  pool_counts p = pool.counts();
-  s.min = cfg.workers;
-  s.max = cfg.max_workers;
-  s.size = p.live;
-  s.starting = p.starting;
-  s.idle = p.idle;
-  s.busy = pool.busy_count();
-  s.queue_length = sched.length();
-  s.queue_limit = cfg.queue_limit;
-  s.can_serve =
-      !stopping_ && !pool.cannot_serve() && (p.idle > 0 || s.busy > 0 || p.live < cfg.max_workers || p.starting > 0);
-  if (full) s.workers = pool.describe();
-  return s;
 }
 
 }  // namespace fcgimux

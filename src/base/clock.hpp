@@ -8,8 +8,8 @@ namespace fcgimux {
 using clock_type = std::chrono::steady_clock;
 
 /// A setting in (fractional) seconds as the clock's duration.
-inline clock_type::duration to_duration(double seconds) {
-  return std::chrono::duration_cast<clock_type::duration>(std::chrono::duration<double>(seconds));
+inline clock_type::duration to_duration(std::chrono::duration<double> seconds) {
+  return std::chrono::duration_cast<clock_type::duration>(seconds);
 }
 
 }  // namespace fcgimux

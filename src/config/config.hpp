@@ -1,11 +1,14 @@
 #pragma once
 // Settings from the command line and an optional JSON file (-c). Keys of the file are the long
-// option names; the command line wins over the file.
+// option names; the command line wins over the file. A file may hold several pools ("pools": [...]);
+// without one, the flat file and the command line describe one pool named "default".
 
+#include <chrono>
 #include <cstddef>
 #include <cstdint>
 #include <stdexcept>
 #include <string>
+#include <utility>
 #include <vector>
 
 namespace fcgimux {
@@ -22,40 +25,52 @@ enum class keep_conn_mode : std::uint8_t {
   auto_  ///< yes, until a worker shows it cannot keep connections; then no for that pool
 };
 
-struct config {
-  std::vector<std::string> listen;  ///< HOST:PORT or unix:PATH; default 127.0.0.1:9000
-  std::size_t workers = 4;          ///< the pool's minimum
-  std::size_t max_workers = 0;      ///< 0 until resolved: same as workers (or 2x with -r)
-  bool variable_pool = false;       ///< -r
+/// A setting in seconds, fractions allowed; zero means "off" where the option says so.
+using seconds = std::chrono::duration<double>;
+
+/// Everything about one pool: where its requests come in, what runs them, and its limits.
+struct pool_config {
+  std::string name = "default";      ///< [a-z0-9_-]+, unique
+  std::vector<std::string> listen;   ///< HOST:PORT or unix:PATH; default 127.0.0.1:9000 (one pool only)
+  std::vector<std::string> command;  ///< PROGRAM ARGS...
+  std::vector<std::pair<std::string, std::string>> env;  ///< added to (or replacing in) the workers' environment
+  std::size_t workers = 4;                               ///< the pool's minimum
+  std::size_t max_workers = 0;                           ///< 0 until resolved: same as workers (or 2x with -r)
+  bool variable_pool = false;                            ///< -r
   keep_conn_mode keep_conn = keep_conn_mode::auto_;
   bool batch_workers = true;               ///< --worker-sched batch: workers under SCHED_BATCH
-  std::string stats = "127.0.0.1:9001";    ///< HOST:PORT or "off"
-  std::string status_path;                 ///< SCRIPT_NAME answered by fcgimux itself with its stats
   std::size_t body_buffer = 1 << 20;       ///< STDIN bytes read before a request takes a worker
   std::size_t max_params = 64 * 1024;      ///< PARAMS bytes per request
-  std::size_t max_conns = 16384;           ///< front connections at once
   std::size_t max_reqs = 128;              ///< request ids in flight per front connection
   std::size_t output_buffer = 256 * 1024;  ///< bytes waiting for a front before workers pause
-  double idle_timeout = 300;               ///< seconds before an idle worker above the minimum goes
+  seconds idle_timeout{300};               ///< before an idle worker above the minimum goes
   std::size_t spare = 0;                   ///< idle workers kept ready while below the maximum
   double max_spawn_rate = 0;               ///< workers per second; 0: max-workers * 10
   std::size_t queue_limit = 1024;          ///< requests waiting for a worker
-  double queue_timeout = 0;                ///< seconds; 0: no limit
-  double request_timeout = 0;              ///< seconds from a worker taking a request; 0: no limit
-  double send_timeout = 60;                ///< seconds a front may take no byte of pending output; 0: no limit
-  double abandon_timeout = 5;              ///< seconds a worker may go on after its front left
+  seconds queue_timeout{0};                ///< 0: no limit
+  seconds request_timeout{0};              ///< from a worker taking a request; 0: no limit
+  seconds send_timeout{60};                ///< a front may take no byte of pending output; 0: no limit
+  seconds abandon_timeout{5};              ///< a worker may go on after its front left
   std::size_t max_requests = 0;            ///< per worker; 0: no limit
-  double slow_threshold = 0;               ///< seconds; 0: off
-  double shutdown_timeout = 30;            ///< seconds to drain on SIGTERM
-  double stop_grace = 5;                   ///< seconds between SIGTERM and SIGKILL for a worker
+  seconds slow_threshold{0};               ///< 0: off
+  seconds stop_grace{5};                   ///< between SIGTERM and SIGKILL for a worker
+};
+
+/// The whole process: what is not about one pool, and the pools.
+struct config {
+  std::string stats = "127.0.0.1:9001";  ///< HOST:PORT or "off"
+  std::string status_path;               ///< SCRIPT_NAME answered by fcgimux itself with its pool's stats
+  std::size_t max_conns = 16384;         ///< front connections at once, over all listeners
+  seconds shutdown_timeout{30};          ///< to drain on SIGTERM
   bool verbose = false;
-  std::vector<std::string> command;  ///< PROGRAM ARGS...
+  std::vector<pool_config> pools;  ///< at least one once parsed (unless help or version)
 
   bool show_help = false;
   bool show_version = false;
 };
 
-/// Parses argv (and the file named by -c). Throws config_error with one line naming the problem.
+/// Parses argv (and the file named by -c). Throws config_error with one line naming the problem
+/// (and the pool, when the file has several).
 config parse_config(int argc, char** argv);
 
 /// The --help text.

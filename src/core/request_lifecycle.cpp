@@ -1,7 +1,6 @@
 #include "src/core/request_lifecycle.hpp"
 
-#include "src/front/client_connection.hpp"
-#include "src/app/server.hpp"
+#include "src/core/front_port.hpp"
 
 #include <fmt/format.h>
 
@@ -20,16 +19,16 @@ const char* reason_phrase(int status) {
 
 }  // namespace
 
-void finish_request(server& srv, request& r, std::uint32_t app_status, int http_status) {
+void finish_request(request& r, std::uint32_t app_status, int http_status) {
   if (r.state == request_state::done) return;
   if (auto c = r.conn.lock(); c && !r.front_gone)
     c->end_request(r, app_status, proto::protocol_status::request_complete);
   r.state = request_state::done;
   // An answer nobody received is not a response: it is counted as aborted instead.
-  srv.on_request_done(r.front_gone ? 0 : http_status);
+  r.owner->request_finished(r, r.front_gone ? 0 : http_status);
 }
 
-void respond(server& srv, request& r, int status, std::string_view content_type, std::string_view body) {
+void respond(request& r, int status, std::string_view content_type, std::string_view body) {
   if (r.state == request_state::done) return;
   auto c = r.conn.lock();
   if (c && !r.front_gone) {
@@ -39,11 +38,11 @@ void respond(server& srv, request& r, int status, std::string_view content_type,
     c->send_stream(r, proto::record_type::stdout_stream, head);
     c->send_stream(r, proto::record_type::stdout_stream, body);
   }
-  finish_request(srv, r, 0, status);
+  finish_request(r, 0, status);
 }
 
-void respond_error(server& srv, request& r, int status, std::string_view message) {
-  respond(srv, r, status, "text/plain", fmt::format("{} {}: {}\n", status, reason_phrase(status), message));
+void respond_error(request& r, int status, std::string_view message) {
+  respond(r, status, "text/plain", fmt::format("{} {}: {}\n", status, reason_phrase(status), message));
 }
 
 }  // namespace fcgimux

@@ -1,14 +1,7 @@
 #include "src/front/client_connection.hpp"
 
-#include "proto/name_value.hpp"
-#include "src/upstream/exchange.hpp"
 #include "src/base/log.hpp"
-#include "src/core/request_lifecycle.hpp"
-#include "src/pool/scheduler.hpp"
 #include "src/base/send_now.hpp"
-#include "src/app/server.hpp"
-
-#include <nlohmann/json.hpp>
 
 #include <asio/co_spawn.hpp>
 #include <asio/experimental/as_tuple.hpp>
@@ -28,19 +21,20 @@ constexpr int drain_rounds = 4;  // of the server's 64 KiB buffer per turn
 
 }  // namespace
 
-client_connection::client_connection(server& srv, socket_type sock)
-    : srv_(srv),
+client_connection::client_connection(request_target& target, connection_registry& registry, socket_type sock)
+    : target_(target),
+      registry_(registry),
       sock_(std::move(sock)),
-      session_(*this, srv.front),
-      writable_(srv.io.get_executor()),
-      resume_reading_(srv.io.get_executor()) {}
+      session_(*this, target.front().limits),
+      writable_(sock_.get_executor()),
+      resume_reading_(sock_.get_executor()) {}
 
 client_connection::~client_connection() = default;
 
 void client_connection::start() {
   auto self = shared_from_this();
   asio::co_spawn(
-      srv_.io, [self]() { return self->read_loop(); }, log::on_exception("a front connection's reader"));
+      sock_.get_executor(), [self]() { return self->read_loop(); }, log::on_exception("a front connection's reader"));
 }
 
 asio::awaitable<void> client_connection::read_loop() {
@@ -51,7 +45,7 @@ asio::awaitable<void> client_connection::read_loop() {
   // an epoll_ctl every time, while a read after one that emptied the socket costs no system call.
   std::error_code ignore;
   sock_.non_blocking(true, ignore);
-  std::vector<char>& big = srv_.front_read_buffer;
+  std::vector<char>& big = registry_.read_buffer();
   while (open_) {
     while (session_.paused() && open_) co_await resume_reading_.wait();
     if (!open_) break;
@@ -100,7 +94,7 @@ void client_connection::flush() {
     out.erase(0, out.size() - unsent.size());
     if (!out.empty()) {
       writer_active_ = true;
-      asio::co_spawn(srv_.io, write_rest(), log::on_exception("a front connection's writer"));
+      asio::co_spawn(sock_.get_executor(), write_rest(), log::on_exception("a front connection's writer"));
       return;
     }
     // An idle kept-alive connection should not hold on to the memory of its largest answer.
@@ -136,12 +130,14 @@ asio::awaitable<void> client_connection::write_rest() {
 }
 
 void client_connection::arm_send_timer() {
-  if (srv_.cfg.send_timeout <= 0) return;
-  if (!send_timer_) send_timer_ = std::make_unique<asio::steady_timer>(srv_.io);
-  send_timer_->expires_after(to_duration(srv_.cfg.send_timeout));
+  const auto timeout = target_.front().send_timeout;
+  if (timeout <= clock_type::duration::zero()) return;
+  if (!send_timer_) send_timer_ = std::make_unique<asio::steady_timer>(sock_.get_executor());
+  send_timer_->expires_after(timeout);
   send_timer_->async_wait([self = shared_from_this()](const std::error_code& ec) {
     if (ec || !self->open_) return;
-    log::info("closing a front connection that took no output for {} s (--send-timeout)", self->srv_.cfg.send_timeout);
+    log::info("closing a front connection that took no output for {} s (--send-timeout)",
+              std::chrono::duration<double>(self->target_.front().send_timeout).count());
     self->close();
   });
 }
@@ -155,49 +151,24 @@ void client_connection::close() {
   writable_.notify();
   resume_reading_.notify();
   session_.close();
-  srv_.remove_connection(this);
+  registry_.remove(this);
 }
 
 std::shared_ptr<request> client_connection::open_request(std::uint16_t id, bool keep_conn) {
-  ++srv_.st.c.requests_accepted;
-  ++srv_.live_requests;
-  return std::make_shared<request>(weak_from_this(), id, keep_conn);
+  return target_.open_request(weak_from_this(), id, keep_conn);
 }
 
-void client_connection::request_refused(std::uint16_t, proto::protocol_status) {
-  ++srv_.st.c.requests_accepted;
-  ++srv_.st.c.requests_rejected;
-  ++srv_.st.c.requests_completed;
-}
+void client_connection::request_refused(std::uint16_t, proto::protocol_status) { target_.request_refused(); }
 
-bool client_connection::taking_requests() const { return !srv_.stopping() || srv_.pool.can_take_requests(); }
+bool client_connection::taking_requests() const { return target_.taking_requests(); }
 
-void client_connection::request_unavailable(request& r) {
-  ++srv_.st.c.requests_rejected;
-  respond_error(srv_, r, 503, "fcgimux is shutting down");
-}
+void client_connection::request_unavailable(request& r) { target_.request_unavailable(r); }
 
-void client_connection::request_ready(const std::shared_ptr<request>& r) { srv_.sched.submit(r); }
+void client_connection::request_ready(const std::shared_ptr<request>& r) { target_.request_ready(r); }
 
-void client_connection::status_request(request& r) {
-  auto q = proto::find_name_value(r.params, "QUERY_STRING").value;
-  if (q == "metrics")
-    respond(srv_, r, 200, "text/plain; version=0.0.4", srv_.st.to_prometheus());
-  else
-    respond(srv_, r, 200, "application/json", srv_.st.to_json(q == "full").dump());
-}
+void client_connection::status_request(request& r) { target_.status_request(r); }
 
-void client_connection::request_gone(const std::shared_ptr<request>& r) {
-  ++srv_.st.c.requests_aborted;
-  switch (r->state) {
-    case request_state::queued: srv_.sched.cancel(*r); [[fallthrough]];
-    case request_state::reading: finish_request(srv_, *r, 0, 0); break;
-    case request_state::at_worker:
-      watch_abandoned(srv_, r);  // its exchange drains the worker and ends it
-      break;
-    case request_state::done: break;
-  }
-}
+void client_connection::request_gone(const std::shared_ptr<request>& r) { target_.request_gone(r); }
 
 void client_connection::end_request(request& r, std::uint32_t app_status, proto::protocol_status status) {
   if (!open_) return;
@@ -221,7 +192,7 @@ void client_connection::drain() {
 }
 
 bool client_connection::congested() const noexcept {
-  return session_.output().size() + writing_.size() - written_ > srv_.cfg.output_buffer;
+  return session_.output().size() + writing_.size() - written_ > target_.front().output_buffer;
 }
 
 asio::awaitable<void> client_connection::wait_writable() {

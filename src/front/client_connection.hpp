@@ -4,8 +4,10 @@
 // its requests to the rest of fcgimux (the session's front_owner).
 
 #include "src/base/event_signal.hpp"
-#include "src/front/front_session.hpp"
+#include "src/core/front_port.hpp"
 #include "src/core/request.hpp"
+#include "src/front/front_session.hpp"
+#include "src/front/request_target.hpp"
 
 #include <asio/generic/stream_protocol.hpp>
 #include <asio/steady_timer.hpp>
@@ -17,46 +19,48 @@
 
 namespace fcgimux {
 
-class server;
-
-class client_connection : public std::enable_shared_from_this<client_connection>, private front_owner {
+class client_connection final : public std::enable_shared_from_this<client_connection>,
+                                public front_port,
+                                private front_owner {
  public:
   using socket_type = asio::generic::stream_protocol::socket;
 
-  client_connection(server& srv, socket_type sock);
+  client_connection(request_target& target, connection_registry& registry, socket_type sock);
   ~client_connection();
 
   /// Starts the reader coroutine (a writer joins only for a front that is slow to read).
   void start();
   /// Closes at once; every request still open is given up (front_gone).
   void close();
-  bool is_open() const noexcept { return open_; }
+  bool is_open() const noexcept override { return open_; }
 
   /// Queues worker output for `r` (STDOUT or STDERR) as records under the front's id; the
   /// caller flush()es once it has queued what it has.
-  void send_stream(request& r, proto::record_type type, std::string_view data) { session_.send_stream(r, type, data); }
+  void send_stream(request& r, proto::record_type type, std::string_view data) override {
+    session_.send_stream(r, type, data);
+  }
   /// Writes what is queued: at once as far as the socket takes it, the rest by a writer coroutine.
-  void flush();
+  void flush() override;
   /// Closes STDOUT and sends END_REQUEST for `r`; closes the connection afterwards unless the
   /// front asked for FCGI_KEEP_CONN.
-  void end_request(request& r, std::uint32_t app_status, proto::protocol_status status);
+  void end_request(request& r, std::uint32_t app_status, proto::protocol_status status) override;
   /// Closes the connection once every queued byte is written.
   void close_after_flush();
   /// `r` cannot be completed: flush what was sent, then close without its END_REQUEST.
-  void abandon(request& r);
+  void abandon(request& r) override;
 
   /// More bytes wait for this front than --output-buffer: workers feeding it should pause.
-  bool congested() const noexcept;
+  bool congested() const noexcept override;
   /// Flushes, and if the front is still congested waits once: until it took bytes, closed, or
   /// wake_writers() was called. Callers re-check what they wait for.
-  asio::awaitable<void> wait_writable();
+  asio::awaitable<void> wait_writable() override;
   /// Wakes every exchange waiting in wait_writable() (its request timer fired).
-  void wake_writers() { writable_.notify(); }
+  void wake_writers() override { writable_.notify(); }
   /// fcgimux is stopping: close now if no request is open, else once the last one has ended.
   /// Requests that arrive meanwhile are still served.
   void drain();
   /// An exchange took body bytes from `r`: reading may resume if it was paused for it.
-  void body_consumed(request&) { session_.body_consumed(); }
+  void body_consumed(request&) override { session_.body_consumed(); }
 
  private:
   asio::awaitable<void> read_loop();
@@ -77,7 +81,8 @@ class client_connection : public std::enable_shared_from_this<client_connection>
   void request_gone(const std::shared_ptr<request>& r) override;
   void reading_resumed() override { resume_reading_.notify(); }
 
-  server& srv_;
+  request_target& target_;
+  connection_registry& registry_;
   socket_type sock_;
   front_session session_;
   // Most of nginx's requests (params of about 1 KiB) fit in one read here: 2 KiB is the balance

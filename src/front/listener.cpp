@@ -1,8 +1,8 @@
 #include "src/front/listener.hpp"
 
-#include "src/front/client_connection.hpp"
 #include "src/base/log.hpp"
-#include "src/app/server.hpp"
+#include "src/front/client_connection.hpp"
+#include "src/front/request_target.hpp"
 
 #include <asio/co_spawn.hpp>
 #include <asio/experimental/as_tuple.hpp>
@@ -38,7 +38,9 @@ asio::generic::stream_protocol::endpoint resolve_tcp(const std::string& host_por
   return asio::generic::stream_protocol::endpoint(ep);
 }
 
-listener::listener(server& srv, const std::string& address) : srv_(srv), acceptor_(srv.io) {
+listener::listener(asio::io_context& io, request_target& target, connection_registry& registry,
+                   const std::string& address)
+    : io_(io), target_(target), registry_(registry), acceptor_(io) {
   if (address.rfind("unix:", 0) == 0) {
     unix_path_ = address.substr(5);
     // A socket file left by an earlier run would make bind fail; anything else is not ours to remove.
@@ -73,7 +75,7 @@ listener::~listener() {
   if (!unix_path_.empty()) ::unlink(unix_path_.c_str());
 }
 
-void listener::start() { asio::co_spawn(srv_.io, accept_loop(), log::on_exception("a listener")); }
+void listener::start() { asio::co_spawn(io_, accept_loop(), log::on_exception("a listener")); }
 
 void listener::stop() {
   std::error_code ignore;
@@ -81,11 +83,10 @@ void listener::stop() {
 }
 
 asio::awaitable<void> listener::accept_loop() {
-  asio::steady_timer backoff(srv_.io);
+  asio::steady_timer backoff(io_);
   while (acceptor_.is_open()) {
-    while (srv_.connection_count() >= srv_.cfg.max_conns && acceptor_.is_open())
-      co_await srv_.connection_closed().wait();
-    client_connection::socket_type sock(srv_.io);
+    while (registry_.count() >= registry_.limit() && acceptor_.is_open()) co_await registry_.closed().wait();
+    client_connection::socket_type sock(io_);
     auto [ec] = co_await acceptor_.async_accept(sock, use_tuple);
     if (ec == asio::error::operation_aborted || !acceptor_.is_open()) break;
     if (ec) {
@@ -95,8 +96,8 @@ asio::awaitable<void> listener::accept_loop() {
       co_await backoff.async_wait(use_tuple);
       continue;
     }
-    auto c = std::make_shared<client_connection>(srv_, std::move(sock));
-    srv_.add_connection(c);
+    auto c = std::make_shared<client_connection>(target_, registry_, std::move(sock));
+    registry_.add(c);
     c->start();
   }
 }

@@ -1,5 +1,5 @@
 #pragma once
-// A front listener (TCP or unix socket) that accepts connections for the server.
+// A front listener (TCP or unix socket): accepts connections for the pool it serves.
 
 #include <asio/awaitable.hpp>
 #include <asio/basic_socket_acceptor.hpp>
@@ -9,12 +9,13 @@
 
 namespace fcgimux {
 
-class server;
+class request_target;
+class connection_registry;
 
 class listener {
  public:
   /// Binds and listens on HOST:PORT or unix:PATH; throws std::system_error (start-up only).
-  listener(server& srv, const std::string& address);
+  listener(asio::io_context& io, request_target& target, connection_registry& registry, const std::string& address);
   ~listener();
 
   void start();
@@ -25,7 +26,9 @@ class listener {
  private:
   asio::awaitable<void> accept_loop();
 
-  server& srv_;
+  asio::io_context& io_;
+  request_target& target_;
+  connection_registry& registry_;
   asio::basic_socket_acceptor<asio::generic::stream_protocol> acceptor_;
   std::string bound_;
   std::string unix_path_;

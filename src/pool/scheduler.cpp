@@ -1,27 +1,26 @@
 #include "src/pool/scheduler.hpp"
 
-#include "src/upstream/exchange.hpp"
 #include "src/base/invariant.hpp"
 #include "src/base/log.hpp"
 #include "src/core/request.hpp"
 #include "src/core/request_lifecycle.hpp"
-#include "src/app/server.hpp"
 
 #include <algorithm>
 
 namespace fcgimux {
 
-scheduler::scheduler(server& srv) : srv_(srv), timeout_timer_(srv.io) {}
+scheduler::scheduler(asio::io_context& io, const pool_config& cfg, pool_stats& st, member_source& members)
+    : cfg_(cfg), st_(st), members_(members), timeout_timer_(io) {}
 
 void scheduler::submit(const std::shared_ptr<request>& r) {
-  if (srv_.pool.cannot_serve()) {
-    ++srv_.st.c.requests_rejected;
-    respond_error(srv_, *r, 503, "no worker can start");
+  if (members_.cannot_serve()) {
+    ++st_.c.requests_rejected;
+    respond_error(*r, 503, "no worker can start");
     return;
   }
-  if (queue_.size() >= srv_.cfg.queue_limit && !srv_.pool.counts().idle) {
-    ++srv_.st.c.requests_rejected;
-    respond_error(srv_, *r, 503, "queue full");
+  if (queue_.size() >= cfg_.queue_limit && !members_.counts().idle) {
+    ++st_.c.requests_rejected;
+    respond_error(*r, 503, "queue full");
     return;
   }
   enqueue(r, false);
@@ -41,9 +40,9 @@ void scheduler::enqueue(const std::shared_ptr<request>& r, bool at_front) {
   dispatch();
   if (!queue_.empty() && queue_.back() == r) {
     // It has to wait: count it when the pool can grow no further.
-    if (srv_.pool.counts().live >= srv_.cfg.max_workers) ++srv_.st.c.max_workers_reached;
+    if (members_.counts().live >= cfg_.max_workers) ++st_.c.max_workers_reached;
   }
-  srv_.st.c.queue_peak = std::max<std::uint64_t>(srv_.st.c.queue_peak, queue_.size());
+  st_.c.queue_peak = std::max<std::uint64_t>(st_.c.queue_peak, queue_.size());
   arm_timeout();
 }
 
@@ -54,15 +53,15 @@ void scheduler::cancel(request& r) {
 
 void scheduler::dispatch() {
   while (!queue_.empty()) {
-    auto w = srv_.pool.take_idle();
+    auto w = members_.take_idle();
     if (!w) break;
     auto r = queue_.front();
     queue_.pop_front();
-    srv_.st.queue_latency.record(clock_type::now() - r->queued_at);
-    start_exchange(srv_, w, r);
+    st_.queue_latency.record(clock_type::now() - r->queued_at);
+    members_.serve(std::move(w), std::move(r));
   }
   // Waiting requests need workers; --spare wants idle ones back once a worker turned busy.
-  if (!queue_.empty() || srv_.cfg.spare > 0) srv_.pool.grow();
+  if (!queue_.empty() || cfg_.spare > 0) members_.grow();
 }
 
 void scheduler::fail_all(std::string_view why) {
@@ -71,19 +70,19 @@ void scheduler::fail_all(std::string_view why) {
   auto waiting = std::move(queue_);
   queue_.clear();
   for (auto& r : waiting) {
-    ++srv_.st.c.requests_rejected;
-    respond_error(srv_, *r, 503, why);
+    ++st_.c.requests_rejected;
+    respond_error(*r, 503, why);
   }
 }
 
 void scheduler::stop() { timeout_timer_.cancel(); }
 
 void scheduler::arm_timeout() {
-  if (srv_.cfg.queue_timeout <= 0 || timer_armed_ || queue_.empty()) return;
+  if (cfg_.queue_timeout <= seconds::zero() || timer_armed_ || queue_.empty()) return;
   timer_armed_ = true;
   // FIFO: the head of the queue is always the first to expire (a resubmitted request at the head
   // keeps its first queue time, so it may expire a little early, never late).
-  timeout_timer_.expires_at(queue_.front()->queued_at + to_duration(srv_.cfg.queue_timeout));
+  timeout_timer_.expires_at(queue_.front()->queued_at + to_duration(cfg_.queue_timeout));
   timeout_timer_.async_wait([this](const std::error_code& ec) {
     timer_armed_ = false;
     if (!ec) expire();
@@ -92,12 +91,12 @@ void scheduler::arm_timeout() {
 
 void scheduler::expire() {
   auto now = clock_type::now();
-  auto limit = to_duration(srv_.cfg.queue_timeout);
+  auto limit = to_duration(cfg_.queue_timeout);
   while (!queue_.empty() && now - queue_.front()->queued_at >= limit) {
     auto r = queue_.front();
     queue_.pop_front();
-    ++srv_.st.c.requests_timed_out;
-    respond_error(srv_, *r, 503, "waited too long for a worker");
+    ++st_.c.requests_timed_out;
+    respond_error(*r, 503, "waited too long for a worker");
   }
   arm_timeout();
 }

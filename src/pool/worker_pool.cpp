@@ -3,7 +3,6 @@
 #include "src/base/invariant.hpp"
 #include "src/base/log.hpp"
 #include "src/core/request.hpp"
-#include "src/app/server.hpp"
 #include "src/process/worker_process.hpp"
 
 #include <asio/co_spawn.hpp>
@@ -54,50 +53,33 @@ const char* state_name(worker_state s) {
 
 }  // namespace
 
-worker_pool::worker_pool(server& srv)
-    : srv_(srv),
-      scaler_(scaler_config{srv.cfg.workers, srv.cfg.max_workers, srv.cfg.spare, srv.cfg.max_spawn_rate,
-                            srv.cfg.idle_timeout}),
-      sigchld_(srv.io, SIGCHLD),
-      release_timer_(srv.io),
-      spawn_timer_(srv.io),
-      keep_conn_(srv.cfg.keep_conn != keep_conn_mode::no) {}
+worker_pool::worker_pool(asio::io_context& io, const pool_config& cfg, pool_stats& st, reaper& reaper,
+                         member_events& events)
+    : io_(io),
+      cfg_(cfg),
+      st_(st),
+      reaper_(reaper),
+      events_(events),
+      scaler_(scaler_config{cfg.workers, cfg.max_workers, cfg.spare, cfg.max_spawn_rate, cfg.idle_timeout.count()}),
+      release_timer_(io),
+      spawn_timer_(io),
+      keep_conn_(cfg.keep_conn != keep_conn_mode::no) {}
 
-void worker_pool::start(const std::string& runtime_dir) {
-  runtime_dir_ = runtime_dir;
-  wait_sigchld();
+void worker_pool::start(const std::string& socket_prefix) {
+  socket_prefix_ = socket_prefix;
   release_pass();
-  spawn(srv_.cfg.workers);
+  spawn(cfg_.workers);
   grow();  // --spare above the minimum
-}
-
-void worker_pool::wait_sigchld() {
-  sigchld_.async_wait([this](const std::error_code& ec, int) {
-    if (ec) return;
-    reap();
-    wait_sigchld();
-  });
-}
-
-void worker_pool::reap() {
-  // One SIGCHLD may stand for several exits.
-  for (;;) {
-    int status = 0;
-    pid_t pid = ::waitpid(-1, &status, WNOHANG);
-    if (pid <= 0) return;
-    auto it = std::find_if(workers_.begin(), workers_.end(), [pid](auto& w) { return w->pid == pid; });
-    if (it != workers_.end()) on_exit(*it, status);
-  }
 }
 
 void worker_pool::spawn(std::size_t n) {
   for (std::size_t i = 0; i < n && !stopping_all_ && !no_spawn_; ++i) {
-    auto w = std::make_shared<worker>(srv_.io);
+    auto w = std::make_shared<worker>(io_);
     w->serial = next_serial_++;
-    w->socket_path = fmt::format("{}/w{}.sock", runtime_dir_, w->serial);
+    w->socket_path = fmt::format("{}{}.sock", socket_prefix_, w->serial);
     std::error_code ec;
-    spawn_options opts{.batch_scheduling = srv_.cfg.batch_workers};
-    spawned_process p = spawn_worker(srv_.cfg.command, w->socket_path, opts, ec);
+    spawn_options opts{.batch_scheduling = cfg_.batch_workers, .env = cfg_.env};
+    spawned_process p = spawn_worker(cfg_.command, w->socket_path, opts, ec);
     if (ec) {
       log::info("cannot start a worker: {}", ec.message());
       ++start_failures_;
@@ -110,9 +92,10 @@ void worker_pool::spawn(std::size_t n) {
     w->exec_status.assign(p.exec_status_fd, aec);
     if (!aec) w->err_pipe.assign(p.stderr_fd, aec);
     if (aec) log::info("worker {}: cannot watch its pipes: {}", p.pid, aec.message());
-    ++srv_.st.c.workers_spawned;
+    ++st_.c.workers_spawned;
     workers_.push_back(w);
-    log::debug("worker {} started: {}", w->pid, srv_.cfg.command.front());
+    reaper_.watch(w->pid, [this, w](int status) { on_exit(w, status); });
+    log::debug("worker {} started: {}", w->pid, cfg_.command.front());
     watch_exec(w);
     watch_stderr(w);
   }
@@ -120,7 +103,7 @@ void worker_pool::spawn(std::size_t n) {
 
 void worker_pool::watch_exec(std::shared_ptr<worker> w) {
   asio::co_spawn(
-      srv_.io,
+      io_,
       [this, w]() -> asio::awaitable<void> {
         int child_errno = 0;
         auto [ec, n] = co_await asio::async_read(w->exec_status, asio::buffer(&child_errno, sizeof child_errno),
@@ -128,20 +111,20 @@ void worker_pool::watch_exec(std::shared_ptr<worker> w) {
         std::error_code ignore;
         w->exec_status.close(ignore);
         if (n == sizeof child_errno) {
-          log::info("worker {}: cannot run '{}': {}", w->pid, srv_.cfg.command.front(), std::strerror(child_errno));
+          log::info("worker {}: cannot run '{}': {}", w->pid, cfg_.command.front(), std::strerror(child_errno));
           co_return;  // the child exits 127 and is reaped as a failed start
         }
         // EOF: exec succeeded. The socket was listening before exec, so connections queue from now.
         if (w->exited || w->state != worker_state::starting) co_return;
         make_idle(w);
-        srv_.sched.dispatch();
+        events_.member_ready();
       },
       log::on_exception("a worker's exec watch"));
 }
 
 void worker_pool::watch_stderr(std::shared_ptr<worker> w) {
   asio::co_spawn(
-      srv_.io,
+      io_,
       [w]() -> asio::awaitable<void> {
         char buf[4096];
         for (;;) {
@@ -173,13 +156,13 @@ void worker_pool::on_exit(const std::shared_ptr<worker>& w, int status) {
   w->exited = true;
   w->kill_timer.cancel();
   w->probation.cancel();
-  ++srv_.st.c.workers_exited;
+  ++st_.c.workers_exited;
   auto now = clock_type::now();
   // What it forked goes with it: nobody would ever ask those processes for anything.
   signal_worker(*w, SIGKILL);
   bool clean = WIFEXITED(status) && WEXITSTATUS(status) == 0 && !w->ended_unanswered;
   bool crashed = !w->signalled_by_us && !clean;
-  if (crashed) ++srv_.st.c.workers_crashed;
+  if (crashed) ++st_.c.workers_crashed;
   // Died on its own before it was given any request: the program cannot run (bad path, bad
   // arguments, a crash at start-up). A crash while serving is the request's or the program's bug.
   bool failed_start = !w->signalled_by_us && w->requests == 0 && !w->current &&
@@ -203,11 +186,11 @@ void worker_pool::on_exit(const std::shared_ptr<worker>& w, int status) {
   std::erase(workers_, w);
   if (stopping_all_) return;
   if (no_spawn_) {
-    if (!can_take_requests()) srv_.sched.fail_all("fcgimux is shutting down and no worker is left");
+    if (!can_take_requests()) events_.no_member_left("fcgimux is shutting down and no worker is left");
     return;
   }
   grow();
-  if (cannot_serve()) srv_.sched.fail_all("no worker can start");
+  if (cannot_serve()) events_.no_member_left("no worker can start");
 }
 
 void worker_pool::back_off(clock_type::time_point now) {
@@ -264,7 +247,7 @@ void worker_pool::done_with(const std::shared_ptr<worker>& w, bool healthy) {
     stop_worker(w);
     return;
   }
-  if (srv_.cfg.max_requests > 0 && w->requests >= srv_.cfg.max_requests) {
+  if (cfg_.max_requests > 0 && w->requests >= cfg_.max_requests) {
     log::debug("worker {} retired after {} requests", w->pid, w->requests);
     stop_worker(w);
     grow();
@@ -277,12 +260,12 @@ void worker_pool::done_with(const std::shared_ptr<worker>& w, bool healthy) {
     w->probation.async_wait([this, w](const std::error_code& ec) {
       if (ec || w->exited || w->state != worker_state::busy) return;
       make_idle(w);
-      srv_.sched.dispatch();
+      events_.member_ready();
     });
     return;
   }
   make_idle(w);
-  srv_.sched.dispatch();
+  events_.member_ready();
 }
 
 void worker_pool::signal_worker(const worker& w, int sig) {
@@ -312,7 +295,7 @@ void worker_pool::stop_worker(const std::shared_ptr<worker>& w) {
   if (w->exited) return;
   w->signalled_by_us = true;
   signal_worker(*w, SIGTERM);
-  w->kill_timer.expires_after(to_duration(srv_.cfg.stop_grace));
+  w->kill_timer.expires_after(to_duration(cfg_.stop_grace));
   w->kill_timer.async_wait([w](const std::error_code& ec) {
     if (ec || w->exited) return;
     log::info("worker {} ignored SIGTERM; sending SIGKILL", w->pid);
@@ -368,7 +351,8 @@ void worker_pool::release_pass() {
       stop_worker(oldest);
     }
   }
-  release_timer_.expires_after(std::clamp(to_duration(srv_.cfg.idle_timeout / 4), to_duration(0.05), to_duration(1.0)));
+  release_timer_.expires_after(
+      std::clamp(to_duration(cfg_.idle_timeout / 4), to_duration(seconds(0.05)), to_duration(seconds(1.0))));
   release_timer_.async_wait([this](const std::error_code& ec) {
     if (!ec) release_pass();
   });
@@ -395,12 +379,12 @@ bool worker_pool::can_take_requests() const noexcept {
 void worker_pool::stop_spawning() {
   no_spawn_ = true;
   spawn_timer_.cancel();
-  if (!can_take_requests()) srv_.sched.fail_all("fcgimux is shutting down and no worker is left");
+  if (!can_take_requests()) events_.no_member_left("fcgimux is shutting down and no worker is left");
 }
 
 void worker_pool::refused_kept_connection(worker& w) {
   w.refused_kept_connection = true;
-  if (srv_.cfg.keep_conn == keep_conn_mode::auto_ && keep_conn_) {
+  if (cfg_.keep_conn == keep_conn_mode::auto_ && keep_conn_) {
     keep_conn_ = false;
     keep_conn_suspended_ = true;
   }
@@ -413,14 +397,14 @@ void worker_pool::settle_kept_connections(const worker& w, int status) {
     keep_conn_suspended_ = false;
     return;
   }
-  if (srv_.cfg.keep_conn == keep_conn_mode::auto_) {
+  if (cfg_.keep_conn == keep_conn_mode::auto_) {
     if (keep_conn_ || keep_conn_suspended_)
       log::info(
           "worker {} closed a kept (FCGI_KEEP_CONN) connection without answering its first request, "
           "then exited; switching to a connection per request (--keep-conn auto)",
           w.pid);
     keep_conn_ = keep_conn_suspended_ = false;
-  } else if (srv_.cfg.keep_conn == keep_conn_mode::yes && !told_keep_conn_) {
+  } else if (cfg_.keep_conn == keep_conn_mode::yes && !told_keep_conn_) {
     told_keep_conn_ = true;
     log::info(
         "worker {} closed a kept (FCGI_KEEP_CONN) connection without answering its first request, "
@@ -443,7 +427,7 @@ pool_counts worker_pool::counts() const noexcept {
     if (w->state == worker_state::starting) ++p.starting;
     if (w->state == worker_state::idle) ++p.idle;
   }
-  p.queued = srv_.sched.length();
+  p.queued = events_.waiting();
   return p;
 }
 

@@ -2,13 +2,15 @@
 // The workers of the pool: starting them, knowing which is idle, reaping them when they exit,
 // replacing them (with back-off when they cannot start), releasing extra idle ones, stopping all.
 
+#include "src/config/config.hpp"
 #include "src/pool/scaler.hpp"
-#include "src/stats/stats.hpp"
+#include "src/process/reaper.hpp"
+#include "src/stats/pool_stats.hpp"
+#include "src/upstream/member.hpp"
 
 #include <asio/generic/stream_protocol.hpp>
 #include <asio/io_context.hpp>
 #include <asio/posix/stream_descriptor.hpp>
-#include <asio/signal_set.hpp>
 #include <asio/steady_timer.hpp>
 
 #include <cstdint>
@@ -19,42 +21,45 @@
 
 namespace fcgimux {
 
-class server;
-struct request;
+using worker_state = member_state;
 
-enum class worker_state : std::uint8_t { starting, idle, busy, stopping };
-
-struct worker {
+/// A pool member that fcgimux spawned and watches: its process, pipes and timers.
+struct worker final : pool_member {
   explicit worker(asio::io_context& io) : exec_status(io), err_pipe(io), kill_timer(io), probation(io) {}
 
   std::uint64_t serial = 0;
-  int pid = -1;
-  std::string socket_path;
-  worker_state state = worker_state::starting;
-  /// The kept FCGI_KEEP_CONN connection, between and during requests (--keep-conn yes).
-  std::optional<asio::generic::stream_protocol::socket> conn;
-  std::uint64_t requests = 0;
   clock_type::time_point started_at = clock_type::now();
   clock_type::time_point idle_since{};
-  std::shared_ptr<request> current;
   bool exited = false;
   bool signalled_by_us = false;          ///< a signal from fcgimux: its exit is not a crash
-  bool ended_unanswered = false;         ///< closed a request's connection without answering: a failure
   bool refused_kept_connection = false;  ///< closed its first kept (FCGI_KEEP_CONN) connection unanswered
   asio::posix::stream_descriptor exec_status;
   asio::posix::stream_descriptor err_pipe;
   asio::steady_timer kill_timer;
   asio::steady_timer probation;
   std::string err_partial;
-  std::vector<char> read_buffer;  ///< for this worker's answers; allocated on first use
+};
+
+/// What the worker set tells the pool around it (its queue).
+class member_events {
+ public:
+  /// A member became idle: a waiting request may take it.
+  virtual void member_ready() = 0;
+  /// No member is left that could serve: answer every waiting request with 503 (`why` is logged).
+  virtual void no_member_left(std::string_view why) = 0;
+  /// Requests waiting for a member (the scaler's input).
+  virtual std::size_t waiting() const noexcept = 0;
+
+ protected:
+  ~member_events() = default;
 };
 
 class worker_pool {
  public:
-  explicit worker_pool(server& srv);
+  worker_pool(asio::io_context& io, const pool_config& cfg, pool_stats& st, reaper& reaper, member_events& events);
 
-  /// Starts the reaper, the release pass and the pool's minimum.
-  void start(const std::string& runtime_dir);
+  /// Starts the release pass and the pool's minimum; worker sockets go to `socket_prefix`N.sock.
+  void start(const std::string& socket_prefix);
 
   /// The most recently idle worker (so extra workers stay idle and can be released), or null.
   std::shared_ptr<worker> take_idle();
@@ -93,8 +98,6 @@ class worker_pool {
   void spawn(std::size_t n);
   void watch_exec(std::shared_ptr<worker> w);
   void watch_stderr(std::shared_ptr<worker> w);
-  void wait_sigchld();
-  void reap();
   void on_exit(const std::shared_ptr<worker>& w, int status);
   void stop_worker(const std::shared_ptr<worker>& w);
   void make_idle(const std::shared_ptr<worker>& w);
@@ -104,12 +107,15 @@ class worker_pool {
   /// False (and the worker on its way out) if its kept connection holds bytes nobody asked for.
   bool kept_connection_clean(worker& w);
 
-  server& srv_;
-  std::string runtime_dir_;
+  asio::io_context& io_;
+  const pool_config& cfg_;
+  pool_stats& st_;
+  reaper& reaper_;
+  member_events& events_;
+  std::string socket_prefix_;
   std::vector<std::shared_ptr<worker>> workers_;
   std::vector<std::shared_ptr<worker>> idle_;  // a stack: back() is the most recently idle
   scaler scaler_;
-  asio::signal_set sigchld_;
   asio::steady_timer release_timer_;
   asio::steady_timer spawn_timer_;
   bool spawn_timer_armed_ = false;

@@ -10,9 +10,11 @@
 #include <sys/un.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <cerrno>
 #include <climits>
 #include <cstring>
+#include <string_view>
 
 #ifndef CLOSE_RANGE_CLOEXEC
 #define CLOSE_RANGE_CLOEXEC (1U << 2)
@@ -48,7 +50,8 @@ int make_listener(const std::string& path, std::error_code& ec) {
 }
 
 // Only async-signal-safe calls from here on: the child of fork() in a process that may hold locks.
-[[noreturn]] void exec_child(char* const* argv, int lsock, int err_w, int status_w, pid_t parent, bool batch) {
+[[noreturn]] void exec_child(char* const* argv, char* const* envp, int lsock, int err_w, int status_w, pid_t parent,
+                             bool batch) {
   sigset_t none;
   sigemptyset(&none);
   sigprocmask(SIG_SETMASK, &none, nullptr);
@@ -90,7 +93,7 @@ int make_listener(const std::string& path, std::error_code& ec) {
     for (int fd = 3; fd < 65536; ++fd)
       if (fd != status_w) fcntl(fd, F_SETFD, FD_CLOEXEC);
   }
-  execvp(argv[0], argv);
+  execvpe(argv[0], argv, envp);
 fail : {
   int e = errno;
   ssize_t r = write(status_w, &e, sizeof e);
@@ -112,6 +115,19 @@ spawned_process spawn_worker(const std::vector<std::string>& argv, const std::st
   std::vector<char*> cargv;
   for (const auto& a : argv) cargv.push_back(const_cast<char*>(a.c_str()));
   cargv.push_back(nullptr);
+  // The environment is built before fork: the child may only make async-signal-safe calls.
+  std::vector<std::string> env_entries;
+  std::vector<char*> cenv;
+  for (char** e = environ; *e; ++e) {
+    std::string_view entry(*e);
+    std::string_view name = entry.substr(0, entry.find('='));
+    bool replaced = std::any_of(opts.env.begin(), opts.env.end(), [name](auto& kv) { return kv.first == name; });
+    if (!replaced) cenv.push_back(*e);
+  }
+  env_entries.reserve(opts.env.size());
+  for (const auto& [name, value] : opts.env) env_entries.push_back(name + "=" + value);
+  for (auto& e : env_entries) cenv.push_back(e.data());
+  cenv.push_back(nullptr);
 
   int lsock = make_listener(socket_path, ec);
   if (lsock < 0) return out;
@@ -130,7 +146,8 @@ spawned_process spawn_worker(const std::vector<std::string>& argv, const std::st
   }
   pid_t parent = ::getpid();
   pid_t pid = ::fork();
-  if (pid == 0) exec_child(cargv.data(), lsock, err_pipe[1], status_pipe[1], parent, opts.batch_scheduling);
+  if (pid == 0)
+    exec_child(cargv.data(), cenv.data(), lsock, err_pipe[1], status_pipe[1], parent, opts.batch_scheduling);
   int fork_errno = errno;
   ::close(lsock);
   ::close(err_pipe[1]);

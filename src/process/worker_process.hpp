@@ -5,6 +5,7 @@
 
 #include <string>
 #include <system_error>
+#include <utility>
 #include <vector>
 
 namespace fcgimux {
@@ -19,6 +20,8 @@ struct spawn_options {
   /// SCHED_BATCH for the worker when it would otherwise run under SCHED_OTHER (a policy the
   /// operator chose, such as SCHED_IDLE, is left alone). Why: docs/performance.md.
   bool batch_scheduling = true;
+  /// Variables set for the worker on top of fcgimux's own environment (replacing same names).
+  std::vector<std::pair<std::string, std::string>> env;
 };
 
 /// Binds and listens on `socket_path` (mode 0600), starts `argv` with it as fd 0, /dev/null as

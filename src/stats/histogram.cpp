@@ -69,7 +69,21 @@ double latency_histogram::window_quantile_ms(double q, time_point now) const noe
 }
 
 latency_percentiles latency_histogram::window_percentiles(time_point now) const noexcept {
-  const bucket_array counts = window_counts(now);
+  return merged_window_percentiles({this}, now);
+}
+
+latency_percentiles latency_histogram::merged_window_percentiles(std::initializer_list<const latency_histogram*> hs,
+                                                                 time_point now) noexcept {
+  return merged_window_percentiles(std::span<const latency_histogram* const>(hs.begin(), hs.size()), now);
+}
+
+latency_percentiles latency_histogram::merged_window_percentiles(std::span<const latency_histogram* const> hs,
+                                                                 time_point now) noexcept {
+  bucket_array counts{};
+  for (const latency_histogram* h : hs) {
+    const bucket_array one = h->window_counts(now);
+    for (std::size_t i = 0; i < bucket_count; ++i) counts[i] += one[i];
+  }
   latency_percentiles r;
   for (auto c : counts) r.count += c;
   r.p50_ms = quantile_ms(counts, r.count, 0.50);

@@ -10,6 +10,8 @@
 #include <cstddef>
 #include <cstdint>
 #include <ctime>
+#include <initializer_list>
+#include <span>
 #include <vector>
 
 namespace fcgimux {
@@ -107,6 +109,11 @@ class latency_histogram {
 
   /// p50/p90/p99 over the window that ends at `now`.
   latency_percentiles window_percentiles(time_point now) const noexcept;
+  /// The same over several histograms at once (the pools' totals).
+  static latency_percentiles merged_window_percentiles(std::span<const latency_histogram* const> hs,
+                                                       time_point now) noexcept;
+  static latency_percentiles merged_window_percentiles(std::initializer_list<const latency_histogram*> hs,
+                                                       time_point now) noexcept;
   /// The q-quantile (0..1) over the window that ends at `now`, in ms; 0 when empty.
   double window_quantile_ms(double q, time_point now) const noexcept;
   /// Samples in the window that ends at `now`.

@@ -1,78 +1,55 @@
 #pragma once
-// What fcgimux counts. The data path only increments counters and records latencies here; the
-// stats server renders them (JSON, Prometheus) on demand, so a scrape never touches the data path.
+// The stats of the whole process: its own counters and every pool's, rendered as the JSON of
+// docs/stats.md (totals, and each pool under "pools") and as Prometheus text (a pool="NAME" label
+// on every per-pool series).
 
 #include "src/base/clock.hpp"
-#include "src/stats/histogram.hpp"
+#include "src/stats/pool_stats.hpp"
 
 #include <nlohmann/json_fwd.hpp>
 
-#include <chrono>
 #include <cstdint>
-#include <functional>
 #include <string>
+#include <string_view>
 #include <vector>
 
 namespace fcgimux {
 
-/// Monotonic counters; names follow the JSON contract in docs/stats.md.
-struct counters {
-  std::uint64_t requests_accepted = 0;   ///< BEGIN_REQUESTs taken from the front
-  std::uint64_t requests_completed = 0;  ///< END_REQUEST sent to the front (any status)
-  std::uint64_t requests_rejected = 0;   ///< refused: queue full, unknown role, overloaded
-  std::uint64_t requests_timed_out = 0;  ///< queue timeout or request timeout
-  std::uint64_t requests_aborted = 0;    ///< ABORT_REQUEST or the front closed first
-  std::uint64_t requests_failed = 0;     ///< answered 502 or cut off because a worker failed
-  std::uint64_t responses_2xx = 0, responses_3xx = 0, responses_4xx = 0, responses_5xx = 0;
-  std::uint64_t responses_other = 0;  ///< a status outside 200..599 (a CGI script's bogus Status)
+/// What belongs to no pool.
+struct process_counters {
   std::uint64_t connections_accepted = 0;
   std::uint64_t connections_active = 0;
-  std::uint64_t workers_spawned = 0;
-  std::uint64_t workers_exited = 0;       ///< all exits, crashes included
-  std::uint64_t workers_crashed = 0;      ///< killed by a signal we did not send, or non-zero exit
-  std::uint64_t max_workers_reached = 0;  ///< requests that queued while the pool was at its maximum
-  std::uint64_t queue_peak = 0;
-};
-
-/// One worker as the stats show it.
-struct worker_info {
-  int pid = 0;
-  std::string state;  ///< "starting", "idle", "busy", "stopping"
-  std::uint64_t requests = 0;
-  double uptime_s = 0;
-  bool has_current = false;
-  std::string current_uri;  ///< REQUEST_URI (or SCRIPT_NAME) of the request it serves
-  double current_elapsed_ms = 0;
-};
-
-/// The pool and queue at one instant, filled in by the server on demand.
-struct pool_snapshot {
-  std::size_t min = 0, max = 0, size = 0, busy = 0, idle = 0, starting = 0;
-  std::size_t queue_length = 0, queue_limit = 0;
-  bool can_serve = false;            ///< a worker is ready, or one can be started (for /healthz)
-  std::vector<worker_info> workers;  ///< filled only when asked for (full)
 };
 
 class stats {
  public:
-  stats();
+  struct named_pool {
+    std::string name;
+    const pool_stats* stats;
+  };
 
-  counters c;
-  latency_histogram queue_latency;    ///< time from queued to handed to a worker
-  latency_histogram service_latency;  ///< time from handed to a worker to END_REQUEST
+  process_counters c;
   clock_type::time_point started = clock_type::now();
   std::string version = FCGIMUX_VERSION;
 
-  /// Set by the server; called for each scrape.
-  std::function<pool_snapshot(bool full)> pool_view;
+  /// Registers a pool (in configuration order); `p` must outlive this object's renderings.
+  void add_pool(std::string name, const pool_stats& p) { pools_.push_back({std::move(name), &p}); }
+  const std::vector<named_pool>& pools() const noexcept { return pools_; }
+  /// The pool of that name, or null.
+  const pool_stats* find(std::string_view name) const noexcept;
 
-  /// Counts a response by its HTTP status (from the CGI Status header; 200 when absent).
-  void record_status(int status) noexcept;
-
-  /// The JSON document of docs/stats.md; `full` adds the "workers" array.
+  /// The JSON document of docs/stats.md; `full` adds the "workers" arrays.
   nlohmann::json to_json(bool full) const;
-  /// The same figures in Prometheus text exposition format 0.0.4.
-  std::string to_prometheus() const;
+  /// The same figures in Prometheus text exposition format 0.0.4; only one pool's if `only_pool`.
+  std::string to_prometheus(std::string_view only_pool = {}) const;
+  /// Every pool can serve (a worker is ready or can be started).
+  bool can_serve() const;
+
+ private:
+  std::vector<named_pool> pools_;
 };
+
+/// One pool's object, as /stats shows it under pools.NAME and --status-path answers it.
+nlohmann::json pool_json(const pool_stats& p, bool full, clock_type::time_point now);
 
 }  // namespace fcgimux

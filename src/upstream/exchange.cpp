@@ -2,15 +2,14 @@
 
 #include "proto/decoder.hpp"
 #include "proto/encoder.hpp"
-#include "src/upstream/answer_reader.hpp"
-#include "src/front/client_connection.hpp"
 #include "src/base/event_signal.hpp"
 #include "src/base/invariant.hpp"
 #include "src/base/log.hpp"
+#include "src/base/send_now.hpp"
+#include "src/core/front_port.hpp"
 #include "src/core/request.hpp"
 #include "src/core/request_lifecycle.hpp"
-#include "src/base/send_now.hpp"
-#include "src/app/server.hpp"
+#include "src/upstream/answer_reader.hpp"
 
 #include <asio/co_spawn.hpp>
 #include <asio/experimental/as_tuple.hpp>
@@ -68,10 +67,10 @@ struct exchange_result {
 // What the reader, the body writer and the request timer of one exchange share. It lives in the
 // exchange's frame, which outlives the writer: the exchange waits for the writer to leave.
 struct exchange_ctx {
-  exchange_ctx(server& s, worker& wk, request& rq, exchange_result& rs, const asio::any_io_executor& ex)
-      : srv(s), w(wk), r(rq), res(rs), timer(ex) {}
-  server& srv;
-  worker& w;
+  exchange_ctx(exchange_owner& s, pool_member& wk, request& rq, exchange_result& rs, const asio::any_io_executor& ex)
+      : pool(s), w(wk), r(rq), res(rs), timer(ex) {}
+  exchange_owner& pool;
+  pool_member& w;
   request& r;
   exchange_result& res;
   asio::steady_timer timer;                // --request-timeout, armed when set
@@ -119,7 +118,7 @@ asio::awaitable<bool> relay_all(exchange_ctx& x, proto::record_type type, std::s
 }
 
 asio::awaitable<void> read_response(exchange_ctx& x) {
-  worker& w = x.w;
+  pool_member& w = x.w;
   request& r = x.r;
   exchange_result& res = x.res;
   socket_type& sock = *w.conn;
@@ -163,7 +162,7 @@ asio::awaitable<void> read_response(exchange_ctx& x) {
 
 // Cancels what the worker's socket is doing: a body write the worker does not take, or the
 // read of a worker past its time.
-void interrupt_worker_io(worker& w) {
+void interrupt_worker_io(pool_member& w) {
   std::error_code ignore;
   if (w.conn) w.conn->cancel(ignore);
 }
@@ -172,7 +171,7 @@ void interrupt_worker_io(worker& w) {
 // the reader and leaves as soon as the exchange is over(): the reader's end and the request timer
 // wake its wait and cancel its write.
 asio::awaitable<void> write_body(exchange_ctx& x) {
-  worker& w = x.w;
+  pool_member& w = x.w;
   request& r = x.r;
   exchange_result& res = x.res;
   std::string chunk;
@@ -251,7 +250,7 @@ asio::awaitable<void> stop_body_writer(exchange_ctx& x) {
 // waiting for: the worker's socket, the body's next bytes, or a front that does not read.
 void arm_request_timer(exchange_ctx& x) {
   x.timer_pending = true;
-  x.timer.expires_at(x.r.started_at + to_duration(x.srv.cfg.request_timeout));
+  x.timer.expires_at(x.r.started_at + to_duration(x.pool.settings().request_timeout));
   x.timer.async_wait([&x](const std::error_code& ec) {
     x.timer_pending = false;  // the exchange waits for this before its frame (and x) goes away
     if (ec || x.reader_done) return;
@@ -274,9 +273,9 @@ asio::awaitable<void> disarm_request_timer(exchange_ctx& x) {
 // by its last answer then has the next request at once, not after fcgimux has written that answer
 // to its front and the new exchange's coroutine has had its loop turn, by which time the worker
 // has gone back to sleep. Otherwise talk() calls it once it has a connection.
-void send_head(server& srv, worker& w, request& r, exchange_result& res) {
+void send_head(exchange_owner& pool, pool_member& w, request& r, exchange_result& res) {
   std::string& head = res.head;
-  res.keep_conn = srv.pool.keeps_connections();
+  res.keep_conn = pool.keeps_connections();
   head.reserve(64 + r.params.size() + r.body.size());
   proto::append_begin_request(head, worker_request_id, static_cast<std::uint16_t>(proto::role::responder),
                               res.keep_conn ? proto::flag_keep_conn : 0);
@@ -304,7 +303,7 @@ void send_head(server& srv, worker& w, request& r, exchange_result& res) {
 }
 
 asio::awaitable<void> talk(exchange_ctx& x, const asio::any_io_executor& ex) {
-  worker& w = x.w;
+  pool_member& w = x.w;
   exchange_result& res = x.res;
   if (res.head.empty()) {
     // A kept connection was checked by the pool as it handed the worker out (take_idle).
@@ -322,7 +321,7 @@ asio::awaitable<void> talk(exchange_ctx& x, const asio::any_io_executor& ex) {
       std::error_code nb;
       w.conn->non_blocking(true, nb);
     }
-    send_head(x.srv, w, x.r, res);
+    send_head(x.pool, w, x.r, res);
   }
   if (res.ec) co_return;
   if (res.head_written < res.head.size()) {
@@ -342,7 +341,7 @@ asio::awaitable<void> talk(exchange_ctx& x, const asio::any_io_executor& ex) {
   co_await stop_body_writer(x);
 }
 
-void cut_off(server& srv, request& r) {
+void cut_off(request& r) {
   // Output already went out, so a 502 is no longer possible. The front must see a truncated
   // answer: close the connection without END_REQUEST (nginx turns an END_REQUEST into a clean
   // end of the response, even with a non-zero appStatus; a close it reports as "upstream
@@ -351,24 +350,24 @@ void cut_off(server& srv, request& r) {
     r.front_gone = true;
     c->abandon(r);
   }
-  finish_request(srv, r, 1, 502);
+  finish_request(r, 1, 502);
 }
 
 // Ends `r` after its worker failed it: `status` if nothing went out yet, else a cut-off answer.
-void fail(server& srv, request& r, int status, std::string_view why) {
+void fail(request& r, int status, std::string_view why) {
   if (r.output_sent)
-    cut_off(srv, r);
+    cut_off(r);
   else
-    respond_error(srv, r, status, why);
+    respond_error(r, status, why);
 }
 
 bool closed_by_worker(const std::error_code& ec) { return ec == asio::error::eof || unread_by_worker(ec); }
 
-asio::awaitable<void> exchange(server& srv, std::shared_ptr<worker> w, std::shared_ptr<request> r,
+asio::awaitable<void> exchange(exchange_owner& pool, std::shared_ptr<pool_member> w, std::shared_ptr<request> r,
                                exchange_result res) {
   auto ex = co_await asio::this_coro::executor;
-  exchange_ctx x(srv, *w, *r, res, ex);
-  if (srv.cfg.request_timeout > 0) arm_request_timer(x);
+  exchange_ctx x(pool, *w, *r, res, ex);
+  if (pool.settings().request_timeout > seconds::zero()) arm_request_timer(x);
   bool internal_error = false;
   try {
     co_await talk(x, ex);
@@ -388,8 +387,8 @@ asio::awaitable<void> exchange(server& srv, std::shared_ptr<worker> w, std::shar
   if (ok) {
     if (!res.keep_conn || !res.writer_done || res.broken_after_end) w->conn.reset();
     auto elapsed = clock_type::now() - r->started_at;
-    srv.st.service_latency.record(elapsed);
-    if (srv.cfg.slow_threshold > 0 && elapsed > std::chrono::duration<double>(srv.cfg.slow_threshold))
+    pool.stats().service_latency.record(elapsed);
+    if (pool.settings().slow_threshold > seconds::zero() && elapsed > pool.settings().slow_threshold)
       log::info("slow request: {} took {:.0f} ms on worker {}", uri_of(*r),
                 std::chrono::duration<double, std::milli>(elapsed).count(), w->pid);
     r->body.clear();
@@ -397,29 +396,30 @@ asio::awaitable<void> exchange(server& srv, std::shared_ptr<worker> w, std::shar
     // works on it while fcgimux writes this answer to its front.
     if (res.broken_after_end) {
       log::info("worker {} wrote past the END_REQUEST of request {}; replacing it", w->pid, uri_of(*r));
-      srv.pool.kill_now(*w);
+      pool.kill_now(*w);
     }
-    srv.pool.done_with(w, !res.broken_after_end);
-    finish_request(srv, *r, res.app_status, res.http_status);
+    pool.done_with(w, !res.broken_after_end);
+    finish_request(*r, res.app_status, res.http_status);
     co_return;
   }
 
   w->conn.reset();
-  if (internal_error) srv.pool.kill_now(*w);
+  if (internal_error) pool.kill_now(*w);
   if (!res.broken.empty() && !res.timed_out) {
     log::info("worker {} {} (request {}); replacing it", w->pid, res.broken, uri_of(*r));
-    srv.pool.kill_now(*w);
-    srv.pool.done_with(w, false);
-    if (!r->front_gone) ++srv.st.c.requests_failed;
-    fail(srv, *r, 502, "the worker's answer was not valid FastCGI");
+    pool.kill_now(*w);
+    pool.done_with(w, false);
+    if (!r->front_gone) ++pool.stats().c.requests_failed;
+    fail(*r, 502, "the worker's answer was not valid FastCGI");
     co_return;
   }
   if (res.timed_out) {
-    log::info("request {} timed out after {} s on worker {}; killing it", uri_of(*r), srv.cfg.request_timeout, w->pid);
-    srv.pool.kill_now(*w);
-    srv.pool.done_with(w, false);
-    ++srv.st.c.requests_timed_out;
-    fail(srv, *r, 504, "the worker took too long");
+    log::info("request {} timed out after {} s on worker {}; killing it", uri_of(*r),
+              pool.settings().request_timeout.count(), w->pid);
+    pool.kill_now(*w);
+    pool.done_with(w, false);
+    ++pool.stats().c.requests_timed_out;
+    fail(*r, 504, "the worker took too long");
     co_return;
   }
 
@@ -429,17 +429,17 @@ asio::awaitable<void> exchange(server& srv, std::shared_ptr<worker> w, std::shar
   // exit status says: its exit counts towards the back-off like a crash.
   if (closed && (first_request || !unread_by_worker(res.ec))) w->ended_unanswered = true;
   // kcgi apps exit on FCGI_KEEP_CONN (see worker_pool::refused_kept_connection).
-  if (closed && first_request && res.keep_conn && !res.response_bytes) srv.pool.refused_kept_connection(*w);
+  if (closed && first_request && res.keep_conn && !res.response_bytes) pool.refused_kept_connection(*w);
 
   bool may_resend = !res.response_bytes && !res.body_streamed && !r->front_gone && r->attempts < max_attempts &&
                     (res.connect_failed || unread_by_worker(res.ec));
-  srv.pool.done_with(w, false);
+  pool.done_with(w, false);
   if (may_resend) {
     log::debug("worker {} dropped request {} unanswered ({}); sending it to another worker", w->pid, r->uri,
                res.ec.message());
     // What of a streamed body went to this worker comes first again.
     if (!res.sent_body.empty()) r->body.insert(0, res.sent_body);
-    srv.sched.resubmit(r);
+    pool.resubmit(r);
     co_return;
   }
   std::string why = res.got_end
@@ -448,33 +448,33 @@ asio::awaitable<void> exchange(server& srv, std::shared_ptr<worker> w, std::shar
                              : std::string("connection closed");
   if (!r->front_gone) {
     log::info("worker {} failed request {}: {}", w->pid, uri_of(*r), why);
-    ++srv.st.c.requests_failed;
+    ++pool.stats().c.requests_failed;
   }
-  fail(srv, *r, 502, "the worker failed");
+  fail(*r, 502, "the worker failed");
 }
 
 }  // namespace
 
-void watch_abandoned(server& srv, std::shared_ptr<request> r) {
-  if (srv.cfg.abandon_timeout <= 0 || r->state != request_state::at_worker) return;
-  auto timer = std::make_shared<asio::steady_timer>(srv.io, to_duration(srv.cfg.abandon_timeout));
+void watch_abandoned(exchange_owner& pool, std::shared_ptr<request> r) {
+  if (pool.settings().abandon_timeout <= seconds::zero() || r->state != request_state::at_worker) return;
+  auto timer = std::make_shared<asio::steady_timer>(pool.io(), to_duration(pool.settings().abandon_timeout));
   int attempt = r->attempts;
-  timer->async_wait([&srv, r, timer, attempt](const std::error_code& ec) {
+  timer->async_wait([&pool, r, timer, attempt](const std::error_code& ec) {
     // Still at the same worker: it has gone on for nobody long enough. Killing it ends the
     // exchange (EOF), which gives the worker back to the pool as a failed one.
     if (ec || r->state != request_state::at_worker || r->attempts != attempt) return;
     log::info("worker {} still busy {} s after the front left request {}; killing it", r->worker_pid,
-              srv.cfg.abandon_timeout, uri_of(*r));
-    srv.pool.kill_pid(r->worker_pid);
+              pool.settings().abandon_timeout.count(), uri_of(*r));
+    pool.kill_pid(r->worker_pid);
   });
 }
 
-void start_exchange(server& srv, std::shared_ptr<worker> w, std::shared_ptr<request> r) {
+void start_exchange(exchange_owner& pool, std::shared_ptr<pool_member> w, std::shared_ptr<request> r) {
   // The worker owns the request from now on, not from when the coroutine first runs (a loop turn
   // later): a front that closes in between must find it at its worker, not still "queued", or it
   // would be finished twice.
   FCGIMUX_INVARIANT(r->state == request_state::queued, "a request reaches a worker only from the queue");
-  FCGIMUX_INVARIANT(!w->current && w->state == worker_state::busy, "a worker serves one request at a time");
+  FCGIMUX_INVARIANT(!w->current && w->state == member_state::busy, "a worker serves one request at a time");
   r->state = request_state::at_worker;
   r->attempts++;
   r->started_at = clock_type::now();
@@ -482,16 +482,16 @@ void start_exchange(server& srv, std::shared_ptr<worker> w, std::shared_ptr<requ
   w->current = r;
   exchange_result res;
   // Only a whole body: streaming one hands the front's reading over to the exchange.
-  if (r->stdin_done && w->conn) send_head(srv, *w, *r, res);
-  asio::co_spawn(srv.io, exchange(srv, w, r, std::move(res)), [&srv, w, r](std::exception_ptr e) {
+  if (r->stdin_done && w->conn) send_head(pool, *w, *r, res);
+  asio::co_spawn(pool.io(), exchange(pool, w, r, std::move(res)), [&pool, w, r](std::exception_ptr e) {
     if (!e) return;
     log::on_exception("a backend exchange")(e);
     // Whatever was left undone: the worker is replaced and the request still ends.
     if (w->current == r) {
-      srv.pool.kill_now(*w);
-      srv.pool.done_with(w, false);
+      pool.kill_now(*w);
+      pool.done_with(w, false);
     }
-    if (r->state != request_state::done) fail(srv, *r, 502, "internal error");
+    if (r->state != request_state::done) fail(*r, 502, "internal error");
   });
 }
 

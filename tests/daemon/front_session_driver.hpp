@@ -7,6 +7,7 @@
 // reports a broken promise through `fail`, so it needs no test framework.
 
 #include "proto/decoder.hpp"
+#include "src/core/front_port.hpp"
 #include "src/front/front_session.hpp"
 
 #include <algorithm>
@@ -19,7 +20,7 @@
 
 namespace fcgimux::test {
 
-class front_session_driver final : private front_owner {
+class front_session_driver final : private front_owner, private request_owner {
  public:
   explicit front_session_driver(front_limits limits, std::function<void(const char*)> fail)
       : fail_(std::move(fail)), limits_(std::move(limits)), session_(*this, limits_) {}
@@ -105,7 +106,7 @@ class front_session_driver final : private front_owner {
     read_output();  // an END_REQUEST for the id may be waiting in the output of this same read
     if (open_ids_.count(id)) fail_("a request opened for an id that is still open");
     open_ids_.insert(id);
-    auto r = std::make_shared<request>(std::weak_ptr<client_connection>(), id, keep);
+    auto r = std::make_shared<request>(std::weak_ptr<front_port>(), static_cast<request_owner&>(*this), id, keep);
     opened_.push_back(r);
     return r;
   }
@@ -135,6 +136,9 @@ class front_session_driver final : private front_owner {
     session_.send_stream(r, proto::record_type::stdout_stream, "Status: 503\r\n\r\n");
     finish(r);
   }
+  // The model ends requests itself (finish below), never through finish_request().
+  void request_finished(request&, int) override { fail_("the model's requests end in finish()"); }
+
   // finish_request(): END_REQUEST if the front still waits; exactly once.
   void finish(request& r) {
     if (r.state == request_state::done) fail_("a request ended twice");

@@ -28,6 +28,14 @@ std::string write_temp(const std::string& text) {
   return name;
 }
 
+// The one pool of a configuration without "pools".
+fcgimux::pool_config single(std::vector<std::string> args) {
+  auto c = parse(std::move(args));
+  REQUIRE(c.pools.size() == 1);
+  CHECK(c.pools[0].name == "default");
+  return c.pools[0];
+}
+
 std::string error_of(std::vector<std::string> args) {
   try {
     parse(std::move(args));
@@ -40,32 +48,33 @@ std::string error_of(std::vector<std::string> args) {
 }  // namespace
 
 TEST_CASE("defaults: one listener, a fixed pool, keep-conn auto") {
-  auto c = parse({"/usr/bin/php-cgi"});
+  auto c = single({"/usr/bin/php-cgi"});
   CHECK(c.listen == std::vector<std::string>{"127.0.0.1:9000"});
   CHECK(c.workers == 4);
   CHECK(c.max_workers == 4);
   CHECK(c.keep_conn == fcgimux::keep_conn_mode::auto_);
-  CHECK(c.send_timeout == 60);
+  CHECK(c.send_timeout == fcgimux::seconds(60));
   CHECK(c.batch_workers);
   CHECK(c.command == std::vector<std::string>{"/usr/bin/php-cgi"});
   CHECK(c.max_spawn_rate == 40);  // 10 x max-workers: the maximum within 100 ms
 }
 
 TEST_CASE("flags, short and long, with = and separate values") {
-  auto c = parse({"-n", "2", "-N8", "--listen=127.0.0.1:1", "--listen", "unix:/tmp/x.sock", "--keep-conn", "no",
-                  "--queue-timeout", "1.5", "--worker-sched", "normal", "-v", "--", "prog", "-a", "--b"});
+  auto all = parse({"-n", "2", "-N8", "--listen=127.0.0.1:1", "--listen", "unix:/tmp/x.sock", "--keep-conn", "no",
+                    "--queue-timeout", "1.5", "--worker-sched", "normal", "-v", "--", "prog", "-a", "--b"});
+  CHECK(all.verbose);
+  auto c = all.pools.at(0);
   CHECK(c.workers == 2);
   CHECK(c.max_workers == 8);
   CHECK(c.listen == std::vector<std::string>{"127.0.0.1:1", "unix:/tmp/x.sock"});
   CHECK(c.keep_conn == fcgimux::keep_conn_mode::no);
-  CHECK(c.queue_timeout == 1.5);
+  CHECK(c.queue_timeout == fcgimux::seconds(1.5));
   CHECK_FALSE(c.batch_workers);
-  CHECK(c.verbose);
   CHECK(c.command == std::vector<std::string>{"prog", "-a", "--b"});
 }
 
 TEST_CASE("kfcgi -r makes the pool variable: max defaults to twice the minimum") {
-  auto c = parse({"-r", "-n", "3", "prog"});
+  auto c = single({"-r", "-n", "3", "prog"});
   CHECK(c.max_workers == 6);
 }
 
@@ -73,15 +82,16 @@ TEST_CASE("a JSON file sets the same keys, and flags win over it") {
   auto path = write_temp(R"({"listen": ["127.0.0.1:7000", "127.0.0.1:7001"], "workers": 3, "max-workers": 9,
                              "keep-conn": false, "stats": "off", "worker-sched": "normal",
                              "command": ["/bin/prog", "x"]})");
-  auto c = parse({"-c", path, "-n", "5"});
+  auto all = parse({"-c", path, "-n", "5"});
+  CHECK(all.stats == "off");
+  auto c = all.pools.at(0);
   CHECK(c.listen.size() == 2);
   CHECK(c.workers == 5);
   CHECK(c.max_workers == 9);
   CHECK(c.keep_conn == fcgimux::keep_conn_mode::no);
-  CHECK(c.stats == "off");
   CHECK_FALSE(c.batch_workers);
   CHECK(c.command == std::vector<std::string>{"/bin/prog", "x"});
-  auto c2 = parse({"-c", path, "--listen", "127.0.0.1:8000"});
+  auto c2 = single({"-c", path, "--listen", "127.0.0.1:8000"});
   CHECK(c2.listen == std::vector<std::string>{"127.0.0.1:8000"});
   std::remove(path.c_str());
 }
@@ -115,7 +125,95 @@ TEST_CASE("help and version need no program") {
 }
 
 TEST_CASE("keep-conn takes yes, no and auto; send-timeout takes seconds") {
-  CHECK(parse({"--keep-conn", "auto", "prog"}).keep_conn == fcgimux::keep_conn_mode::auto_);
-  CHECK(parse({"--keep-conn", "yes", "prog"}).keep_conn == fcgimux::keep_conn_mode::yes);
-  CHECK(parse({"--send-timeout", "2.5", "prog"}).send_timeout == 2.5);
+  CHECK(single({"--keep-conn", "auto", "prog"}).keep_conn == fcgimux::keep_conn_mode::auto_);
+  CHECK(single({"--keep-conn", "yes", "prog"}).keep_conn == fcgimux::keep_conn_mode::yes);
+  CHECK(single({"--send-timeout", "2.5", "prog"}).send_timeout == fcgimux::seconds(2.5));
+}
+
+TEST_CASE("a pools file: each pool its own listeners, program and settings; the top level gives defaults") {
+  auto path = write_temp(R"({"stats": "off", "workers": 2, "queue-limit": 7,
+    "pools": [
+      {"name": "www", "listen": "127.0.0.1:7100", "command": ["/usr/bin/php-cgi"], "max-workers": 6,
+       "env": {"PHP_FCGI_MAX_REQUESTS": "500", "APP_ENV": "prod"}},
+      {"name": "api_2", "listen": ["127.0.0.1:7101", "unix:/tmp/api.sock"], "command": ["/usr/sbin/fcgiwrap"],
+       "workers": 1, "keep-conn": "no", "request-timeout": 2.5}
+    ]})");
+  auto c = parse({"-c", path, "--max-conns", "99"});
+  CHECK(c.stats == "off");
+  CHECK(c.max_conns == 99);
+  REQUIRE(c.pools.size() == 2);
+  const auto& www = c.pools[0];
+  CHECK(www.name == "www");
+  CHECK(www.listen == std::vector<std::string>{"127.0.0.1:7100"});
+  CHECK(www.workers == 2);
+  CHECK(www.max_workers == 6);
+  CHECK(www.queue_limit == 7);
+  CHECK(www.env ==
+        std::vector<std::pair<std::string, std::string>>{{"APP_ENV", "prod"}, {"PHP_FCGI_MAX_REQUESTS", "500"}});
+  const auto& api = c.pools[1];
+  CHECK(api.name == "api_2");
+  CHECK(api.listen.size() == 2);
+  CHECK(api.workers == 1);
+  CHECK(api.max_workers == 1);
+  CHECK(api.queue_limit == 7);
+  CHECK(api.keep_conn == fcgimux::keep_conn_mode::no);
+  CHECK(api.request_timeout == fcgimux::seconds(2.5));
+  CHECK(api.command == std::vector<std::string>{"/usr/sbin/fcgiwrap"});
+  // A pool flag on the command line is a setting for every pool.
+  auto flagged = parse({"-c", path, "--queue-limit", "3"});
+  CHECK(flagged.pools[0].queue_limit == 3);
+  CHECK(flagged.pools[1].queue_limit == 3);
+  std::remove(path.c_str());
+}
+
+TEST_CASE("a flat file and a one-pool pools file describe the same pool") {
+  auto flat = write_temp(R"({"listen": "127.0.0.1:7200", "workers": 3, "command": ["prog", "a"]})");
+  auto pools = write_temp(
+      R"({"pools": [{"name": "default", "listen": "127.0.0.1:7200", "workers": 3, "command": ["prog", "a"]}]})");
+  auto a = single({"-c", flat});
+  auto b = single({"-c", pools});
+  CHECK(a.listen == b.listen);
+  CHECK(a.workers == b.workers);
+  CHECK(a.max_workers == b.max_workers);
+  CHECK(a.command == b.command);
+  CHECK(a.max_spawn_rate == b.max_spawn_rate);
+  std::remove(flat.c_str());
+  std::remove(pools.c_str());
+}
+
+TEST_CASE("pool errors are one line naming the pool and the key") {
+  auto error_for = [](const std::string& json) {
+    auto path = write_temp(json);
+    auto e = error_of({"-c", path});
+    std::remove(path.c_str());
+    return e;
+  };
+  const std::string cmd = R"("command": ["prog"])";
+  CHECK(error_for(R"({"pools": [{"name": "api", "listen": "127.0.0.1:1", "workers": 4, "max-workers": 2, )" + cmd +
+                  "}]}") == "pool \"api\": max-workers (2) must be >= workers (4)");
+  CHECK(error_for(R"({"pools": [{"name": "api", "listen": "127.0.0.1:1", "wrokers": 2, )" + cmd + "}]}") ==
+        "pool \"api\": unknown key \"wrokers\"");
+  CHECK(error_for(R"({"pools": [{"name": "a", "listen": "127.0.0.1:1", )" + cmd + R"(},
+                                {"name": "a", "listen": "127.0.0.1:2", )" +
+                  cmd + "}]}")
+            .find("pool \"a\": a second pool of that name") != std::string::npos);
+  CHECK(error_for(R"({"pools": [{"name": "a", "listen": "127.0.0.1:1", )" + cmd + R"(},
+                                {"name": "b", "listen": "127.0.0.1:1", )" +
+                  cmd + "}]}") == "pool \"b\": listen: '127.0.0.1:1' is already pool \"a\"'s");
+  CHECK(error_for(R"({"pools": [{"name": "Bad Name", "listen": "127.0.0.1:1", )" + cmd + "}]}")
+            .find("pool \"Bad Name\": name") != std::string::npos);
+  CHECK(error_for(R"({"pools": [{"name": "a", )" + cmd + "}]}") ==
+        "pool \"a\": listen: a pool needs at least one listener");
+  CHECK(error_for(R"({"pools": [{"name": "a", "listen": "127.0.0.1:1"}]})") ==
+        "pool \"a\": command: a pool needs a PROGRAM [ARGS...]");
+  CHECK(error_for(R"({"pools": [{"listen": "127.0.0.1:1", )" + cmd + "}]}").find("pools[0]") != std::string::npos);
+  CHECK(error_for(R"({"pools": [{"name": "a", "listen": "127.0.0.1:1", "env": {"X": 1}, )" + cmd + "}]}")
+            .find("pool \"a\": env") != std::string::npos);
+  CHECK(error_for(R"({"pools": [], "workers": 2})").find("pools") != std::string::npos);
+  CHECK(error_for(R"({"listen": "127.0.0.1:1", "pools": [{"name": "a", "listen": "127.0.0.1:2", )" + cmd + "}]}")
+            .find("listen") != std::string::npos);
+  auto path = write_temp(R"({"pools": [{"name": "a", "listen": "127.0.0.1:1", )" + cmd + "}]}");
+  CHECK(error_of({"-c", path, "--listen", "127.0.0.1:3"}).find("--listen") != std::string::npos);
+  CHECK(error_of({"-c", path, "prog2"}).find("PROGRAM") != std::string::npos);
+  std::remove(path.c_str());
 }

@@ -1,0 +1,154 @@
+#include "src/config/options.hpp"
+
+#include <fmt/core.h>
+
+#include <algorithm>
+#include <charconv>
+#include <cmath>
+
+namespace fcgimux::config_detail {
+namespace {
+
+std::size_t to_count(std::string_view name, const std::string& v) {
+  std::size_t out = 0;
+  auto [p, ec] = std::from_chars(v.data(), v.data() + v.size(), out);
+  if (ec != std::errc{} || p != v.data() + v.size() || v.empty())
+    throw config_error(fmt::format("{}: '{}' is not a non-negative whole number", name, v));
+  return out;
+}
+
+double to_number(std::string_view name, const std::string& v) {
+  std::size_t used = 0;
+  double d = 0;
+  try {
+    d = std::stod(v, &used);
+  } catch (const std::exception&) {
+    used = 0;
+  }
+  if (used != v.size() || v.empty() || !std::isfinite(d) || d < 0)
+    throw config_error(fmt::format("{}: '{}' is not a number of seconds", name, v));
+  return d;
+}
+
+bool to_yes_no(std::string_view name, const std::string& v) {
+  if (v == "yes" || v == "true" || v == "on" || v == "1") return true;
+  if (v == "no" || v == "false" || v == "off" || v == "0") return false;
+  throw config_error(fmt::format("{}: '{}' is not yes or no", name, v));
+}
+
+// The option's name is the field's, with dashes for underscores.
+std::string option_name(std::string_view field) {
+  std::string n(field);
+  std::replace(n.begin(), n.end(), '_', '-');
+  return n;
+}
+
+#define POOL_COUNT(field) [](pool_config& p, const std::string& v) { p.field = to_count(option_name(#field), v); }
+#define POOL_SECONDS(field) \
+  [](pool_config& p, const std::string& v) { p.field = seconds(to_number(option_name(#field), v)); }
+
+constexpr auto no_process = nullptr;
+constexpr auto no_pool = nullptr;
+
+}  // namespace
+
+const std::vector<option_def>& options() {
+  static const std::vector<option_def> defs = {
+      {"listen", 0, kind::list, scope::pool, no_process,
+       [](pool_config& p, const std::string& v) { p.listen.push_back(v); },
+       "front listener, HOST:PORT or unix:PATH; repeatable (default 127.0.0.1:9000)"},
+      {"workers", 'n', kind::count, scope::pool, no_process, POOL_COUNT(workers),
+       "workers to start: the pool's minimum (default 4)"},
+      {"max-workers", 'N', kind::count, scope::pool, no_process, POOL_COUNT(max_workers),
+       "the pool's maximum (default: --workers)"},
+      {"variable", 'r', kind::flag, scope::pool, no_process,
+       [](pool_config& p, const std::string&) { p.variable_pool = true; },
+       "variable pool: --max-workers defaults to 2 x --workers (kfcgi's -r)"},
+      {"keep-conn", 0, kind::text, scope::pool, no_process,
+       [](pool_config& p, const std::string& v) {
+         if (v == "auto")
+           p.keep_conn = keep_conn_mode::auto_;
+         else
+           p.keep_conn = to_yes_no("keep-conn", v) ? keep_conn_mode::yes : keep_conn_mode::no;
+       },
+       "yes|no|auto. yes: one kept FCGI_KEEP_CONN connection per worker; no: a connection per request; auto: yes until "
+       "a worker closes its first kept connection unanswered and exits (kcgi apps), then no (default auto)"},
+      {"worker-sched", 0, kind::text, scope::pool, no_process,
+       [](pool_config& p, const std::string& v) {
+         if (v != "batch" && v != "normal")
+           throw config_error(fmt::format("worker-sched: '{}' is not batch or normal", v));
+         p.batch_workers = v == "batch";
+       },
+       "batch: a woken worker waits for fcgimux's turn to end instead of preempting it; normal: "
+       "as started (default batch)"},
+      {"config", 'c', kind::text, scope::command, no_process, no_pool,
+       "JSON file with these settings, and optionally \"pools\" (flags win)"},
+      {"stats", 0, kind::text, scope::process, [](config& c, const std::string& v) { c.stats = v; }, no_pool,
+       "stats HTTP endpoint HOST:PORT, or off (default 127.0.0.1:9001)"},
+      {"status-path", 0, kind::text, scope::process, [](config& c, const std::string& v) { c.status_path = v; },
+       no_pool,
+       "a SCRIPT_NAME fcgimux answers itself with the stats of the pool asked (?full, ?metrics), like php-fpm's "
+       "pm.status_path"},
+      {"body-buffer", 0, kind::count, scope::pool, no_process, POOL_COUNT(body_buffer),
+       "request body bytes read before a request takes a worker (default 1048576)"},
+      {"max-params", 0, kind::count, scope::pool, no_process, POOL_COUNT(max_params),
+       "PARAMS bytes per request (default 65536)"},
+      {"max-conns", 0, kind::count, scope::process,
+       [](config& c, const std::string& v) { c.max_conns = to_count("max-conns", v); }, no_pool,
+       "front connections at once, over all listeners (default 16384)"},
+      {"max-reqs", 0, kind::count, scope::pool, no_process, POOL_COUNT(max_reqs),
+       "request ids in flight per front connection (default 128)"},
+      {"output-buffer", 0, kind::count, scope::pool, no_process, POOL_COUNT(output_buffer),
+       "bytes queued for a slow front before its workers pause (default 262144)"},
+      {"idle-timeout", 'w', kind::seconds, scope::pool, no_process, POOL_SECONDS(idle_timeout),
+       "seconds an extra worker may stay idle before release (default 300)"},
+      {"spare", 0, kind::count, scope::pool, no_process, POOL_COUNT(spare),
+       "idle workers kept ready below the maximum (default 0)"},
+      {"max-spawn-rate", 0, kind::seconds, scope::pool, no_process,
+       [](pool_config& p, const std::string& v) { p.max_spawn_rate = to_number("max-spawn-rate", v); },
+       "workers started per second at most (default: 10 x --max-workers)"},
+      {"queue-limit", 0, kind::count, scope::pool, no_process, POOL_COUNT(queue_limit),
+       "requests waiting for a worker (default 1024)"},
+      {"queue-timeout", 0, kind::seconds, scope::pool, no_process, POOL_SECONDS(queue_timeout),
+       "seconds a request may wait for a worker; 0 = no limit (default 0)"},
+      {"request-timeout", 0, kind::seconds, scope::pool, no_process, POOL_SECONDS(request_timeout),
+       "seconds a worker may spend on one request before it is killed; 0 = off"},
+      {"send-timeout", 0, kind::seconds, scope::pool, no_process, POOL_SECONDS(send_timeout),
+       "seconds a front may take no byte of its pending answer before it is closed; 0 = off (default 60)"},
+      {"abandon-timeout", 0, kind::seconds, scope::pool, no_process, POOL_SECONDS(abandon_timeout),
+       "seconds a worker may go on with a request whose front left before it is killed; 0 = wait (default 5)"},
+      {"max-requests", 0, kind::count, scope::pool, no_process, POOL_COUNT(max_requests),
+       "retire a worker after N requests; 0 = off"},
+      {"slow-threshold", 0, kind::seconds, scope::pool, no_process, POOL_SECONDS(slow_threshold),
+       "log requests slower than this; 0 = off"},
+      {"shutdown-timeout", 0, kind::seconds, scope::process,
+       [](config& c, const std::string& v) { c.shutdown_timeout = seconds(to_number("shutdown-timeout", v)); }, no_pool,
+       "seconds to let requests finish on SIGTERM (default 30)"},
+      {"stop-grace", 0, kind::seconds, scope::pool, no_process, POOL_SECONDS(stop_grace),
+       "seconds between SIGTERM and SIGKILL when stopping a worker (default 5)"},
+      {"verbose", 'v', kind::flag, scope::process, [](config& c, const std::string&) { c.verbose = true; }, no_pool,
+       "log more"},
+      {"version", 0, kind::flag, scope::command, [](config& c, const std::string&) { c.show_version = true; }, no_pool,
+       "print the version"},
+      {"help", 'h', kind::flag, scope::command, [](config& c, const std::string&) { c.show_help = true; }, no_pool,
+       "this text"},
+  };
+  return defs;
+}
+
+#undef POOL_COUNT
+#undef POOL_SECONDS
+
+const option_def* find_long(std::string_view name) {
+  for (const auto& o : options())
+    if (o.name == name) return &o;
+  return nullptr;
+}
+
+const option_def* find_short(char c) {
+  for (const auto& o : options())
+    if (o.short_name == c) return &o;
+  return nullptr;
+}
+
+}  // namespace fcgimux::config_detail

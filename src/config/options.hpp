@@ -1,0 +1,41 @@
+#pragma once
+// The table of settings that the command line, the JSON file and --help all read: one entry per
+// option, saying whether it is about the whole process or about a pool. Internal to src/config/.
+
+#include "src/config/config.hpp"
+
+#include <string>
+#include <string_view>
+#include <vector>
+
+namespace fcgimux::config_detail {
+
+enum class kind { count, seconds, text, list, flag };
+enum class scope {
+  process,  ///< one value for the whole fcgimux
+  pool,     ///< a value per pool; at the top of a pools file, the default of every pool
+  command   ///< only on the command line (-c, --help, --version)
+};
+
+struct option_def {
+  std::string_view name;  // long name, also the JSON key
+  char short_name;        // 0: none
+  kind k;
+  scope s;
+  void (*set_process)(config&, const std::string&);
+  void (*set_pool)(pool_config&, const std::string&);
+  std::string_view help;
+};
+
+const std::vector<option_def>& options();
+const option_def* find_long(std::string_view name);
+const option_def* find_short(char c);
+
+/// Checks a pool and fills in what defaults to other settings; throws config_error without the
+/// pool's name (the caller adds it when there are several pools).
+void finish_pool(pool_config& p, bool only_pool);
+/// Checks the process-wide settings and what pools must not share.
+void finish_process(config& c, bool named_pools);
+void check_listen(std::string_view key, const std::string& address);
+
+}  // namespace fcgimux::config_detail

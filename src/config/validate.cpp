@@ -1,0 +1,87 @@
+#include "src/config/options.hpp"
+
+#include <fmt/core.h>
+
+#include <charconv>
+#include <map>
+
+namespace fcgimux::config_detail {
+
+void check_listen(std::string_view key, const std::string& a) {
+  if (a.rfind("unix:", 0) == 0) {
+    if (a.size() == 5) throw config_error(fmt::format("{}: unix: needs a path", key));
+    return;
+  }
+  auto colon = a.rfind(':');
+  if (colon == std::string::npos || colon == 0 || colon + 1 == a.size())
+    throw config_error(fmt::format("{}: '{}' is not HOST:PORT or unix:PATH", key, a));
+  unsigned port = 0;
+  auto ps = a.substr(colon + 1);
+  auto [p, ec] = std::from_chars(ps.data(), ps.data() + ps.size(), port);
+  if (ec != std::errc{} || p != ps.data() + ps.size() || port > 65535)
+    throw config_error(fmt::format("{}: '{}' has no valid port", key, a));
+}
+
+namespace {
+
+bool valid_pool_name(const std::string& n) {
+  if (n.empty() || n.size() > 64) return false;
+  for (char ch : n)
+    if (!((ch >= 'a' && ch <= 'z') || (ch >= '0' && ch <= '9') || ch == '_' || ch == '-')) return false;
+  return true;
+}
+
+}  // namespace
+
+void finish_pool(pool_config& p, bool only_pool) {
+  if (!valid_pool_name(p.name)) throw config_error("name: must be 1 to 64 of [a-z0-9_-]");
+  if (p.listen.empty()) {
+    if (!only_pool) throw config_error("listen: a pool needs at least one listener");
+    p.listen.push_back("127.0.0.1:9000");
+  }
+  for (const auto& a : p.listen) check_listen("listen", a);
+  if (p.command.empty()) {
+    if (only_pool) throw config_error("no PROGRAM given (fcgimux [options] -- PROGRAM [ARGS...])");
+    throw config_error("command: a pool needs a PROGRAM [ARGS...]");
+  }
+  if (p.workers == 0) throw config_error("workers: must be at least 1");
+  if (p.max_workers == 0) p.max_workers = p.variable_pool ? 2 * p.workers : p.workers;
+  if (p.max_workers < p.workers)
+    throw config_error(fmt::format("max-workers ({}) must be >= workers ({})", p.max_workers, p.workers));
+  if (p.max_workers > 4096) throw config_error("max-workers: at most 4096");
+  if (p.spare > p.max_workers) throw config_error("spare: larger than max-workers");
+  if (p.max_reqs == 0 || p.max_reqs > 65535) throw config_error("max-reqs: 1 to 65535");
+  if (p.max_params < 1024) throw config_error("max-params: at least 1024");
+  if (p.output_buffer < 65536) throw config_error("output-buffer: at least 65536");
+  if (p.max_spawn_rate == 0) p.max_spawn_rate = 10.0 * static_cast<double>(p.max_workers);
+}
+
+void finish_process(config& c, bool named_pools) {
+  if (c.stats != "off") check_listen("stats", c.stats);
+  if (c.stats.rfind("unix:", 0) == 0) throw config_error("stats: must be HOST:PORT or off");
+  if (!c.status_path.empty() && c.status_path.front() != '/') throw config_error("status-path: must start with /");
+  if (c.max_conns == 0) throw config_error("max-conns: at least 1");
+  const bool several = named_pools;
+  std::map<std::string, std::string> owner;  // listen address -> pool
+  std::map<std::string, bool> names;
+  for (auto& p : c.pools) {
+    try {
+      finish_pool(p, !several);
+    } catch (const config_error& e) {
+      throw config_error(several ? fmt::format("pool \"{}\": {}", p.name, e.what()) : std::string(e.what()));
+    }
+    if (!names.emplace(p.name, true).second)
+      throw config_error(fmt::format("pool \"{}\": a second pool of that name", p.name));
+    for (const auto& a : p.listen) {
+      if (a.ends_with(":0")) continue;  // each gets a port of its own from the kernel
+      auto [it, fresh] = owner.emplace(a, p.name);
+      if (!fresh)
+        throw config_error(it->second == p.name ? fmt::format("pool \"{}\": listen: '{}' given twice", p.name, a)
+                                                : fmt::format("pool \"{}\": listen: '{}' is already pool \"{}\"'s",
+                                                              p.name, a, it->second));
+      if (a == c.stats) throw config_error(fmt::format("pool \"{}\": listen: '{}' is the stats address", p.name, a));
+    }
+  }
+}
+
+}  // namespace fcgimux::config_detail

@@ -1,0 +1,123 @@
+#include "src/pool/pool.hpp"
+
+#include "proto/name_value.hpp"
+#include "src/base/invariant.hpp"
+#include "src/core/request_lifecycle.hpp"
+#include "src/stats/stats.hpp"
+#include "src/upstream/exchange.hpp"
+
+#include <fmt/core.h>
+#include <nlohmann/json.hpp>
+
+namespace fcgimux {
+namespace {
+
+front_settings front_of(const pool_config& cfg, const front_limits& process) {
+  front_settings f;
+  f.limits = process;
+  f.limits.max_params = cfg.max_params;
+  f.limits.max_reqs = cfg.max_reqs;
+  f.limits.body_buffer = cfg.body_buffer;
+  f.send_timeout = to_duration(cfg.send_timeout);
+  f.output_buffer = cfg.output_buffer;
+  return f;
+}
+
+}  // namespace
+
+pool::pool(asio::io_context& io, pool_config cfg, const fcgimux::stats& process, const front_limits& limits,
+           reaper& reaper)
+    : io_(io),
+      cfg_(std::move(cfg)),
+      process_stats_(process),
+      front_(front_of(cfg_, limits)),
+      members_(io, cfg_, st_, reaper, *this),
+      sched_(io, cfg_, st_, *this) {
+  st_.view = [this](bool full) { return snapshot(full); };
+}
+
+void pool::start(const std::string& runtime_dir) { members_.start(fmt::format("{}/{}.w", runtime_dir, cfg_.name)); }
+
+void pool::begin_stop() {
+  stopping_ = true;
+  members_.stop_spawning();
+}
+
+std::shared_ptr<request> pool::open_request(std::weak_ptr<front_port> conn, std::uint16_t id, bool keep_conn) {
+  ++st_.c.requests_accepted;
+  ++live_;
+  return std::make_shared<request>(std::move(conn), *this, id, keep_conn);
+}
+
+void pool::request_refused() {
+  ++st_.c.requests_accepted;
+  ++st_.c.requests_rejected;
+  ++st_.c.requests_completed;
+}
+
+bool pool::taking_requests() const { return !stopping_ || members_.can_take_requests(); }
+
+void pool::request_unavailable(request& r) {
+  ++st_.c.requests_rejected;
+  respond_error(r, 503, "fcgimux is shutting down");
+}
+
+void pool::status_request(request& r) {
+  auto q = proto::find_name_value(r.params, "QUERY_STRING").value;
+  if (q == "metrics")
+    respond(r, 200, "text/plain; version=0.0.4", process_stats_.to_prometheus(cfg_.name));
+  else
+    respond(r, 200, "application/json", pool_json(st_, q == "full", clock_type::now()).dump());
+}
+
+void pool::request_gone(const std::shared_ptr<request>& r) {
+  ++st_.c.requests_aborted;
+  switch (r->state) {
+    case request_state::queued: sched_.cancel(*r); [[fallthrough]];
+    case request_state::reading: finish_request(*r, 0, 0); break;
+    case request_state::at_worker:
+      watch_abandoned(*this, r);  // its exchange drains the member and ends it
+      break;
+    case request_state::done: break;
+  }
+}
+
+void pool::request_finished(request&, int http_status) {
+  FCGIMUX_INVARIANT(live_ > 0, "a request ends once");
+  --live_;
+  ++st_.c.requests_completed;
+  if (http_status > 0) st_.record_status(http_status);
+}
+
+// Every member of this pool is a spawned worker: the downcasts below are what a second kind of
+// member (a remote server) would turn into a virtual call on the member.
+void pool::refused_kept_connection(pool_member& m) { members_.refused_kept_connection(static_cast<worker&>(m)); }
+
+void pool::done_with(const std::shared_ptr<pool_member>& m, bool healthy) {
+  members_.done_with(std::static_pointer_cast<worker>(m), healthy);
+}
+
+void pool::kill_now(pool_member& m) { members_.kill_now(static_cast<worker&>(m)); }
+
+void pool::serve(std::shared_ptr<pool_member> m, std::shared_ptr<request> r) {
+  start_exchange(*this, std::move(m), std::move(r));
+}
+
+pool_snapshot pool::snapshot(bool full) const {
+  pool_snapshot s;
+  pool_counts p = members_.counts();
+  s.min = cfg_.workers;
+  s.max = cfg_.max_workers;
+  s.size = p.live;
+  s.starting = p.starting;
+  s.idle = p.idle;
+  s.busy = members_.busy_count();
+  s.queue_length = sched_.length();
+  s.queue_limit = cfg_.queue_limit;
+  s.can_serve = !stopping_ && !members_.cannot_serve() &&
+                (p.idle > 0 || s.busy > 0 || p.live < cfg_.max_workers || p.starting > 0);
+  if (full) s.workers = members_.describe();
+  return s;
+}
+
+}  // namespace fcgimux

@@ -1,0 +1,99 @@
+#pragma once
+// One pool: its settings, members, queue, scaler and counters. Requests come in from its
+// listeners (request_target), wait in its queue (scheduler), are served by one of its members
+// (exchange_owner), and end counted here (request_owner). Nothing is shared with another pool but
+// the event loop, so a pool whose program crash-loops, or whose queue is full, delays no other.
+
+#include "src/config/config.hpp"
+#include "src/core/front_port.hpp"
+#include "src/front/request_target.hpp"
+#include "src/pool/scheduler.hpp"
+#include "src/pool/worker_pool.hpp"
+#include "src/stats/pool_stats.hpp"
+#include "src/upstream/exchange_owner.hpp"
+
+#include <asio/io_context.hpp>
+
+#include <string>
+
+namespace fcgimux {
+
+class stats;
+
+class pool final : public request_target,
+                   public exchange_owner,
+                   public request_owner,
+                   private member_events,
+                   private member_source {
+ public:
+  /// `process` renders --status-path ?metrics; `limits` are the front rules of the whole process.
+  pool(asio::io_context& io, pool_config cfg, const fcgimux::stats& process, const front_limits& limits,
+       reaper& reaper);
+
+  const std::string& name() const noexcept { return cfg_.name; }
+  /// Spawns the pool's minimum; worker sockets go into `runtime_dir`.
+  void start(const std::string& runtime_dir);
+
+  // Shutdown, in this order (app/server.cpp).
+  /// Starts no worker from now on; requests that come are still served while workers are left.
+  void begin_stop();
+  /// Answers every waiting request with 503.
+  void fail_waiting(std::string_view why) { sched_.fail_all(why); }
+  /// SIGTERM to every worker, SIGKILL after --stop-grace.
+  void stop_members() { members_.stop_all(); }
+  bool members_gone() const noexcept { return members_.all_gone(); }
+  void kill_members() { members_.kill_all(); }
+  void stop_timers() { sched_.stop(); }
+
+  /// Requests accepted and not ended yet.
+  std::size_t live_requests() const noexcept { return live_; }
+  pool_snapshot snapshot(bool full) const;
+
+  // request_target: what its listeners' connections ask.
+  const front_settings& front() const noexcept override { return front_; }
+  std::shared_ptr<request> open_request(std::weak_ptr<front_port> conn, std::uint16_t id, bool keep_conn) override;
+  void request_refused() override;
+  bool taking_requests() const override;
+  void request_unavailable(request& r) override;
+  void request_ready(const std::shared_ptr<request>& r) override { sched_.submit(r); }
+  void status_request(request& r) override;
+  void request_gone(const std::shared_ptr<request>& r) override;
+
+  // exchange_owner: what an exchange with one of its members asks.
+  asio::io_context& io() noexcept override { return io_; }
+  const pool_config& settings() const noexcept override { return cfg_; }
+  pool_stats& stats() noexcept override { return st_; }
+  bool keeps_connections() const noexcept override { return members_.keeps_connections(); }
+  void refused_kept_connection(pool_member& m) override;
+  void done_with(const std::shared_ptr<pool_member>& m, bool healthy) override;
+  void kill_now(pool_member& m) override;
+  void kill_pid(int pid) override { members_.kill_pid(pid); }
+  void resubmit(const std::shared_ptr<request>& r) override { sched_.resubmit(r); }
+
+  // request_owner: every request of this pool ends here.
+  void request_finished(request& r, int http_status) override;
+
+ private:
+  // member_events
+  void member_ready() override { sched_.dispatch(); }
+  void no_member_left(std::string_view why) override { sched_.fail_all(why); }
+  std::size_t waiting() const noexcept override { return sched_.length(); }
+  // member_source
+  std::shared_ptr<pool_member> take_idle() override { return members_.take_idle(); }
+  void grow() override { members_.grow(); }
+  bool cannot_serve() const noexcept override { return members_.cannot_serve(); }
+  pool_counts counts() const noexcept override { return members_.counts(); }
+  void serve(std::shared_ptr<pool_member> m, std::shared_ptr<request> r) override;
+
+  asio::io_context& io_;
+  const pool_config cfg_;
+  const fcgimux::stats& process_stats_;
+  const front_settings front_;
+  pool_stats st_;
+  worker_pool members_;
+  scheduler sched_;
+  std::size_t live_ = 0;
+  bool stopping_ = false;
+};
+
+}  // namespace fcgimux

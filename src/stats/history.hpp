@@ -1,0 +1,52 @@
+#pragma once
+// The last ten minutes of what the dashboard charts, kept by fcgimux itself: a page opened during
+// an incident shows what led to it. One sample a second, per pool and for the totals; a fixed
+// ring, so the memory is bounded (about 22 KB a series) and sampling allocates nothing.
+
+#include "src/base/clock.hpp"
+
+#include <nlohmann/json_fwd.hpp>
+
+#include <array>
+#include <cstdint>
+#include <string_view>
+#include <vector>
+
+namespace fcgimux {
+
+class stats;
+
+class stats_history {
+ public:
+  static constexpr std::size_t capacity = 600;
+  static constexpr std::chrono::seconds interval{1};
+
+  /// The charted values at one sample; rate is requests completed per second since the last one.
+  struct sample {
+    float size = 0, busy = 0, idle = 0, queue = 0, rate = 0;
+    float service_p50 = 0, service_p99 = 0, queue_p50 = 0, queue_p99 = 0;
+  };
+
+  explicit stats_history(const stats& s);
+
+  /// Takes one sample of every pool and of the totals.
+  void take(clock_type::time_point now);
+  /// {"interval_s", "series": {"size": [...], ...}} oldest first, for the pool named (the totals
+  /// when empty). Null when no such pool.
+  nlohmann::json to_json(std::string_view pool) const;
+  std::size_t samples() const noexcept { return series_.empty() ? 0 : series_.front().count; }
+
+ private:
+  struct series {
+    std::array<sample, capacity> ring{};
+    std::size_t next = 0, count = 0;
+    std::uint64_t last_completed = 0;
+    clock_type::time_point last_at{};
+    void push(const sample& s);
+  };
+
+  const stats& stats_;
+  std::vector<series> series_;  // the totals first, then each pool in the order of stats::pools()
+};
+
+}  // namespace fcgimux

@@ -1,0 +1,68 @@
+#pragma once
+// What fcgimux counts for one pool. The data path only increments counters and records latencies
+// here; the stats server renders them (JSON, Prometheus) on demand, so a scrape never touches the
+// data path.
+
+#include "src/base/clock.hpp"
+#include "src/stats/histogram.hpp"
+
+#include <cstdint>
+#include <functional>
+#include <string>
+#include <vector>
+
+namespace fcgimux {
+
+/// Monotonic counters of one pool; names follow the JSON contract in docs/stats.md.
+struct pool_counters {
+  std::uint64_t requests_accepted = 0;   ///< BEGIN_REQUESTs taken from the front
+  std::uint64_t requests_completed = 0;  ///< END_REQUEST sent to the front (any status)
+  std::uint64_t requests_rejected = 0;   ///< refused: queue full, unknown role, overloaded
+  std::uint64_t requests_timed_out = 0;  ///< queue timeout or request timeout
+  std::uint64_t requests_aborted = 0;    ///< ABORT_REQUEST or the front closed first
+  std::uint64_t requests_failed = 0;     ///< answered 502 or cut off because a worker failed
+  std::uint64_t responses_2xx = 0, responses_3xx = 0, responses_4xx = 0, responses_5xx = 0;
+  std::uint64_t responses_other = 0;  ///< a status outside 200..599 (a CGI script's bogus Status)
+  std::uint64_t workers_spawned = 0;
+  std::uint64_t workers_exited = 0;       ///< all exits, crashes included
+  std::uint64_t workers_crashed = 0;      ///< killed by a signal we did not send, or non-zero exit
+  std::uint64_t max_workers_reached = 0;  ///< requests that queued while the pool was at its maximum
+  std::uint64_t queue_peak = 0;
+
+  pool_counters& operator+=(const pool_counters& o) noexcept;
+};
+
+/// One worker as the stats show it.
+struct worker_info {
+  int pid = 0;
+  std::string state;  ///< "starting", "idle", "busy", "stopping"
+  std::uint64_t requests = 0;
+  double uptime_s = 0;
+  bool has_current = false;
+  std::string current_uri;  ///< REQUEST_URI (or SCRIPT_NAME) of the request it serves
+  double current_elapsed_ms = 0;
+};
+
+/// A pool and its queue at one instant, filled in by the pool on demand.
+struct pool_snapshot {
+  std::size_t min = 0, max = 0, size = 0, busy = 0, idle = 0, starting = 0;
+  std::size_t queue_length = 0, queue_limit = 0;
+  bool can_serve = false;            ///< a worker is ready, or one can be started (for /healthz)
+  std::vector<worker_info> workers;  ///< filled only when asked for (full)
+};
+
+class pool_stats {
+ public:
+  pool_counters c;
+  latency_histogram queue_latency;    ///< time from queued to handed to a worker
+  latency_histogram service_latency;  ///< time from handed to a worker to END_REQUEST
+
+  /// Set by the pool; called for each scrape.
+  std::function<pool_snapshot(bool full)> view;
+  pool_snapshot snapshot(bool full) const { return view ? view(full) : pool_snapshot{}; }
+
+  /// Counts a response by its HTTP status (from the CGI Status header; 200 when absent).
+  void record_status(int status) noexcept;
+};
+
+}  // namespace fcgimux

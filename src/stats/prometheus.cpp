@@ -1,0 +1,210 @@
+// Prometheus text exposition format 0.0.4. Every per-pool series carries pool="NAME"; the
+// process-wide ones (info, uptime, connections) carry no pool label.
+
+#include "src/stats/stats.hpp"
+
+#include <fmt/format.h>
+
+#include <cmath>
+#include <iterator>
+#include <type_traits>
+
+namespace fcgimux {
+namespace {
+
+// HELP escapes backslash and newline, label values also the quote.
+std::string escape(std::string_view s, bool label) {
+  std::string out;
+  out.reserve(s.size());
+  for (char ch : s) {
+    if (ch == '\\')
+      out += "\\\\";
+    else if (ch == '\n')
+      out += "\\n";
+    else if (label && ch == '"')
+      out += "\\\"";
+    else
+      out += ch;
+  }
+  return out;
+}
+
+class prometheus_writer {
+ public:
+  void family(std::string_view name, std::string_view type, std::string_view help) {
+    fmt::format_to(std::back_inserter(out_), "# HELP {} {}\n# TYPE {} {}\n", name, escape(help, false), name, type);
+  }
+  template <typename T>
+  void sample(std::string_view name, std::string_view labels, T value) {
+    if (labels.empty())
+      fmt::format_to(std::back_inserter(out_), "{} ", name);
+    else
+      fmt::format_to(std::back_inserter(out_), "{}{{{}}} ", name, labels);
+    // 12 significant digits: exact for the sums that matter, without binary noise like 2.0070399999999998e-04
+    if constexpr (std::is_floating_point_v<T>)
+      fmt::format_to(std::back_inserter(out_), "{:.12g}\n", value);
+    else
+      fmt::format_to(std::back_inserter(out_), "{}\n", value);
+  }
+  template <typename T>
+  void single(std::string_view name, std::string_view type, std::string_view help, T value) {
+    family(name, type, help);
+    sample(name, {}, value);
+  }
+  void histogram_samples(std::string_view name, const std::string& pool, const latency_histogram& h) {
+    const std::string bucket = fmt::format("{}_bucket", name);
+    for (const cumulative_bucket& b : h.prometheus_buckets()) {
+      const std::string le = std::isinf(b.le_seconds) ? "+Inf" : fmt::format("{}", b.le_seconds);
+      sample(bucket, fmt::format("{},le=\"{}\"", pool, le), b.count);
+    }
+    sample(fmt::format("{}_sum", name), pool, std::chrono::duration<double>(h.sum()).count());
+    sample(fmt::format("{}_count", name), pool, h.count());
+  }
+  std::string take() { return fmt::to_string(out_); }
+
+ private:
+  fmt::memory_buffer out_;  // fmt appends to its own buffer in bulk, to a std::string char by char
+};
+
+// One pool as the renderer sees it: its label and what it shows at this scrape.
+struct pool_view {
+  std::string label;  // pool="NAME"
+  const pool_stats* stats;
+  pool_snapshot snap;
+};
+
+std::uint64_t active_requests(const pool_counters& c) {
+  return c.requests_accepted > c.requests_completed ? c.requests_accepted - c.requests_completed : 0;
+}
+
+}  // namespace
+
+std::string stats::to_prometheus(std::string_view only_pool) const {
+  const auto now = clock_type::now();
+  std::vector<pool_view> views;
+  for (const auto& [name, p] : pools_)
+    if (only_pool.empty() || name == only_pool)
+      views.push_back({fmt::format("pool=\"{}\"", escape(name, true)), p, p->snapshot(true)});
+  prometheus_writer w;
+  // A family with one sample per pool.
+  auto per_pool = [&](std::string_view name, std::string_view type, std::string_view help, auto value_of) {
+    w.family(name, type, help);
+    for (const pool_view& v : views) w.sample(name, v.label, value_of(v));
+  };
+
+  w.family("fcgimux_info", "gauge", "Always 1; the label carries the fcgimux version.");
+  w.sample("fcgimux_info", fmt::format("version=\"{}\"", escape(version, true)), 1);
+  w.single("fcgimux_uptime_seconds", "gauge", "Seconds since fcgimux started.",
+           std::chrono::duration<double>(now - started).count());
+
+  per_pool("fcgimux_pool_min_workers", "gauge", "Configured minimum number of workers.",
+           [](const pool_view& v) { return v.snap.min; });
+  per_pool("fcgimux_pool_max_workers", "gauge", "Configured maximum number of workers.",
+           [](const pool_view& v) { return v.snap.max; });
+  per_pool("fcgimux_pool_workers", "gauge", "Workers alive (starting, idle, busy or stopping).",
+           [](const pool_view& v) { return v.snap.size; });
+  per_pool("fcgimux_pool_busy_workers", "gauge", "Workers serving a request.",
+           [](const pool_view& v) { return v.snap.busy; });
+  per_pool("fcgimux_pool_idle_workers", "gauge", "Workers ready for a request.",
+           [](const pool_view& v) { return v.snap.idle; });
+  per_pool("fcgimux_pool_starting_workers", "gauge", "Workers spawned but not ready yet.",
+           [](const pool_view& v) { return v.snap.starting; });
+  per_pool("fcgimux_pool_can_serve", "gauge", "1 when a worker is ready or can be started.",
+           [](const pool_view& v) { return v.snap.can_serve ? 1 : 0; });
+
+  per_pool("fcgimux_queue_length", "gauge", "Requests waiting for a worker.",
+           [](const pool_view& v) { return v.snap.queue_length; });
+  per_pool("fcgimux_queue_peak", "gauge", "Largest queue length since start.",
+           [](const pool_view& v) { return v.stats->c.queue_peak; });
+  per_pool("fcgimux_queue_limit", "gauge", "Queue length at which requests are rejected.",
+           [](const pool_view& v) { return v.snap.queue_limit; });
+
+  per_pool("fcgimux_requests_accepted_total", "counter", "Requests taken from the front.",
+           [](const pool_view& v) { return v.stats->c.requests_accepted; });
+  per_pool("fcgimux_requests_completed_total", "counter", "Requests ended towards the front, any outcome.",
+           [](const pool_view& v) { return v.stats->c.requests_completed; });
+  per_pool("fcgimux_requests_active", "gauge", "Requests accepted and not completed yet.",
+           [](const pool_view& v) { return active_requests(v.stats->c); });
+  per_pool("fcgimux_requests_rejected_total", "counter", "Requests refused (queue full, unknown role, overload).",
+           [](const pool_view& v) { return v.stats->c.requests_rejected; });
+  per_pool("fcgimux_requests_timed_out_total", "counter", "Requests that hit the queue or request timeout.",
+           [](const pool_view& v) { return v.stats->c.requests_timed_out; });
+  per_pool("fcgimux_requests_aborted_total", "counter", "Requests aborted by the front.",
+           [](const pool_view& v) { return v.stats->c.requests_aborted; });
+  per_pool("fcgimux_requests_failed_total", "counter", "Requests answered 502 or cut off by a worker failure.",
+           [](const pool_view& v) { return v.stats->c.requests_failed; });
+
+  w.family("fcgimux_responses_total", "counter", "Responses by HTTP status class.");
+  for (const pool_view& v : views) {
+    const pool_counters& c = v.stats->c;
+    for (const auto& [cls, n] : {std::pair<const char*, std::uint64_t>{"2xx", c.responses_2xx},
+                                 {"3xx", c.responses_3xx},
+                                 {"4xx", c.responses_4xx},
+                                 {"5xx", c.responses_5xx},
+                                 {"other", c.responses_other}})
+      w.sample("fcgimux_responses_total", fmt::format("{},class=\"{}\"", v.label, cls), n);
+  }
+
+  w.single("fcgimux_connections_active", "gauge", "Open front connections.", c.connections_active);
+  w.single("fcgimux_connections_accepted_total", "counter", "Front connections accepted.", c.connections_accepted);
+
+  per_pool("fcgimux_workers_spawned_total", "counter", "Workers started.",
+           [](const pool_view& v) { return v.stats->c.workers_spawned; });
+  per_pool("fcgimux_workers_exited_total", "counter", "Workers that exited, crashes included.",
+           [](const pool_view& v) { return v.stats->c.workers_exited; });
+  per_pool("fcgimux_workers_crashed_total", "counter", "Workers killed by a foreign signal or a non-zero exit.",
+           [](const pool_view& v) { return v.stats->c.workers_crashed; });
+  per_pool("fcgimux_max_workers_reached_total", "counter", "Requests that queued while the pool was at its maximum.",
+           [](const pool_view& v) { return v.stats->c.max_workers_reached; });
+
+  w.family("fcgimux_queue_wait_seconds", "histogram", "Time from queued to handed to a worker.");
+  for (const pool_view& v : views) w.histogram_samples("fcgimux_queue_wait_seconds", v.label, v.stats->queue_latency);
+  w.family("fcgimux_service_seconds", "histogram", "Time from handed to a worker to END_REQUEST.");
+  for (const pool_view& v : views) w.histogram_samples("fcgimux_service_seconds", v.label, v.stats->service_latency);
+
+  w.family("fcgimux_latency_window_seconds", "gauge",
+           "Latency percentiles over the last minute (10 s steps); 0 when no sample.");
+  for (const pool_view& v : views)
+    for (const auto& [stage, h] : {std::pair<const char*, const latency_histogram*>{"queue", &v.stats->queue_latency},
+                                   {"service", &v.stats->service_latency}}) {
+      const latency_percentiles q = h->window_percentiles(now);
+      for (const auto& [pct, ms] : {std::pair<const char*, double>{"50", q.p50_ms}, {"90", q.p90_ms}, {"99", q.p99_ms}})
+        w.sample("fcgimux_latency_window_seconds",
+                 fmt::format("{},stage=\"{}\",percentile=\"{}\"", v.label, stage, pct), ms / 1e3);
+    }
+
+  // Per worker: the pid is unique across pools, the pool label says whose it is.
+  auto per_worker = [&](std::string_view name, std::string_view type, std::string_view help, auto emit) {
+    w.family(name, type, help);
+    for (const pool_view& v : views)
+      for (const worker_info& wi : v.snap.workers) emit(v, wi);
+  };
+  per_worker("fcgimux_worker_requests_total", "counter", "Requests served by this worker.",
+             [&](const pool_view& v, const worker_info& wi) {
+               w.sample("fcgimux_worker_requests_total", fmt::format("{},pid=\"{}\"", v.label, wi.pid), wi.requests);
+             });
+  per_worker("fcgimux_worker_busy", "gauge", "1 while this worker serves a request.",
+             [&](const pool_view& v, const worker_info& wi) {
+               w.sample("fcgimux_worker_busy", fmt::format("{},pid=\"{}\"", v.label, wi.pid),
+                        wi.state == "busy" ? 1 : 0);
+             });
+  per_worker("fcgimux_worker_state", "gauge", "1 for the state this worker is in.",
+             [&](const pool_view& v, const worker_info& wi) {
+               w.sample("fcgimux_worker_state",
+                        fmt::format("{},pid=\"{}\",state=\"{}\"", v.label, wi.pid, escape(wi.state, true)), 1);
+             });
+  per_worker("fcgimux_worker_uptime_seconds", "gauge", "Seconds since this worker was spawned.",
+             [&](const pool_view& v, const worker_info& wi) {
+               w.sample("fcgimux_worker_uptime_seconds", fmt::format("{},pid=\"{}\"", v.label, wi.pid), wi.uptime_s);
+             });
+  per_worker("fcgimux_worker_current_request_seconds", "gauge",
+             "Age of the request this worker serves; absent when it serves none.",
+             [&](const pool_view& v, const worker_info& wi) {
+               if (wi.has_current)
+                 w.sample("fcgimux_worker_current_request_seconds", fmt::format("{},pid=\"{}\"", v.label, wi.pid),
+                          wi.current_elapsed_ms / 1e3);
+             });
+  return w.take();
+}
+
+}  // namespace fcgimux
