@@ -86,10 +86,7 @@ void server::start() {
   for (std::size_t i = 0; i < pools_.size(); ++i) {
     for (std::size_t k = 0; k < cfg_.pools[i].listen.size(); ++k, ++next) {
       listeners_[next]->start();
-      if (pools_.size() == 1)
-        log::info("listening on {}", listeners_[next]->address());
-      else
-        log::info("listening on {} for pool {}", listeners_[next]->address(), pools_[i]->name());
+      log::info("listening on {} for pool {}", listeners_[next]->address(), pools_[i]->name());
     }
   }
   for (auto& p : pools_) {

@@ -49,6 +49,15 @@ fcgimux_instance::fcgimux_instance(const fcgimux_options& options) : dir_("fcgim
   }
 }
 
+std::uint16_t fcgimux_instance::wait_for_port(const std::string& prefix, std::chrono::milliseconds timeout) const {
+  auto deadline = std::chrono::steady_clock::now() + timeout;
+  for (;;) {
+    if (auto port = find_listening_port(process_.stderr_text(), prefix)) return port;
+    if (std::chrono::steady_clock::now() > deadline) return 0;
+    std::this_thread::sleep_for(std::chrono::milliseconds(10));
+  }
+}
+
 bool fcgimux_instance::wait_for_workers(std::size_t n, std::chrono::milliseconds timeout) const {
   auto deadline = std::chrono::steady_clock::now() + timeout;
   while (worker_pids().size() < n) {

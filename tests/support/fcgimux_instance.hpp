@@ -39,6 +39,8 @@ class fcgimux_instance {
   child_process& process() noexcept { return process_; }
   /// Direct children of fcgimux (its workers), from /proc.
   std::vector<pid_t> worker_pids() const { return process_.children(); }
+  /// Waits for a stderr line "...PREFIXPORT" (e.g. "stats on 127.0.0.1:"); 0 on timeout.
+  std::uint16_t wait_for_port(const std::string& prefix, std::chrono::milliseconds timeout) const;
   /// Waits until fcgimux has `n` children (workers); false on timeout.
   bool wait_for_workers(std::size_t n, std::chrono::milliseconds timeout) const;
 
