@@ -1,7 +1,8 @@
 #pragma once
-// The dashboard served at "/": one self-contained page (no external files, no libraries) that polls
-// /stats?full every second and draws the last two minutes on canvases. Element ids are what the
-// headless-browser test looks for; keep them stable.
+// The dashboard served at "/": one self-contained page (no external files, no libraries). It shows
+// the pools side by side, and one pool (or all together) in detail: it loads the last ten minutes
+// from /history, then polls /stats?full every second and draws on canvases. Element ids are what
+// the headless-browser test looks for; keep them stable.
 
 #include <string_view>
 
@@ -39,11 +40,21 @@ inline constexpr std::string_view dashboard_html = R"html(<!DOCTYPE html>
   th, td { text-align:left; padding:5px 10px; border-bottom:1px solid var(--grid); }
   th { color:var(--dim); font-weight:600; font-size:12px; }
   td.uri { font-family:ui-monospace, monospace; word-break:break-all; }
+  #pool-select { font:inherit; padding:2px 6px; }
+  #pools-table { margin-bottom:12px; }
+  tr.selected td { background:#eef3fc; }
+  td.bad { color:#c0392b; font-weight:600; } td.good { color:var(--c3); }
   .busy { color:var(--c2); font-weight:600; } .idle { color:var(--c3); } .starting, .stopping { color:var(--dim); }
 </style>
 </head>
 <body>
-<header><h1>fcgimux</h1><span id="version"></span><span id="uptime"></span><span id="status">connecting&hellip;</span></header>
+<header><h1>fcgimux</h1><span id="version"></span><span id="uptime"></span>
+  <label>pool <select id="pool-select"><option value="">all pools</option></select></label>
+  <span id="status">connecting&hellip;</span></header>
+<h2>Pools</h2>
+<table id="pools-table"><thead><tr><th>pool</th><th>serving</th><th>workers</th><th>busy</th><th>idle</th><th>queued</th>
+<th>completed</th><th>rejected / timed out / failed</th><th>5xx</th><th>service p99 ms</th></tr></thead>
+<tbody id="pools"></tbody></table>
 <div class="tiles">
   <div class="tile"><div class="v" id="pool-size">&ndash;</div><div class="l">workers (<span id="pool-min">&ndash;</span>&ndash;<span id="pool-max">&ndash;</span>)</div></div>
   <div class="tile"><div class="v" id="pool-busy">&ndash;</div><div class="l">busy</div></div>
@@ -60,6 +71,7 @@ inline constexpr std::string_view dashboard_html = R"html(<!DOCTYPE html>
   <div class="tile"><div class="v" id="resp-5xx">&ndash;</div><div class="l">5xx responses</div></div>
   <div class="tile"><div class="v" id="workers-crashed">&ndash;</div><div class="l">crashed / spawned</div></div>
 </div>
+<h2>Last ten minutes of <span id="selected-name">all pools</span> (<span id="history-samples">0</span> s kept by fcgimux)</h2>
 <div class="charts">
   <div class="chart"><h2>Workers</h2><canvas id="chart-pool"></canvas>
     <div class="legend"><span><i style="background:var(--c1)"></i>size</span><span><i style="background:var(--c2)"></i>busy</span><span><i style="background:var(--c3)"></i>idle</span></div></div>
@@ -67,23 +79,24 @@ inline constexpr std::string_view dashboard_html = R"html(<!DOCTYPE html>
     <div class="legend"><span><i style="background:var(--c1)"></i>queued</span></div></div>
   <div class="chart"><h2>Requests / s</h2><canvas id="chart-rate"></canvas>
     <div class="legend"><span><i style="background:var(--c1)"></i>completed per second</span></div></div>
-  <div class="chart"><h2>Service latency (ms, last minute)</h2><canvas id="chart-service"></canvas>
+  <div class="chart"><h2>Service latency (ms, one-minute window)</h2><canvas id="chart-service"></canvas>
     <div class="legend"><span><i style="background:var(--c1)"></i>p50</span><span><i style="background:var(--c2)"></i>p99</span></div></div>
-  <div class="chart"><h2>Queue wait (ms, last minute)</h2><canvas id="chart-wait"></canvas>
+  <div class="chart"><h2>Queue wait (ms, one-minute window)</h2><canvas id="chart-wait"></canvas>
     <div class="legend"><span><i style="background:var(--c1)"></i>p50</span><span><i style="background:var(--c2)"></i>p99</span></div></div>
 </div>
 <h2>Workers</h2>
-<table><thead><tr><th>pid</th><th>state</th><th>requests</th><th>uptime s</th><th>current request</th><th>elapsed ms</th></tr></thead>
+<table><thead><tr><th>pool</th><th>pid</th><th>state</th><th>requests</th><th>uptime s</th><th>current request</th><th>elapsed ms</th></tr></thead>
 <tbody id="workers"></tbody></table>
 <script>
 "use strict";
-const N = 120, hist = { size:[], busy:[], idle:[], queue:[], rate:[], s50:[], s99:[], q50:[], q99:[] };
-let last = null;
+const N = 600, keys = ["size", "busy", "idle", "queue", "rate", "s50", "s99", "q50", "q99"];
+let hist = {}, last = null, selected = "", known = "";
 const css = n => getComputedStyle(document.documentElement).getPropertyValue(n).trim();
 const $ = id => document.getElementById(id);
 const set = (id, v) => { $(id).textContent = v; };
 const num = (v, d) => (v == null || !isFinite(v)) ? "\u2013" : (+v).toFixed(d);
 function push(a, v) { a.push(v); if (a.length > N) a.shift(); }
+function clear() { hist = {}; for (const k of keys) hist[k] = []; last = null; }
 function draw(id, series, colors) {
   const c = $(id), dpr = window.devicePixelRatio || 1, w = c.clientWidth, h = c.clientHeight;
   c.width = w * dpr; c.height = h * dpr;
@@ -94,7 +107,7 @@ function draw(id, series, colors) {
   for (let i = 0; i <= 2; i++) { const y = 4 + (h - 8) * i / 2; g.beginPath(); g.moveTo(0, y); g.lineTo(w, y); g.stroke(); }
   g.fillText(max >= 10 ? max.toFixed(0) : max.toPrecision(2), 2, 14);
   series.forEach((s, k) => {
-    g.strokeStyle = colors[k]; g.lineWidth = 2; g.beginPath(); let started = false;
+    g.strokeStyle = colors[k]; g.lineWidth = 1.5; g.beginPath(); let started = false;
     s.forEach((v, i) => {
       if (v == null) { started = false; return; }
       const x = w - (s.length - 1 - i) * w / (N - 1), y = 4 + (h - 8) * (1 - v / max);
@@ -103,22 +116,62 @@ function draw(id, series, colors) {
     g.stroke();
   });
 }
+function cell(tr, v, cls) { const td = document.createElement("td"); td.textContent = v; if (cls) td.className = cls; tr.appendChild(td); }
 function workers(list) {
   const body = $("workers"); body.replaceChildren();
   for (const w of list || []) {
     const tr = document.createElement("tr");
-    const cells = [w.pid, w.state, w.requests, num(w.uptime_s, 1),
-                   w.current ? w.current.uri : "", w.current ? num(w.current.elapsed_ms, 1) : ""];
-    cells.forEach((v, i) => { const td = document.createElement("td"); td.textContent = v;
-      if (i === 1) td.className = w.state; if (i === 4) td.className = "uri"; tr.appendChild(td); });
+    cell(tr, w.pool || selected); cell(tr, w.pid); cell(tr, w.state, w.state); cell(tr, w.requests); cell(tr, num(w.uptime_s, 1));
+    cell(tr, w.current ? w.current.uri : "", "uri"); cell(tr, w.current ? num(w.current.elapsed_ms, 1) : "");
     tr.dataset.pid = w.pid; body.appendChild(tr);
   }
+}
+function pools(all) {
+  const body = $("pools"); body.replaceChildren();
+  for (const [name, p] of Object.entries(all || {})) {
+    const tr = document.createElement("tr");
+    cell(tr, name); cell(tr, p.pool.can_serve ? "yes" : "no", p.pool.can_serve ? "good" : "bad");
+    cell(tr, p.pool.size + " (" + p.pool.min + "\u2013" + p.pool.max + ")"); cell(tr, p.pool.busy); cell(tr, p.pool.idle);
+    cell(tr, p.queue.length); cell(tr, p.requests.completed);
+    cell(tr, p.requests.rejected + " / " + p.requests.timed_out + " / " + p.requests.failed);
+    cell(tr, p.responses["5xx"]); cell(tr, num(p.latency_ms.service.p99, 2));
+    tr.dataset.pool = name; if (name === selected) tr.className = "selected";
+    tr.onclick = () => choose(name); body.appendChild(tr);
+  }
+  const names = Object.keys(all || {}).join(",");
+  if (names !== known) {
+    known = names;
+    const sel = $("pool-select"); sel.replaceChildren();
+    for (const n of [""].concat(Object.keys(all || {}))) {
+      const o = document.createElement("option"); o.value = n; o.textContent = n || "all pools"; sel.appendChild(o);
+    }
+    sel.value = selected;
+  }
+}
+// What fcgimux kept of the last ten minutes: the charts start with it instead of empty.
+async function load_history() {
+  clear();
+  try {
+    const r = await fetch("/history" + (selected ? "?pool=" + encodeURIComponent(selected) : ""), { cache: "no-store" });
+    if (!r.ok) return;
+    const h = (await r.json()).series;
+    const from = { size:"size", busy:"busy", idle:"idle", queue:"queue", rate:"rate",
+                   s50:"service_p50", s99:"service_p99", q50:"queue_p50", q99:"queue_p99" };
+    for (const k of keys) for (const v of (h[from[k]] || []).slice(-N)) push(hist[k], v);
+    set("history-samples", hist.size.length);
+  } catch (e) { /* the live polling reports the connection's state */ }
+}
+async function choose(name) {
+  selected = name; $("pool-select").value = name; set("selected-name", name || "all pools");
+  await load_history(); await tick();
 }
 async function tick() {
   try {
     const r = await fetch("/stats?full", { cache: "no-store" });
     if (!r.ok) throw new Error("HTTP " + r.status);
-    const s = await r.json(), now = performance.now();
+    const all = await r.json(), now = performance.now();
+    const s = selected && all.pools && all.pools[selected] ? all.pools[selected] : all;
+    pools(all.pools);
     let rate = null;
     if (last && now > last.t && s.requests.completed >= last.completed)
       rate = (s.requests.completed - last.completed) * 1000 / (now - last.t);
@@ -127,7 +180,7 @@ async function tick() {
     push(hist.queue, s.queue.length); push(hist.rate, rate);
     push(hist.s50, s.latency_ms.service.p50); push(hist.s99, s.latency_ms.service.p99);
     push(hist.q50, s.latency_ms.queue.p50); push(hist.q99, s.latency_ms.queue.p99);
-    set("version", "v" + s.version); set("uptime", "up " + num(s.uptime_s, 0) + " s");
+    set("version", "v" + all.version); set("uptime", "up " + num(all.uptime_s, 0) + " s");
     set("pool-size", s.pool.size); set("pool-min", s.pool.min); set("pool-max", s.pool.max);
     set("pool-busy", s.pool.busy); set("pool-idle", s.pool.idle); set("pool-starting", s.pool.starting);
     set("queue-length", s.queue.length); set("queue-peak", s.queue.peak); set("queue-limit", s.queue.limit);
@@ -148,8 +201,11 @@ async function tick() {
     $("status").className = "bad"; set("status", "disconnected: " + e.message);
   }
 }
+$("pool-select").onchange = e => choose(e.target.value);
 async function loop() { await tick(); setTimeout(loop, 1000); }
-loop();
+const wanted = new URLSearchParams(location.search).get("pool");
+selected = wanted || ""; set("selected-name", selected || "all pools");
+load_history().then(loop);
 </script>
 </body>
 </html>
