@@ -217,3 +217,18 @@ TEST_CASE("pool errors are one line naming the pool and the key") {
   CHECK(error_of({"-c", path, "prog2"}).find("PROGRAM") != std::string::npos);
   std::remove(path.c_str());
 }
+
+TEST_CASE("the example configurations in config/ parse") {
+  for (const char* name : {"demo.json", "php.json", "php-host.json"}) {
+    INFO(name);
+    auto c = parse({"-c", std::string(FCGIMUX_SOURCE_DIR "/config/") + name});
+    CHECK(c.pools.size() == 1);
+  }
+  auto c = parse({"-c", FCGIMUX_SOURCE_DIR "/config/pools.json"});
+  REQUIRE(c.pools.size() == 2);
+  CHECK(c.pools[0].name == "www");
+  CHECK(c.pools[0].idle_timeout == fcgimux::seconds(60));  // a top-level default
+  CHECK(c.pools[1].name == "cgi");
+  CHECK(c.pools[1].queue_limit == 64);
+  CHECK(c.status_path == "/fcgimux-status");
+}
