@@ -2,6 +2,8 @@
 // What the rest of fcgimux may do with the front connection a request came in on: the narrow
 // side of client_connection that the request's lifecycle and the backend exchange see.
 
+#include "src/core/request_owner.hpp"
+
 #include "proto/protocol.hpp"
 
 #include <asio/awaitable.hpp>
@@ -34,16 +36,6 @@ class front_port {
 
  protected:
   ~front_port() = default;
-};
-
-/// Whoever counts a request's end: its pool. Told exactly once per request.
-class request_owner {
- public:
-  /// `http_status` 0: the answer reached nobody (counted as aborted, not as a response).
-  virtual void request_finished(request& r, int http_status) = 0;
-
- protected:
-  ~request_owner() = default;
 };
 
 }  // namespace fcgimux

@@ -7,7 +7,7 @@
 // reports a broken promise through `fail`, so it needs no test framework.
 
 #include "proto/decoder.hpp"
-#include "src/core/front_port.hpp"
+#include "src/core/request_owner.hpp"
 #include "src/front/front_session.hpp"
 
 #include <algorithm>
