@@ -309,7 +309,7 @@ response route(stats& s, const stats_history* history, const request_head& req) 
     r.status = ok ? 200 : 503;
     r.set_body(ok ? "ok\n" : "unavailable\n");
   } else if (req.path == "/history" && history) {
-    nlohmann::json h = history->to_json(query_value(req.query, "pool").value_or(std::string_view{}));
+    nlohmann::json h = history->to_json(query_value(req.query, "pool"));
     if (h.is_null()) return error_response(404, r.close);
     r.content_type = "application/json";
     r.set_body(h.dump() + "\n");

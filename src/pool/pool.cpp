@@ -67,7 +67,10 @@ void pool::status_request(request& r) {
   if (q == "metrics")
     respond(r, 200, "text/plain; version=0.0.4", process_stats_.to_prometheus(cfg_.name));
   else
-    respond(r, 200, "application/json", pool_json(st_, q == "full", clock_type::now()).dump());
+    // replace, not throw, on invalid UTF-8: a worker's REQUEST_URI can hold anything
+    respond(
+        r, 200, "application/json",
+        pool_json(st_, q == "full", clock_type::now()).dump(-1, ' ', false, nlohmann::json::error_handler_t::replace));
 }
 
 void pool::request_gone(const std::shared_ptr<request>& r) {

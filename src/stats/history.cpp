@@ -56,13 +56,14 @@ void stats_history::take(clock_type::time_point now) {
        latency_histogram::merged_window_percentiles(service, now));
 }
 
-nlohmann::json stats_history::to_json(std::string_view pool) const {
+nlohmann::json stats_history::to_json(std::optional<std::string_view> pool) const {
   std::size_t index = 0;
-  if (!pool.empty()) {
+  if (pool) {
     const auto& pools = stats_.pools();
     for (std::size_t i = 0; i < pools.size(); ++i)
-      if (pools[i].name == pool) index = i + 1;
-    if (index == 0) return nullptr;
+      if (pools[i].name == *pool) index = i + 1;
+    // A pool registered after this history was made has no series.
+    if (index == 0 || index >= series_.size()) return nullptr;
   }
   const series& s = series_[index];
   // Three significant decimals: the charts need no more, and the document stays small.

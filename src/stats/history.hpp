@@ -9,6 +9,7 @@
 
 #include <array>
 #include <cstdint>
+#include <optional>
 #include <string_view>
 #include <vector>
 
@@ -32,8 +33,8 @@ class stats_history {
   /// Takes one sample of every pool and of the totals.
   void take(clock_type::time_point now);
   /// {"interval_s", "series": {"size": [...], ...}} oldest first, for the pool named (the totals
-  /// when empty). Null when no such pool.
-  nlohmann::json to_json(std::string_view pool) const;
+  /// without a name). Null when no such pool.
+  nlohmann::json to_json(std::optional<std::string_view> pool) const;
   std::size_t samples() const noexcept { return series_.empty() ? 0 : series_.front().count; }
 
  private:

@@ -29,3 +29,17 @@ TEST_CASE("status-path answers JSON and Prometheus text without a worker") {
   CHECK(metrics.response.body.find("fcgimux_requests_accepted_total") != std::string::npos);
   busy.join();
 }
+
+TEST_CASE("status-path ?full answers valid JSON while a worker serves a URI that is not UTF-8") {
+  auto o = demo_pool({"-n", "1", "--status-path", "/fcgimux-status"});
+  fcgimux_instance f(o);
+  std::thread busy([&] { CHECK(get(f.port(), "/caf\xe9?sleep_ms=800").response.status == 200); });
+  REQUIRE(eventually([&] { return stats_of(f)["pool"]["busy"] == 1; }, 3s));
+  auto full = get(f.port(), "/fcgimux-status?full");
+  REQUIRE(full.how == read_status::ok);
+  REQUIRE(full.response.status == 200);
+  auto doc = nlohmann::json::parse(full.response.body);
+  REQUIRE(doc["workers"].size() == 1);
+  CHECK(doc["workers"][0]["current"]["uri"] == "/caf\xef\xbf\xbd?sleep_ms=800");  // U+FFFD for the stray byte
+  busy.join();
+}

@@ -3,12 +3,11 @@
 
 #include "server_fixture.hpp"
 
-#include "tests/support/run_program.hpp"
+#include "tests/support/chromium.hpp"
+#include "tests/support/temp_dir.hpp"
 
 #include <fmt/format.h>
 #include <catch2/catch.hpp>
-
-#include <unistd.h>
 
 #include <cmath>
 #include <cstdlib>
@@ -18,68 +17,17 @@
 using namespace std::chrono_literals;
 using namespace fcgimux::test;
 
-namespace {
-
-std::string chromium_binary() {
-  for (const char* name : {"chromium", "chromium-browser", "google-chrome"})
-    if (auto p = find_program(name)) return *p;
-  FAIL("chromium not found: install it with scripts/deps.sh stats (Debian package chromium)");
-  return {};
-}
-
-struct temp_dir {
-  temp_dir() {
-    char tmpl[] = "/tmp/fcgimux-chromium-XXXXXX";
-    if (::mkdtemp(tmpl)) path = tmpl;
-  }
-  ~temp_dir() {
-    std::error_code ec;
-    if (!path.empty()) std::filesystem::remove_all(path, ec);
-  }
-  std::string path;
-};
-
-std::vector<std::string> chromium_args(const std::string& profile, int budget_ms) {
-  return {chromium_binary(),
-          "--headless",
-          "--no-sandbox",
-          "--disable-gpu",
-          "--disable-dev-shm-usage",
-          "--disable-quic",
-          "--no-first-run",
-          "--disable-background-networking",
-          "--disable-component-update",
-          "--disable-sync",
-          "--user-data-dir=" + profile,
-          "--virtual-time-budget=" + std::to_string(budget_ms)};
-}
-
-// The text of the element with this id, from a serialized DOM.
-std::optional<std::string> element_text(const std::string& dom, const std::string& id) {
-  const std::regex re("id=\"" + id + "\"[^>]*>([^<]*)<");
-  std::smatch m;
-  if (!std::regex_search(dom, m, re)) return std::nullopt;
-  return m[1].str();
-}
-
-}  // namespace
-
 TEST_CASE("the dashboard shows live numbers in headless Chromium", "[dashboard][chromium]") {
   server_fixture f;
   // each scrape completes 7 more requests, so the page has a request rate to compute
   f.on_server([&f] {
-    f.s.pool_view = [&f](bool full) {
-      f.s.c.requests_completed += 7;
-      f.s.c.requests_accepted += 7;
-      return f.pool(full);
+    f.ps().view = [&f](bool full) {
+      f.ps().c.requests_completed += 7;
+      f.ps().c.requests_accepted += 7;
+      return f.pool()(full);
     };
   });
-  temp_dir profile;
-  REQUIRE_FALSE(profile.path.empty());
-  auto args = chromium_args(profile.path, 5000);
-  args.push_back("--dump-dom");
-  args.push_back(fmt::format("http://127.0.0.1:{}/", f.port));
-  const child_result r = run_child(args, 90s);
+  const child_result r = chromium_dump_dom(fmt::format("http://127.0.0.1:{}/", f.port), 5000);
   INFO("chromium stderr: " << r.err.substr(0, 4000));
   REQUIRE(r.started);
   REQUIRE_FALSE(r.timed_out);
@@ -87,8 +35,8 @@ TEST_CASE("the dashboard shows live numbers in headless Chromium", "[dashboard][
   const std::string& dom = r.out;
   REQUIRE(dom.find("<canvas id=\"chart-pool\"") != std::string::npos);
 
-  const int calls = f.pool.calls.load();
-  INFO("pool_view calls: " << calls);
+  const int calls = f.pool().calls.load();
+  INFO("pool view calls: " << calls);
   REQUIRE(calls >= 2);  // the page polled more than once
 
   // pool size: a value the fake handed out, and not the first one (the page kept updating)
@@ -96,9 +44,10 @@ TEST_CASE("the dashboard shows live numbers in headless Chromium", "[dashboard][
   REQUIRE(size);
   const std::size_t shown = std::stoul(*size);
   {
-    std::lock_guard lock(f.pool.mutex);
-    CHECK(std::find(f.pool.sizes_returned.begin(), f.pool.sizes_returned.end(), shown) != f.pool.sizes_returned.end());
-    CHECK(shown > f.pool.sizes_returned.front());
+    std::lock_guard lock(f.pool().mutex);
+    CHECK(std::find(f.pool().sizes_returned.begin(), f.pool().sizes_returned.end(), shown) !=
+          f.pool().sizes_returned.end());
+    CHECK(shown > f.pool().sizes_returned.front());
   }
   CHECK(element_text(dom, "pool-max") == "8");
   CHECK(element_text(dom, "queue-limit") == "1024");
@@ -127,15 +76,16 @@ TEST_CASE("dashboard screenshot", "[.screenshot]") {
     for (std::uint64_t i = 0; i < per_tick; ++i) {
       const double spread = static_cast<double>((i * 37) % 100) / 100.0;
       const double tail = i % 50 == 0 ? 4.0 : 1.0;
-      f.s.service_latency.record(std::chrono::microseconds(static_cast<int>((1500 + 2500 * load * spread) * tail)));
-      f.s.queue_latency.record(std::chrono::microseconds(static_cast<int>((20 + 400 * load * load * spread) * tail)));
+      f.ps().service_latency.record(std::chrono::microseconds(static_cast<int>((1500 + 2500 * load * spread) * tail)));
+      f.ps().queue_latency.record(
+          std::chrono::microseconds(static_cast<int>((20 + 400 * load * load * spread) * tail)));
     }
-    f.s.c.requests_accepted += per_tick;
-    f.s.c.requests_completed += per_tick;
-    f.s.c.responses_2xx += per_tick;
-    f.s.c.workers_spawned = 9;
-    f.s.c.workers_exited = 3;
-    f.s.c.queue_peak = 6;
+    f.ps().c.requests_accepted += per_tick;
+    f.ps().c.requests_completed += per_tick;
+    f.ps().c.responses_2xx += per_tick;
+    f.ps().c.workers_spawned = 9;
+    f.ps().c.workers_exited = 3;
+    f.ps().c.queue_peak = 6;
     fcgimux::pool_snapshot p;
     p.min = 2;
     p.max = 8;
@@ -164,10 +114,10 @@ TEST_CASE("dashboard screenshot", "[.screenshot]") {
     }
     return p;
   };
-  f.on_server([&] { f.s.pool_view = view; });
-  temp_dir profile;
+  f.on_server([&] { f.ps().view = view; });
+  fcgimux::test::temp_dir profile("fcgimux-chromium");
   const std::string out = FCGIMUX_SOURCE_DIR "/docs/dashboard.png";
-  auto args = chromium_args(profile.path, 60000);
+  auto args = chromium_args(profile.path(), 60000);
   args.push_back("--hide-scrollbars");
   args.push_back("--window-size=1200,800");
   args.push_back("--screenshot=" + out);

@@ -119,6 +119,60 @@ TEST_CASE("the window forgets samples older than 60 s and keeps the lifetime tot
   CHECK(h.count() == 21);
 }
 
+TEST_CASE("merged_window_percentiles: the percentiles of every histogram's samples together", "[histogram]") {
+  // pool a: 100 samples at 1 ms; pool b: 100 at 100 ms; c: empty
+  latency_histogram a, b, c, both;
+  for (int i = 0; i < 100; ++i) {
+    a.record(1ms, t0 + 1s);
+    b.record(100ms, t0 + 2s);
+    both.record(1ms, t0 + 1s);
+    both.record(100ms, t0 + 2s);
+  }
+  const std::vector<const latency_histogram*> hs{&a, &b, &c};
+  const auto m = latency_histogram::merged_window_percentiles(hs, t0 + 3s);
+  CHECK(m.count == 200);
+  // half the samples at 1 ms: the median is the largest of them, p90 and p99 are b's
+  CHECK(m.p50_ms >= a.window_percentiles(t0 + 3s).p50_ms);
+  CHECK(m.p50_ms <= b.window_percentiles(t0 + 3s).p50_ms);
+  CHECK(m.p50_ms == Approx(1.0).epsilon(1.0 / 16));
+  CHECK(m.p90_ms == Approx(100.0).epsilon(1.0 / 16));
+  CHECK(m.p99_ms == Approx(100.0).epsilon(1.0 / 16));
+  // exactly what one histogram holding all the samples gives, whichever overload and order
+  const auto one = both.window_percentiles(t0 + 3s);
+  for (const auto& got : {m, latency_histogram::merged_window_percentiles({&c, &b, &a}, t0 + 3s)}) {
+    CHECK(got.count == one.count);
+    CHECK(got.p50_ms == one.p50_ms);
+    CHECK(got.p90_ms == one.p90_ms);
+    CHECK(got.p99_ms == one.p99_ms);
+  }
+  // one histogram merged alone is its own percentiles
+  const auto only_b = latency_histogram::merged_window_percentiles({&b}, t0 + 3s);
+  CHECK(only_b.count == 100);
+  CHECK(only_b.p50_ms == b.window_percentiles(t0 + 3s).p50_ms);
+
+  // unequal counts move the median: 10 fast and 100 slow
+  latency_histogram few;
+  for (int i = 0; i < 10; ++i) few.record(1ms, t0);
+  const auto skewed = latency_histogram::merged_window_percentiles({&few, &b}, t0 + 3s);
+  CHECK(skewed.count == 110);
+  CHECK(skewed.p50_ms == Approx(100.0).epsilon(1.0 / 16));
+
+  // each histogram's window applies: 61 s on, a's samples (at t0 + 1 s) have left, b's too
+  CHECK(latency_histogram::merged_window_percentiles(hs, t0 + 65s).count == 0);
+  CHECK(latency_histogram::merged_window_percentiles(hs, t0 + 65s).p99_ms == 0);
+  latency_histogram late;
+  for (int i = 0; i < 5; ++i) late.record(20ms, t0 + 55s);
+  const auto after = latency_histogram::merged_window_percentiles({&a, &b, &late}, t0 + 62s);
+  CHECK(after.count == 5);
+  CHECK(after.p50_ms == Approx(20.0).epsilon(1.0 / 16));
+
+  // nothing to merge
+  const auto none = latency_histogram::merged_window_percentiles(std::vector<const latency_histogram*>{}, t0);
+  CHECK(none.count == 0);
+  CHECK(none.p50_ms == 0);
+  CHECK(none.p99_ms == 0);
+}
+
 TEST_CASE("Prometheus buckets are exact cumulative counts at power-of-two edges", "[histogram]") {
   latency_histogram h;
   std::vector<std::int64_t> values_ns;

@@ -47,9 +47,9 @@ TEST_CASE("a real Prometheus scrapes /metrics", "[prometheus][scrape]") {
 
   server_fixture f;
   f.on_server([&f] {
-    f.s.c.requests_accepted = 4321;
-    f.s.c.requests_completed = 4300;
-    for (int i = 1; i <= 100; ++i) f.s.service_latency.record(std::chrono::milliseconds(i));
+    f.ps().c.requests_accepted = 4321;
+    f.ps().c.requests_completed = 4300;
+    for (int i = 1; i <= 100; ++i) f.ps().service_latency.record(std::chrono::milliseconds(i));
   });
 
   char tmpl[] = "/tmp/fcgimux-prometheus-XXXXXX";
@@ -90,6 +90,7 @@ TEST_CASE("a real Prometheus scrapes /metrics", "[prometheus][scrape]") {
   REQUIRE(up == 1.0);
   REQUIRE(accepted == 4321.0);
   CHECK(query(web_port, "fcgimux_requests_active") == 21.0);
+  CHECK(query(web_port, "fcgimux_requests_accepted_total{pool=\"default\"}") == 4321.0);
   CHECK(query(web_port, "fcgimux_service_seconds_count") == 100.0);
   CHECK(query(web_port, "scrape_samples_post_metric_relabeling{job=\"fcgimux\"}") > 50);
   CHECK(query(web_port, "fcgimux_worker_busy{pid=\"4242\"}") == 1.0);

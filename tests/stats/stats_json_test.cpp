@@ -5,24 +5,31 @@
 #include <catch2/catch.hpp>
 #include <nlohmann/json.hpp>
 
+#include <algorithm>
 #include <cmath>
+#include <map>
 
 using namespace std::chrono_literals;
+using fcgimux::pool_counters;
 using fcgimux::pool_snapshot;
+using fcgimux::pool_stats;
 using fcgimux::stats;
 
 namespace {
 
-// Every counter gets a different value, so a field wired to the wrong counter shows.
-void fill_counters(stats& s) {
-  std::uint64_t v = 1000;
-  auto& c = s.c;
+// Every counter gets a different value (from `start` on), so a field wired to the wrong counter shows.
+void fill_counters(fcgimux::pool_counters& c, std::uint64_t start = 1000) {
+  std::uint64_t v = start;
   for (std::uint64_t* f :
        {&c.requests_accepted, &c.requests_completed, &c.requests_rejected, &c.requests_timed_out, &c.requests_aborted,
         &c.requests_failed, &c.responses_2xx, &c.responses_3xx, &c.responses_4xx, &c.responses_5xx, &c.responses_other,
-        &c.connections_accepted, &c.connections_active, &c.workers_spawned, &c.workers_exited, &c.workers_crashed,
-        &c.max_workers_reached, &c.queue_peak})
+        &c.workers_spawned, &c.workers_exited, &c.workers_crashed, &c.max_workers_reached, &c.queue_peak})
     *f = v += 17;
+}
+
+void fill_counters(fcgimux::process_counters& c) {
+  c.connections_accepted = 7001;
+  c.connections_active = 7002;
 }
 
 pool_snapshot fake_snapshot(bool full) {
@@ -42,37 +49,13 @@ pool_snapshot fake_snapshot(bool full) {
 
 double round3(double v) { return std::round(v * 1000) / 1000; }
 
-}  // namespace
-
-TEST_CASE("to_json has every contract field with the counters' values", "[stats][json]") {
-  stats s;
-  fill_counters(s);
-  s.c.requests_accepted = s.c.requests_completed + 7;  // one of them may still be active
-  int full_calls = 0, short_calls = 0;
-  s.pool_view = [&](bool full) {
-    ++(full ? full_calls : short_calls);
-    return fake_snapshot(full);
-  };
-  for (int i = 1; i <= 100; ++i) {
-    s.queue_latency.record(std::chrono::microseconds(100 * i));
-    s.service_latency.record(std::chrono::milliseconds(i));
-  }
-
-  const nlohmann::json j = s.to_json(false);
-  CHECK(short_calls == 1);
-  CHECK(full_calls == 0);
-  CHECK(j.at("version") == FCGIMUX_VERSION);
-  CHECK(j.at("uptime_s").get<double>() >= 0);
-  const auto& c = s.c;
-
-  CHECK(j.at("pool") ==
-        nlohmann::json{
-            {"min", 2}, {"max", 8}, {"size", 5}, {"busy", 3}, {"idle", 1}, {"starting", 1}, {"can_serve", true}});
-  CHECK(j.at("queue") == nlohmann::json{{"length", 9}, {"peak", c.queue_peak}, {"limit", 1024}});
+// The fields a pool's object and the totals share, checked against one set of counters.
+void check_counters(const nlohmann::json& j, const pool_counters& c) {
+  CHECK(j.at("queue").at("peak") == c.queue_peak);
   const auto& r = j.at("requests");
   CHECK(r.at("accepted") == c.requests_accepted);
   CHECK(r.at("completed") == c.requests_completed);
-  CHECK(r.at("active") == 7);
+  CHECK(r.at("active") == c.requests_accepted - c.requests_completed);
   CHECK(r.at("rejected") == c.requests_rejected);
   CHECK(r.at("timed_out") == c.requests_timed_out);
   CHECK(r.at("aborted") == c.requests_aborted);
@@ -83,15 +66,50 @@ TEST_CASE("to_json has every contract field with the counters' values", "[stats]
   CHECK(resp.at("4xx") == c.responses_4xx);
   CHECK(resp.at("5xx") == c.responses_5xx);
   CHECK(resp.at("other") == c.responses_other);
-  CHECK(j.at("connections") == nlohmann::json{{"active", c.connections_active}, {"accepted", c.connections_accepted}});
   CHECK(j.at("workers_spawned") == c.workers_spawned);
   CHECK(j.at("workers_exited") == c.workers_exited);
   CHECK(j.at("workers_crashed") == c.workers_crashed);
   CHECK(j.at("max_workers_reached") == c.max_workers_reached);
+}
+
+}  // namespace
+
+TEST_CASE("to_json has every contract field with the counters' values", "[stats][json]") {
+  stats s;
+  pool_stats p;
+  s.add_pool("default", p);
+  fill_counters(p.c);
+  fill_counters(s.c);
+  p.c.requests_accepted = p.c.requests_completed + 7;  // one of them may still be active
+  int full_calls = 0, short_calls = 0;
+  p.view = [&](bool full) {
+    ++(full ? full_calls : short_calls);
+    return fake_snapshot(full);
+  };
+  for (int i = 1; i <= 100; ++i) {
+    p.queue_latency.record(std::chrono::microseconds(100 * i));
+    p.service_latency.record(std::chrono::milliseconds(i));
+  }
+
+  const nlohmann::json j = s.to_json(false);
+  CHECK(short_calls == 1);
+  CHECK(full_calls == 0);
+  CHECK(j.at("version") == FCGIMUX_VERSION);
+  CHECK(j.at("uptime_s").get<double>() >= 0);
+  const auto& c = p.c;
+
+  CHECK(j.at("pool") ==
+        nlohmann::json{
+            {"min", 2}, {"max", 8}, {"size", 5}, {"busy", 3}, {"idle", 1}, {"starting", 1}, {"can_serve", true}});
+  CHECK(j.at("queue") == nlohmann::json{{"length", 9}, {"peak", c.queue_peak}, {"limit", 1024}});
+  CHECK(j.at("requests").at("active") == 7);
+  check_counters(j, c);
+  CHECK(j.at("connections") ==
+        nlohmann::json{{"active", s.c.connections_active}, {"accepted", s.c.connections_accepted}});
   CHECK_FALSE(j.contains("workers"));
 
   const auto now = fcgimux::clock_type::now();
-  for (auto [name, h] : {std::pair{"queue", &s.queue_latency}, {"service", &s.service_latency}}) {
+  for (auto [name, h] : {std::pair{"queue", &p.queue_latency}, {"service", &p.service_latency}}) {
     const auto expected = h->window_percentiles(now);
     const auto& l = j.at("latency_ms").at(name);
     INFO(name);
@@ -105,43 +123,71 @@ TEST_CASE("to_json has every contract field with the counters' values", "[stats]
   CHECK(j["latency_ms"]["service"]["p99"].get<double>() == Approx(99).epsilon(1.0 / 16));
   CHECK(j["latency_ms"]["queue"]["p90"].get<double>() == Approx(9).epsilon(1.0 / 16));
   CHECK(j["latency_ms"]["window_s"] == 60);
+
+  // the one pool under "pools", with the same figures and no process-wide ones
+  REQUIRE(j.at("pools").size() == 1);
+  const auto& own = j.at("pools").at("default");
+  for (const char* key : {"pool", "queue", "requests", "responses", "latency_ms", "workers_spawned", "workers_exited",
+                          "workers_crashed", "max_workers_reached"}) {
+    INFO(key);
+    CHECK(own.at(key) == j.at(key));
+  }
+  CHECK_FALSE(own.contains("connections"));
+  CHECK_FALSE(own.contains("version"));
+  CHECK_FALSE(own.contains("workers"));
+  // pool_json renders the same object (as --status-path answers it)
+  CHECK(fcgimux::pool_json(p, false, fcgimux::clock_type::now()) == own);
+  CHECK(short_calls == 2);
 }
 
 TEST_CASE("to_json(full) adds the workers, current null when idle", "[stats][json]") {
   stats s;
-  s.pool_view = fake_snapshot;
+  pool_stats p;
+  p.view = fake_snapshot;
+  s.add_pool("default", p);
   const nlohmann::json j = s.to_json(true);
   REQUIRE(j.contains("workers"));
-  const auto& w = j.at("workers");
-  REQUIRE(w.size() == 2);
-  CHECK(w[0].at("pid") == 123);
-  CHECK(w[0].at("state") == "busy");
-  CHECK(w[0].at("requests") == 40);
-  CHECK(w[0].at("uptime_s").get<double>() == Approx(11.9));
-  CHECK(w[0].at("current").at("uri") == "/x.php");
-  CHECK(w[0].at("current").at("elapsed_ms").get<double>() == Approx(3.1));
-  CHECK(w[1].at("pid") == 124);
-  CHECK(w[1].at("state") == "idle");
-  CHECK(w[1].at("current").is_null());
+  for (const auto& w : {j.at("workers"), j.at("pools").at("default").at("workers")}) {
+    REQUIRE(w.size() == 2);
+    CHECK(w[0].at("pid") == 123);
+    CHECK(w[0].at("state") == "busy");
+    CHECK(w[0].at("requests") == 40);
+    CHECK(w[0].at("uptime_s").get<double>() == Approx(11.9));
+    CHECK(w[0].at("current").at("uri") == "/x.php");
+    CHECK(w[0].at("current").at("elapsed_ms").get<double>() == Approx(3.1));
+    CHECK(w[1].at("pid") == 124);
+    CHECK(w[1].at("state") == "idle");
+    CHECK(w[1].at("current").is_null());
+  }
+  // the top-level list says whose worker it is; the pool's own list need not
+  CHECK(j["workers"][0].at("pool") == "default");
+  CHECK(j["workers"][1].at("pool") == "default");
+  CHECK_FALSE(j["pools"]["default"]["workers"][0].contains("pool"));
+  CHECK(fcgimux::pool_json(p, true, fcgimux::clock_type::now()).at("workers") == j["pools"]["default"]["workers"]);
 }
 
-TEST_CASE("without a pool_view the pool and queue are zeros", "[stats][json]") {
+TEST_CASE("without a view the pool and queue are zeros", "[stats][json]") {
   stats s;
-  s.c.requests_accepted = 3;
-  s.c.requests_completed = 3;
+  pool_stats p;
+  s.add_pool("default", p);
+  p.c.requests_accepted = 3;
+  p.c.requests_completed = 3;
   const nlohmann::json j = s.to_json(true);
-  CHECK(j.at("pool") ==
-        nlohmann::json{
-            {"min", 0}, {"max", 0}, {"size", 0}, {"busy", 0}, {"idle", 0}, {"starting", 0}, {"can_serve", false}});
-  CHECK(j.at("queue").at("length") == 0);
-  CHECK(j.at("queue").at("limit") == 0);
-  CHECK(j.at("requests").at("active") == 0);
-  CHECK(j.at("workers").empty());
-  CHECK(j.at("latency_ms").at("service").at("p99") == 0);
+  for (const auto& o : {j, j.at("pools").at("default")}) {
+    CHECK(o.at("pool") ==
+          nlohmann::json{
+              {"min", 0}, {"max", 0}, {"size", 0}, {"busy", 0}, {"idle", 0}, {"starting", 0}, {"can_serve", false}});
+    CHECK(o.at("queue").at("length") == 0);
+    CHECK(o.at("queue").at("limit") == 0);
+    CHECK(o.at("requests").at("active") == 0);
+    CHECK(o.at("workers").empty());
+    CHECK(o.at("latency_ms").at("service").at("p99") == 0);
+  }
+  CHECK_FALSE(s.can_serve());
 }
 
 TEST_CASE("record_status counts by class", "[stats]") {
-  stats s;
+  pool_stats s;
   for (int status : {200, 204, 299, 301, 304, 404, 400, 499, 500, 502, 503, 599, 100, 600, 0, -1})
     s.record_status(status);
   CHECK(s.c.responses_2xx == 3);
@@ -149,4 +195,159 @@ TEST_CASE("record_status counts by class", "[stats]") {
   CHECK(s.c.responses_4xx == 3);
   CHECK(s.c.responses_5xx == 4);
   CHECK(s.c.responses_other == 4);
+}
+
+TEST_CASE("find and pools() give the registered pools in order", "[stats]") {
+  stats s;
+  pool_stats a, b;
+  s.add_pool("a", a);
+  s.add_pool("b", b);
+  REQUIRE(s.pools().size() == 2);
+  CHECK(s.pools()[0].name == "a");
+  CHECK(s.pools()[0].stats == &a);
+  CHECK(s.pools()[1].name == "b");
+  CHECK(s.pools()[1].stats == &b);
+  CHECK(s.find("a") == &a);
+  CHECK(s.find("b") == &b);
+  CHECK(s.find("c") == nullptr);
+  CHECK(s.find("") == nullptr);
+}
+
+TEST_CASE("two pools: each under pools.NAME, the top level their totals", "[stats][json]") {
+  using fcgimux::test::busy_worker, fcgimux::test::idle_worker;
+  stats s;
+  pool_stats a, b;
+  s.add_pool("a", a);
+  s.add_pool("b", b);
+  fill_counters(s.c);
+  fill_counters(a.c, 1000);
+  fill_counters(b.c, 50000);
+  a.c.requests_accepted = a.c.requests_completed + 3;
+  b.c.requests_accepted = b.c.requests_completed + 4;
+  a.view = [](bool full) {
+    return pool_snapshot{
+        .min = 1,
+        .max = 4,
+        .size = 3,
+        .busy = 1,
+        .idle = 1,
+        .starting = 1,
+        .queue_length = 2,
+        .queue_limit = 100,
+        .can_serve = true,
+        .workers = full ? std::vector{busy_worker(101, 5, 1.0, "/a.php", 2.0)} : std::vector<fcgimux::worker_info>{}};
+  };
+  bool b_can_serve = true;
+  b.view = [&b_can_serve](bool full) {
+    return pool_snapshot{.min = 2,
+                         .max = 16,
+                         .size = 10,
+                         .busy = 6,
+                         .idle = 2,
+                         .starting = 2,
+                         .queue_length = 30,
+                         .queue_limit = 500,
+                         .can_serve = b_can_serve,
+                         .workers = full
+                                        ? std::vector{idle_worker(201, 7, 3.0), busy_worker(202, 8, 4.0, "/b.php", 5.0)}
+                                        : std::vector<fcgimux::worker_info>{}};
+  };
+  // equal counts: pool a all at 1 ms, pool b all at 100 ms
+  for (int i = 0; i < 100; ++i) {
+    a.service_latency.record(std::chrono::milliseconds(1));
+    b.service_latency.record(std::chrono::milliseconds(100));
+    a.queue_latency.record(std::chrono::microseconds(50));
+  }
+
+  const nlohmann::json j = s.to_json(true);
+  REQUIRE(j.at("pools").size() == 2);
+  const auto& ja = j["pools"]["a"];
+  const auto& jb = j["pools"]["b"];
+
+  SECTION("each pool carries its own values") {
+    CHECK(ja.at("pool") ==
+          nlohmann::json{
+              {"min", 1}, {"max", 4}, {"size", 3}, {"busy", 1}, {"idle", 1}, {"starting", 1}, {"can_serve", true}});
+    CHECK(jb.at("pool") ==
+          nlohmann::json{
+              {"min", 2}, {"max", 16}, {"size", 10}, {"busy", 6}, {"idle", 2}, {"starting", 2}, {"can_serve", true}});
+    CHECK(ja.at("queue") == nlohmann::json{{"length", 2}, {"peak", a.c.queue_peak}, {"limit", 100}});
+    CHECK(jb.at("queue") == nlohmann::json{{"length", 30}, {"peak", b.c.queue_peak}, {"limit", 500}});
+    {
+      INFO("pool a");
+      check_counters(ja, a.c);
+    }
+    {
+      INFO("pool b");
+      check_counters(jb, b.c);
+    }
+    CHECK(ja["latency_ms"]["service"]["count"] == 100);
+    CHECK(ja["latency_ms"]["service"]["p99"].get<double>() == Approx(1).epsilon(1.0 / 16));
+    CHECK(ja["latency_ms"]["queue"]["count"] == 100);
+    CHECK(jb["latency_ms"]["service"]["count"] == 100);
+    CHECK(jb["latency_ms"]["service"]["p50"].get<double>() == Approx(100).epsilon(1.0 / 16));
+    CHECK(jb["latency_ms"]["queue"]["count"] == 0);
+    CHECK_FALSE(ja.contains("connections"));
+  }
+
+  SECTION("the top level is the sum of the pools") {
+    CHECK(j.at("pool") ==
+          nlohmann::json{
+              {"min", 3}, {"max", 20}, {"size", 13}, {"busy", 7}, {"idle", 3}, {"starting", 3}, {"can_serve", true}});
+    CHECK(j.at("queue") == nlohmann::json{{"length", 32}, {"peak", a.c.queue_peak + b.c.queue_peak}, {"limit", 600}});
+    pool_counters sum = a.c;
+    sum += b.c;
+    check_counters(j, sum);
+    CHECK(j["requests"]["active"] == 7);
+    CHECK(j.at("connections") ==
+          nlohmann::json{{"active", s.c.connections_active}, {"accepted", s.c.connections_accepted}});
+  }
+
+  SECTION("the total latency percentiles are over the merged samples") {
+    const auto& total = j["latency_ms"]["service"];
+    CHECK(total.at("count") == 200);
+    const double p50 = total.at("p50").get<double>(), p90 = total.at("p90").get<double>(),
+                 p99 = total.at("p99").get<double>();
+    // half the samples at 1 ms: the median is the largest of them; the tail is pool b's
+    CHECK(p50 >= ja["latency_ms"]["service"]["p50"].get<double>());
+    CHECK(p50 <= jb["latency_ms"]["service"]["p50"].get<double>());
+    CHECK(p50 == Approx(1).epsilon(1.0 / 16));
+    CHECK(p90 == Approx(100).epsilon(1.0 / 16));
+    CHECK(p99 == Approx(100).epsilon(1.0 / 16));
+    CHECK(j["latency_ms"]["queue"]["count"] == 100);
+    CHECK(j["latency_ms"]["queue"]["p50"].get<double>() == Approx(0.05).epsilon(1.0 / 16));
+  }
+
+  SECTION("full: each pool's workers, and all of them tagged at the top level") {
+    REQUIRE(ja.at("workers").size() == 1);
+    CHECK(ja["workers"][0]["pid"] == 101);
+    CHECK(ja["workers"][0]["current"]["uri"] == "/a.php");
+    REQUIRE(jb.at("workers").size() == 2);
+    CHECK(jb["workers"][0]["pid"] == 201);
+    CHECK(jb["workers"][0]["current"].is_null());
+    CHECK(jb["workers"][1]["pid"] == 202);
+    const auto& all = j.at("workers");
+    REQUIRE(all.size() == 3);
+    std::map<int, std::string> pool_of;
+    for (const auto& w : all) pool_of[w.at("pid").get<int>()] = w.at("pool").get<std::string>();
+    CHECK(pool_of == std::map<int, std::string>{{101, "a"}, {201, "b"}, {202, "b"}});
+    for (const auto& w : all) {
+      nlohmann::json untagged = w;
+      untagged.erase("pool");
+      const auto& own = w["pool"] == "a" ? ja["workers"] : jb["workers"];
+      CHECK(std::find(own.begin(), own.end(), untagged) != own.end());
+    }
+    CHECK_FALSE(s.to_json(false).contains("workers"));
+    CHECK_FALSE(s.to_json(false)["pools"]["a"].contains("workers"));
+  }
+
+  SECTION("can_serve only when every pool can") {
+    CHECK(s.can_serve());
+    b_can_serve = false;
+    CHECK_FALSE(s.can_serve());
+    const nlohmann::json k = s.to_json(false);
+    CHECK(k["pool"]["can_serve"] == false);
+    CHECK(k["pools"]["a"]["pool"]["can_serve"] == true);
+    CHECK(k["pools"]["b"]["pool"]["can_serve"] == false);
+  }
 }

@@ -6,7 +6,10 @@
 #include <nlohmann/json.hpp>
 
 #include <memory>
+#include <set>
+#include <string>
 #include <thread>
+#include <vector>
 
 using namespace std::chrono_literals;
 using namespace fcgimux::test;
@@ -39,6 +42,8 @@ TEST_CASE("GET /stats?full adds the workers", "[server]") {
   const auto j = nlohmann::json::parse(r.body);
   REQUIRE(j.at("workers").size() == 2);
   CHECK(j["workers"][0]["pid"] == 4242);
+  CHECK(j["workers"][0]["pool"] == "default");
+  CHECK(j.at("pools").at("default").at("workers").size() == 2);
   CHECK(j["workers"][0]["current"]["uri"].get<std::string>().rfind("/fake-live-", 0) == 0);
   CHECK(j["workers"][1]["current"].is_null());
   const auto r2 = http_exchange(f.port, http_get("/stats?x=1&full=1"));
@@ -48,25 +53,25 @@ TEST_CASE("GET /stats?full adds the workers", "[server]") {
 
 TEST_CASE("a worker URI that is not UTF-8 still gives valid JSON", "[server]") {
   server_fixture f;
-  f.on_server([&] { f.pool.uri_prefix = "/bad-\xff\xfe-"; });
+  f.on_server([&] { f.pool().uri_prefix = "/bad-\xff\xfe-"; });
   const auto r = require_status(http_exchange(f.port, http_get("/stats?full")), 200);
   CHECK_NOTHROW(nlohmann::json::parse(r.body));
 }
 
 TEST_CASE("GET /metrics answers Prometheus text", "[server]") {
   server_fixture f;
-  f.on_server([&] { f.s.c.requests_accepted = 5; });
+  f.on_server([&] { f.ps().c.requests_accepted = 5; });
   const auto r = require_status(http_exchange(f.port, http_get("/metrics")), 200);
   CHECK(r.header("content-type") == "text/plain; version=0.0.4; charset=utf-8");
-  CHECK(r.body.find("\nfcgimux_requests_accepted_total 5\n") != std::string::npos);
-  CHECK(r.body.find("fcgimux_worker_busy{pid=\"4242\"} 1") != std::string::npos);
+  CHECK(r.body.find("\nfcgimux_requests_accepted_total{pool=\"default\"} 5\n") != std::string::npos);
+  CHECK(r.body.find("fcgimux_worker_busy{pool=\"default\",pid=\"4242\"} 1") != std::string::npos);
 }
 
 TEST_CASE("/healthz follows can_serve", "[server]") {
   server_fixture f;
   const auto up = require_status(http_exchange(f.port, http_get("/healthz")), 200);
   CHECK(up.body == "ok\n");
-  f.pool.can_serve = false;
+  f.pool().can_serve = false;
   require_status(http_exchange(f.port, http_get("/healthz")), 503);
 }
 
@@ -281,4 +286,157 @@ TEST_CASE("the head limit is exact: 8192 bytes pass, 8193 get 431", "[server]") 
   REQUIRE(at_limit.size() == 8192);
   require_status(http_exchange(f.port, at_limit), 200);
   require_status(http_exchange(f.port, http_get("/healthz", "X-Pad: " + std::string(pad + 1, 'p') + "\r\n")), 431);
+}
+
+TEST_CASE("/healthz with two pools: every pool, or the one named", "[server][pools]") {
+  server_fixture f(fixture_options{.pools = {"a", "b"}});
+  SECTION("both can serve") {
+    CHECK(require_status(http_exchange(f.port, http_get("/healthz")), 200).body == "ok\n");
+    require_status(http_exchange(f.port, http_get("/healthz?pool=a")), 200);
+    require_status(http_exchange(f.port, http_get("/healthz?pool=b")), 200);
+  }
+  SECTION("b cannot serve") {
+    f.pool(1).can_serve = false;
+    CHECK(require_status(http_exchange(f.port, http_get("/healthz")), 503).body == "unavailable\n");
+    CHECK(require_status(http_exchange(f.port, http_get("/healthz?pool=a")), 200).body == "ok\n");
+    require_status(http_exchange(f.port, http_get("/healthz?pool=b")), 503);
+    require_status(http_exchange(f.port, http_get("/healthz?x=1&pool=b")), 503);
+  }
+  SECTION("a cannot serve") {
+    f.pool(0).can_serve = false;
+    require_status(http_exchange(f.port, http_get("/healthz")), 503);
+    require_status(http_exchange(f.port, http_get("/healthz?pool=a")), 503);
+    require_status(http_exchange(f.port, http_get("/healthz?pool=b")), 200);
+  }
+  SECTION("an unknown pool") {
+    require_status(http_exchange(f.port, http_get("/healthz?pool=nope")), 404);
+    require_status(http_exchange(f.port, http_get("/healthz?pool=")), 404);
+  }
+  // and the connection-level behaviour is unchanged: the server still answers
+  require_status(http_exchange(f.port, http_get("/stats")), 200);
+}
+
+TEST_CASE("/stats and /metrics with two pools show each pool", "[server][pools]") {
+  server_fixture f(fixture_options{.pools = {"a", "b"}});
+  f.on_server([&] {
+    f.ps(0).c.requests_accepted = 11;
+    f.ps(1).c.requests_accepted = 22;
+  });
+  const auto j = nlohmann::json::parse(require_status(http_exchange(f.port, http_get("/stats?full")), 200).body);
+  CHECK(j["pools"]["a"]["requests"]["accepted"] == 11);
+  CHECK(j["pools"]["b"]["requests"]["accepted"] == 22);
+  CHECK(j["requests"]["accepted"] == 33);
+  CHECK(j["pools"]["a"]["pool"]["size"].get<int>() < 1000);  // the fakes: a from 101 up, b from 1101 up
+  CHECK(j["pools"]["b"]["pool"]["size"].get<int>() > 1100);
+  CHECK(j["workers"].size() == 4);
+  const auto m = require_status(http_exchange(f.port, http_get("/metrics")), 200).body;
+  CHECK(m.find("\nfcgimux_requests_accepted_total{pool=\"a\"} 11\n") != std::string::npos);
+  CHECK(m.find("\nfcgimux_requests_accepted_total{pool=\"b\"} 22\n") != std::string::npos);
+  CHECK(m.find("fcgimux_worker_busy{pool=\"b\",pid=\"5242\"} 1") != std::string::npos);
+}
+
+TEST_CASE("/history is served only once set_history was called", "[server][history]") {
+  server_fixture f;
+  require_status(http_exchange(f.port, http_get("/history")), 404);
+}
+
+TEST_CASE("/history: the samples taken, totals and per pool", "[server][history][pools]") {
+  server_fixture f(fixture_options{.pools = {"a", "b"}, .history = true});
+  const auto t0 = fcgimux::clock_type::now();
+  f.on_server([&] {
+    // pool a serves in 1 ms and waits 10 ms in the queue, pool b serves in 100 ms
+    for (int i = 0; i < 50; ++i) {
+      f.ps(0).service_latency.record(1ms);
+      f.ps(0).queue_latency.record(10ms);
+      f.ps(1).service_latency.record(100ms);
+    }
+    f.history->take(t0);
+    f.ps(0).c.requests_completed += 10;
+    f.ps(1).c.requests_completed += 30;
+    f.history->take(t0 + 1s);
+    f.ps(0).c.requests_completed += 20;
+    f.ps(1).c.requests_completed += 60;
+    f.history->take(t0 + 2s);
+  });
+  constexpr std::size_t taken = 3;
+  // nothing else asked the fakes: each take() saw a: 101, 102, 103 and b: 1101, 1102, 1103
+  REQUIRE(f.pool(0).calls == 3);
+  REQUIRE(f.pool(1).calls == 3);
+
+  auto get = [&](const std::string& target) {
+    const auto r = require_status(http_exchange(f.port, http_get(target)), 200);
+    CHECK(r.header("content-type") == "application/json");
+    const auto j = nlohmann::json::parse(r.body);
+    CHECK(j.at("interval_s") == 1);
+    const auto& series = j.at("series");
+    std::set<std::string> names;
+    for (const auto& [name, values] : series.items()) {
+      names.insert(name);
+      INFO(target << " " << name);
+      REQUIRE(values.is_array());
+      CHECK(values.size() == taken);
+    }
+    CHECK(names == std::set<std::string>{"size", "busy", "idle", "queue", "rate", "service_p50", "service_p99",
+                                         "queue_p50", "queue_p99"});
+    return series;
+  };
+  using list = std::vector<double>;
+  auto values = [](const nlohmann::json& series, const char* name) { return series.at(name).get<list>(); };
+
+  SECTION("pool a") {
+    const auto a = get("/history?pool=a");
+    CHECK(values(a, "size") == list{101, 102, 103});
+    CHECK(values(a, "busy") == list{1, 1, 1});
+    CHECK(values(a, "idle") == list{99, 100, 101});
+    CHECK(values(a, "queue") == list{1, 2, 3});
+    CHECK(values(a, "rate") == list{0, 10, 20});
+    for (double v : values(a, "service_p50")) CHECK(v == Approx(1).epsilon(1.0 / 16));
+    for (double v : values(a, "service_p99")) CHECK(v == Approx(1).epsilon(1.0 / 16));
+    for (double v : values(a, "queue_p99")) CHECK(v == Approx(10).epsilon(1.0 / 16));
+  }
+  SECTION("pool b") {
+    const auto b = get("/history?pool=b");
+    CHECK(values(b, "size") == list{1101, 1102, 1103});
+    CHECK(values(b, "idle") == list{1099, 1100, 1101});
+    CHECK(values(b, "rate") == list{0, 30, 60});
+    for (double v : values(b, "service_p50")) CHECK(v == Approx(100).epsilon(1.0 / 16));
+    for (double v : values(b, "queue_p50")) CHECK(v == 0);
+  }
+  SECTION("the totals") {
+    {
+      const auto t = get("/history");
+      CHECK(values(t, "size") == list{1202, 1204, 1206});
+      CHECK(values(t, "busy") == list{2, 2, 2});
+      CHECK(values(t, "idle") == list{1198, 1200, 1202});
+      CHECK(values(t, "queue") == list{2, 4, 6});
+      CHECK(values(t, "rate") == list{0, 40, 80});
+      // merged: half the samples at 1 ms, half at 100 ms
+      for (double v : values(t, "service_p50")) CHECK(v == Approx(1).epsilon(1.0 / 16));
+      for (double v : values(t, "service_p99")) CHECK(v == Approx(100).epsilon(1.0 / 16));
+      for (double v : values(t, "queue_p99")) CHECK(v == Approx(10).epsilon(1.0 / 16));
+    }
+  }
+  SECTION("an unknown pool") {
+    require_status(http_exchange(f.port, http_get("/history?pool=nope")), 404);
+    require_status(http_exchange(f.port, http_get("/history?pool=")), 404);
+    require_status(http_exchange(f.port, http_get("/history")), 200);
+  }
+}
+
+TEST_CASE("start_sampling takes a history sample every second", "[server][history]") {
+  server_fixture f(fixture_options{.history = true});
+  const auto start = std::chrono::steady_clock::now();
+  f.on_server([&] { f.server.start_sampling(); });
+  std::size_t samples = 0;
+  while (std::chrono::steady_clock::now() - start < 10s) {
+    const auto r = require_status(http_exchange(f.port, http_get("/history")), 200);
+    samples = nlohmann::json::parse(r.body).at("series").at("size").size();
+    if (samples >= 3) break;
+    std::this_thread::sleep_for(100ms);
+  }
+  const auto waited = std::chrono::steady_clock::now() - start;
+  REQUIRE(samples >= 3);
+  // the first sample at once, then one a second: three take about two seconds, not less
+  CHECK(waited >= 1900ms);
+  CHECK(waited < 5s);
 }
