@@ -1,6 +1,7 @@
 #include "src/app/server.hpp"
 
 #include "src/admin/stats_server.hpp"
+#include "src/base/invariant.hpp"
 #include "src/base/log.hpp"
 #include "src/front/client_connection.hpp"
 #include "src/front/listener.hpp"
@@ -185,6 +186,7 @@ void server::add(const std::shared_ptr<client_connection>& c) {
 
 void server::remove(client_connection* c) {
   if (conns_.erase(c)) {
+    FCGIMUX_INVARIANT(st_.c.connections_active > 0, "a connection is counted out once");
     --st_.c.connections_active;
     connection_closed_.notify();
   }

@@ -10,6 +10,7 @@
 #include "src/core/request.hpp"
 #include "src/core/request_lifecycle.hpp"
 #include "src/upstream/answer_reader.hpp"
+#include "src/upstream/exchange_error.hpp"
 
 #include <asio/co_spawn.hpp>
 #include <asio/experimental/as_tuple.hpp>
@@ -404,22 +405,30 @@ asio::awaitable<void> exchange(exchange_owner& pool, std::shared_ptr<pool_member
   }
 
   w->conn.reset();
-  if (internal_error) pool.kill_now(*w);
-  if (!res.broken.empty() && !res.timed_out) {
+  const std::error_code failure = classify({.internal_error = internal_error,
+                                            .broken = !res.broken.empty(),
+                                            .timed_out = res.timed_out,
+                                            .got_end = res.got_end,
+                                            .connect_failed = res.connect_failed,
+                                            .response_bytes = res.response_bytes,
+                                            .body_streamed = res.body_streamed,
+                                            .io = res.ec});
+  if (failure == exchange_errc::internal) pool.kill_now(*w);
+  if (failure == exchange_errc::broken) {
     log::info("worker {} {} (request {}); replacing it", w->pid, res.broken, uri_of(*r));
     pool.kill_now(*w);
     pool.done_with(w, false);
     if (!r->front_gone) ++pool.stats().c.requests_failed;
-    fail(*r, 502, "the worker's answer was not valid FastCGI");
+    fail(*r, 502, failure.message());
     co_return;
   }
-  if (res.timed_out) {
+  if (failure == exchange_errc::timed_out) {
     log::info("request {} timed out after {} s on worker {}; killing it", uri_of(*r),
               pool.settings().request_timeout.count(), w->pid);
     pool.kill_now(*w);
     pool.done_with(w, false);
     ++pool.stats().c.requests_timed_out;
-    fail(*r, 504, "the worker took too long");
+    fail(*r, 504, failure.message());
     co_return;
   }
 
@@ -431,8 +440,7 @@ asio::awaitable<void> exchange(exchange_owner& pool, std::shared_ptr<pool_member
   // kcgi apps exit on FCGI_KEEP_CONN (see worker_pool::refused_kept_connection).
   if (closed && first_request && res.keep_conn && !res.response_bytes) pool.refused_kept_connection(*w);
 
-  bool may_resend = !res.response_bytes && !res.body_streamed && !r->front_gone && r->attempts < max_attempts &&
-                    (res.connect_failed || unread_by_worker(res.ec));
+  const bool may_resend = failure == exchange_condition::safe_to_resend && !r->front_gone && r->attempts < max_attempts;
   pool.done_with(w, false);
   if (may_resend) {
     log::debug("worker {} dropped request {} unanswered ({}); sending it to another worker", w->pid, r->uri,
@@ -442,10 +450,10 @@ asio::awaitable<void> exchange(exchange_owner& pool, std::shared_ptr<pool_member
     pool.resubmit(r);
     co_return;
   }
-  std::string why = res.got_end
-                        ? fmt::format("worker refused the request (protocol status {})", static_cast<int>(res.status))
-                    : res.ec ? res.ec.message()
-                             : std::string("connection closed");
+  std::string why = failure == exchange_errc::refused
+                        ? fmt::format("{} (protocol status {})", failure.message(), static_cast<int>(res.status))
+                    : res.ec ? fmt::format("{} ({})", failure.message(), res.ec.message())
+                             : failure.message();
   if (!r->front_gone) {
     log::info("worker {} failed request {}: {}", w->pid, uri_of(*r), why);
     ++pool.stats().c.requests_failed;
