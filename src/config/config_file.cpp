@@ -5,6 +5,7 @@
 #include <fmt/core.h>
 #include <nlohmann/json.hpp>
 
+#include <algorithm>
 #include <fstream>
 
 namespace fcgimux::config_detail {
@@ -51,7 +52,14 @@ void apply_pool_key(pool_config& p, const std::string& key, const json& v) {
     return;
   }
   if (key == "env") {
-    p.env = environment(v);
+    // A pool's variables are added to the top level's, replacing those of the same name.
+    for (auto& [name, value] : environment(v)) {
+      auto same = std::find_if(p.env.begin(), p.env.end(), [&](auto& kv) { return kv.first == name; });
+      if (same != p.env.end())
+        same->second = std::move(value);
+      else
+        p.env.emplace_back(std::move(name), std::move(value));
+    }
     return;
   }
   const option_def* o = find_long(key);

@@ -131,7 +131,7 @@ TEST_CASE("keep-conn takes yes, no and auto; send-timeout takes seconds") {
 }
 
 TEST_CASE("a pools file: each pool its own listeners, program and settings; the top level gives defaults") {
-  auto path = write_temp(R"({"stats": "off", "workers": 2, "queue-limit": 7,
+  auto path = write_temp(R"({"stats": "off", "workers": 2, "queue-limit": 7, "env": {"TZ": "UTC", "APP_ENV": "dev"},
     "pools": [
       {"name": "www", "listen": "127.0.0.1:7100", "command": ["/usr/bin/php-cgi"], "max-workers": 6,
        "env": {"PHP_FCGI_MAX_REQUESTS": "500", "APP_ENV": "prod"}},
@@ -148,8 +148,9 @@ TEST_CASE("a pools file: each pool its own listeners, program and settings; the 
   CHECK(www.workers == 2);
   CHECK(www.max_workers == 6);
   CHECK(www.queue_limit == 7);
-  CHECK(www.env ==
-        std::vector<std::pair<std::string, std::string>>{{"APP_ENV", "prod"}, {"PHP_FCGI_MAX_REQUESTS", "500"}});
+  // The top level's variables, with the pool's added and replacing those of the same name.
+  CHECK(www.env == std::vector<std::pair<std::string, std::string>>{
+                       {"APP_ENV", "prod"}, {"TZ", "UTC"}, {"PHP_FCGI_MAX_REQUESTS", "500"}});
   const auto& api = c.pools[1];
   CHECK(api.name == "api_2");
   CHECK(api.listen.size() == 2);
