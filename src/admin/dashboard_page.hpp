@@ -53,7 +53,7 @@ inline constexpr std::string_view dashboard_html = R"html(<!DOCTYPE html>
   <span id="status">connecting&hellip;</span></header>
 <h2>Pools</h2>
 <table id="pools-table"><thead><tr><th>pool</th><th>serving</th><th>workers</th><th>busy</th><th>idle</th><th>queued</th>
-<th>completed</th><th>rejected / timed out / failed</th><th>5xx</th><th>service p99 ms</th></tr></thead>
+<th>completed</th><th>rejected / timed out / failed</th><th>5xx</th><th>service p99 ms</th><th>generation</th></tr></thead>
 <tbody id="pools"></tbody></table>
 <div class="tiles">
   <div class="tile"><div class="v" id="pool-size">&ndash;</div><div class="l">workers (<span id="pool-min">&ndash;</span>&ndash;<span id="pool-max">&ndash;</span>)</div></div>
@@ -135,6 +135,9 @@ function pools(all) {
     cell(tr, p.queue.length); cell(tr, p.requests.completed);
     cell(tr, p.requests.rejected + " / " + p.requests.timed_out + " / " + p.requests.failed);
     cell(tr, p.responses["5xx"]); cell(tr, num(p.latency_ms.service.p99, 2));
+    const roll = p.roll || { state: "idle" };
+    cell(tr, p.generation + (roll.state === "idle" ? "" : " (" + roll.state + ": " + roll.old + " old, " + roll.new + " new)"),
+         roll.state === "failed" ? "bad" : roll.state === "rolling" ? "busy" : "");
     tr.dataset.pool = name; if (name === selected) tr.className = "selected";
     tr.onclick = () => choose(name); body.appendChild(tr);
   }

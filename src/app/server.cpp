@@ -25,6 +25,7 @@ server::server(asio::io_context& io, config cfg)
       front_{.max_conns = cfg_.max_conns, .status_path = cfg_.status_path},
       reaper_(io),
       signals_(io, SIGTERM, SIGINT),
+      hangup_(io, SIGHUP),
       drain_timer_(io),
       connection_closed_(io.get_executor()) {
   for (const pool_config& p : cfg_.pools) {
@@ -99,6 +100,22 @@ void server::start() {
   }
   if (stats_server_) stats_server_->start_sampling();
   wait_signal();
+  wait_hangup();
+}
+
+void server::wait_hangup() {
+  hangup_.async_wait([this](const std::error_code& ec, int) {
+    if (ec) return;
+    if (stopping_) {
+      log::info("SIGHUP while stopping: ignored");
+    } else {
+      // kfcgi's SIGHUP, without its gap: every pool replaces its workers, new ones first.
+      // The configuration file is not re-read yet.
+      log::info("SIGHUP: replacing the workers of every pool");
+      for (auto& p : pools_) p->roll();
+    }
+    wait_hangup();
+  });
 }
 
 void server::wait_signal() {
@@ -160,6 +177,7 @@ void server::drain_step() {
     if (stats_server_) stats_server_->stop();
     reaper_.stop();
     signals_.cancel();
+    hangup_.cancel();
     log::info("stopped");
     io_.stop();
     return;

@@ -46,6 +46,7 @@ class server final : public connection_registry {
 
  private:
   void wait_signal();
+  void wait_hangup();
   void drain_step();
   void make_runtime_dir();
   std::size_t live_requests() const noexcept;
@@ -61,6 +62,7 @@ class server final : public connection_registry {
   std::unique_ptr<stats_history> history_;
   std::unique_ptr<stats_server> stats_server_;
   asio::signal_set signals_;
+  asio::signal_set hangup_;
   asio::steady_timer drain_timer_;
   clock_type::time_point drain_deadline_{};
   bool workers_stopping_ = false;

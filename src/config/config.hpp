@@ -54,6 +54,7 @@ struct pool_config {
   std::size_t max_requests = 0;            ///< per worker; 0: no limit
   seconds slow_threshold{0};               ///< 0: off
   seconds stop_grace{5};                   ///< between SIGTERM and SIGKILL for a worker
+  std::size_t roll_surge = 1;              ///< new workers starting at once during a roll (SIGHUP)
 };
 
 /// The whole process: what is not about one pool, and the pools.

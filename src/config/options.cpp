@@ -121,6 +121,8 @@ const std::vector<option_def>& options() {
        "retire a worker after N requests; 0 = off"},
       {"slow-threshold", 0, kind::seconds, scope::pool, no_process, POOL_SECONDS(slow_threshold),
        "log requests slower than this; 0 = off"},
+      {"roll-surge", 0, kind::count, scope::pool, no_process, POOL_COUNT(roll_surge),
+       "workers started at once beyond the pool's size while SIGHUP replaces them all (default 1)"},
       {"shutdown-timeout", 0, kind::seconds, scope::process,
        [](config& c, const std::string& v) { c.shutdown_timeout = seconds(to_number("shutdown-timeout", v)); }, no_pool,
        "seconds to let requests finish on SIGTERM (default 30)"},

@@ -53,6 +53,7 @@ void finish_pool(pool_config& p, bool only_pool) {
   if (p.max_reqs == 0 || p.max_reqs > 65535) throw config_error("max-reqs: 1 to 65535");
   if (p.max_params < 1024) throw config_error("max-params: at least 1024");
   if (p.output_buffer < 65536) throw config_error("output-buffer: at least 65536");
+  if (p.roll_surge == 0 || p.roll_surge > 4096) throw config_error("roll-surge: 1 to 4096");
   if (p.max_spawn_rate == 0) p.max_spawn_rate = 10.0 * static_cast<double>(p.max_workers);
 }
 

@@ -119,6 +119,8 @@ pool_snapshot pool::snapshot(bool full) const {
   s.queue_limit = cfg_.queue_limit;
   s.can_serve = !stopping_ && !members_.cannot_serve() &&
                 (p.idle > 0 || s.busy > 0 || p.live < cfg_.max_workers || p.starting > 0);
+  s.generation = members_.generation();
+  s.roll = members_.roll_state();
   if (full) s.workers = members_.describe();
   return s;
 }

@@ -44,6 +44,8 @@ class pool final : public request_target,
   bool members_gone() const noexcept { return members_.all_gone(); }
   void kill_members() { members_.kill_all(); }
   void stop_timers() { sched_.stop(); }
+  /// SIGHUP: replace every worker, with no request lost and no fewer ready workers.
+  void roll() { members_.roll(); }
 
   /// Requests accepted and not ended yet.
   std::size_t live_requests() const noexcept { return live_; }

@@ -76,6 +76,7 @@ void worker_pool::spawn(std::size_t n) {
   for (std::size_t i = 0; i < n && !stopping_all_ && !no_spawn_; ++i) {
     auto w = std::make_shared<worker>(io_);
     w->serial = next_serial_++;
+    w->generation = generation_;
     w->socket_path = fmt::format("{}{}.sock", socket_prefix_, w->serial);
     std::error_code ec;
     spawn_options opts{.batch_scheduling = cfg_.batch_workers, .env = cfg_.env};
@@ -117,6 +118,7 @@ void worker_pool::watch_exec(std::shared_ptr<worker> w) {
         // EOF: exec succeeded. The socket was listening before exec, so connections queue from now.
         if (w->exited || w->state != worker_state::starting) co_return;
         make_idle(w);
+        new_worker_ready(w);
         events_.member_ready();
       },
       log::on_exception("a worker's exec watch"));
@@ -172,6 +174,7 @@ void worker_pool::on_exit(const std::shared_ptr<worker>& w, int status) {
     ++start_failures_;
   else if (crashed)
     ++crash_streak_;
+  if (failed_start) roll_failed(*w, describe_status(status));
   if (failed_start || crashed) {
     back_off(now);
     log::info("worker {} {} after {} requests{}{}; next start in {} ms", w->pid, describe_status(status), w->requests,
@@ -190,6 +193,7 @@ void worker_pool::on_exit(const std::shared_ptr<worker>& w, int status) {
     return;
   }
   grow();
+  roll_step();
   if (cannot_serve()) events_.no_member_left("no worker can start");
 }
 
@@ -247,13 +251,22 @@ void worker_pool::done_with(const std::shared_ptr<worker>& w, bool healthy) {
     stop_worker(w);
     return;
   }
+  if (w->retiring) {
+    log::debug("pool {}: worker {} (generation {}) replaced after its last request", cfg_.name, w->pid, w->generation);
+    stop_worker(w);
+    roll_step();
+    return;
+  }
   if (cfg_.max_requests > 0 && w->requests >= cfg_.max_requests) {
     log::debug("worker {} retired after {} requests", w->pid, w->requests);
     stop_worker(w);
     grow();
     return;
   }
-  if (healthy) start_failures_ = crash_streak_ = 0;
+  if (healthy) {
+    start_failures_ = crash_streak_ = 0;
+    roll_proven(*w);
+  }
   if (!healthy) {
     w->conn.reset();
     w->probation.expires_after(probation_time);
@@ -337,13 +350,16 @@ void worker_pool::schedule_spawn(clock_type::time_point at) {
   spawn_timer_.expires_at(at);
   spawn_timer_.async_wait([this](const std::error_code& ec) {
     spawn_timer_armed_ = false;
-    if (!ec) grow();
+    if (ec) return;
+    grow();
+    roll_step();
   });
 }
 
 void worker_pool::release_pass() {
   if (stopping_all_) return;
-  if (!idle_.empty()) {
+  // During a roll the pool is briefly above its size on purpose: nothing is released.
+  if (!idle_.empty() && rolling_ != rolling::rolling) {
     auto oldest = idle_.front();
     if (scaler_.may_release(counts(), oldest->idle_since, clock_type::now())) {
       log::debug("worker {} released after {:.1f} s idle", oldest->pid,
@@ -444,6 +460,7 @@ std::vector<worker_info> worker_pool::describe() const {
     i.pid = w->pid;
     i.state = state_name(w->state);
     i.requests = w->requests;
+    i.generation = w->generation;
     i.uptime_s = std::chrono::duration<double>(now - w->started_at).count();
     if (w->current) {
       i.has_current = true;

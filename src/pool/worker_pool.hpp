@@ -28,11 +28,14 @@ struct worker final : pool_member {
   explicit worker(asio::io_context& io) : exec_status(io), err_pipe(io), kill_timer(io), probation(io) {}
 
   std::uint64_t serial = 0;
+  std::uint64_t generation = 1;  ///< the pool's generation when it was started (a roll raises it)
   clock_type::time_point started_at = clock_type::now();
   clock_type::time_point idle_since{};
   bool exited = false;
   bool signalled_by_us = false;          ///< a signal from fcgimux: its exit is not a crash
   bool refused_kept_connection = false;  ///< closed its first kept (FCGI_KEEP_CONN) connection unanswered
+  bool retiring = false;                 ///< replaced by a roll: stopped once its request ends
+  bool proven = false;                   ///< served a request, or stayed up a while: may replace an old one
   asio::posix::stream_descriptor exec_status;
   asio::posix::stream_descriptor err_pipe;
   asio::steady_timer kill_timer;
@@ -90,6 +93,13 @@ class worker_pool {
   /// SIGKILL to every worker still there (the last step of a forced stop).
   void kill_all();
 
+  /// Replaces every worker with a new one (SIGHUP): new ones first, an old one retired for each
+  /// that is ready, so the ready count never drops; at most --roll-surge extra workers at once.
+  /// A roll under way is retargeted at the new generation.
+  void roll();
+  roll_status roll_state() const noexcept;
+  std::uint64_t generation() const noexcept { return generation_; }
+
   pool_counts counts() const noexcept;
   std::size_t busy_count() const noexcept;
   std::vector<worker_info> describe() const;
@@ -132,6 +142,23 @@ class worker_pool {
   /// An exit by itself confirms a program that cannot keep connections (logged once); a crash
   /// says nothing about them, and auto goes back to keeping them.
   void settle_kept_connections(const worker& w, int status);
+  // The roll (worker_pool_roll.cpp).
+  enum class rolling : std::uint8_t { idle, rolling, failed };
+  /// Retires old workers for the new ones that became ready, starts new ones within the surge,
+  /// and ends the roll when no old worker is left.
+  void roll_step();
+  /// A worker of the newest generation is ready (its exec succeeded): it replaces an old one once
+  /// it has proven itself (roll_proven).
+  void new_worker_ready(const std::shared_ptr<worker>& w);
+  /// A new worker served a request, or stayed up for a while: one old worker may go.
+  void roll_proven(worker& w);
+  /// A worker of the newest generation could not start: the roll stops, the old ones serve on.
+  void roll_failed(const worker& w, const std::string& why);
+  std::uint64_t generation_ = 1;
+  rolling rolling_ = rolling::idle;
+  std::size_t replacements_ = 0;  // new workers ready that have not retired an old one yet
+  std::string roll_error_;
+
   /// Signals the worker's process group: what it forked (fcgiwrap -c, PHP_FCGI_CHILDREN) too.
   static void signal_worker(const worker& w, int sig);
 };

@@ -32,9 +32,18 @@ struct pool_counters {
   pool_counters& operator+=(const pool_counters& o) noexcept;
 };
 
+/// A pool's rolling restart (SIGHUP) as the stats show it.
+struct roll_status {
+  std::string state = "idle";   ///< "idle", "rolling" or "failed"
+  std::size_t old_workers = 0;  ///< workers of an older generation still serving
+  std::size_t new_workers = 0;  ///< workers of the newest generation (starting included)
+  std::string error;            ///< why the last roll stopped, when it failed
+};
+
 /// One worker as the stats show it.
 struct worker_info {
   int pid = 0;
+  std::uint64_t generation = 1;
   std::string state;  ///< "starting", "idle", "busy", "stopping"
   std::uint64_t requests = 0;
   double uptime_s = 0;
@@ -47,7 +56,9 @@ struct worker_info {
 struct pool_snapshot {
   std::size_t min = 0, max = 0, size = 0, busy = 0, idle = 0, starting = 0;
   std::size_t queue_length = 0, queue_limit = 0;
-  bool can_serve = false;            ///< a worker is ready, or one can be started (for /healthz)
+  bool can_serve = false;        ///< a worker is ready, or one can be started (for /healthz)
+  std::uint64_t generation = 1;  ///< +1 for each roll (SIGHUP)
+  roll_status roll;
   std::vector<worker_info> workers;  ///< filled only when asked for (full)
 };
 

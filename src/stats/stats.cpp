@@ -25,11 +25,8 @@ std::uint64_t active_requests(const pool_counters& c) {
 nlohmann::json worker_json(const worker_info& w) {
   nlohmann::json current = nullptr;
   if (w.has_current) current = {{"uri", w.current_uri}, {"elapsed_ms", round3(w.current_elapsed_ms)}};
-  return {{"pid", w.pid},
-          {"state", w.state},
-          {"requests", w.requests},
-          {"uptime_s", round3(w.uptime_s)},
-          {"current", std::move(current)}};
+  return {{"pid", w.pid},           {"generation", w.generation},     {"state", w.state},
+          {"requests", w.requests}, {"uptime_s", round3(w.uptime_s)}, {"current", std::move(current)}};
 }
 
 // The fields a pool's object and the totals share.
@@ -54,6 +51,15 @@ void fill(nlohmann::json& j, const pool_snapshot& p, const pool_counters& c, con
   j["workers_exited"] = c.workers_exited;
   j["workers_crashed"] = c.workers_crashed;
   j["max_workers_reached"] = c.max_workers_reached;
+}
+
+// What only a pool has, not the totals: its generation and roll.
+void fill_own(nlohmann::json& j, const pool_snapshot& s) {
+  j["generation"] = s.generation;
+  j["roll"] = {{"state", s.roll.state},
+               {"old", s.roll.old_workers},
+               {"new", s.roll.new_workers},
+               {"error", s.roll.error.empty() ? nlohmann::json(nullptr) : nlohmann::json(s.roll.error)}};
 }
 
 void add_to(pool_snapshot& total, const pool_snapshot& p) {
@@ -119,6 +125,7 @@ nlohmann::json pool_json(const pool_stats& p, bool full, clock_type::time_point 
   const pool_snapshot s = p.snapshot(full);
   nlohmann::json j;
   fill(j, s, p.c, p.queue_latency.window_percentiles(now), p.service_latency.window_percentiles(now));
+  fill_own(j, s);
   if (full) {
     nlohmann::json workers = nlohmann::json::array();
     for (const worker_info& w : s.workers) workers.push_back(worker_json(w));
@@ -146,6 +153,7 @@ nlohmann::json stats::to_json(bool full) const {
     service.push_back(&p->service_latency);
     nlohmann::json pj;
     fill(pj, s, p->c, p->queue_latency.window_percentiles(now), p->service_latency.window_percentiles(now));
+    fill_own(pj, s);
     if (full) {
       nlohmann::json own = nlohmann::json::array();
       for (const worker_info& w : s.workers) {

@@ -64,6 +64,8 @@ pool_snapshot snapshot(bool full) {
           .queue_length = 6,
           .queue_limit = 100,
           .can_serve = true,
+          .generation = 1,
+          .roll = {},
           .workers = full ? std::vector{busy_worker(123, 40, 11.5, "/a\"b\\c\n.php", 250), idle_worker(124, 9, 3)}
                           : std::vector<worker_info>{}};
 }
@@ -156,6 +158,8 @@ struct two_pools {
           .queue_length = 6,
           .queue_limit = 100,
           .can_serve = true,
+          .generation = 1,
+          .roll = {},
           .workers = full ? std::vector{busy_worker(101, 40, 11.5, "/a.php", 250), idle_worker(102, 9, 3)}
                           : std::vector<worker_info>{}};
     };
@@ -170,6 +174,8 @@ struct two_pools {
           .queue_length = 60,
           .queue_limit = 600,
           .can_serve = false,
+          .generation = 1,
+          .roll = {},
           .workers = full ? std::vector{busy_worker(201, 70, 21.5, "/b.php", 750)} : std::vector<worker_info>{}};
     };
     std::uint64_t v = 1000;

@@ -44,6 +44,8 @@ struct fake_pool {
                     .queue_length = static_cast<std::size_t>(n % 7),
                     .queue_limit = 1024,
                     .can_serve = can_serve,
+                    .generation = 1,
+                    .roll = {},
                     .workers = full ? std::vector{busy_worker(first_pid, static_cast<std::uint64_t>(n), 1.5 * n,
                                                               uri_prefix + std::to_string(n) + ".php", 3.25),
                                                   idle_worker(first_pid + 101, 7, 2.0)}

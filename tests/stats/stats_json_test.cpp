@@ -43,6 +43,8 @@ pool_snapshot fake_snapshot(bool full) {
           .queue_length = 9,
           .queue_limit = 1024,
           .can_serve = true,
+          .generation = 1,
+          .roll = {},
           .workers = full ? std::vector{busy_worker(123, 40, 11.9, "/x.php", 3.1), idle_worker(124, 2, 0.5)}
                           : std::vector<fcgimux::worker_info>{}};
 }
@@ -235,6 +237,8 @@ TEST_CASE("two pools: each under pools.NAME, the top level their totals", "[stat
         .queue_length = 2,
         .queue_limit = 100,
         .can_serve = true,
+        .generation = 1,
+        .roll = {},
         .workers = full ? std::vector{busy_worker(101, 5, 1.0, "/a.php", 2.0)} : std::vector<fcgimux::worker_info>{}};
   };
   bool b_can_serve = true;
@@ -248,6 +252,8 @@ TEST_CASE("two pools: each under pools.NAME, the top level their totals", "[stat
                          .queue_length = 30,
                          .queue_limit = 500,
                          .can_serve = b_can_serve,
+                         .generation = 1,
+                         .roll = {},
                          .workers = full
                                         ? std::vector{idle_worker(201, 7, 3.0), busy_worker(202, 8, 4.0, "/b.php", 5.0)}
                                         : std::vector<fcgimux::worker_info>{}};

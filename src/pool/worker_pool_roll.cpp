@@ -1,0 +1,126 @@
+// The rolling restart of a pool's workers (SIGHUP): every worker is replaced, and the number of
+// ready workers never drops below what it was. A new worker is started first; each one that is
+// ready retires one old worker: an idle one at once, a busy one once its request has ended (it is
+// never interrupted). At most --roll-surge new workers start at once. New workers that cannot
+// start stop the roll and leave the old ones serving.
+
+#include "src/base/log.hpp"
+#include "src/pool/worker_pool.hpp"
+
+#include <algorithm>
+
+namespace fcgimux {
+namespace {
+
+using namespace std::chrono_literals;
+
+// How long a new worker must stay up, if it serves no request first, before an old one goes for it.
+constexpr auto roll_probation = 1s;
+
+}  // namespace
+
+void worker_pool::roll() {
+  if (stopping_all_ || no_spawn_) return;
+  ++generation_;
+  const bool retarget = rolling_ == rolling::rolling;
+  rolling_ = rolling::rolling;
+  roll_error_.clear();
+  // A retry after a failed roll (or a deploy that fixed the program) starts at once.
+  start_failures_ = 0;
+  spawn_not_before_ = clock_type::now();
+  log::info("pool {}: {} workers to generation {}", cfg_.name, retarget ? "retargeting the roll of its" : "rolling its",
+            generation_);
+  roll_step();
+}
+
+void worker_pool::new_worker_ready(const std::shared_ptr<worker>& w) {
+  if (rolling_ != rolling::rolling || w->generation != generation_) return;
+  // A program that starts and exits at once (a bad deploy) must not cost an old worker: a new
+  // one counts once it has served a request (done_with) or stayed up for this long.
+  auto timer = std::make_shared<asio::steady_timer>(io_, roll_probation);
+  timer->async_wait([this, timer, weak = std::weak_ptr<worker>(w)](const std::error_code& ec) {
+    if (auto w = weak.lock(); w && !ec) roll_proven(*w);
+  });
+}
+
+void worker_pool::roll_proven(worker& w) {
+  if (w.proven || w.exited || w.state == worker_state::stopping) return;
+  w.proven = true;
+  if (rolling_ != rolling::rolling || w.generation != generation_) return;
+  ++replacements_;
+  roll_step();
+}
+
+void worker_pool::roll_failed(const worker& w, const std::string& why) {
+  if (rolling_ != rolling::rolling || w.generation != generation_) return;
+  rolling_ = rolling::failed;
+  replacements_ = 0;
+  roll_error_ = fmt::format("a worker of generation {} {} before it was ready", generation_, why);
+  log::info("pool {}: roll stopped: {}; the older workers go on serving (a later SIGHUP retries)", cfg_.name,
+            roll_error_);
+}
+
+void worker_pool::roll_step() {
+  if (rolling_ != rolling::rolling || stopping_all_ || no_spawn_) return;
+  auto is_old = [this](const std::shared_ptr<worker>& w) {
+    return w->generation < generation_ && w->state != worker_state::stopping && !w->exited;
+  };
+  // Each ready new worker retires one old one: an idle (or still starting) one first, else a busy
+  // one, which is stopped when its request ends.
+  while (replacements_ > 0) {
+    auto pick = std::find_if(workers_.begin(), workers_.end(),
+                             [&](auto& w) { return is_old(w) && w->state != worker_state::busy; });
+    if (pick == workers_.end())
+      pick = std::find_if(workers_.begin(), workers_.end(), [&](auto& w) { return is_old(w) && !w->retiring; });
+    if (pick == workers_.end()) break;
+    --replacements_;
+    auto old = *pick;
+    if (old->state == worker_state::busy) {
+      old->retiring = true;
+    } else {
+      log::debug("pool {}: worker {} (generation {}) replaced", cfg_.name, old->pid, old->generation);
+      stop_worker(old);
+    }
+  }
+  // New workers on their way: starting, or ready and not proven yet.
+  std::size_t old_left = 0, old_unmatched = 0, new_starting = 0;
+  for (auto& w : workers_) {
+    if (is_old(w)) {
+      ++old_left;
+      if (!w->retiring) ++old_unmatched;
+    } else if (w->generation == generation_ && !w->proven && !w->exited && w->state != worker_state::stopping) {
+      ++new_starting;
+    }
+  }
+  if (old_left == 0) {
+    rolling_ = rolling::idle;
+    replacements_ = 0;
+    log::info("pool {}: every worker is of generation {}", cfg_.name, generation_);
+    return;
+  }
+  // New workers for the old ones not yet matched, at most --roll-surge starting at once.
+  const std::size_t surge = std::max<std::size_t>(cfg_.roll_surge, 1);
+  const std::size_t wanted = std::min(old_unmatched > new_starting ? old_unmatched - new_starting : 0,
+                                      surge > new_starting ? surge - new_starting : 0);
+  if (wanted == 0) return;
+  if (clock_type::now() < spawn_not_before_)
+    schedule_spawn(spawn_not_before_);
+  else
+    spawn(wanted);
+}
+
+roll_status worker_pool::roll_state() const noexcept {
+  roll_status r;
+  r.state = rolling_ == rolling::rolling ? "rolling" : rolling_ == rolling::failed ? "failed" : "idle";
+  for (auto& w : workers_) {
+    if (w->state == worker_state::stopping || w->exited) continue;
+    if (w->generation < generation_)
+      ++r.old_workers;
+    else
+      ++r.new_workers;
+  }
+  r.error = roll_error_;
+  return r;
+}
+
+}  // namespace fcgimux

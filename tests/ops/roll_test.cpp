@@ -1,0 +1,186 @@
+// SIGHUP replaces every worker of every pool (issue 15, the rolling restart): under load behind
+// nginx, with no failed request and never fewer ready workers; a request in flight on an old worker
+// finishes; new workers that cannot start leave the old ones serving.
+
+#include "backends.hpp"
+#include "tests/lifecycle/lifecycle_support.hpp"
+#include "tests/support/http_client.hpp"
+#include "tests/support/nginx_instance.hpp"
+#include "tests/support/paths.hpp"
+#include "tests/support/test_data.hpp"
+
+#include <catch2/catch.hpp>
+
+#include <sys/stat.h>
+
+#include <algorithm>
+#include <atomic>
+#include <csignal>
+#include <mutex>
+#include <set>
+#include <thread>
+
+using namespace fcgimux::test;
+using namespace std::chrono_literals;
+
+namespace {
+
+nlohmann::json pool_of(const fcgimux_instance& f) { return stats_of(f)["pools"]["default"]; }
+
+bool rolled_to(const fcgimux_instance& f, int generation) {
+  auto p = pool_of(f);
+  return p["generation"] == generation && p["roll"]["state"] == "idle";
+}
+
+std::set<pid_t> pids_of(const std::vector<pid_t>& v) { return {v.begin(), v.end()}; }
+
+}  // namespace
+
+TEST_CASE("SIGHUP three times under load behind nginx: every worker replaced, no request failed", "[ops][roll]") {
+  temp_dir dir;
+  backend b = php_backend(dir);
+  fcgimux_instance mux(behind_fcgimux(b, {"-n", "4", "--stats", "127.0.0.1:0"}));
+  REQUIRE(mux.wait_for_workers(4, 10s));
+  REQUIRE(eventually([&] { return pool_of(mux)["pool"]["idle"] == 4; }, 10s));
+  nginx_instance nginx({.upstream = mux.address(),
+                        .keepalive = true,
+                        .keepalive_connections = 16,
+                        .backups = {},
+                        .script_filename = b.script_filename});
+
+  std::atomic<bool> stop{false};
+  std::atomic<int> ok{0};
+  std::mutex failures_mutex;
+  std::vector<std::string> failures;
+  std::vector<std::thread> clients;
+  for (int t = 0; t < 20; ++t)
+    clients.emplace_back([&, t] {
+      http_connection c(nginx.port());
+      for (std::uint64_t i = 0; !stop; ++i) {
+        const bool post = (i + t) % 2 == 0;
+        const std::string body = post ? random_bytes(1 + (i * 7919 + t * 104729) % 20000, i * 31 + t) : "";
+        const std::size_t n = 1 + (i * 131 + t) % 5000;
+        auto r = post ? c.request("POST", "/echo", body) : c.request("GET", "/data?bytes=" + std::to_string(n));
+        const std::string& want = post ? body : pattern_bytes(n);
+        if (r.ok && r.status == 200 && r.body == want) {
+          ++ok;
+        } else {
+          std::lock_guard lock(failures_mutex);
+          failures.push_back(std::string(post ? "POST" : "GET") + " -> " + std::to_string(r.status) + " " + r.error);
+        }
+      }
+    });
+
+  // The ready workers (idle + busy) are sampled all along: a roll must never lower them.
+  std::atomic<bool> sampling{true};
+  std::atomic<int> fewest_ready{1000};
+  std::thread sampler([&] {
+    while (sampling) {
+      auto p = pool_of(mux)["pool"];
+      int ready = p["idle"].get<int>() + p["busy"].get<int>();
+      fewest_ready = std::min(fewest_ready.load(), ready);
+      std::this_thread::sleep_for(10ms);
+    }
+  });
+
+  std::this_thread::sleep_for(500ms);
+  const auto first = pids_of(mux.worker_pids());
+  std::set<pid_t> seen = first;
+  for (int generation = 2; generation <= 4; ++generation) {
+    mux.process().send_signal(SIGHUP);
+    REQUIRE(eventually(
+        [&] {
+          for (pid_t p : mux.worker_pids()) seen.insert(p);
+          return rolled_to(mux, generation);
+        },
+        30s));
+    std::this_thread::sleep_for(300ms);  // load on the new generation too
+  }
+  stop = true;
+  for (auto& c : clients) c.join();
+  sampling = false;
+  sampler.join();
+
+  INFO("fcgimux stderr:\n" << mux.stderr_text());
+  INFO("nginx error log:\n" << nginx.error_log());
+  {
+    std::lock_guard lock(failures_mutex);
+    INFO(failures.size() << " failed, first: " << (failures.empty() ? "" : failures.front()));
+    CHECK(failures.empty());
+  }
+  CHECK(ok > 500);
+  CHECK(mux.process().running());  // the same fcgimux all along
+  CHECK(fewest_ready >= 4);
+  const auto last = pids_of(mux.worker_pids());
+  CHECK(last.size() == 4);
+  for (pid_t p : first) {
+    INFO("first-generation worker " << p);
+    CHECK_FALSE(last.count(p));
+    CHECK(eventually([&] { return !process_alive(p); }, 5s));
+  }
+  CHECK(seen.size() >= 4 * 4);  // four generations of four
+  auto s = stats_of(mux);
+  CHECK(s["requests"]["failed"] == 0);
+  CHECK(s["pools"]["default"]["generation"] == 4);
+  auto full = http_request(mux.stats_port(), "GET", "/stats?full");
+  for (auto& w : nlohmann::json::parse(full.body)["workers"]) CHECK(w["generation"] == 4);
+}
+
+TEST_CASE("a SIGHUP lets a long request on an old worker finish, then stops that worker", "[ops][roll]") {
+  temp_dir dir;
+  // The worker ignores SIGTERM: it can only go by SIGKILL, after --stop-grace.
+  const std::string wrapper = dir.file("deaf.sh");
+  write_file(wrapper, "#!/bin/sh\ntrap '' TERM\nexec " + std::string(demo_bin) + "\n", true);
+  fcgimux_instance mux(fcgimux_options{
+      .args = {"-n", "1", "--stats", "127.0.0.1:0", "--stop-grace", "1"}, .command = {wrapper}, .env = {}});
+  REQUIRE(eventually([&] { return pool_of(mux)["pool"]["idle"] == 1; }, 10s));
+  const pid_t old = mux.worker_pids().at(0);
+
+  get_result slow;
+  std::thread request([&] { slow = get(mux.port(), "/slow?sleep_ms=3000&bytes=200000", 20s); });
+  REQUIRE(eventually([&] { return pool_of(mux)["pool"]["busy"] == 1; }, 5s));
+  const auto hup_at = std::chrono::steady_clock::now();
+  mux.process().send_signal(SIGHUP);
+  // A new worker serves meanwhile; the old one is still on its request well past --stop-grace.
+  REQUIRE(eventually([&] { return pool_of(mux)["roll"]["new"] == 1; }, 5s));
+  CHECK(get(mux.port(), "/x?bytes=3").response.body == "abc");
+  std::this_thread::sleep_until(hup_at + 2s);
+  CHECK(process_alive(old));
+  request.join();
+  INFO("fcgimux stderr:\n" << mux.stderr_text());
+  REQUIRE(slow.how == read_status::ok);
+  CHECK(slow.response.status == 200);
+  CHECK(slow.response.body == pattern_bytes(200000));
+  CHECK(eventually([&] { return !process_alive(old); }, 5s));
+  CHECK(eventually([&] { return rolled_to(mux, 2); }, 5s));
+  CHECK(stats_of(mux)["requests"]["failed"] == 0);
+}
+
+TEST_CASE("a SIGHUP whose new workers cannot start leaves the old ones serving; a later one retries", "[ops][roll]") {
+  temp_dir dir;
+  const std::string broken = dir.file("broken");
+  const std::string wrapper = dir.file("deploy.sh");
+  write_file(wrapper, "#!/bin/sh\n[ -e " + broken + " ] && exit 1\nexec " + std::string(demo_bin) + "\n", true);
+  fcgimux_instance mux(fcgimux_options{.args = {"-n", "2", "--stats", "127.0.0.1:0"}, .command = {wrapper}, .env = {}});
+  REQUIRE(eventually([&] { return pool_of(mux)["pool"]["idle"] == 2; }, 10s));
+  const auto before = pids_of(mux.worker_pids());
+
+  write_file(broken, "a bad deploy\n");
+  mux.process().send_signal(SIGHUP);
+  REQUIRE(eventually([&] { return pool_of(mux)["roll"]["state"] == "failed"; }, 10s));
+  auto p = pool_of(mux);
+  INFO(p.dump(2));
+  CHECK(p["generation"] == 2);
+  CHECK(p["roll"]["old"] == 2);
+  CHECK(p["roll"]["error"].get<std::string>().find("exited with status 1") != std::string::npos);
+  CHECK(mux.stderr_text().find("roll stopped") != std::string::npos);
+  for (int i = 0; i < 20; ++i) CHECK(get(mux.port(), "/x?bytes=3").response.body == "abc");
+  for (pid_t pid : before) CHECK(process_alive(pid));
+  CHECK(stats_of(mux)["requests"]["failed"] == 0);
+
+  ::unlink(broken.c_str());
+  mux.process().send_signal(SIGHUP);
+  REQUIRE(eventually([&] { return rolled_to(mux, 3); }, 15s));
+  for (pid_t pid : before) CHECK(eventually([&] { return !process_alive(pid); }, 5s));
+  CHECK(get(mux.port(), "/x?bytes=3").response.body == "abc");
+}
