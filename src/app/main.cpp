@@ -1,8 +1,8 @@
 // fcgimux: a FastCGI proxy and process manager.
 
-#include "src/config/config.hpp"
-#include "src/base/log.hpp"
 #include "src/app/server.hpp"
+#include "src/base/log.hpp"
+#include "src/config/config.hpp"
 
 #include <fmt/core.h>
 
@@ -43,7 +43,8 @@ int main(int argc, char** argv) {
   raise_fd_limit();
   try {
     asio::io_context io(1);
-    fcgimux::server srv(io, std::move(cfg));
+    // SIGHUP reads the same command line (and so the same -c file) again.
+    fcgimux::server srv(io, std::move(cfg), [argc, argv] { return fcgimux::parse_config(argc, argv); });
     srv.start();
     io.run();  // returns once a shutdown has stopped every worker
     return 0;

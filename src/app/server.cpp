@@ -19,20 +19,31 @@ namespace fcgimux {
 
 using namespace std::chrono_literals;
 
-server::server(asio::io_context& io, config cfg)
+server::server(asio::io_context& io, config cfg, config_source reread)
     : io_(io),
       cfg_(std::move(cfg)),
+      reread_(std::move(reread)),
       front_{.max_conns = cfg_.max_conns, .status_path = cfg_.status_path},
       reaper_(io),
+      retire_timer_(io),
       signals_(io, SIGTERM, SIGINT),
       hangup_(io, SIGHUP),
       drain_timer_(io),
       connection_closed_(io.get_executor()) {
-  for (const pool_config& p : cfg_.pools) {
-    pools_.push_back(std::make_unique<pool>(io_, p, st_, front_, reaper_));
-    st_.add_pool(p.name, pools_.back()->stats());
-  }
+  for (const pool_config& p : cfg_.pools) add_pool(std::make_unique<pool>(io_, p, st_, front_, reaper_));
   history_ = std::make_unique<stats_history>(st_);
+}
+
+void server::add_pool(std::unique_ptr<pool> p) {
+  st_.add_pool(p->name(), p->stats());
+  p->on_roll_stopped = [this](const std::string& why) { reload_failed(why); };
+  pools_.push_back(std::move(p));
+}
+
+pool* server::find_pool(const std::string& name) const noexcept {
+  for (auto& p : pools_)
+    if (p->name() == name) return p.get();
+  return nullptr;
 }
 
 server::~server() {
@@ -55,10 +66,10 @@ void server::make_runtime_dir() {
 void server::start() {
   // Workers get default handlers back before exec (worker_process.cpp).
   std::signal(SIGPIPE, SIG_IGN);
-  for (std::size_t i = 0; i < pools_.size(); ++i) {
-    for (const auto& a : cfg_.pools[i].listen) {
+  for (auto& p : pools_) {
+    for (const auto& a : p->settings().listen) {
       try {
-        listeners_.push_back(std::make_unique<listener>(io_, *pools_[i], *this, a));
+        listeners_.push_back({p->name(), a, std::make_unique<listener>(io_, *p, *this, a)});
       } catch (const std::system_error& e) {
         throw std::system_error(e.code(), "cannot listen on " + a);
       }
@@ -84,12 +95,9 @@ void server::start() {
     auto ep = stats_server_->local_endpoint();
     log::info("stats on {}:{}", ep.address().to_string(), ep.port());
   }
-  std::size_t next = 0;
-  for (std::size_t i = 0; i < pools_.size(); ++i) {
-    for (std::size_t k = 0; k < cfg_.pools[i].listen.size(); ++k, ++next) {
-      listeners_[next]->start();
-      log::info("listening on {} for pool {}", listeners_[next]->address(), pools_[i]->name());
-    }
+  for (auto& b : listeners_) {
+    b.l->start();
+    log::info("listening on {} for pool {}", b.l->address(), b.pool);
   }
   for (auto& p : pools_) {
     p->start(runtime_dir_);
@@ -109,10 +117,7 @@ void server::wait_hangup() {
     if (stopping_) {
       log::info("SIGHUP while stopping: ignored");
     } else {
-      // kfcgi's SIGHUP, without its gap: every pool replaces its workers, new ones first.
-      // The configuration file is not re-read yet.
-      log::info("SIGHUP: replacing the workers of every pool");
-      for (auto& p : pools_) p->roll();
+      reload();
     }
     wait_hangup();
   });
@@ -135,15 +140,23 @@ void server::wait_signal() {
 
 std::size_t server::live_requests() const noexcept {
   std::size_t n = 0;
-  for (auto& p : pools_) n += p->live_requests();
+  for (auto& p : all_pools()) n += p->live_requests();
   return n;
+}
+
+std::vector<pool*> server::all_pools() const {
+  std::vector<pool*> all;
+  for (auto& p : pools_) all.push_back(p.get());
+  for (auto& p : retired_) all.push_back(p.get());
+  return all;
 }
 
 void server::begin_shutdown() {
   if (stopping_) return;
   stopping_ = true;
-  for (auto& l : listeners_) l->stop();
+  for (auto& b : listeners_) b.l->stop();
   for (auto& p : pools_) p->begin_stop();
+  retire_timer_.cancel();
   // Idle kept connections close now, so that a web server opens its next one elsewhere; the
   // others after their last request, and requests that still come on them are served.
   for (auto& c : open_connections()) c->drain();
@@ -155,22 +168,22 @@ void server::drain_step() {
   auto now = clock_type::now();
   if (!workers_stopping_ && (live_requests() == 0 || now >= drain_deadline_)) {
     if (live_requests() > 0) log::info("shutdown timeout: {} requests cut off", live_requests());
-    for (auto& p : pools_) p->fail_waiting("fcgimux is shutting down");
+    for (auto& p : all_pools()) p->fail_waiting("fcgimux is shutting down");
     // An answer may still sit in a connection's output: let each flush, then close.
     for (auto& c : open_connections()) c->close_after_flush();
     workers_stopping_ = true;
     seconds grace{0};
-    for (auto& p : pools_) {
+    for (auto& p : all_pools()) {
       p->stop_members();
       grace = std::max(grace, p->settings().stop_grace);
     }
     drain_deadline_ = now + to_duration(grace) + 2s;
   }
   bool members_gone = true;
-  for (auto& p : pools_) members_gone = members_gone && p->members_gone();
+  for (auto& p : all_pools()) members_gone = members_gone && p->members_gone();
   if (workers_stopping_ && ((members_gone && conns_.empty()) || now >= drain_deadline_)) {
     // A forced stop (second signal, or workers deaf to SIGTERM) must not leave workers behind.
-    for (auto& p : pools_) {
+    for (auto& p : all_pools()) {
       if (!p->members_gone()) p->kill_members();
       p->stop_timers();
     }

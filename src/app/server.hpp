@@ -14,6 +14,7 @@
 #include <asio/signal_set.hpp>
 #include <asio/steady_timer.hpp>
 
+#include <functional>
 #include <memory>
 #include <string>
 #include <unordered_map>
@@ -28,13 +29,19 @@ class stats_history;
 
 class server final : public connection_registry {
  public:
-  server(asio::io_context& io, config cfg);
+  /// Reads the configuration again from where it came (the command line and its -c file).
+  using config_source = std::function<config()>;
+
+  server(asio::io_context& io, config cfg, config_source reread = {});
   ~server();
 
   /// Binds every listener and the stats port, spawns each pool's minimum. Throws on start-up errors.
   void start();
   /// SIGTERM / SIGINT: stop accepting, drain, stop the workers, leave run().
   void begin_shutdown();
+  /// SIGHUP: read the configuration again; if it is valid, apply it and roll every pool's
+  /// workers; if not, keep everything as it is (app/reload.cpp).
+  void reload();
 
   // connection_registry: the front connections of every listener.
   void add(const std::shared_ptr<client_connection>& c) override;
@@ -45,20 +52,40 @@ class server final : public connection_registry {
   std::vector<char>& read_buffer() noexcept override { return front_read_buffer_; }
 
  private:
+  /// A listener and what it was configured for.
+  struct bound_listener {
+    std::string pool;
+    std::string address;  ///< as configured
+    std::unique_ptr<listener> l;
+  };
+
   void wait_signal();
   void wait_hangup();
+  pool* find_pool(const std::string& name) const noexcept;
+  void add_pool(std::unique_ptr<pool> p);
+  void reload_failed(const std::string& why);
+  /// Pools a reload removed: their workers stop once their last request is answered.
+  void retire_step();
   void drain_step();
   void make_runtime_dir();
   std::size_t live_requests() const noexcept;
+  /// The pools, those a reload retired included.
+  std::vector<pool*> all_pools() const;
   std::vector<std::shared_ptr<client_connection>> open_connections() const;
 
   asio::io_context& io_;
-  const config cfg_;
-  const front_limits front_;
+  config cfg_;
+  config_source reread_;
+  front_limits front_;
   stats st_;
   reaper reaper_;
   std::vector<std::unique_ptr<pool>> pools_;
-  std::vector<std::unique_ptr<listener>> listeners_;
+  std::vector<std::unique_ptr<pool>> retired_;  // removed by a reload; kept until fcgimux exits
+  std::vector<bound_listener> listeners_;
+  // Closed by a reload; kept (stopped) until fcgimux exits, since their accept loops may still
+  // be about to see the close.
+  std::vector<bound_listener> closed_listeners_;
+  asio::steady_timer retire_timer_;
   std::unique_ptr<stats_history> history_;
   std::unique_ptr<stats_server> stats_server_;
   asio::signal_set signals_;

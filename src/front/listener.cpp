@@ -40,7 +40,7 @@ asio::generic::stream_protocol::endpoint resolve_tcp(const std::string& host_por
 
 listener::listener(asio::io_context& io, request_target& target, connection_registry& registry,
                    const std::string& address)
-    : io_(io), target_(target), registry_(registry), acceptor_(io) {
+    : io_(io), target_(&target), registry_(registry), acceptor_(io) {
   if (address.rfind("unix:", 0) == 0) {
     unix_path_ = address.substr(5);
     // A socket file left by an earlier run would make bind fail; anything else is not ours to remove.
@@ -96,7 +96,7 @@ asio::awaitable<void> listener::accept_loop() {
       co_await backoff.async_wait(use_tuple);
       continue;
     }
-    auto c = std::make_shared<client_connection>(target_, registry_, std::move(sock));
+    auto c = std::make_shared<client_connection>(*target_, registry_, std::move(sock));
     registry_.add(c);
     c->start();
   }

@@ -20,6 +20,8 @@ class listener {
 
   void start();
   void stop();
+  /// Connections accepted from now on go to `target` (a reload moved this address to another pool).
+  void retarget(request_target& target) noexcept { target_ = &target; }
   /// The bound address as given back by the kernel, e.g. 127.0.0.1:40123 or unix:/run/x.sock.
   const std::string& address() const noexcept { return bound_; }
 
@@ -27,7 +29,7 @@ class listener {
   asio::awaitable<void> accept_loop();
 
   asio::io_context& io_;
-  request_target& target_;
+  request_target* target_;
   connection_registry& registry_;
   asio::basic_socket_acceptor<asio::generic::stream_protocol> acceptor_;
   std::string bound_;

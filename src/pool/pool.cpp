@@ -38,6 +38,14 @@ pool::pool(asio::io_context& io, pool_config cfg, const fcgimux::stats& process,
 
 void pool::start(const std::string& runtime_dir) { members_.start(fmt::format("{}/{}.w", runtime_dir, cfg_.name)); }
 
+void pool::reconfigure(const pool_config& next, const front_limits& limits) {
+  cfg_ = next;
+  // Front sessions hold a reference to these limits: they follow at their next record.
+  front_ = front_of(cfg_, limits);
+  members_.settings_changed();
+  members_.grow();  // a larger minimum
+}
+
 void pool::begin_stop() {
   stopping_ = true;
   members_.stop_spawning();

@@ -14,6 +14,9 @@
 
 #include <asio/io_context.hpp>
 
+#include <fmt/core.h>
+
+#include <functional>
 #include <string>
 
 namespace fcgimux {
@@ -31,6 +34,8 @@ class pool final : public request_target,
        reaper& reaper);
 
   const std::string& name() const noexcept { return cfg_.name; }
+  /// Told when a roll of this pool stops because new workers cannot start (the reload counts).
+  std::function<void(const std::string& why)> on_roll_stopped;
   /// Spawns the pool's minimum; worker sockets go into `runtime_dir`.
   void start(const std::string& runtime_dir);
 
@@ -46,6 +51,8 @@ class pool final : public request_target,
   void stop_timers() { sched_.stop(); }
   /// SIGHUP: replace every worker, with no request lost and no fewer ready workers.
   void roll() { members_.roll(); }
+  /// A reload: new settings (same name) for the pool; a roll then brings its workers to them.
+  void reconfigure(const pool_config& next, const front_limits& limits);
 
   /// Requests accepted and not ended yet.
   std::size_t live_requests() const noexcept { return live_; }
@@ -80,6 +87,9 @@ class pool final : public request_target,
   void member_ready() override { sched_.dispatch(); }
   void no_member_left(std::string_view why) override { sched_.fail_all(why); }
   std::size_t waiting() const noexcept override { return sched_.length(); }
+  void roll_stopped(std::string_view why) override {
+    if (on_roll_stopped) on_roll_stopped(fmt::format("pool \"{}\": {}", cfg_.name, why));
+  }
   // member_source
   std::shared_ptr<pool_member> take_idle() override { return members_.take_idle(); }
   void grow() override { members_.grow(); }
@@ -88,9 +98,9 @@ class pool final : public request_target,
   void serve(std::shared_ptr<pool_member> m, std::shared_ptr<request> r) override;
 
   asio::io_context& io_;
-  const pool_config cfg_;
+  pool_config cfg_;  // changed only by reconfigure(); members_ and sched_ read it as they go
   const fcgimux::stats& process_stats_;
-  const front_settings front_;
+  front_settings front_;
   pool_stats st_;
   worker_pool members_;
   scheduler sched_;

@@ -317,6 +317,7 @@ void worker_pool::stop_worker(const std::shared_ptr<worker>& w) {
 }
 
 void worker_pool::stop_all() {
+  if (stopping_all_) return;  // a worker already stopping keeps its SIGKILL deadline
   stopping_all_ = true;
   spawn_timer_.cancel();
   release_timer_.cancel();

@@ -52,6 +52,8 @@ class member_events {
   virtual void no_member_left(std::string_view why) = 0;
   /// Requests waiting for a member (the scaler's input).
   virtual std::size_t waiting() const noexcept = 0;
+  /// A roll stopped: new members could not start (`why`).
+  virtual void roll_stopped(std::string_view why) = 0;
 
  protected:
   ~member_events() = default;
@@ -97,6 +99,9 @@ class worker_pool {
   /// that is ready, so the ready count never drops; at most --roll-surge extra workers at once.
   /// A roll under way is retargeted at the new generation.
   void roll();
+  /// The pool's settings changed (a reload): the scaler and keep-conn follow; the rest is read
+  /// from the settings as it is used.
+  void settings_changed();
   roll_status roll_state() const noexcept;
   std::uint64_t generation() const noexcept { return generation_; }
 

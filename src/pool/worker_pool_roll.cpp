@@ -58,6 +58,7 @@ void worker_pool::roll_failed(const worker& w, const std::string& why) {
   roll_error_ = fmt::format("a worker of generation {} {} before it was ready", generation_, why);
   log::info("pool {}: roll stopped: {}; the older workers go on serving (a later SIGHUP retries)", cfg_.name,
             roll_error_);
+  events_.roll_stopped(roll_error_);
 }
 
 void worker_pool::roll_step() {
@@ -107,6 +108,13 @@ void worker_pool::roll_step() {
     schedule_spawn(spawn_not_before_);
   else
     spawn(wanted);
+}
+
+void worker_pool::settings_changed() {
+  scaler_ =
+      scaler(scaler_config{cfg_.workers, cfg_.max_workers, cfg_.spare, cfg_.max_spawn_rate, cfg_.idle_timeout.count()});
+  keep_conn_ = cfg_.keep_conn != keep_conn_mode::no;
+  keep_conn_suspended_ = told_keep_conn_ = false;
 }
 
 roll_status worker_pool::roll_state() const noexcept {

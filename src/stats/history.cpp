@@ -8,7 +8,15 @@
 
 namespace fcgimux {
 
-stats_history::stats_history(const stats& s) : stats_(s), series_(1 + s.pools().size()) {}
+stats_history::stats_history(const stats& s) : stats_(s) {
+  for (const auto& p : s.pools()) series_of(p.name);
+}
+
+stats_history::series& stats_history::series_of(const std::string& pool) {
+  for (auto& [name, s] : pools_)
+    if (name == pool) return s;
+  return pools_.emplace_back(pool, series{}).second;
+}
 
 void stats_history::series::push(const sample& s) {
   ring[next] = s;
@@ -39,10 +47,10 @@ void stats_history::take(clock_type::time_point now) {
   std::uint64_t completed = 0;
   std::vector<const latency_histogram*> queue, service;
   const auto& pools = stats_.pools();
-  for (std::size_t i = 0; i < pools.size() && i + 1 < series_.size(); ++i) {
-    const pool_stats& p = *pools[i].stats;
+  for (const auto& named : pools) {
+    const pool_stats& p = *named.stats;
     const pool_snapshot snap = p.snapshot(false);
-    fill(series_[i + 1], snap, p.c.requests_completed, p.queue_latency.window_percentiles(now),
+    fill(series_of(named.name), snap, p.c.requests_completed, p.queue_latency.window_percentiles(now),
          p.service_latency.window_percentiles(now));
     total.size += snap.size;
     total.busy += snap.busy;
@@ -52,20 +60,18 @@ void stats_history::take(clock_type::time_point now) {
     queue.push_back(&p.queue_latency);
     service.push_back(&p.service_latency);
   }
-  fill(series_[0], total, completed, latency_histogram::merged_window_percentiles(queue, now),
+  fill(totals_, total, completed, latency_histogram::merged_window_percentiles(queue, now),
        latency_histogram::merged_window_percentiles(service, now));
 }
 
 nlohmann::json stats_history::to_json(std::optional<std::string_view> pool) const {
-  std::size_t index = 0;
-  if (pool) {
-    const auto& pools = stats_.pools();
-    for (std::size_t i = 0; i < pools.size(); ++i)
-      if (pools[i].name == *pool) index = i + 1;
-    // A pool registered after this history was made has no series.
-    if (index == 0 || index >= series_.size()) return nullptr;
-  }
-  const series& s = series_[index];
+  const series* found = pool ? nullptr : &totals_;
+  // Only a pool shown now: a removed one's series is left behind, unused.
+  if (pool && stats_.find(*pool))
+    for (const auto& [name, s] : pools_)
+      if (name == *pool) found = &s;
+  if (!found) return nullptr;
+  const series& s = *found;
   // Three significant decimals: the charts need no more, and the document stays small.
   auto round3 = [](float v) { return std::round(static_cast<double>(v) * 1000.0) / 1000.0; };
   nlohmann::json j;

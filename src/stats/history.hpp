@@ -1,7 +1,8 @@
 #pragma once
 // The last ten minutes of what the dashboard charts, kept by fcgimux itself: a page opened during
 // an incident shows what led to it. One sample a second, per pool and for the totals; a fixed
-// ring, so the memory is bounded (about 22 KB a series) and sampling allocates nothing.
+// ring, so the memory is bounded (about 22 KB a series) and sampling allocates nothing once a
+// pool has its series.
 
 #include "src/base/clock.hpp"
 
@@ -35,7 +36,7 @@ class stats_history {
   /// {"interval_s", "series": {"size": [...], ...}} oldest first, for the pool named (the totals
   /// without a name). Null when no such pool.
   nlohmann::json to_json(std::optional<std::string_view> pool) const;
-  std::size_t samples() const noexcept { return series_.empty() ? 0 : series_.front().count; }
+  std::size_t samples() const noexcept { return totals_.count; }
 
  private:
   struct series {
@@ -46,8 +47,12 @@ class stats_history {
     void push(const sample& s);
   };
 
+  /// The series of the pool of that name, made on first use (pools come and go with reloads).
+  series& series_of(const std::string& pool);
+
   const stats& stats_;
-  std::vector<series> series_;  // the totals first, then each pool in the order of stats::pools()
+  series totals_;
+  std::vector<std::pair<std::string, series>> pools_;
 };
 
 }  // namespace fcgimux

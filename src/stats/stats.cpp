@@ -115,6 +115,10 @@ const pool_stats* stats::find(std::string_view name) const noexcept {
   return nullptr;
 }
 
+void stats::remove_pool(std::string_view name) {
+  std::erase_if(pools_, [name](const named_pool& p) { return p.name == name; });
+}
+
 bool stats::can_serve() const {
   for (const auto& p : pools_)
     if (!p.stats->snapshot(false).can_serve) return false;
@@ -169,6 +173,10 @@ nlohmann::json stats::to_json(bool full) const {
   fill(j, total, sum, latency_histogram::merged_window_percentiles(queue, now),
        latency_histogram::merged_window_percentiles(service, now));
   j["connections"] = {{"active", c.connections_active}, {"accepted", c.connections_accepted}};
+  j["reloads"] = {
+      {"ok", c.reloads_ok},
+      {"failed", c.reloads_failed},
+      {"last_error", last_reload_error.empty() ? nlohmann::json(nullptr) : nlohmann::json(last_reload_error)}};
   if (full) j["workers"] = std::move(workers);
   j["pools"] = std::move(pools);
   return j;

@@ -19,6 +19,8 @@ namespace fcgimux {
 struct process_counters {
   std::uint64_t connections_accepted = 0;
   std::uint64_t connections_active = 0;
+  std::uint64_t reloads_ok = 0;      ///< SIGHUPs whose configuration was taken
+  std::uint64_t reloads_failed = 0;  ///< rejected configurations and rolls that stopped
 };
 
 class stats {
@@ -31,9 +33,12 @@ class stats {
   process_counters c;
   clock_type::time_point started = clock_type::now();
   std::string version = FCGIMUX_VERSION;
+  std::string last_reload_error;  ///< why the last failed reload failed; empty: none yet
 
   /// Registers a pool (in configuration order); `p` must outlive this object's renderings.
   void add_pool(std::string name, const pool_stats& p) { pools_.push_back({std::move(name), &p}); }
+  /// A pool removed by a reload: it is no longer shown.
+  void remove_pool(std::string_view name);
   const std::vector<named_pool>& pools() const noexcept { return pools_; }
   /// The pool of that name, or null.
   const pool_stats* find(std::string_view name) const noexcept;

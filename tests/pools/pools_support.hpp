@@ -25,6 +25,8 @@ class pools_instance {
   std::uint16_t stats_port() const noexcept { return stats_port_; }
   fcgimux_instance& mux() noexcept { return *mux_; }
   std::string stderr_text() const { return mux_->stderr_text(); }
+  /// The configuration file it was started with (rewrite it, then SIGHUP, to reload).
+  std::string config_path() const { return dir_.file("pools.json"); }
   /// GET /stats (or another path) from the stats port, parsed.
   nlohmann::json stats(const std::string& path = "/stats") const;
 

@@ -1,0 +1,150 @@
+// SIGHUP: the configuration is read again and, if valid, applied without a failed request: pool
+// settings take effect, pools come and go, listeners are bound or closed, and every pool's workers
+// roll (HUP means "new code deployed"). Anything wrong (a bad file, an address that cannot be
+// bound) is found before anything changes, and then nothing does.
+
+#include "src/app/server.hpp"
+#include "src/base/log.hpp"
+#include "src/front/listener.hpp"
+
+#include <fmt/ranges.h>
+
+#include <algorithm>
+#include <set>
+
+namespace fcgimux {
+
+using namespace std::chrono_literals;
+
+void server::reload_failed(const std::string& why) {
+  ++st_.c.reloads_failed;
+  st_.last_reload_error = why;
+  log::info("reload failed: {}", why);
+}
+
+void server::reload() {
+  if (!reread_) {
+    log::info("SIGHUP: no configuration to read again; rolling every pool's workers");
+    for (auto& p : pools_) p->roll();
+    return;
+  }
+  config next;
+  try {
+    next = reread_();
+  } catch (const config_error& e) {
+    reload_failed(fmt::format("{}; the running configuration is kept", e.what()));
+    return;
+  }
+  const front_limits next_front{.max_conns = next.max_conns, .status_path = next.status_path};
+
+  // Everything that can fail, first: the new pools (not started) and the new listeners (bound,
+  // not accepting). Dropping them leaves fcgimux as it was.
+  std::vector<std::unique_ptr<pool>> fresh;
+  for (const pool_config& p : next.pools)
+    if (!find_pool(p.name)) fresh.push_back(std::make_unique<pool>(io_, p, st_, next_front, reaper_));
+  auto target_of = [&](const std::string& name) -> pool* {
+    if (pool* p = find_pool(name)) return p;
+    for (auto& f : fresh)
+      if (f->name() == name) return f.get();
+    return nullptr;
+  };
+  auto bound_at = [&](const std::string& address) {
+    return std::find_if(listeners_.begin(), listeners_.end(), [&](auto& b) { return b.address == address; });
+  };
+  std::vector<bound_listener> opened;
+  std::set<std::string> wanted;
+  for (const pool_config& p : next.pools)
+    for (const auto& a : p.listen) {
+      wanted.insert(a);
+      if (bound_at(a) != listeners_.end()) continue;
+      try {
+        opened.push_back({p.name, a, std::make_unique<listener>(io_, *target_of(p.name), *this, a)});
+      } catch (const std::system_error& e) {
+        reload_failed(fmt::format("pool \"{}\": cannot listen on {}: {}; the running configuration is kept", p.name, a,
+                                  e.code().message()));
+        return;
+      }
+    }
+
+  // From here on nothing fails. Listeners no pool wants any more stop accepting; their open
+  // connections stay with their pool until they close.
+  for (auto it = listeners_.begin(); it != listeners_.end();) {
+    if (wanted.count(it->address)) {
+      ++it;
+      continue;
+    }
+    it->l->stop();
+    log::info("pool {}: no longer listening on {}", it->pool, it->l->address());
+    closed_listeners_.push_back(std::move(*it));
+    it = listeners_.erase(it);
+  }
+  front_ = next_front;
+  std::size_t added = fresh.size(), removed = 0;
+  for (const pool_config& p : next.pools) {
+    if (pool* existing = find_pool(p.name)) {
+      existing->reconfigure(p, front_);
+      existing->roll();
+    }
+  }
+  for (auto& f : fresh) {
+    f->start(runtime_dir_);
+    log::info("pool {}: {} workers: {} (added)", f->name(), f->settings().workers,
+              fmt::join(f->settings().command, " "));
+    add_pool(std::move(f));
+  }
+  // An address another pool now has: connections accepted from now on go there.
+  for (const pool_config& p : next.pools)
+    for (const auto& a : p.listen)
+      if (auto it = bound_at(a); it != listeners_.end() && it->pool != p.name) {
+        log::info("{}: from pool {} to pool {}", a, it->pool, p.name);
+        it->pool = p.name;
+        it->l->retarget(*find_pool(p.name));
+      }
+  for (auto& b : opened) {
+    b.l->start();
+    log::info("listening on {} for pool {}", b.l->address(), b.pool);
+    listeners_.push_back(std::move(b));
+  }
+  for (auto it = pools_.begin(); it != pools_.end();) {
+    const std::string& name = (*it)->name();
+    if (std::any_of(next.pools.begin(), next.pools.end(), [&](auto& p) { return p.name == name; })) {
+      ++it;
+      continue;
+    }
+    log::info("pool {}: removed; its workers stop once its requests are answered", name);
+    st_.remove_pool(name);
+    (*it)->begin_stop();
+    retired_.push_back(std::move(*it));
+    it = pools_.erase(it);
+    ++removed;
+  }
+  if (next.stats != cfg_.stats) {
+    log::info("stats: a new address ({}) takes a restart; still on {}", next.stats, cfg_.stats);
+    next.stats = cfg_.stats;
+  }
+  log::verbose_enabled = next.verbose;
+  cfg_ = std::move(next);
+  ++st_.c.reloads_ok;
+  log::info("SIGHUP: configuration reloaded ({} pools, {} added, {} removed); rolling every pool's workers",
+            pools_.size(), added, removed);
+  retire_step();
+}
+
+void server::retire_step() {
+  bool pending = false;
+  for (auto& p : retired_) {
+    if (p->live_requests() == 0) {
+      p->stop_members();  // once: later calls leave each worker's SIGKILL deadline alone
+    } else {
+      pending = true;
+    }
+    pending = pending || !p->members_gone();
+  }
+  if (!pending || stopping_) return;
+  retire_timer_.expires_after(100ms);
+  retire_timer_.async_wait([this](const std::error_code& ec) {
+    if (!ec) retire_step();
+  });
+}
+
+}  // namespace fcgimux

@@ -1,0 +1,97 @@
+// SIGHUP reads the configuration again (issue 15): a bad one changes nothing and is counted; a
+// good one takes effect (sizes, pools added and removed, listeners added and closed) and rolls.
+
+#include "tests/lifecycle/lifecycle_support.hpp"
+#include "tests/pools/pools_support.hpp"
+#include "tests/support/http_client.hpp"
+#include "tests/support/net.hpp"
+#include "tests/support/paths.hpp"
+
+#include <catch2/catch.hpp>
+
+#include <csignal>
+#include <fstream>
+
+using namespace fcgimux::test;
+using namespace std::chrono_literals;
+using nlohmann::json;
+
+namespace {
+
+json demo_pool(const std::string& name, std::vector<std::string> listen, int workers, int max_workers) {
+  return {
+      {"name", name}, {"listen", listen}, {"command", {demo_bin}}, {"workers", workers}, {"max-workers", max_workers}};
+}
+
+std::string at(std::uint16_t port) { return "127.0.0.1:" + std::to_string(port); }
+
+bool serves(std::uint16_t port) {
+  auto r = get(port, "/x?bytes=3", 5s);
+  return r.how == read_status::ok && r.response.body == "abc";
+}
+
+void rewrite(const pools_instance& mux, const json& config) {
+  std::ofstream(mux.config_path(), std::ios::trunc) << config.dump(2);
+}
+
+}  // namespace
+
+TEST_CASE("SIGHUP with a broken configuration keeps everything running and counts a failed reload", "[ops][reload]") {
+  pools_instance mux(json{{"pools", {demo_pool("www", {"127.0.0.1:0"}, 2, 2)}}});
+  const std::uint16_t port = mux.port("www");
+  REQUIRE(eventually([&] { return mux.stats()["pools"]["www"]["pool"]["idle"] == 2; }, 10s));
+  const auto workers = mux.mux().worker_pids();
+
+  SECTION("not JSON") { std::ofstream(mux.config_path(), std::ios::trunc) << "{\"pools\": ["; }
+  SECTION("a setting out of range") {
+    rewrite(mux, json{{"stats", "127.0.0.1:0"}, {"pools", {demo_pool("www", {"127.0.0.1:0"}, 4, 2)}}});
+  }
+  mux.mux().process().send_signal(SIGHUP);
+  REQUIRE(eventually([&] { return mux.stats()["reloads"]["failed"] == 1; }, 5s));
+  json s = mux.stats();
+  INFO(s.dump(2));
+  CHECK(s["reloads"]["ok"] == 0);
+  CHECK(s["reloads"]["last_error"].get<std::string>().find("kept") != std::string::npos);
+  CHECK(s["pools"]["www"]["generation"] == 1);  // no roll either
+  CHECK(s["pools"]["www"]["pool"]["max"] == 2);
+  CHECK(mux.stderr_text().find("reload failed") != std::string::npos);
+  for (int i = 0; i < 10; ++i) CHECK(serves(port));
+  CHECK(mux.mux().worker_pids() == workers);
+  auto metrics = http_request(mux.stats_port(), "GET", "/metrics");
+  CHECK(metrics.body.find("fcgimux_reloads_total{result=\"failed\"} 1\n") != std::string::npos);
+}
+
+TEST_CASE("SIGHUP applies a new configuration: sizes, a pool added then removed, a listener closed", "[ops][reload]") {
+  const std::uint16_t p1 = free_tcp_port(), p2 = free_tcp_port(), p3 = free_tcp_port();
+  REQUIRE(p1 != p2);
+  pools_instance mux(json{{"pools", {demo_pool("a", {at(p1), at(p2)}, 1, 2)}}});
+  REQUIRE(serves(p1));
+  REQUIRE(serves(p2));
+
+  rewrite(mux,
+          json{{"stats", "127.0.0.1:0"}, {"pools", {demo_pool("a", {at(p1)}, 2, 5), demo_pool("b", {at(p3)}, 1, 1)}}});
+  mux.mux().process().send_signal(SIGHUP);
+  REQUIRE(eventually([&] { return mux.stats()["reloads"]["ok"] == 1; }, 5s));
+  REQUIRE(eventually([&] { return mux.stats()["pools"]["a"]["roll"]["state"] == "idle"; }, 10s));
+  json s = mux.stats();
+  INFO(s.dump(2) << "\nstderr:\n" << mux.stderr_text());
+  CHECK(s["pools"]["a"]["pool"]["min"] == 2);
+  CHECK(s["pools"]["a"]["pool"]["max"] == 5);
+  CHECK(s["pools"]["a"]["generation"] == 2);
+  CHECK(s["pools"]["b"]["pool"]["min"] == 1);
+  CHECK(serves(p1));
+  CHECK(eventually([&] { return serves(p3); }, 5s));
+  CHECK_FALSE(serves(p2));  // closed: nothing listens there any more
+  CHECK(get(p3, "/x").response.status == 200);
+  CHECK(mux.stats()["pools"]["b"]["requests"]["completed"].get<int>() >= 2);
+
+  // b goes again: its listener closes, its workers stop, the stats forget it.
+  rewrite(mux, json{{"stats", "127.0.0.1:0"}, {"pools", {demo_pool("a", {at(p1)}, 2, 5)}}});
+  mux.mux().process().send_signal(SIGHUP);
+  REQUIRE(eventually([&] { return mux.stats()["reloads"]["ok"] == 2; }, 5s));
+  CHECK_FALSE(mux.stats()["pools"].contains("b"));
+  CHECK(eventually([&] { return !serves(p3); }, 5s));
+  CHECK(eventually([&] { return mux.mux().worker_pids().size() == 2; }, 10s));  // only a's two
+  CHECK(serves(p1));
+  CHECK(mux.stats()["requests"]["failed"] == 0);
+}
