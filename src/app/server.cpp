@@ -26,7 +26,7 @@ server::server(asio::io_context& io, config cfg, config_source reread)
       front_{.max_conns = cfg_.max_conns, .status_path = cfg_.status_path},
       reaper_(io),
       retire_timer_(io),
-      signals_(io, SIGTERM, SIGINT),
+      signals_(io, SIGTERM, SIGINT, SIGQUIT),
       hangup_(io, SIGHUP),
       drain_timer_(io),
       connection_closed_(io.get_executor()) {
@@ -127,8 +127,8 @@ void server::wait_signal() {
   signals_.async_wait([this](const std::error_code& ec, int sig) {
     if (ec) return;
     if (!stopping_) {
-      log::info("{}: finishing {} requests in flight, then stopping", sig == SIGINT ? "SIGINT" : "SIGTERM",
-                live_requests());
+      log::info("{}: finishing {} requests in flight, then stopping",
+                sig == SIGINT ? "SIGINT" : sig == SIGQUIT ? "SIGQUIT" : "SIGTERM", live_requests());
       begin_shutdown();
     } else {
       log::info("second signal: stopping now");
