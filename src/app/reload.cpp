@@ -23,6 +23,13 @@ void server::reload_failed(const std::string& why) {
 }
 
 void server::reload() {
+  // systemd (Type=notify-reload) waits for RELOADING=1, then READY=1, whatever the outcome.
+  notify_.send(fmt::format("RELOADING=1\nMONOTONIC_USEC={}\nSTATUS=reloading", monotonic_usec()));
+  apply_reload();
+  watch_readiness();
+}
+
+void server::apply_reload() {
   if (!reread_) {
     log::info("SIGHUP: no configuration to read again; rolling every pool's workers");
     for (auto& p : pools_) p->roll();

@@ -26,6 +26,7 @@ server::server(asio::io_context& io, config cfg, config_source reread)
       front_{.max_conns = cfg_.max_conns, .status_path = cfg_.status_path},
       reaper_(io),
       retire_timer_(io),
+      ready_timer_(io),
       signals_(io, SIGTERM, SIGINT, SIGQUIT),
       hangup_(io, SIGHUP),
       drain_timer_(io),
@@ -109,6 +110,26 @@ void server::start() {
   if (stats_server_) stats_server_->start_sampling();
   wait_signal();
   wait_hangup();
+  watch_readiness();
+}
+
+void server::watch_readiness() {
+  if (!notify_.enabled() || stopping_) return;
+  std::size_t ready = 0;
+  bool all = true;
+  for (auto& p : pools_) {
+    const pool_snapshot s = p->snapshot(false);
+    ready += s.idle + s.busy;
+    all = all && s.idle + s.busy >= s.min && s.roll.state != "rolling";
+  }
+  if (all) {
+    notify_.send(fmt::format("READY=1\nSTATUS=serving: {} pools, {} workers ready", pools_.size(), ready));
+    return;
+  }
+  ready_timer_.expires_after(20ms);
+  ready_timer_.async_wait([this](const std::error_code& ec) {
+    if (!ec) watch_readiness();
+  });
 }
 
 void server::wait_hangup() {
@@ -128,7 +149,10 @@ void server::wait_signal() {
     if (ec) return;
     if (!stopping_) {
       log::info("{}: finishing {} requests in flight, then stopping",
-                sig == SIGINT ? "SIGINT" : sig == SIGQUIT ? "SIGQUIT" : "SIGTERM", live_requests());
+                sig == SIGINT    ? "SIGINT"
+                : sig == SIGQUIT ? "SIGQUIT"
+                                 : "SIGTERM",
+                live_requests());
       begin_shutdown();
     } else {
       log::info("second signal: stopping now");
@@ -154,6 +178,8 @@ std::vector<pool*> server::all_pools() const {
 void server::begin_shutdown() {
   if (stopping_) return;
   stopping_ = true;
+  ready_timer_.cancel();
+  notify_.send(fmt::format("STOPPING=1\nSTATUS=stopping: {} requests in flight", live_requests()));
   for (auto& b : listeners_) b.l->stop();
   for (auto& p : pools_) p->begin_stop();
   retire_timer_.cancel();
@@ -191,6 +217,7 @@ void server::drain_step() {
     reaper_.stop();
     signals_.cancel();
     hangup_.cancel();
+    ready_timer_.cancel();
     log::info("stopped");
     io_.stop();
     return;

@@ -3,6 +3,7 @@
 // configuration, wires them together, and runs the shutdown. It holds no request logic.
 // Everything runs on one io_context thread.
 
+#include "src/app/sd_notify.hpp"
 #include "src/base/event_signal.hpp"
 #include "src/config/config.hpp"
 #include "src/front/request_target.hpp"
@@ -64,8 +65,12 @@ class server final : public connection_registry {
   pool* find_pool(const std::string& name) const noexcept;
   void add_pool(std::unique_ptr<pool> p);
   void reload_failed(const std::string& why);
+  /// The reload itself; every failure goes through reload_failed().
+  void apply_reload();
   /// Pools a reload removed: their workers stop once their last request is answered.
   void retire_step();
+  /// With $NOTIFY_SOCKET: READY=1 once every pool has its minimum ready and no roll is under way.
+  void watch_readiness();
   void drain_step();
   void make_runtime_dir();
   std::size_t live_requests() const noexcept;
@@ -74,6 +79,7 @@ class server final : public connection_registry {
   std::vector<std::shared_ptr<client_connection>> open_connections() const;
 
   asio::io_context& io_;
+  sd_notifier notify_;  // first: it takes $NOTIFY_SOCKET out of the environment workers inherit
   config cfg_;
   config_source reread_;
   front_limits front_;
@@ -86,6 +92,7 @@ class server final : public connection_registry {
   // be about to see the close.
   std::vector<bound_listener> closed_listeners_;
   asio::steady_timer retire_timer_;
+  asio::steady_timer ready_timer_;
   std::unique_ptr<stats_history> history_;
   std::unique_ptr<stats_server> stats_server_;
   asio::signal_set signals_;
