@@ -1,6 +1,7 @@
 #include "src/app/server.hpp"
 
 #include "src/admin/stats_server.hpp"
+#include "src/app/socket_activation.hpp"
 #include "src/base/invariant.hpp"
 #include "src/base/log.hpp"
 #include "src/front/client_connection.hpp"
@@ -9,6 +10,9 @@
 
 #include <fmt/ranges.h>
 
+#include <unistd.h>
+
+#include <algorithm>
 #include <csignal>
 #include <cstdlib>
 #include <cstring>
@@ -67,14 +71,35 @@ void server::make_runtime_dir() {
 void server::start() {
   // Workers get default handlers back before exec (worker_process.cpp).
   std::signal(SIGPIPE, SIG_IGN);
+  // A socket systemd passed is a listener's when it is bound to the listener's address, or else
+  // named (FileDescriptorName=) after the listener's pool; the others are bound here.
+  std::vector<inherited_socket> inherited = take_inherited_sockets();
+  auto take = [&inherited](const std::string& pool, const std::string& address) {
+    const std::string canonical = canonical_address(address);
+    auto it = std::find_if(inherited.begin(), inherited.end(), [&](auto& s) { return s.address == canonical; });
+    if (it == inherited.end())
+      it = std::find_if(inherited.begin(), inherited.end(), [&](auto& s) { return s.name == pool; });
+    if (it == inherited.end()) return -1;
+    int fd = it->fd;
+    inherited.erase(it);
+    return fd;
+  };
   for (auto& p : pools_) {
     for (const auto& a : p->settings().listen) {
       try {
-        listeners_.push_back({p->name(), a, std::make_unique<listener>(io_, *p, *this, a)});
+        const int fd = take(p->name(), a);
+        auto l =
+            fd >= 0 ? std::make_unique<listener>(io_, *p, *this, fd) : std::make_unique<listener>(io_, *p, *this, a);
+        if (fd >= 0) log::info("{}: the socket from systemd (fd {})", l->address(), fd);
+        listeners_.push_back({p->name(), a, std::move(l)});
       } catch (const std::system_error& e) {
         throw std::system_error(e.code(), "cannot listen on " + a);
       }
     }
+  }
+  for (auto& s : inherited) {
+    log::info("the socket from systemd at {} (fd {}) is no listener's; closing it", s.address, s.fd);
+    ::close(s.fd);
   }
   if (cfg_.stats != "off") {
     bool v6 = false;

@@ -15,7 +15,10 @@
 #include <netinet/tcp.h>
 #include <sys/socket.h>
 #include <sys/stat.h>
+#include <sys/un.h>
 #include <unistd.h>
+
+#include <cstring>
 
 namespace fcgimux {
 namespace {
@@ -60,15 +63,50 @@ listener::listener(asio::io_context& io, request_target& target, connection_regi
     int one = 1;
     ::setsockopt(acceptor_.native_handle(), IPPROTO_TCP, TCP_NODELAY, &one, sizeof one);
     acceptor_.bind(ep);
-    sockaddr_storage ss{};
-    socklen_t len = sizeof ss;
-    ::getsockname(acceptor_.native_handle(), reinterpret_cast<sockaddr*>(&ss), &len);
-    asio::ip::tcp::endpoint bound;
-    std::memcpy(bound.data(), &ss, std::min<std::size_t>(len, bound.capacity()));
-    bound_ = v6 ? fmt::format("[{}]:{}", bound.address().to_string(), bound.port())
-                : fmt::format("{}:{}", bound.address().to_string(), bound.port());
+    bound_ = socket_address(acceptor_.native_handle());
   }
   acceptor_.listen(asio::socket_base::max_listen_connections);
+}
+
+listener::listener(asio::io_context& io, request_target& target, connection_registry& registry, int inherited_fd)
+    : io_(io), target_(&target), registry_(registry), acceptor_(io) {
+  sockaddr_storage ss{};
+  socklen_t len = sizeof ss;
+  ::getsockname(inherited_fd, reinterpret_cast<sockaddr*>(&ss), &len);
+  const int family = ss.ss_family;
+  acceptor_.assign(asio::generic::stream_protocol(family, family == AF_UNIX ? 0 : IPPROTO_TCP), inherited_fd);
+  if (family != AF_UNIX) {
+    int one = 1;
+    ::setsockopt(inherited_fd, IPPROTO_TCP, TCP_NODELAY, &one, sizeof one);
+  }
+  // Its unix socket file is systemd's: never unlinked here (unix_path_ stays empty).
+  bound_ = socket_address(inherited_fd);
+}
+
+std::string socket_address(int fd) {
+  sockaddr_storage ss{};
+  socklen_t len = sizeof ss;
+  if (::getsockname(fd, reinterpret_cast<sockaddr*>(&ss), &len) != 0) return {};
+  if (ss.ss_family == AF_UNIX) {
+    const auto& un = reinterpret_cast<const sockaddr_un&>(ss);
+    const std::size_t n = len > offsetof(sockaddr_un, sun_path) ? len - offsetof(sockaddr_un, sun_path) : 0;
+    if (n > 0 && un.sun_path[0] == '\0') return "unix:@" + std::string(un.sun_path + 1, n - 1);
+    return "unix:" + std::string(un.sun_path, strnlen(un.sun_path, n));
+  }
+  asio::ip::tcp::endpoint bound;
+  std::memcpy(bound.data(), &ss, std::min<std::size_t>(len, bound.capacity()));
+  return bound.address().is_v6() ? fmt::format("[{}]:{}", bound.address().to_string(), bound.port())
+                                 : fmt::format("{}:{}", bound.address().to_string(), bound.port());
+}
+
+std::string canonical_address(const std::string& address) {
+  if (address.rfind("unix:", 0) == 0) return address;
+  bool v6 = false;
+  asio::ip::tcp::endpoint ep;
+  auto gep = resolve_tcp(address, v6);
+  std::memcpy(ep.data(), gep.data(), std::min<std::size_t>(gep.size(), ep.capacity()));
+  return v6 ? fmt::format("[{}]:{}", ep.address().to_string(), ep.port())
+            : fmt::format("{}:{}", ep.address().to_string(), ep.port());
 }
 
 listener::~listener() {

@@ -16,6 +16,8 @@ class listener {
  public:
   /// Binds and listens on HOST:PORT or unix:PATH; throws std::system_error (start-up only).
   listener(asio::io_context& io, request_target& target, connection_registry& registry, const std::string& address);
+  /// Takes a socket already bound and listening (socket activation: systemd's LISTEN_FDS).
+  listener(asio::io_context& io, request_target& target, connection_registry& registry, int inherited_fd);
   ~listener();
 
   void start();
@@ -35,6 +37,12 @@ class listener {
   std::string bound_;
   std::string unix_path_;
 };
+
+/// The address a socket is bound to, as a listener prints it: IP:PORT, [IP6]:PORT or unix:PATH.
+std::string socket_address(int fd);
+/// A configured address (HOST:PORT or unix:PATH) as socket_address() would print it once bound
+/// (start-up only: a host name is resolved; throws std::system_error).
+std::string canonical_address(const std::string& address);
 
 /// Resolves HOST:PORT for a numeric or named host (start-up only; throws std::system_error).
 asio::generic::stream_protocol::endpoint resolve_tcp(const std::string& host_port, bool& ipv6);
