@@ -33,6 +33,7 @@ server::server(asio::io_context& io, config cfg, config_source reread)
       ready_timer_(io),
       signals_(io, SIGTERM, SIGINT, SIGQUIT),
       hangup_(io, SIGHUP),
+      user_signals_(io, SIGUSR1, SIGUSR2),
       drain_timer_(io),
       connection_closed_(io.get_executor()) {
   for (const pool_config& p : cfg_.pools) add_pool(std::make_unique<pool>(io_, p, st_, front_, reaper_));
@@ -135,7 +136,20 @@ void server::start() {
   if (stats_server_) stats_server_->start_sampling();
   wait_signal();
   wait_hangup();
+  wait_user_signals();
   watch_readiness();
+}
+
+void server::wait_user_signals() {
+  user_signals_.async_wait([this](const std::error_code& ec, int sig) {
+    if (ec) return;
+    // Caught so that they cannot end fcgimux by their default action, as they would a worker.
+    if (sig == SIGUSR1)
+      log::info("SIGUSR1: fcgimux writes to stderr only; there is no log file to reopen");
+    else
+      log::info("SIGUSR2: upgrading the binary in place is not implemented yet; use SIGHUP to replace the workers");
+    wait_user_signals();
+  });
 }
 
 void server::watch_readiness() {
@@ -242,6 +256,7 @@ void server::drain_step() {
     reaper_.stop();
     signals_.cancel();
     hangup_.cancel();
+    user_signals_.cancel();
     ready_timer_.cancel();
     log::info("stopped");
     io_.stop();

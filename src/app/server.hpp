@@ -62,6 +62,7 @@ class server final : public connection_registry {
 
   void wait_signal();
   void wait_hangup();
+  void wait_user_signals();
   pool* find_pool(const std::string& name) const noexcept;
   void add_pool(std::unique_ptr<pool> p);
   void reload_failed(const std::string& why);
@@ -97,6 +98,7 @@ class server final : public connection_registry {
   std::unique_ptr<stats_server> stats_server_;
   asio::signal_set signals_;
   asio::signal_set hangup_;
+  asio::signal_set user_signals_;  // USR1, USR2: not for stopping fcgimux (their default action)
   asio::steady_timer drain_timer_;
   clock_type::time_point drain_deadline_{};
   bool workers_stopping_ = false;

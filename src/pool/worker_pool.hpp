@@ -162,6 +162,7 @@ class worker_pool {
   std::uint64_t generation_ = 1;
   rolling rolling_ = rolling::idle;
   std::size_t replacements_ = 0;  // new workers ready that have not retired an old one yet
+  std::size_t roll_size_ = 0;     // the workers a roll ends with
   std::string roll_error_;
 
   /// Signals the worker's process group: what it forked (fcgiwrap -c, PHP_FCGI_CHILDREN) too.

@@ -23,6 +23,12 @@ void worker_pool::roll() {
   if (stopping_all_ || no_spawn_) return;
   ++generation_;
   const bool retarget = rolling_ == rolling::rolling;
+  // How many workers the roll ends with: the pool as it is, not counting a retargeted roll's
+  // extra ones (a new worker of the last generation is an old one now).
+  if (!retarget)
+    roll_size_ = static_cast<std::size_t>(std::count_if(
+        workers_.begin(), workers_.end(), [](auto& w) { return w->state != worker_state::stopping && !w->exited; }));
+  roll_size_ = std::max(roll_size_, cfg_.workers);
   rolling_ = rolling::rolling;
   roll_error_.clear();
   // A retry after a failed roll (or a deploy that fixed the program) starts at once.
@@ -83,26 +89,38 @@ void worker_pool::roll_step() {
       stop_worker(old);
     }
   }
-  // New workers on their way: starting, or ready and not proven yet.
-  std::size_t old_left = 0, old_unmatched = 0, new_starting = 0;
+  std::size_t old_left = 0, new_total = 0, new_pending = 0;
   for (auto& w : workers_) {
     if (is_old(w)) {
       ++old_left;
-      if (!w->retiring) ++old_unmatched;
-    } else if (w->generation == generation_ && !w->proven && !w->exited && w->state != worker_state::stopping) {
-      ++new_starting;
+    } else if (w->generation == generation_ && !w->exited && w->state != worker_state::stopping) {
+      ++new_total;
+      if (!w->proven) ++new_pending;  // starting, or ready and not proven yet
     }
   }
+  // Every new worker is there and proven: what is left of the old ones goes (the extra ones of
+  // a retargeted roll), the ready count staying at the roll's size.
+  if (old_left > 0 && new_total >= roll_size_ && new_pending == 0) {
+    for (auto& w : std::vector(workers_))
+      if (is_old(w)) {
+        if (w->state == worker_state::busy)
+          w->retiring = true;
+        else
+          stop_worker(w);
+      }
+    old_left = static_cast<std::size_t>(std::count_if(workers_.begin(), workers_.end(), is_old));  // retiring ones
+  }
+  // Over once no old worker serves any more (a retiring one still finishing its request counts).
   if (old_left == 0) {
     rolling_ = rolling::idle;
     replacements_ = 0;
     log::info("pool {}: every worker is of generation {}", cfg_.name, generation_);
     return;
   }
-  // New workers for the old ones not yet matched, at most --roll-surge starting at once.
+  // New workers up to the roll's size, at most --roll-surge on their way at once.
   const std::size_t surge = std::max<std::size_t>(cfg_.roll_surge, 1);
-  const std::size_t wanted = std::min(old_unmatched > new_starting ? old_unmatched - new_starting : 0,
-                                      surge > new_starting ? surge - new_starting : 0);
+  const std::size_t wanted =
+      std::min(roll_size_ > new_total ? roll_size_ - new_total : 0, surge > new_pending ? surge - new_pending : 0);
   if (wanted == 0) return;
   if (clock_type::now() < spawn_not_before_)
     schedule_spawn(spawn_not_before_);

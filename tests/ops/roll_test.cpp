@@ -184,3 +184,30 @@ TEST_CASE("a SIGHUP whose new workers cannot start leaves the old ones serving; 
   for (pid_t pid : before) CHECK(eventually([&] { return !process_alive(pid); }, 5s));
   CHECK(get(mux.port(), "/x?bytes=3").response.body == "abc");
 }
+
+TEST_CASE("a SIGHUP during a roll retargets it; SIGUSR1 and SIGUSR2 do not stop fcgimux", "[ops][roll]") {
+  fcgimux_instance mux(
+      fcgimux_options{.args = {"-n", "3", "--stats", "127.0.0.1:0"}, .command = {demo_bin}, .env = {}});
+  REQUIRE(eventually([&] { return pool_of(mux)["pool"]["idle"] == 3; }, 10s));
+  mux.process().send_signal(SIGHUP);
+  REQUIRE(eventually([&] { return pool_of(mux)["roll"]["state"] == "rolling"; }, 5s));
+  // Two signals sent at once are one to the kernel: the second comes once the first was taken.
+  std::this_thread::sleep_for(200ms);
+  mux.process().send_signal(SIGHUP);  // while the first roll is under way
+  REQUIRE(eventually([&] { return rolled_to(mux, 3); }, 15s));
+  nlohmann::json workers;
+  // The last replaced ones may still be on their way out ("stopping").
+  CHECK(eventually(
+      [&] {
+        workers = nlohmann::json::parse(http_request(mux.stats_port(), "GET", "/stats?full").body)["workers"];
+        return workers.size() == 3;
+      },
+      5s));
+  for (auto& w : workers) CHECK(w["generation"] == 3);
+  CHECK(mux.stderr_text().find("retargeting") != std::string::npos);
+  mux.process().send_signal(SIGUSR1);
+  mux.process().send_signal(SIGUSR2);
+  std::this_thread::sleep_for(300ms);
+  CHECK(mux.process().running());
+  CHECK(get(mux.port(), "/x?bytes=3").response.body == "abc");
+}
