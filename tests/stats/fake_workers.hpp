@@ -7,6 +7,7 @@
 #include <cstdint>
 #include <string>
 #include <utility>
+#include <vector>
 
 namespace fcgimux::test {
 
@@ -31,6 +32,28 @@ inline worker_info idle_worker(int pid, std::uint64_t requests, double uptime_s)
   w.requests = requests;
   w.uptime_s = uptime_s;
   return w;
+}
+
+/// The counts of a pool snapshot, in pool_snapshot's order: min, max, size, busy, idle, starting,
+/// queue length, queue limit.
+struct snapshot_counts {
+  std::size_t min, max, size, busy, idle, starting, queue_length, queue_limit;
+};
+
+/// A pool snapshot of generation 1, no roll under way.
+inline pool_snapshot snapshot_of(const snapshot_counts& n, bool can_serve, std::vector<worker_info> workers) {
+  return pool_snapshot{.min = n.min,
+                       .max = n.max,
+                       .size = n.size,
+                       .busy = n.busy,
+                       .idle = n.idle,
+                       .starting = n.starting,
+                       .queue_length = n.queue_length,
+                       .queue_limit = n.queue_limit,
+                       .can_serve = can_serve,
+                       .generation = 1,
+                       .roll = {},
+                       .workers = std::move(workers)};
 }
 
 }  // namespace fcgimux::test

@@ -148,35 +148,15 @@ struct two_pools {
     s.c.connections_accepted = 11;
     s.c.connections_active = 2;
     a.view = [](bool full) {
-      return pool_snapshot{
-          .min = 1,
-          .max = 4,
-          .size = 3,
-          .busy = 1,
-          .idle = 1,
-          .starting = 1,
-          .queue_length = 6,
-          .queue_limit = 100,
-          .can_serve = true,
-          .generation = 1,
-          .roll = {},
-          .workers = full ? std::vector{busy_worker(101, 40, 11.5, "/a.php", 250), idle_worker(102, 9, 3)}
-                          : std::vector<worker_info>{}};
+      return fcgimux::test::snapshot_of(
+          {1, 4, 3, 1, 1, 1, 6, 100}, true,
+          full ? std::vector{busy_worker(101, 40, 11.5, "/a.php", 250), idle_worker(102, 9, 3)}
+               : std::vector<worker_info>{});
     };
     b.view = [](bool full) {
-      return pool_snapshot{
-          .min = 2,
-          .max = 9,
-          .size = 7,
-          .busy = 5,
-          .idle = 0,
-          .starting = 2,
-          .queue_length = 60,
-          .queue_limit = 600,
-          .can_serve = false,
-          .generation = 1,
-          .roll = {},
-          .workers = full ? std::vector{busy_worker(201, 70, 21.5, "/b.php", 750)} : std::vector<worker_info>{}};
+      return fcgimux::test::snapshot_of(
+          {2, 9, 7, 5, 0, 2, 60, 600}, false,
+          full ? std::vector{busy_worker(201, 70, 21.5, "/b.php", 750)} : std::vector<worker_info>{});
     };
     std::uint64_t v = 1000;
     for (pool_stats* p : {&a, &b}) {

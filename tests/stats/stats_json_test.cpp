@@ -227,36 +227,16 @@ TEST_CASE("two pools: each under pools.NAME, the top level their totals", "[stat
   a.c.requests_accepted = a.c.requests_completed + 3;
   b.c.requests_accepted = b.c.requests_completed + 4;
   a.view = [](bool full) {
-    return pool_snapshot{
-        .min = 1,
-        .max = 4,
-        .size = 3,
-        .busy = 1,
-        .idle = 1,
-        .starting = 1,
-        .queue_length = 2,
-        .queue_limit = 100,
-        .can_serve = true,
-        .generation = 1,
-        .roll = {},
-        .workers = full ? std::vector{busy_worker(101, 5, 1.0, "/a.php", 2.0)} : std::vector<fcgimux::worker_info>{}};
+    return fcgimux::test::snapshot_of(
+        {1, 4, 3, 1, 1, 1, 2, 100}, true,
+        full ? std::vector{busy_worker(101, 5, 1.0, "/a.php", 2.0)} : std::vector<fcgimux::worker_info>{});
   };
   bool b_can_serve = true;
   b.view = [&b_can_serve](bool full) {
-    return pool_snapshot{.min = 2,
-                         .max = 16,
-                         .size = 10,
-                         .busy = 6,
-                         .idle = 2,
-                         .starting = 2,
-                         .queue_length = 30,
-                         .queue_limit = 500,
-                         .can_serve = b_can_serve,
-                         .generation = 1,
-                         .roll = {},
-                         .workers = full
-                                        ? std::vector{idle_worker(201, 7, 3.0), busy_worker(202, 8, 4.0, "/b.php", 5.0)}
-                                        : std::vector<fcgimux::worker_info>{}};
+    return fcgimux::test::snapshot_of(
+        {2, 16, 10, 6, 2, 2, 30, 500}, b_can_serve,
+        full ? std::vector{idle_worker(201, 7, 3.0), busy_worker(202, 8, 4.0, "/b.php", 5.0)}
+             : std::vector<fcgimux::worker_info>{});
   };
   // equal counts: pool a all at 1 ms, pool b all at 100 ms
   for (int i = 0; i < 100; ++i) {
