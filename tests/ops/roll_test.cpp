@@ -122,8 +122,9 @@ TEST_CASE("SIGHUP three times under load behind nginx: every worker replaced, no
   auto s = stats_of(mux);
   CHECK(s["requests"]["failed"] == 0);
   CHECK(s["pools"]["default"]["generation"] == 4);
-  auto full = http_request(mux.stats_port(), "GET", "/stats?full");
-  for (auto& w : nlohmann::json::parse(full.body)["workers"]) CHECK(w["generation"] == 4);
+  const auto full = nlohmann::json::parse(http_request(mux.stats_port(), "GET", "/stats?full").body);
+  for (const auto& w : full["workers"])
+    if (w["state"] != "stopping") CHECK(w["generation"] == 4);  // replaced ones may still be on their way out
 }
 
 TEST_CASE("a SIGHUP lets a long request on an old worker finish, then stops that worker", "[ops][roll]") {
