@@ -1,8 +1,9 @@
 // The rolling restart of a pool's workers (SIGHUP): every worker is replaced, and the number of
-// ready workers never drops below what it was. A new worker is started first; each one that is
-// ready retires one old worker: an idle one at once, a busy one once its request has ended (it is
-// never interrupted). At most --roll-surge new workers start at once. New workers that cannot
-// start stop the roll and leave the old ones serving.
+// ready workers never drops below what it was. A new worker is started first; each one that has
+// proven itself (a request served, or a second up) retires one old worker: an idle one at once, a
+// busy one once its request has ended (it is never interrupted). At most --roll-surge new workers
+// are on their way at once. New workers that cannot start stop the roll and leave the old ones
+// serving.
 
 #include "src/base/log.hpp"
 #include "src/pool/worker_pool.hpp"
@@ -61,7 +62,7 @@ void worker_pool::roll_failed(const worker& w, const std::string& why) {
   if (rolling_ != rolling::rolling || w.generation != generation_) return;
   rolling_ = rolling::failed;
   replacements_ = 0;
-  roll_error_ = fmt::format("a worker of generation {} {} before it was ready", generation_, why);
+  roll_error_ = fmt::format("a worker of generation {} {} as it started", generation_, why);
   log::info("pool {}: roll stopped: {}; the older workers go on serving (a later SIGHUP retries)", cfg_.name,
             roll_error_);
   events_.roll_stopped(roll_error_);
