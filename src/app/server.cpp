@@ -76,6 +76,7 @@ void server::start() {
   // named (FileDescriptorName=) after the listener's pool; the others are bound here.
   std::vector<inherited_socket> inherited = take_inherited_sockets();
   auto take = [&inherited](const std::string& pool, const std::string& address) {
+    if (inherited.empty()) return -1;
     const std::string canonical = canonical_address(address);
     auto it = std::find_if(inherited.begin(), inherited.end(), [&](auto& s) { return s.address == canonical; });
     if (it == inherited.end())
