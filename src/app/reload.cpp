@@ -30,11 +30,6 @@ void server::reload() {
 }
 
 void server::apply_reload() {
-  if (!reread_) {
-    log::info("SIGHUP: no configuration to read again; rolling every pool's workers");
-    for (auto& p : pools_) p->roll();
-    return;
-  }
   config next;
   try {
     next = reread_();

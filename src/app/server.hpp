@@ -33,7 +33,7 @@ class server final : public connection_registry {
   /// Reads the configuration again from where it came (the command line and its -c file).
   using config_source = std::function<config()>;
 
-  server(asio::io_context& io, config cfg, config_source reread = {});
+  server(asio::io_context& io, config cfg, config_source reread);
   ~server();
 
   /// Binds every listener and the stats port, spawns each pool's minimum. Throws on start-up errors.

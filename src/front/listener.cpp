@@ -25,6 +25,12 @@ namespace {
 
 constexpr auto use_tuple = asio::experimental::as_tuple(asio::use_awaitable);
 
+// IP:PORT, or [IP6]:PORT.
+std::string ip_port(const asio::ip::tcp::endpoint& ep) {
+  return ep.address().is_v6() ? fmt::format("[{}]:{}", ep.address().to_string(), ep.port())
+                              : fmt::format("{}:{}", ep.address().to_string(), ep.port());
+}
+
 }  // namespace
 
 asio::generic::stream_protocol::endpoint resolve_tcp(const std::string& host_port, bool& ipv6) {
@@ -95,8 +101,7 @@ std::string socket_address(int fd) {
   }
   asio::ip::tcp::endpoint bound;
   std::memcpy(bound.data(), &ss, std::min<std::size_t>(len, bound.capacity()));
-  return bound.address().is_v6() ? fmt::format("[{}]:{}", bound.address().to_string(), bound.port())
-                                 : fmt::format("{}:{}", bound.address().to_string(), bound.port());
+  return ip_port(bound);
 }
 
 std::string canonical_address(const std::string& address) {
@@ -105,8 +110,7 @@ std::string canonical_address(const std::string& address) {
   asio::ip::tcp::endpoint ep;
   auto gep = resolve_tcp(address, v6);
   std::memcpy(ep.data(), gep.data(), std::min<std::size_t>(gep.size(), ep.capacity()));
-  return v6 ? fmt::format("[{}]:{}", ep.address().to_string(), ep.port())
-            : fmt::format("{}:{}", ep.address().to_string(), ep.port());
+  return ip_port(ep);
 }
 
 listener::~listener() {

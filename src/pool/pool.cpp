@@ -46,6 +46,10 @@ void pool::reconfigure(const pool_config& next, const front_limits& limits) {
   members_.grow();  // a larger minimum
 }
 
+void pool::roll_stopped(std::string_view why) {
+  if (on_roll_stopped) on_roll_stopped(fmt::format("pool \"{}\": {}", cfg_.name, why));
+}
+
 void pool::begin_stop() {
   stopping_ = true;
   members_.stop_spawning();

@@ -14,8 +14,6 @@
 
 #include <asio/io_context.hpp>
 
-#include <fmt/core.h>
-
 #include <functional>
 #include <string>
 
@@ -87,9 +85,7 @@ class pool final : public request_target,
   void member_ready() override { sched_.dispatch(); }
   void no_member_left(std::string_view why) override { sched_.fail_all(why); }
   std::size_t waiting() const noexcept override { return sched_.length(); }
-  void roll_stopped(std::string_view why) override {
-    if (on_roll_stopped) on_roll_stopped(fmt::format("pool \"{}\": {}", cfg_.name, why));
-  }
+  void roll_stopped(std::string_view why) override;
   // member_source
   std::shared_ptr<pool_member> take_idle() override { return members_.take_idle(); }
   void grow() override { members_.grow(); }

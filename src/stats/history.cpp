@@ -52,10 +52,7 @@ void stats_history::take(clock_type::time_point now) {
     const pool_snapshot snap = p.snapshot(false);
     fill(series_of(named.name), snap, p.c.requests_completed, p.queue_latency.window_percentiles(now),
          p.service_latency.window_percentiles(now));
-    total.size += snap.size;
-    total.busy += snap.busy;
-    total.idle += snap.idle;
-    total.queue_length += snap.queue_length;
+    total += snap;
     completed += p.c.requests_completed;
     queue.push_back(&p.queue_latency);
     service.push_back(&p.service_latency);

@@ -30,6 +30,10 @@ struct pool_counters {
   std::uint64_t queue_peak = 0;
 
   pool_counters& operator+=(const pool_counters& o) noexcept;
+  /// Accepted and not completed yet: queued or at a worker now.
+  std::uint64_t active() const noexcept {
+    return requests_accepted > requests_completed ? requests_accepted - requests_completed : 0;
+  }
 };
 
 /// A pool's rolling restart (SIGHUP) as the stats show it.
@@ -60,6 +64,10 @@ struct pool_snapshot {
   std::uint64_t generation = 1;  ///< +1 for each roll (SIGHUP)
   roll_status roll;
   std::vector<worker_info> workers;  ///< filled only when asked for (full)
+
+  /// Adds `o`'s counts into these totals; can_serve holds while every pool can serve (start from
+  /// can_serve = true). Generation, roll and workers are a pool's own and are left alone.
+  pool_snapshot& operator+=(const pool_snapshot& o) noexcept;
 };
 
 class pool_stats {

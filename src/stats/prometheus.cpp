@@ -73,10 +73,6 @@ struct pool_view {
   pool_snapshot snap;
 };
 
-std::uint64_t active_requests(const pool_counters& c) {
-  return c.requests_accepted > c.requests_completed ? c.requests_accepted - c.requests_completed : 0;
-}
-
 }  // namespace
 
 std::string stats::to_prometheus(std::string_view only_pool) const {
@@ -129,7 +125,7 @@ std::string stats::to_prometheus(std::string_view only_pool) const {
   per_pool("fcgimux_requests_completed_total", "counter", "Requests ended towards the front, any outcome.",
            [](const pool_view& v) { return v.stats->c.requests_completed; });
   per_pool("fcgimux_requests_active", "gauge", "Requests accepted and not completed yet.",
-           [](const pool_view& v) { return active_requests(v.stats->c); });
+           [](const pool_view& v) { return v.stats->c.active(); });
   per_pool("fcgimux_requests_rejected_total", "counter", "Requests refused (queue full, unknown role, overload).",
            [](const pool_view& v) { return v.stats->c.requests_rejected; });
   per_pool("fcgimux_requests_timed_out_total", "counter", "Requests that hit the queue or request timeout.",

@@ -18,10 +18,6 @@ nlohmann::json percentiles_json(const latency_percentiles& p) {
   return {{"p50", round3(p.p50_ms)}, {"p90", round3(p.p90_ms)}, {"p99", round3(p.p99_ms)}, {"count", p.count}};
 }
 
-std::uint64_t active_requests(const pool_counters& c) {
-  return c.requests_accepted > c.requests_completed ? c.requests_accepted - c.requests_completed : 0;
-}
-
 nlohmann::json worker_json(const worker_info& w) {
   nlohmann::json current = nullptr;
   if (w.has_current) current = {{"uri", w.current_uri}, {"elapsed_ms", round3(w.current_elapsed_ms)}};
@@ -35,10 +31,10 @@ void fill(nlohmann::json& j, const pool_snapshot& p, const pool_counters& c, con
   j["pool"] = {{"min", p.min},   {"max", p.max},           {"size", p.size},          {"busy", p.busy},
                {"idle", p.idle}, {"starting", p.starting}, {"can_serve", p.can_serve}};
   j["queue"] = {{"length", p.queue_length}, {"peak", c.queue_peak}, {"limit", p.queue_limit}};
-  j["requests"] = {{"accepted", c.requests_accepted},   {"completed", c.requests_completed},
-                   {"active", active_requests(c)},      {"rejected", c.requests_rejected},
-                   {"timed_out", c.requests_timed_out}, {"aborted", c.requests_aborted},
-                   {"failed", c.requests_failed}};
+  j["requests"] = {
+      {"accepted", c.requests_accepted}, {"completed", c.requests_completed}, {"active", c.active()},
+      {"rejected", c.requests_rejected}, {"timed_out", c.requests_timed_out}, {"aborted", c.requests_aborted},
+      {"failed", c.requests_failed}};
   j["responses"] = {{"2xx", c.responses_2xx},
                     {"3xx", c.responses_3xx},
                     {"4xx", c.responses_4xx},
@@ -62,19 +58,20 @@ void fill_own(nlohmann::json& j, const pool_snapshot& s) {
                {"error", s.roll.error.empty() ? nlohmann::json(nullptr) : nlohmann::json(s.roll.error)}};
 }
 
-void add_to(pool_snapshot& total, const pool_snapshot& p) {
-  total.min += p.min;
-  total.max += p.max;
-  total.size += p.size;
-  total.busy += p.busy;
-  total.idle += p.idle;
-  total.starting += p.starting;
-  total.queue_length += p.queue_length;
-  total.queue_limit += p.queue_limit;
-  total.can_serve = total.can_serve && p.can_serve;
-}
-
 }  // namespace
+
+pool_snapshot& pool_snapshot::operator+=(const pool_snapshot& o) noexcept {
+  min += o.min;
+  max += o.max;
+  size += o.size;
+  busy += o.busy;
+  idle += o.idle;
+  starting += o.starting;
+  queue_length += o.queue_length;
+  queue_limit += o.queue_limit;
+  can_serve = can_serve && o.can_serve;
+  return *this;
+}
 
 pool_counters& pool_counters::operator+=(const pool_counters& o) noexcept {
   requests_accepted += o.requests_accepted;
@@ -151,7 +148,7 @@ nlohmann::json stats::to_json(bool full) const {
   nlohmann::json workers = nlohmann::json::array();
   for (const auto& [name, p] : pools_) {
     const pool_snapshot s = p->snapshot(full);
-    add_to(total, s);
+    total += s;
     sum += p->c;
     queue.push_back(&p->queue_latency);
     service.push_back(&p->service_latency);

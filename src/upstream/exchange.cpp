@@ -92,10 +92,6 @@ struct exchange_ctx {
 
 std::string_view uri_of(const request& r) { return r.uri.empty() ? std::string_view("-") : std::string_view(r.uri); }
 
-bool unread_by_worker(const std::error_code& ec) {
-  return ec == asio::error::connection_reset || ec == asio::error::broken_pipe;
-}
-
 // Hands worker output to the front. Returns false when the front is congested: the caller waits
 // for it (and so stops reading the worker) and calls again.
 bool relay(request& r, proto::record_type type, std::string_view data) {
@@ -362,7 +358,7 @@ void fail(request& r, int status, std::string_view why) {
     respond_error(r, status, why);
 }
 
-bool closed_by_worker(const std::error_code& ec) { return ec == asio::error::eof || unread_by_worker(ec); }
+bool closed_by_worker(const std::error_code& ec) { return ec == asio::error::eof || unread_by_member(ec); }
 
 asio::awaitable<void> exchange(exchange_owner& pool, std::shared_ptr<pool_member> w, std::shared_ptr<request> r,
                                exchange_result res) {
@@ -436,7 +432,7 @@ asio::awaitable<void> exchange(exchange_owner& pool, std::shared_ptr<pool_member
   bool closed = !res.got_end && !res.connect_failed && closed_by_worker(res.ec);
   // A worker that reads a request and closes without answering it is failing, whatever its
   // exit status says: its exit counts towards the back-off like a crash.
-  if (closed && (first_request || !unread_by_worker(res.ec))) w->ended_unanswered = true;
+  if (closed && (first_request || !unread_by_member(res.ec))) w->ended_unanswered = true;
   // kcgi apps exit on FCGI_KEEP_CONN (see worker_pool::refused_kept_connection).
   if (closed && first_request && res.keep_conn && !res.response_bytes) pool.refused_kept_connection(*w);
 

@@ -44,18 +44,22 @@ std::error_condition make_error_condition(exchange_condition c) noexcept {
   return {static_cast<int>(c), exchange_category()};
 }
 
+bool unread_by_member(const std::error_code& ec) noexcept {
+  // Asio reports these in a category of its own ("asio.system") that does not map them onto the
+  // generic ones: both spellings are checked.
+  return ec == asio::error::connection_reset || ec == asio::error::broken_pipe || ec == std::errc::connection_reset ||
+         ec == std::errc::broken_pipe;
+}
+
 std::error_code classify(const exchange_facts& f) noexcept {
   if (f.internal_error) return exchange_errc::internal;
   if (f.timed_out) return exchange_errc::timed_out;
   if (f.broken) return exchange_errc::broken;
   if (f.got_end) return exchange_errc::refused;
   if (f.connect_failed) return exchange_errc::connect_failed;
-  // The kernel's reset or broken pipe says the member closed with our bytes unread in its socket:
-  // safe, unless it answered or read body bytes fcgimux no longer holds.
-  // Asio reports these in a category of its own ("asio.system") that does not map them onto the
-  // generic ones: both spellings are checked.
-  const bool unread = f.io == asio::error::connection_reset || f.io == asio::error::broken_pipe ||
-                      f.io == std::errc::connection_reset || f.io == std::errc::broken_pipe;
+  // The member closed with our bytes unread in its socket: safe, unless it answered or read body
+  // bytes fcgimux no longer holds.
+  const bool unread = unread_by_member(f.io);
   if (unread && !f.response_bytes && !f.body_streamed) return exchange_errc::reset_unread;
   return exchange_errc::closed;
 }

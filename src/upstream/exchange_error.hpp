@@ -38,6 +38,9 @@ struct exchange_facts {
   std::error_code io;           ///< the socket's error, if any
 };
 
+/// ECONNRESET or EPIPE: the kernel says the member closed its socket with our bytes unread in it.
+bool unread_by_member(const std::error_code& ec) noexcept;
+
 /// The failure, for an exchange that did not end with a whole answer.
 std::error_code classify(const exchange_facts& f) noexcept;
 
