@@ -16,6 +16,8 @@
 #include <asio/write.hpp>
 #include <nlohmann/json.hpp>
 
+#include <sys/socket.h>
+
 #include <array>
 #include <ctime>
 #include <exception>
@@ -346,6 +348,12 @@ struct stats_server::impl : std::enable_shared_from_this<impl> {
     acceptor_.bind(ep);
     acceptor_.listen();
   }
+  impl(asio::io_context& io, stats& s, int listening_fd) : stats_(s), acceptor_(io) {
+    sockaddr_storage ss{};
+    socklen_t len = sizeof ss;
+    ::getsockname(listening_fd, reinterpret_cast<sockaddr*>(&ss), &len);
+    acceptor_.assign(ss.ss_family == AF_INET6 ? tcp::v6() : tcp::v4(), listening_fd);
+  }
 
   awaitable<void> accept_loop(std::shared_ptr<impl> self);
   awaitable<void> session(std::shared_ptr<impl> self, tcp::socket sock);
@@ -522,7 +530,12 @@ void stats_server::impl::stop() {
 stats_server::stats_server(asio::io_context& io, stats& s, const tcp::endpoint& ep)
     : impl_(std::make_shared<impl>(io, s, ep)) {}
 
+stats_server::stats_server(asio::io_context& io, stats& s, int listening_fd)
+    : impl_(std::make_shared<impl>(io, s, listening_fd)) {}
+
 stats_server::~stats_server() { impl_->stop(); }
+
+int stats_server::native_handle() { return impl_->acceptor_.native_handle(); }
 
 tcp::endpoint stats_server::local_endpoint() const {
   asio::error_code ec;

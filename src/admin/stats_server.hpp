@@ -25,7 +25,12 @@ class stats_server {
 
   /// Binds and listens at once (throws std::system_error when it cannot: start-up only).
   stats_server(asio::io_context& io, stats& s, const asio::ip::tcp::endpoint& ep);
+  /// Takes a socket already bound and listening (handed over by the process a SIGUSR2 replaced).
+  stats_server(asio::io_context& io, stats& s, int listening_fd);
   ~stats_server();
+
+  /// The listening socket, to hand over to a new process.
+  int native_handle();
 
   asio::ip::tcp::endpoint local_endpoint() const;
   /// Replaces the limits; call before start().

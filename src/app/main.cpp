@@ -44,7 +44,9 @@ int main(int argc, char** argv) {
   try {
     asio::io_context io(1);
     // SIGHUP reads the same command line (and so the same -c file) again.
-    fcgimux::server srv(io, std::move(cfg), [argc, argv] { return fcgimux::parse_config(argc, argv); });
+    fcgimux::server srv(
+        io, std::move(cfg), [argc, argv] { return fcgimux::parse_config(argc, argv); },
+        fcgimux::current_image(argc, argv));
     srv.start();
     io.run();  // returns once a shutdown has stopped every worker
     return 0;

@@ -14,6 +14,8 @@ class sd_notifier {
   sd_notifier();
 
   bool enabled() const noexcept { return !path_.empty(); }
+  /// $NOTIFY_SOCKET as it was, for the process a SIGUSR2 starts.
+  const std::string& socket_path() const noexcept { return path_; }
   /// Sends `state` ("READY=1\nSTATUS=...") as one datagram; failures are logged once, not fatal.
   void send(std::string_view state);
 

@@ -1,6 +1,7 @@
 #include "src/app/server.hpp"
 
 #include "src/admin/stats_server.hpp"
+#include "src/app/pidfile.hpp"
 #include "src/app/socket_activation.hpp"
 #include "src/base/invariant.hpp"
 #include "src/base/log.hpp"
@@ -23,8 +24,10 @@ namespace fcgimux {
 
 using namespace std::chrono_literals;
 
-server::server(asio::io_context& io, config cfg, config_source reread)
+server::server(asio::io_context& io, config cfg, config_source reread, process_image image)
     : io_(io),
+      role_(take_upgrade_role()),
+      image_(std::move(image)),
       cfg_(std::move(cfg)),
       reread_(std::move(reread)),
       front_{.max_conns = cfg_.max_conns, .status_path = cfg_.status_path},
@@ -35,7 +38,8 @@ server::server(asio::io_context& io, config cfg, config_source reread)
       hangup_(io, SIGHUP),
       user_signals_(io, SIGUSR1, SIGUSR2),
       drain_timer_(io),
-      connection_closed_(io.get_executor()) {
+      connection_closed_(io.get_executor()),
+      upgrade_timer_(io) {
   for (const pool_config& p : cfg_.pools) add_pool(std::make_unique<pool>(io_, p, st_, front_, reaper_));
   history_ = std::make_unique<stats_history>(st_);
 }
@@ -53,6 +57,7 @@ pool* server::find_pool(const std::string& name) const noexcept {
 }
 
 server::~server() {
+  if (handover_fd_ >= 0) ::close(handover_fd_);
   if (!runtime_dir_.empty()) {
     std::error_code ignore;
     std::filesystem::remove_all(runtime_dir_, ignore);
@@ -75,16 +80,22 @@ void server::start() {
   // A socket systemd passed is a listener's when it is bound to the listener's address, or else
   // named (FileDescriptorName=) after the listener's pool; the others are bound here.
   std::vector<inherited_socket> inherited = take_inherited_sockets();
-  auto take = [&inherited](const std::string& pool, const std::string& address) {
+  // From a process that an upgrade replaces, only the address counts (a pool may have moved), or
+  // for a port 0 (the port it got) the name, which is then the pool's too.
+  auto take = [&](const std::string& name, const std::string& address) {
     if (inherited.empty()) return -1;
     const std::string canonical = canonical_address(address);
     auto it = std::find_if(inherited.begin(), inherited.end(), [&](auto& s) { return s.address == canonical; });
-    if (it == inherited.end())
-      it = std::find_if(inherited.begin(), inherited.end(), [&](auto& s) { return s.name == pool; });
+    const bool by_name = !role_.active() || canonical.ends_with(":0");
+    if (it == inherited.end() && by_name)
+      it = std::find_if(inherited.begin(), inherited.end(), [&](auto& s) { return s.name == name; });
     if (it == inherited.end()) return -1;
     int fd = it->fd;
     inherited.erase(it);
     return fd;
+  };
+  auto owned = [this](int fd) {
+    return std::find(role_.owned_fds.begin(), role_.owned_fds.end(), fd) != role_.owned_fds.end();
   };
   for (auto& p : pools_) {
     for (const auto& a : p->settings().listen) {
@@ -92,31 +103,55 @@ void server::start() {
         const int fd = take(p->name(), a);
         auto l =
             fd >= 0 ? std::make_unique<listener>(io_, *p, *this, fd) : std::make_unique<listener>(io_, *p, *this, a);
-        if (fd >= 0) log::info("{}: the socket from systemd (fd {})", l->address(), fd);
-        listeners_.push_back({p->name(), a, std::move(l)});
+        if (fd >= 0 && !role_.active()) log::info("{}: the socket from systemd (fd {})", l->address(), fd);
+        listeners_.push_back({p->name(), a, std::move(l), fd >= 0 && owned(fd)});
       } catch (const std::system_error& e) {
         throw std::system_error(e.code(), "cannot listen on " + a);
       }
     }
   }
-  for (auto& s : inherited) {
-    log::info("the socket from systemd at {} (fd {}) is no listener's; closing it", s.address, s.fd);
-    ::close(s.fd);
-  }
   if (cfg_.stats != "off") {
-    bool v6 = false;
-    auto gep = resolve_tcp(cfg_.stats, v6);
-    asio::ip::tcp::endpoint ep;
-    std::memcpy(ep.data(), gep.data(), gep.size());
     try {
-      stats_server_ = std::make_unique<stats_server>(io_, st_, ep);
+      const int fd = take(std::string(stats_socket_name), cfg_.stats);
+      if (fd >= 0) {
+        stats_server_ = std::make_unique<stats_server>(io_, st_, fd);
+      } else {
+        bool v6 = false;
+        auto gep = resolve_tcp(cfg_.stats, v6);
+        asio::ip::tcp::endpoint ep;
+        std::memcpy(ep.data(), gep.data(), gep.size());
+        stats_server_ = std::make_unique<stats_server>(io_, st_, ep);
+      }
     } catch (const std::system_error& e) {
       throw std::system_error(e.code(), "cannot serve stats on " + cfg_.stats);
     }
     stats_server_->set_history(*history_);
   }
+  for (auto& s : inherited) {
+    log::info("the socket at {} (fd {}) passed to fcgimux is no listener's; closing it", s.address, s.fd);
+    // A unix path the old process bound and this configuration dropped: nobody serves it any more.
+    if (owned(s.fd) && s.address.rfind("unix:", 0) == 0) orphan_paths_.push_back(s.address.substr(5));
+    ::close(s.fd);
+  }
   make_runtime_dir();
   reaper_.start();
+  if (!role_.active()) start_serving();
+  for (auto& p : pools_) {
+    p->start(runtime_dir_);
+    const pool_config& c = p->settings();
+    log::info("pool {}: {}{} workers: {}", c.name, c.workers,
+              c.max_workers > c.workers ? fmt::format(" to {}", c.max_workers) : std::string(),
+              fmt::join(c.command, " "));
+  }
+  if (stats_server_) stats_server_->start_sampling();
+  if (role_.active()) log::info("started by SIGUSR2: serving once every pool's workers are ready");
+  wait_signal();
+  wait_hangup();
+  wait_user_signals();
+  watch_readiness();
+}
+
+void server::start_serving() {
   // The stats line comes first: tools wait for "listening on" and then read both.
   if (stats_server_) {
     stats_server_->start();
@@ -127,18 +162,7 @@ void server::start() {
     b.l->start();
     log::info("listening on {} for pool {}", b.l->address(), b.pool);
   }
-  for (auto& p : pools_) {
-    p->start(runtime_dir_);
-    const pool_config& c = p->settings();
-    log::info("pool {}: {}{} workers: {}", c.name, c.workers,
-              c.max_workers > c.workers ? fmt::format(" to {}", c.max_workers) : std::string(),
-              fmt::join(c.command, " "));
-  }
-  if (stats_server_) stats_server_->start_sampling();
-  wait_signal();
-  wait_hangup();
-  wait_user_signals();
-  watch_readiness();
+  if (!cfg_.pidfile.empty()) write_pidfile(cfg_.pidfile, static_cast<int>(::getpid()));
 }
 
 void server::wait_user_signals() {
@@ -148,19 +172,31 @@ void server::wait_user_signals() {
     if (sig == SIGUSR1)
       log::info("SIGUSR1: fcgimux writes to stderr only; there is no log file to reopen");
     else
-      log::info("SIGUSR2: upgrading the binary in place is not implemented yet; use SIGHUP to replace the workers");
+      upgrade();
     wait_user_signals();
   });
 }
 
 void server::watch_readiness() {
-  if (!notify_.enabled() || stopping_) return;
+  if ((!notify_.enabled() && !role_.active()) || stopping_) return;
   std::size_t ready = 0;
   bool all = true;
   for (auto& p : pools_) {
     const pool_snapshot s = p->snapshot(false);
     ready += s.idle + s.busy;
     all = all && s.idle + s.busy >= s.min && s.roll.state != "rolling";
+  }
+  if (all && role_.active()) {
+    // The old process tells systemd this one is the service now (MAINPID=), and stops.
+    start_serving();
+    for (auto& b : listeners_)
+      if (b.adopt_path) b.l->own_path();
+    for (auto& path : orphan_paths_) ::unlink(path.c_str());
+    orphan_paths_.clear();
+    report_upgrade_ready(role_);
+    adopt_connections();
+    log::info("every pool is ready: taking over from the process that started this one");
+    return;
   }
   if (all) {
     notify_.send(fmt::format("READY=1\nSTATUS=serving: {} pools, {} workers ready", pools_.size(), ready));
@@ -219,20 +255,25 @@ void server::begin_shutdown() {
   if (stopping_) return;
   stopping_ = true;
   ready_timer_.cancel();
-  notify_.send(fmt::format("STOPPING=1\nSTATUS=stopping: {} requests in flight", live_requests()));
+  if (upgrade_pid_ > 0) upgrade_failed("fcgimux is stopping");
+  // After a handover the service goes on in the new process; one that never took over is not the service.
+  if (!handed_over_ && !role_.active())
+    notify_.send(fmt::format("STOPPING=1\nSTATUS=stopping: {} requests in flight", live_requests()));
   for (auto& b : listeners_) b.l->stop();
   for (auto& p : pools_) p->begin_stop();
   retire_timer_.cancel();
   // Idle kept connections close now, so that a web server opens its next one elsewhere; the
   // others after their last request, and requests that still come on them are served.
-  for (auto& c : open_connections()) c->drain();
+  // After a handover they go to the new process once at rest, so the front never sees one close.
+  for (auto& c : open_connections()) handed_over_ ? c->hand_over() : c->drain();
   drain_deadline_ = clock_type::now() + to_duration(cfg_.shutdown_timeout);
   drain_step();
 }
 
 void server::drain_step() {
   auto now = clock_type::now();
-  if (!workers_stopping_ && (live_requests() == 0 || now >= drain_deadline_)) {
+  const bool drained = handed_over_ ? conns_.empty() : live_requests() == 0;
+  if (!workers_stopping_ && (drained || now >= drain_deadline_)) {
     if (live_requests() > 0) log::info("shutdown timeout: {} requests cut off", live_requests());
     for (auto& p : all_pools()) p->fail_waiting("fcgimux is shutting down");
     // An answer may still sit in a connection's output: let each flush, then close.
@@ -259,6 +300,8 @@ void server::drain_step() {
     hangup_.cancel();
     user_signals_.cancel();
     ready_timer_.cancel();
+    upgrade_timer_.cancel();
+    if (!cfg_.pidfile.empty()) remove_pidfile(cfg_.pidfile, static_cast<int>(::getpid()));
     log::info("stopped");
     io_.stop();
     return;

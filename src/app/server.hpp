@@ -4,6 +4,7 @@
 // Everything runs on one io_context thread.
 
 #include "src/app/sd_notify.hpp"
+#include "src/app/upgrade.hpp"
 #include "src/base/event_signal.hpp"
 #include "src/config/config.hpp"
 #include "src/front/request_target.hpp"
@@ -12,6 +13,7 @@
 #include "src/stats/stats.hpp"
 
 #include <asio/io_context.hpp>
+#include <asio/posix/stream_descriptor.hpp>
 #include <asio/signal_set.hpp>
 #include <asio/steady_timer.hpp>
 
@@ -33,7 +35,8 @@ class server final : public connection_registry {
   /// Reads the configuration again from where it came (the command line and its -c file).
   using config_source = std::function<config()>;
 
-  server(asio::io_context& io, config cfg, config_source reread);
+  /// `image`: what SIGUSR2 starts again (app/upgrade.hpp).
+  server(asio::io_context& io, config cfg, config_source reread, process_image image);
   ~server();
 
   /// Binds every listener and the stats port, spawns each pool's minimum. Throws on start-up errors.
@@ -43,6 +46,9 @@ class server final : public connection_registry {
   /// SIGHUP: read the configuration again; if it is valid, apply it and roll every pool's
   /// workers; if not, keep everything as it is (app/reload.cpp).
   void reload();
+  /// SIGUSR2: start the binary on disk with the same arguments and hand it the listeners; once it
+  /// serves, drain and exit. If it fails or is not ready in time, carry on (app/server_upgrade.cpp).
+  void upgrade();
 
   // connection_registry: the front connections of every listener.
   void add(const std::shared_ptr<client_connection>& c) override;
@@ -51,6 +57,8 @@ class server final : public connection_registry {
   std::size_t limit() const noexcept override { return cfg_.max_conns; }
   event_signal& closed() noexcept override { return connection_closed_; }
   std::vector<char>& read_buffer() noexcept override { return front_read_buffer_; }
+  /// After a SIGUSR2 handover: the connection goes to the new process.
+  void hand_off(client_connection& c, int fd, request_target& target) override;
 
  private:
   /// A listener and what it was configured for.
@@ -58,6 +66,7 @@ class server final : public connection_registry {
     std::string pool;
     std::string address;  ///< as configured
     std::unique_ptr<listener> l;
+    bool adopt_path = false;  ///< its unix path becomes this process's once an upgrade completes
   };
 
   void wait_signal();
@@ -66,6 +75,17 @@ class server final : public connection_registry {
   pool* find_pool(const std::string& name) const noexcept;
   void add_pool(std::unique_ptr<pool> p);
   void reload_failed(const std::string& why);
+  /// Starts the stats server and every listener (after the workers are ready in a process that
+  /// an upgrade started, so that it takes no request it could not serve).
+  void start_serving();
+  void upgrade_failed(const std::string& why);
+  /// The new process serves: give it the pid file and systemd's MAINPID, then drain and exit.
+  void hand_over(int pid);
+  /// SIGTERM to a new process given up, SIGKILL if it is still there after a while.
+  void abandon(int pid);
+  /// In a process an upgrade started, once it serves: takes the old process's front connections
+  /// from the channel as they come.
+  void adopt_connections();
   /// The reload itself; every failure goes through reload_failed().
   void apply_reload();
   /// Pools a reload removed: their workers stop once their last request is answered.
@@ -81,6 +101,8 @@ class server final : public connection_registry {
 
   asio::io_context& io_;
   sd_notifier notify_;  // first: it takes $NOTIFY_SOCKET out of the environment workers inherit
+  upgrade_role role_;   // likewise $FCGIMUX_UPGRADE_FD: set when an upgrade started this process
+  process_image image_;
   config cfg_;
   config_source reread_;
   front_limits front_;
@@ -107,6 +129,14 @@ class server final : public connection_registry {
   // Where a front connection drains what overflowed its small inbox (one thread; see client_connection.cpp).
   std::vector<char> front_read_buffer_ = std::vector<char>(64 * 1024);
   std::string runtime_dir_;
+  std::vector<std::string> orphan_paths_;  // handed-over unix paths no listener takes any more
+  // The upgrade this process started (SIGUSR2), while it starts.
+  int upgrade_pid_ = 0;
+  std::unique_ptr<asio::posix::stream_descriptor> upgrade_channel_;  // to the new process, or from the old one
+  int handover_fd_ = -1;  // the channel, blocking, once handed over: front connections go through it
+  asio::steady_timer upgrade_timer_;
+  char upgrade_byte_ = 0;
+  bool handed_over_ = false;
   bool stopping_ = false;
 };
 

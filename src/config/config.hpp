@@ -64,6 +64,8 @@ struct config {
   std::size_t max_conns = 16384;         ///< front connections at once, over all listeners
   seconds shutdown_timeout{30};          ///< to drain on SIGTERM
   bool verbose = false;
+  std::string pidfile;                   ///< written once serving; names the new process after a USR2 upgrade
+  seconds upgrade_timeout{30};           ///< for the new binary to be ready on USR2
   std::vector<pool_config> pools;  ///< at least one once parsed (unless help or version)
 
   bool show_help = false;

@@ -49,7 +49,13 @@ asio::awaitable<void> client_connection::read_loop() {
   while (open_) {
     while (session_.paused() && open_) co_await resume_reading_.wait();
     if (!open_) break;
+    // Here no read is pending and everything read has been handled: the one safe moment.
+    if (handing_over_ && session_.at_rest() && !writer_active_) {
+      hand_off_socket();
+      co_return;
+    }
     auto [ec, n] = co_await sock_.async_read_some(asio::buffer(inbox_), use_tuple);
+    if (ec == asio::error::operation_aborted && handing_over_ && open_) continue;
     if (!ec) consume({inbox_.data(), n});
     // Bounded, so that one fast sender cannot hold the loop: the next read completes at once
     // but behind every other connection's ready handlers.
@@ -100,7 +106,10 @@ void client_connection::flush() {
     // An idle kept-alive connection should not hold on to the memory of its largest answer.
     if (out.capacity() > shrink_above && session_.open_requests() == 0) std::string().swap(out);
   }
-  if (session_.close_after_flush()) close();
+  if (session_.close_after_flush())
+    close();
+  else if (handing_over_)
+    hand_over_if_at_rest();
 }
 
 asio::awaitable<void> client_connection::write_rest() {
@@ -126,7 +135,10 @@ asio::awaitable<void> client_connection::write_rest() {
   if (writing_.capacity() > shrink_above) writing_.shrink_to_fit();
   if (send_timer_) send_timer_->cancel();
   writer_active_ = false;
-  if (ec || session_.close_after_flush()) close();
+  if (ec || session_.close_after_flush())
+    close();
+  else if (handing_over_)
+    hand_over_if_at_rest();
 }
 
 void client_connection::arm_send_timer() {
@@ -184,6 +196,31 @@ void client_connection::abandon(request& r) {
 void client_connection::close_after_flush() {
   session_.set_close_after_flush();
   flush();
+}
+
+void client_connection::hand_over() {
+  handing_over_ = true;
+  hand_over_if_at_rest();
+}
+
+void client_connection::hand_over_if_at_rest() {
+  if (!open_ || writer_active_ || !session_.at_rest()) return;
+  std::error_code ignore;
+  sock_.cancel(ignore);
+}
+
+void client_connection::hand_off_socket() {
+  std::error_code ec;
+  const int fd = sock_.release(ec);
+  if (ec) {
+    close();
+    return;
+  }
+  open_ = false;
+  if (send_timer_) send_timer_->cancel();
+  session_.close();  // at rest: no request to give up
+  registry_.hand_off(*this, fd, target_);
+  registry_.remove(this);
 }
 
 void client_connection::drain() {

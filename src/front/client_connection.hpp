@@ -59,6 +59,10 @@ class client_connection final : public std::enable_shared_from_this<client_conne
   /// fcgimux is stopping: close now if no request is open, else once the last one has ended.
   /// Requests that arrive meanwhile are still served.
   void drain();
+  /// A SIGUSR2 upgrade: once at rest (front_session::at_rest), the socket goes to the registry's
+  /// hand_off() instead of being closed, so that the front never sees it close. Requests that
+  /// arrive meanwhile are still served.
+  void hand_over();
   /// An exchange took body bytes from `r`: reading may resume if it was paused for it.
   void body_consumed(request&) override { session_.body_consumed(); }
 
@@ -70,6 +74,10 @@ class client_connection final : public std::enable_shared_from_this<client_conne
   void arm_send_timer();
   /// Hands `in` to the session; a protocol error closes the connection.
   void consume(std::string_view in);
+  /// With hand_over() asked and the session at rest: wakes the reader, which hands the socket off
+  /// (a pending read is cancelled; cancelled, it has read nothing).
+  void hand_over_if_at_rest();
+  void hand_off_socket();
 
   // front_owner: what the session asks of the daemon.
   std::shared_ptr<request> open_request(std::uint16_t id, bool keep_conn) override;
@@ -95,6 +103,7 @@ class client_connection final : public std::enable_shared_from_this<client_conne
   event_signal resume_reading_;
   bool open_ = true;
   bool writer_active_ = false;  // write_rest() owns the socket's writing
+  bool handing_over_ = false;
 };
 
 }  // namespace fcgimux

@@ -85,6 +85,11 @@ class front_session {
   bool paused() const noexcept { return paused_; }
   bool closed() const noexcept { return closed_; }
   std::size_t open_requests() const noexcept { return requests_.size(); }
+  /// Nothing in progress in either direction: no request, no output, no partial record read.
+  /// The connection may then change hands (a SIGUSR2 upgrade) without a byte lost.
+  bool at_rest() const noexcept {
+    return requests_.empty() && out_.empty() && decoder_.between_records() && decoder_.active_requests() == 0;
+  }
 
  private:
   void handle(const proto::event& ev);

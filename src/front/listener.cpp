@@ -85,8 +85,12 @@ listener::listener(asio::io_context& io, request_target& target, connection_regi
     int one = 1;
     ::setsockopt(inherited_fd, IPPROTO_TCP, TCP_NODELAY, &one, sizeof one);
   }
-  // Its unix socket file is systemd's: never unlinked here (unix_path_ stays empty).
+  // A unix socket file of systemd's is never unlinked here (unix_path_ stays empty).
   bound_ = socket_address(inherited_fd);
+}
+
+void listener::own_path() {
+  if (bound_.rfind("unix:", 0) == 0 && bound_.rfind("unix:@", 0) != 0) unix_path_ = bound_.substr(5);
 }
 
 std::string socket_address(int fd) {

@@ -16,7 +16,8 @@ class listener {
  public:
   /// Binds and listens on HOST:PORT or unix:PATH; throws std::system_error (start-up only).
   listener(asio::io_context& io, request_target& target, connection_registry& registry, const std::string& address);
-  /// Takes a socket already bound and listening (socket activation: systemd's LISTEN_FDS).
+  /// Takes a socket already bound and listening: systemd's (socket activation) or the one of a
+  /// process that a SIGUSR2 replaces. Its unix path is not this listener's to remove (see own_path()).
   listener(asio::io_context& io, request_target& target, connection_registry& registry, int inherited_fd);
   ~listener();
 
@@ -26,6 +27,15 @@ class listener {
   void retarget(request_target& target) noexcept { target_ = &target; }
   /// The bound address as given back by the kernel, e.g. 127.0.0.1:40123 or unix:/run/x.sock.
   const std::string& address() const noexcept { return bound_; }
+  /// The listening socket, to hand over to a new process.
+  int native_handle() noexcept { return acceptor_.native_handle(); }
+  /// A unix socket path this listener removes when it goes.
+  bool owns_path() const noexcept { return !unix_path_.empty(); }
+  /// The path is another process's from now on (a SIGUSR2 handed the socket over): never remove it.
+  void keep_path() noexcept { unix_path_.clear(); }
+  /// The path of an inherited unix socket is this listener's to remove from now on (the process
+  /// that bound it handed it over for good).
+  void own_path();
 
  private:
   asio::awaitable<void> accept_loop();

@@ -57,6 +57,9 @@ class connection_registry {
   virtual event_signal& closed() noexcept = 0;
   /// Where a connection drains what overflowed its small inbox (one thread: one buffer).
   virtual std::vector<char>& read_buffer() noexcept = 0;
+  /// A connection at rest passes its socket on instead of closing (client_connection::hand_over);
+  /// the registry owns `fd` from here. `c` is still registered and removes itself afterwards.
+  virtual void hand_off(client_connection& c, int fd, request_target& target) = 0;
 
  protected:
   ~connection_registry() = default;

@@ -34,13 +34,6 @@ constexpr auto min_healthy_uptime = 1s;
 constexpr auto probation_time = 100ms;
 constexpr std::size_t max_stderr_line = 4096;
 
-std::string describe_status(int status) {
-  if (WIFEXITED(status)) return fmt::format("exited with status {}", WEXITSTATUS(status));
-  if (WIFSIGNALED(status))
-    return fmt::format("killed by signal {} ({})", WTERMSIG(status), strsignal(WTERMSIG(status)));
-  return fmt::format("ended (status {:#x})", status);
-}
-
 const char* state_name(worker_state s) {
   switch (s) {
     case worker_state::starting: return "starting";
@@ -73,7 +66,8 @@ void worker_pool::start(const std::string& socket_prefix) {
 }
 
 void worker_pool::spawn(std::size_t n) {
-  for (std::size_t i = 0; i < n && !stopping_all_ && !no_spawn_; ++i) {
+  // Callers decide whether a drain allows it (grow() does not; a worker's exit may).
+  for (std::size_t i = 0; i < n && !stopping_all_; ++i) {
     auto w = std::make_shared<worker>(io_);
     w->serial = next_serial_++;
     w->generation = generation_;
@@ -174,14 +168,14 @@ void worker_pool::on_exit(const std::shared_ptr<worker>& w, int status) {
     ++start_failures_;
   else if (crashed)
     ++crash_streak_;
-  if (failed_start) roll_failed(*w, describe_status(status));
+  if (failed_start) roll_failed(*w, describe_exit(status));
   if (failed_start || crashed) {
     back_off(now);
-    log::info("worker {} {} after {} requests{}{}; next start in {} ms", w->pid, describe_status(status), w->requests,
+    log::info("worker {} {} after {} requests{}{}; next start in {} ms", w->pid, describe_exit(status), w->requests,
               w->ended_unanswered ? ", leaving a request unanswered" : "", failed_start ? " (failed to start)" : "",
               std::chrono::duration_cast<std::chrono::milliseconds>(spawn_not_before_ - now).count());
   } else {
-    log::debug("worker {} {} after {} requests", w->pid, describe_status(status), w->requests);
+    log::debug("worker {} {} after {} requests", w->pid, describe_exit(status), w->requests);
   }
   remove_idle(w.get());
   if (!w->current) w->conn.reset();  // a busy worker's exchange owns the connection and sees EOF
@@ -189,6 +183,9 @@ void worker_pool::on_exit(const std::shared_ptr<worker>& w, int status) {
   std::erase(workers_, w);
   if (stopping_all_) return;
   if (no_spawn_) {
+    // Draining: requests in flight and those still arriving on open front connections need a
+    // worker. The last one leaving on its own (php-cgi after PHP_FCGI_MAX_REQUESTS) is replaced.
+    if (!can_take_requests() && clock_type::now() >= spawn_not_before_) spawn(1);
     if (!can_take_requests()) events_.no_member_left("fcgimux is shutting down and no worker is left");
     return;
   }

@@ -2,7 +2,10 @@
 
 #include <sys/wait.h>
 
+#include <fmt/core.h>
+
 #include <csignal>
+#include <cstring>
 
 namespace fcgimux {
 
@@ -42,6 +45,13 @@ void reaper::reap() {
     watched_.erase(it);
     done(status);
   }
+}
+
+std::string describe_exit(int status) {
+  if (WIFEXITED(status)) return fmt::format("exited with status {}", WEXITSTATUS(status));
+  if (WIFSIGNALED(status))
+    return fmt::format("killed by signal {} ({})", WTERMSIG(status), strsignal(WTERMSIG(status)));
+  return fmt::format("ended (status {:#x})", status);
 }
 
 }  // namespace fcgimux

@@ -6,6 +6,7 @@
 #include <asio/signal_set.hpp>
 
 #include <functional>
+#include <string>
 #include <unordered_map>
 
 namespace fcgimux {
@@ -30,5 +31,8 @@ class reaper {
   asio::signal_set sigchld_;
   std::unordered_map<int, on_exit> watched_;
 };
+
+/// "exited with status N" or "killed by signal N (NAME)", for a waitpid() status.
+std::string describe_exit(int status);
 
 }  // namespace fcgimux

@@ -150,6 +150,10 @@ std::string stats::to_prometheus(std::string_view only_pool) const {
            "SIGHUP reloads by result (a failed one kept the running configuration).");
   w.sample("fcgimux_reloads_total", "result=\"ok\"", c.reloads_ok);
   w.sample("fcgimux_reloads_total", "result=\"failed\"", c.reloads_failed);
+  w.family("fcgimux_upgrades_total", "counter",
+           "SIGUSR2 binary upgrades by result (a failed one left this process serving).");
+  w.sample("fcgimux_upgrades_total", "result=\"ok\"", c.upgrades_ok);
+  w.sample("fcgimux_upgrades_total", "result=\"failed\"", c.upgrades_failed);
   w.single("fcgimux_connections_active", "gauge", "Open front connections.", c.connections_active);
   w.single("fcgimux_connections_accepted_total", "counter", "Front connections accepted.", c.connections_accepted);
 

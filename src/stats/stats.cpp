@@ -174,6 +174,12 @@ nlohmann::json stats::to_json(bool full) const {
       {"ok", c.reloads_ok},
       {"failed", c.reloads_failed},
       {"last_error", last_reload_error.empty() ? nlohmann::json(nullptr) : nlohmann::json(last_reload_error)}};
+  j["upgrade"] = {
+      {"state", upgrade.state},
+      {"pid", upgrade.pid > 0 ? nlohmann::json(upgrade.pid) : nlohmann::json(nullptr)},
+      {"ok", c.upgrades_ok},
+      {"failed", c.upgrades_failed},
+      {"last_error", upgrade.last_error.empty() ? nlohmann::json(nullptr) : nlohmann::json(upgrade.last_error)}};
   if (full) j["workers"] = std::move(workers);
   j["pools"] = std::move(pools);
   return j;

@@ -21,6 +21,15 @@ struct process_counters {
   std::uint64_t connections_active = 0;
   std::uint64_t reloads_ok = 0;      ///< SIGHUPs whose configuration was taken
   std::uint64_t reloads_failed = 0;  ///< rejected configurations and rolls that stopped
+  std::uint64_t upgrades_ok = 0;      ///< SIGUSR2s that handed the listeners to a new process
+  std::uint64_t upgrades_failed = 0;  ///< new processes that exited or were not ready in time
+};
+
+/// Where a binary upgrade (SIGUSR2) stands.
+struct upgrade_status {
+  std::string state = "idle";  ///< idle | starting | failed | handed_over (this process is on its way out)
+  int pid = 0;                 ///< the new process, while it starts and after the handover
+  std::string last_error;      ///< why the last upgrade failed; empty: none yet
 };
 
 class stats {
@@ -34,6 +43,7 @@ class stats {
   clock_type::time_point started = clock_type::now();
   std::string version = FCGIMUX_VERSION;
   std::string last_reload_error;  ///< why the last failed reload failed; empty: none yet
+  upgrade_status upgrade;
 
   /// Registers a pool (in configuration order); `p` must outlive this object's renderings.
   void add_pool(std::string name, const pool_stats& p) { pools_.push_back({std::move(name), &p}); }

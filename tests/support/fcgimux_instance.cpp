@@ -21,7 +21,7 @@ std::uint16_t find_listening_port(const std::string& text, const std::string& pr
 
 fcgimux_instance::fcgimux_instance(const fcgimux_options& options) : dir_("fcgimux-daemon") {
   spawn_options s;
-  s.argv = {fcgimux_bin};
+  s.argv = {options.binary.empty() ? std::string(fcgimux_bin) : options.binary};
   if (options.listen_tcp) {
     s.argv.push_back("--listen");
     s.argv.push_back("127.0.0.1:0");

@@ -18,6 +18,7 @@ struct fcgimux_options {
   std::vector<std::string> env;      ///< extra environment, "NAME=VALUE"
   bool listen_tcp = true;            ///< pass `--listen 127.0.0.1:0` and wait for its port
   std::chrono::milliseconds startup_timeout{10000};
+  std::string binary{};  ///< the fcgimux to run; empty: the one just built
 };
 
 /// A running fcgimux: `fcgimux --listen 127.0.0.1:0 ARGS -- COMMAND`, started once it printed
