@@ -1,14 +1,20 @@
 // fcgimux: a FastCGI proxy and process manager.
 
+#include "src/app/daemon.hpp"
+#include "src/app/pidfile.hpp"
 #include "src/app/server.hpp"
 #include "src/base/log.hpp"
+#include "src/config/compat.hpp"
 #include "src/config/config.hpp"
 
 #include <fmt/core.h>
 
 #include <sys/resource.h>
+#include <unistd.h>
 
 #include <exception>
+#include <optional>
+#include <string>
 
 namespace {
 
@@ -32,7 +38,7 @@ int main(int argc, char** argv) {
     return 2;
   }
   if (cfg.show_help) {
-    fmt::print("{}", fcgimux::usage_text());
+    fmt::print("{}{}", fcgimux::compat_usage(fcgimux::compat_mode_of(argc > 0 ? argv[0] : "")), fcgimux::usage_text());
     return 0;
   }
   if (cfg.show_version) {
@@ -41,14 +47,30 @@ int main(int argc, char** argv) {
   }
   fcgimux::log::verbose_enabled = cfg.verbose;
   raise_fd_limit();
+  const std::string pidfile = cfg.pidfile;
+  bool pidfile_written = false;
+  // Outlives the catch below: the waiting parent exits once the error is on the terminal.
+  std::optional<fcgimux::daemon_start> daemon;
   try {
+    // Before anything of Asio exists: only the daemon returns (app/daemon.hpp).
+    if (cfg.daemon) daemon.emplace(fcgimux::daemon_start::fork_now());
     asio::io_context io(1);
     // SIGHUP reads the same command line (and so the same -c file) again.
     fcgimux::server srv(io, std::move(cfg), [argc, argv] { return fcgimux::parse_config(argc, argv); });
     srv.start();
+    if (!pidfile.empty()) {
+      fcgimux::write_pidfile(pidfile);
+      pidfile_written = true;
+    }
+    if (daemon) {
+      fcgimux::log::info("running in the background as pid {}", ::getpid());
+      daemon->ready();
+    }
     io.run();  // returns once a shutdown has stopped every worker
+    if (pidfile_written) fcgimux::remove_pidfile(pidfile);
     return 0;
   } catch (const std::exception& e) {
+    if (pidfile_written) fcgimux::remove_pidfile(pidfile);
     fmt::print(stderr, "fcgimux: error: {}\n", e.what());
     return 1;
   }

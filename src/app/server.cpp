@@ -90,8 +90,8 @@ void server::start() {
     for (const auto& a : p->settings().listen) {
       try {
         const int fd = take(p->name(), a);
-        auto l =
-            fd >= 0 ? std::make_unique<listener>(io_, *p, *this, fd) : std::make_unique<listener>(io_, *p, *this, a);
+        auto l = fd >= 0 ? std::make_unique<listener>(io_, *p, *this, fd)
+                         : std::make_unique<listener>(io_, *p, *this, a, static_cast<int>(p->settings().backlog));
         if (fd >= 0) log::info("{}: the socket from systemd (fd {})", l->address(), fd);
         listeners_.push_back({p->name(), a, std::move(l)});
       } catch (const std::system_error& e) {

@@ -14,8 +14,10 @@ class connection_registry;
 
 class listener {
  public:
-  /// Binds and listens on HOST:PORT or unix:PATH; throws std::system_error (start-up only).
-  listener(asio::io_context& io, request_target& target, connection_registry& registry, const std::string& address);
+  /// Binds and listens on HOST:PORT or unix:PATH with `backlog` (0: SOMAXCONN); throws
+  /// std::system_error (start-up only).
+  listener(asio::io_context& io, request_target& target, connection_registry& registry, const std::string& address,
+           int backlog = 0);
   /// Takes a socket already bound and listening (socket activation: systemd's LISTEN_FDS).
   listener(asio::io_context& io, request_target& target, connection_registry& registry, int inherited_fd);
   ~listener();
