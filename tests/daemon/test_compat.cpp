@@ -356,7 +356,7 @@ TEST_CASE("spawn-fcgi: the whole line through parse_config") {
   CHECK(error_of([] { parse_as("spawn-fcgi", {"-p", "9000", "-F", "0", "prog"}); }) == "workers: must be at least 1");
 }
 
-TEST_CASE("--backlog, --env, --daemon, --pidfile") {
+TEST_CASE("the backlog, env, daemon and pidfile options") {
   auto plain = parse_as("fcgimux", {"prog"});
   CHECK(plain.pools[0].backlog == 0);  // SOMAXCONN
   CHECK_FALSE(plain.daemon);
