@@ -7,6 +7,10 @@
 
 #include <catch2/catch.hpp>
 
+#include <unistd.h>
+
+#include <cstdlib>
+#include <fstream>
 #include <string>
 #include <vector>
 
@@ -375,4 +379,21 @@ TEST_CASE("the backlog, env, daemon and pidfile options") {
   CHECK(error_of([] { parse_as("fcgimux", {"--env", "NOVALUE", "prog"}); }) == "env: 'NOVALUE' is not NAME=VALUE");
   CHECK(error_of([] { parse_as("fcgimux", {"--env", "=x", "prog"}); }) == "env: '=x' is not NAME=VALUE");
   CHECK(error_of([] { parse_as("fcgimux", {"--daemon=yes", "prog"}); }) == "--daemon takes no value");
+}
+
+TEST_CASE("backlog and env in a pools file; --env on the command line adds to every pool's") {
+  char name[] = "/tmp/fcgimux-compat-XXXXXX";
+  const int fd = ::mkstemp(name);
+  REQUIRE(fd >= 0);
+  ::close(fd);
+  std::ofstream(name) << R"({"backlog": 9, "env": {"A": "top"}, "pools": [
+      {"name": "a", "listen": "127.0.0.1:1", "command": ["x"], "backlog": 7, "env": {"A": "mine"}},
+      {"name": "b", "listen": "127.0.0.1:2", "command": ["y"]}]})";
+  auto c = parse_as("fcgimux", {"-c", name, "--env", "B=2"});
+  ::unlink(name);
+  REQUIRE(c.pools.size() == 2);
+  CHECK(c.pools[0].backlog == 7);
+  CHECK(c.pools[1].backlog == 9);
+  CHECK(c.pools[0].env == std::vector<std::pair<std::string, std::string>>{{"A", "mine"}, {"B", "2"}});
+  CHECK(c.pools[1].env == std::vector<std::pair<std::string, std::string>>{{"A", "top"}, {"B", "2"}});
 }
