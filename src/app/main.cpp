@@ -1,14 +1,20 @@
 // fcgimux: a FastCGI proxy and process manager.
 
+#include "src/app/daemon.hpp"
 #include "src/app/server.hpp"
+#include "src/app/upgrade.hpp"
 #include "src/base/log.hpp"
+#include "src/config/compat.hpp"
 #include "src/config/config.hpp"
 
 #include <fmt/core.h>
 
 #include <sys/resource.h>
+#include <unistd.h>
 
 #include <exception>
+#include <optional>
+#include <string>
 
 namespace {
 
@@ -32,7 +38,7 @@ int main(int argc, char** argv) {
     return 2;
   }
   if (cfg.show_help) {
-    fmt::print("{}", fcgimux::usage_text());
+    fmt::print("{}{}", fcgimux::compat_usage(fcgimux::compat_mode_of(argc > 0 ? argv[0] : "")), fcgimux::usage_text());
     return 0;
   }
   if (cfg.show_version) {
@@ -41,13 +47,22 @@ int main(int argc, char** argv) {
   }
   fcgimux::log::verbose_enabled = cfg.verbose;
   raise_fd_limit();
+  // Outlives the catch below: the waiting parent exits once the error is on the terminal.
+  std::optional<fcgimux::daemon_start> daemon;
   try {
+    // Before anything of Asio exists: only the daemon returns (app/daemon.hpp). The process a
+    // SIGUSR2 starts is already the old daemon's child, in the background.
+    if (cfg.daemon && !fcgimux::started_by_upgrade()) daemon.emplace(fcgimux::daemon_start::fork_now());
     asio::io_context io(1);
     // SIGHUP reads the same command line (and so the same -c file) again.
     fcgimux::server srv(
         io, std::move(cfg), [argc, argv] { return fcgimux::parse_config(argc, argv); },
         fcgimux::current_image(argc, argv));
-    srv.start();
+    srv.start();  // writes the pid file once serving
+    if (daemon) {
+      fcgimux::log::info("running in the background as pid {}", ::getpid());
+      daemon->ready();
+    }
     io.run();  // returns once a shutdown has stopped every worker
     return 0;
   } catch (const std::exception& e) {

@@ -1,14 +1,17 @@
 #pragma once
-// --pidfile: the pid of the fcgimux that serves, for scripts and init systems that signal it.
+// The pid file (--pidfile, spawn-fcgi's -P): the pid of the fcgimux that serves, for init scripts
+// and `kill $(cat FILE)`.
 
 #include <string>
 
 namespace fcgimux {
 
-/// Writes `pid` to `path` (through a temporary file and rename, so that a reader never sees it
-/// half written). Returns false and logs why when it cannot.
-bool write_pidfile(const std::string& path, int pid);
-/// Removes `path` if it still names `pid` (after an upgrade it names the new process: left alone).
-void remove_pidfile(const std::string& path, int pid);
+/// Writes this process's pid and a newline to `path`, atomically (a temporary file in the same
+/// directory renamed over it), mode 0644. Throws std::system_error naming the path.
+void write_pidfile(const std::string& path);
+
+/// Removes `path` if it still holds this process's pid: after a binary upgrade it names the new
+/// fcgimux, which the old one must not take away. Never throws.
+void remove_pidfile(const std::string& path) noexcept;
 
 }  // namespace fcgimux

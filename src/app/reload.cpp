@@ -60,7 +60,8 @@ void server::apply_reload() {
       wanted.insert(a);
       if (bound_at(a) != listeners_.end()) continue;
       try {
-        opened.push_back({p.name, a, std::make_unique<listener>(io_, *target_of(p.name), *this, a)});
+        opened.push_back(
+            {p.name, a, std::make_unique<listener>(io_, *target_of(p.name), *this, a, static_cast<int>(p.backlog))});
       } catch (const std::system_error& e) {
         reload_failed(fmt::format("pool \"{}\": cannot listen on {}: {}; the running configuration is kept", p.name, a,
                                   e.code().message()));

@@ -57,6 +57,7 @@ pool* server::find_pool(const std::string& name) const noexcept {
 }
 
 server::~server() {
+  if (!cfg_.pidfile.empty()) remove_pidfile(cfg_.pidfile);  // unless it names a newer process
   if (handover_fd_ >= 0) ::close(handover_fd_);
   if (!runtime_dir_.empty()) {
     std::error_code ignore;
@@ -101,8 +102,8 @@ void server::start() {
     for (const auto& a : p->settings().listen) {
       try {
         const int fd = take(p->name(), a);
-        auto l =
-            fd >= 0 ? std::make_unique<listener>(io_, *p, *this, fd) : std::make_unique<listener>(io_, *p, *this, a);
+        auto l = fd >= 0 ? std::make_unique<listener>(io_, *p, *this, fd)
+                         : std::make_unique<listener>(io_, *p, *this, a, static_cast<int>(p->settings().backlog));
         if (fd >= 0 && !role_.active()) log::info("{}: the socket from systemd (fd {})", l->address(), fd);
         listeners_.push_back({p->name(), a, std::move(l), fd >= 0 && owned(fd)});
       } catch (const std::system_error& e) {
@@ -162,7 +163,16 @@ void server::start_serving() {
     b.l->start();
     log::info("listening on {} for pool {}", b.l->address(), b.pool);
   }
-  if (!cfg_.pidfile.empty()) write_pidfile(cfg_.pidfile, static_cast<int>(::getpid()));
+  if (cfg_.pidfile.empty()) return;
+  if (!role_.active()) {
+    write_pidfile(cfg_.pidfile);  // at start-up a failure stops fcgimux, as any other
+    return;
+  }
+  try {
+    write_pidfile(cfg_.pidfile);
+  } catch (const std::system_error& e) {
+    log::info("{}", e.what());
+  }
 }
 
 void server::wait_user_signals() {
@@ -301,7 +311,6 @@ void server::drain_step() {
     user_signals_.cancel();
     ready_timer_.cancel();
     upgrade_timer_.cancel();
-    if (!cfg_.pidfile.empty()) remove_pidfile(cfg_.pidfile, static_cast<int>(::getpid()));
     log::info("stopped");
     io_.stop();
     return;

@@ -157,6 +157,8 @@ upgrade_role take_upgrade_role() {
   return role;
 }
 
+bool started_by_upgrade() { return std::getenv(ready_variable.data()) != nullptr; }
+
 void report_upgrade_ready(upgrade_role& role) {
   if (!role.active()) return;
   const char ready = 'R';

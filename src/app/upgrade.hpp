@@ -54,6 +54,8 @@ struct upgrade_role {
   bool active() const noexcept { return channel_fd >= 0 && !reported; }
 };
 upgrade_role take_upgrade_role();
+/// Whether a SIGUSR2 started this process (before take_upgrade_role() removed the variable).
+bool started_by_upgrade();
 
 /// Tells the old process that this one serves (the channel stays open for connections).
 void report_upgrade_ready(upgrade_role& role);

@@ -1,5 +1,6 @@
 #include "src/config/config.hpp"
 
+#include "src/config/compat.hpp"
 #include "src/config/config_file.hpp"
 #include "src/config/options.hpp"
 
@@ -10,12 +11,17 @@ namespace fcgimux {
 using namespace config_detail;
 
 config parse_config(int argc, char** argv) {
+  // Under the name of kfcgi or spawn-fcgi, that tool's command line becomes fcgimux options first.
+  std::vector<std::string> args;
+  if (argc > 1) args.assign(argv + 1, argv + argc);
+  if (argc > 0) args = translate_command_line(compat_mode_of(argv[0]), args);
   config c;
   std::vector<std::pair<const option_def*, std::string>> given;
   std::string config_file;
-  int i = 1;
-  for (; i < argc; ++i) {
-    std::string a = argv[i];
+  const std::size_t n = args.size();
+  std::size_t i = 0;
+  for (; i < n; ++i) {
+    const std::string& a = args[i];
     if (a == "--") {
       ++i;
       break;
@@ -44,8 +50,8 @@ config parse_config(int argc, char** argv) {
     if (o->k == kind::flag) {
       if (has_value) throw config_error(fmt::format("--{} takes no value", o->name));
     } else if (!has_value) {
-      if (i + 1 >= argc) throw config_error(fmt::format("--{} needs a value", o->name));
-      value = argv[++i];
+      if (i + 1 >= n) throw config_error(fmt::format("--{} needs a value", o->name));
+      value = args[++i];
     }
     if (o->name == "config")
       config_file = value;
@@ -75,9 +81,9 @@ config parse_config(int argc, char** argv) {
     for (auto& p : pools) o->set_pool(p, v);  // with a pools file: a setting for every pool
   }
   if (c.show_help || c.show_version) return c;
-  if (i < argc) {
+  if (i < n) {
     if (pools_file) throw config_error("a PROGRAM on the command line: the pools of the config file have their own");
-    pools.front().command.assign(argv + i, argv + argc);
+    pools.front().command.assign(args.begin() + static_cast<std::ptrdiff_t>(i), args.end());
   }
   c.pools = std::move(pools);
   finish_process(c, pools_file);

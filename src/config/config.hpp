@@ -32,6 +32,7 @@ using seconds = std::chrono::duration<double>;
 struct pool_config {
   std::string name = "default";      ///< [a-z0-9_-]+, unique
   std::vector<std::string> listen;   ///< HOST:PORT or unix:PATH; default 127.0.0.1:9000 (one pool only)
+  std::size_t backlog = 0;           ///< listen() backlog of the pool's listeners; 0: SOMAXCONN
   std::vector<std::string> command;  ///< PROGRAM ARGS...
   std::vector<std::pair<std::string, std::string>> env;  ///< added to (or replacing in) the workers' environment
   std::size_t workers = 4;                               ///< the pool's minimum
@@ -63,8 +64,9 @@ struct config {
   std::string status_path;               ///< SCRIPT_NAME answered by fcgimux itself with its pool's stats
   std::size_t max_conns = 16384;         ///< front connections at once, over all listeners
   seconds shutdown_timeout{30};          ///< to drain on SIGTERM
+  bool daemon = false;                   ///< fork to the background once listening (app/daemon.hpp)
+  std::string pidfile;                   ///< written once serving; after a USR2 upgrade it names the new process
   bool verbose = false;
-  std::string pidfile;                   ///< written once serving; names the new process after a USR2 upgrade
   seconds upgrade_timeout{30};           ///< for the new binary to be ready on USR2
   std::vector<pool_config> pools;  ///< at least one once parsed (unless help or version)
 
@@ -73,7 +75,8 @@ struct config {
 };
 
 /// Parses argv (and the file named by -c). Throws config_error with one line naming the problem
-/// (and the pool, when the file has several).
+/// (and the pool, when the file has several). Invoked as kfcgi or spawn-fcgi (argv[0]), argv is
+/// that tool's command line (config/compat.hpp).
 config parse_config(int argc, char** argv);
 
 /// The --help text.

@@ -4,6 +4,7 @@
 
 #include <algorithm>
 #include <charconv>
+#include <climits>
 #include <cmath>
 
 namespace fcgimux::config_detail {
@@ -57,6 +58,12 @@ const std::vector<option_def>& options() {
       {"listen", 0, kind::list, scope::pool, no_process,
        [](pool_config& p, const std::string& v) { p.listen.push_back(v); },
        "front listener, HOST:PORT or unix:PATH; repeatable (default 127.0.0.1:9000)"},
+      {"backlog", 0, kind::count, scope::pool, no_process,
+       [](pool_config& p, const std::string& v) {
+         p.backlog = to_count("backlog", v);
+         if (p.backlog > INT_MAX) throw config_error(fmt::format("backlog: at most {}", INT_MAX));
+       },
+       "listen() backlog of the pool's listeners; the kernel caps it at net.core.somaxconn (default: SOMAXCONN)"},
       {"workers", 'n', kind::count, scope::pool, no_process, POOL_COUNT(workers),
        "workers to start: the pool's minimum (default 4)"},
       {"max-workers", 'N', kind::count, scope::pool, no_process, POOL_COUNT(max_workers),
@@ -81,6 +88,18 @@ const std::vector<option_def>& options() {
        },
        "batch: a woken worker waits for fcgimux's turn to end instead of preempting it; normal: "
        "as started (default batch)"},
+      {"env", 0, kind::list, scope::pool, no_process,
+       [](pool_config& p, const std::string& v) {
+         const auto eq = v.find('=');
+         if (eq == 0 || eq == std::string::npos) throw config_error(fmt::format("env: '{}' is not NAME=VALUE", v));
+         std::string name = v.substr(0, eq);
+         auto same = std::find_if(p.env.begin(), p.env.end(), [&](auto& kv) { return kv.first == name; });
+         if (same != p.env.end())
+           same->second = v.substr(eq + 1);
+         else
+           p.env.emplace_back(std::move(name), v.substr(eq + 1));
+       },
+       "NAME=VALUE in the workers' environment; repeatable (a file's \"env\" is an object)"},
       {"config", 'c', kind::text, scope::command, no_process, no_pool,
        "JSON file with these settings, and optionally \"pools\" (flags win)"},
       {"stats", 0, kind::text, scope::process, [](config& c, const std::string& v) { c.stats = v; }, no_pool,
@@ -126,13 +145,15 @@ const std::vector<option_def>& options() {
       {"shutdown-timeout", 0, kind::seconds, scope::process,
        [](config& c, const std::string& v) { c.shutdown_timeout = seconds(to_number("shutdown-timeout", v)); }, no_pool,
        "seconds to let requests finish on SIGTERM (default 30)"},
-      {"pidfile", 0, kind::text, scope::process, [](config& c, const std::string& v) { c.pidfile = v; }, no_pool,
-       "write fcgimux's pid here once it serves; removed on exit; after SIGUSR2 it names the new process"},
       {"upgrade-timeout", 0, kind::seconds, scope::process,
        [](config& c, const std::string& v) { c.upgrade_timeout = seconds(to_number("upgrade-timeout", v)); }, no_pool,
        "seconds the new binary started by SIGUSR2 may take to be ready before it is given up (default 30)"},
       {"stop-grace", 0, kind::seconds, scope::pool, no_process, POOL_SECONDS(stop_grace),
        "seconds between SIGTERM and SIGKILL when stopping a worker (default 5)"},
+      {"daemon", 0, kind::flag, scope::process, [](config& c, const std::string&) { c.daemon = true; }, no_pool,
+       "go to the background once listening; the command returns 0 once started, 1 if start-up failed"},
+      {"pidfile", 0, kind::text, scope::process, [](config& c, const std::string& v) { c.pidfile = v; }, no_pool,
+       "write fcgimux's pid to this file once it serves; removed at exit; after SIGUSR2 it names the new process"},
       {"verbose", 'v', kind::flag, scope::process, [](config& c, const std::string&) { c.verbose = true; }, no_pool,
        "log more"},
       {"version", 0, kind::flag, scope::command, [](config& c, const std::string&) { c.show_version = true; }, no_pool,

@@ -48,7 +48,7 @@ asio::generic::stream_protocol::endpoint resolve_tcp(const std::string& host_por
 }
 
 listener::listener(asio::io_context& io, request_target& target, connection_registry& registry,
-                   const std::string& address)
+                   const std::string& address, int backlog)
     : io_(io), target_(&target), registry_(registry), acceptor_(io) {
   if (address.rfind("unix:", 0) == 0) {
     unix_path_ = address.substr(5);
@@ -71,7 +71,7 @@ listener::listener(asio::io_context& io, request_target& target, connection_regi
     acceptor_.bind(ep);
     bound_ = socket_address(acceptor_.native_handle());
   }
-  acceptor_.listen(asio::socket_base::max_listen_connections);
+  acceptor_.listen(backlog > 0 ? backlog : asio::socket_base::max_listen_connections);
 }
 
 listener::listener(asio::io_context& io, request_target& target, connection_registry& registry, int inherited_fd)

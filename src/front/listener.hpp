@@ -14,8 +14,10 @@ class connection_registry;
 
 class listener {
  public:
-  /// Binds and listens on HOST:PORT or unix:PATH; throws std::system_error (start-up only).
-  listener(asio::io_context& io, request_target& target, connection_registry& registry, const std::string& address);
+  /// Binds and listens on HOST:PORT or unix:PATH with `backlog` (0: SOMAXCONN); throws
+  /// std::system_error (start-up only).
+  listener(asio::io_context& io, request_target& target, connection_registry& registry, const std::string& address,
+           int backlog = 0);
   /// Takes a socket already bound and listening: systemd's (socket activation) or the one of a
   /// process that a SIGUSR2 replaces. Its unix path is not this listener's to remove (see own_path()).
   listener(asio::io_context& io, request_target& target, connection_registry& registry, int inherited_fd);

@@ -2,6 +2,7 @@
 // the TCP and unix sockets it is given instead of binding its own, leaves the unix socket file to
 // its owner, and its workers never see LISTEN_FDS.
 
+#include "tests/lifecycle/lifecycle_support.hpp"
 #include "tests/support/cgi_response.hpp"
 #include "tests/support/child_process.hpp"
 #include "tests/support/fcgi_client.hpp"
@@ -71,9 +72,14 @@ TEST_CASE("systemd-socket-activate hands fcgimux a TCP and a unix listener", "[o
   INFO(err);
   CHECK(err.find("127.0.0.1:" + std::to_string(port) + ": the socket from systemd (fd 3)") != std::string::npos);
   CHECK(err.find("unix:" + sock + ": the socket from systemd (fd 4)") != std::string::npos);
+  auto read_proc = [](pid_t pid, const char* what) {
+    std::ifstream in("/proc/" + std::to_string(pid) + "/" + what);
+    return std::string((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
+  };
   for (pid_t w : p.children()) {
-    std::ifstream env("/proc/" + std::to_string(w) + "/environ");
-    std::string all((std::istreambuf_iterator<char>(env)), std::istreambuf_iterator<char>());
+    // A worker between fork and exec is still fcgimux (its /proc environ is fcgimux's first one).
+    CHECK(eventually([&] { return read_proc(w, "cmdline").find(demo_bin) == 0; }, 5s));
+    const std::string all = read_proc(w, "environ");
     CHECK(all.find("LISTEN_FDS") == std::string::npos);
     CHECK(all.find("LISTEN_PID") == std::string::npos);
   }

@@ -133,8 +133,12 @@ std::string family_of(const exposition& e, const std::string& name) {
 }
 
 // The series that belong to no pool.
-const std::set<std::string> process_wide = {"fcgimux_info", "fcgimux_uptime_seconds", "fcgimux_connections_active",
-                                            "fcgimux_connections_accepted_total", "fcgimux_reloads_total"};
+const std::set<std::string> process_wide = {"fcgimux_info",
+                                            "fcgimux_uptime_seconds",
+                                            "fcgimux_connections_active",
+                                            "fcgimux_connections_accepted_total",
+                                            "fcgimux_reloads_total",
+                                            "fcgimux_upgrades_total"};
 
 // Two pools with different figures everywhere: a (workers 101 busy, 102 idle) and b (201 busy,
 // cannot serve).
@@ -289,7 +293,8 @@ TEST_CASE("two pools: every per-pool family has one sample per pool, labelled", 
     CHECK(e.type.count(name) == 1);
     std::size_t n = 0;
     for (const auto& [key, value] : e.samples) n += split(key).name == name ? 1 : 0;
-    CHECK(n == (name == "fcgimux_reloads_total" ? 2u : 1u));  // result="ok" and "failed"
+    const bool by_result = name == "fcgimux_reloads_total" || name == "fcgimux_upgrades_total";
+    CHECK(n == (by_result ? 2u : 1u));  // result="ok" and "failed"
   }
   // every family but the process-wide ones shows both pools
   for (const auto& [family, type] : e.type) {
