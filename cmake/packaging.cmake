@@ -4,13 +4,16 @@ set(CPACK_PACKAGE_NAME fcgimux)
 set(CPACK_PACKAGE_VENDOR fcgimux)
 set(CPACK_PACKAGE_CONTACT "fcgimux developers <dev@fcgimux.local>" CACHE STRING "The package's maintainer")
 set(CPACK_PACKAGE_DESCRIPTION_SUMMARY "FastCGI proxy and process manager")
-set(CPACK_PACKAGE_DESCRIPTION
-    "fcgimux sits between a web server (nginx, HAProxy, Apache) and a pool of FastCGI workers \
-(php-cgi, fcgiwrap, libfcgi and kcgi programs) that it starts and supervises itself. It queues \
-each request and hands it to a free worker, so many front connections share few workers; it \
-grows and shrinks the pool, answers overload with a fast 503, replaces crashed workers, reloads \
-without a failed request and reports its figures as JSON and Prometheus metrics.
-It also answers to the command lines of kfcgi(8) and spawn-fcgi(1).")
+# Lines of at most 79 columns: dpkg shows them as they are.
+string(CONCAT CPACK_PACKAGE_DESCRIPTION
+  "fcgimux sits between a web server (nginx, HAProxy, Apache) and a pool of\n"
+  "FastCGI workers (php-cgi, fcgiwrap, libfcgi and kcgi programs) that it starts\n"
+  "and supervises itself. It queues each request and hands it to a free worker,\n"
+  "so many front connections share few workers; it grows and shrinks the pool,\n"
+  "answers overload with a fast 503, replaces crashed workers, reloads without a\n"
+  "failed request and reports its figures as JSON and Prometheus metrics.\n"
+  "\n"
+  "It also answers to the command lines of kfcgi(8) and spawn-fcgi(1).")
 set(CPACK_VERBATIM_VARIABLES ON)
 set(CPACK_GENERATOR DEB)
 set(CPACK_PACKAGING_INSTALL_PREFIX /usr)
