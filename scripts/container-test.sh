@@ -176,11 +176,15 @@ check "demo image: every shared library of fcgimux and fcgimux-demo is there (ld
 
 # --- helpers for the running containers ------------------------------------------------------------
 handed_out=" "
+# Below the kernel's ephemeral range: a port that a connection holds as its local end accepts no
+# connect, yet cannot be bound either.
+read -r ephemeral_low _ </proc/sys/net/ipv4/ip_local_port_range 2>/dev/null || ephemeral_low=32768
+[[ $ephemeral_low -gt 11000 ]] || ephemeral_low=32768
 free_port() {  # free_port VAR...: ports nothing listens on, none handed out twice by this script
   local var p
   for var in "$@"; do
     for _ in $(seq 200); do
-      p=$((20000 + RANDOM % 40000))
+      p=$((10000 + RANDOM % (ephemeral_low - 10000)))
       [[ $handed_out == *" $p "* ]] && continue
       if ! (exec 3<>"/dev/tcp/127.0.0.1/$p") 2>/dev/null; then break; fi
     done
