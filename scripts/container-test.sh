@@ -2,6 +2,8 @@
 # Builds the images of docker/Dockerfile (demo, php, nginx) with rootful podman and smoke-tests them:
 # FastCGI requests through fcgimux, nginx -> fcgimux -> php-cgi, /stats, /metrics and /healthz, the
 # image's HEALTHCHECK, a request in flight while the container is stopped, and fcgimux's exit status.
+# Then builds the .deb with cpack on the host (a Release build of fcgimux and its demo), installs it
+# with apt-get into a fresh debian:bookworm-slim and sends a request through the installed fcgimux.
 # Needs no Docker engine and no registry: the debian:bookworm-slim base is bootstrapped from apt.
 #
 #   scripts/container-test.sh        prints one PASS/FAIL line per check, exits 1 if any failed
@@ -10,6 +12,7 @@
 #   FCGIMUX_PODMAN_DIR   podman's configuration and store (default /var/tmp/fcgimux-podman)
 #   FCGIMUX_CACHE_DIR    the cached base image tarball (default /var/tmp/fcgimux-cache)
 #   FCGIMUX_KEEP=1       keep the images, the build cache and the logs (faster reruns)
+#   FCGIMUX_DEB_BUILD_DIR  the Release build the .deb is made from (default REPO/build-deb, kept)
 # Containers use the host network and listen on free 127.0.0.1 ports only.
 set -uo pipefail
 
@@ -80,11 +83,11 @@ trap 'fail "interrupted"; exit 130' INT TERM
 # Other jobs may hold the dpkg lock for a while: retry rather than fail.
 deps_ok=0
 for _ in $(seq 30); do
-  if timeout 600 bash "$repo/scripts/deps.sh" container >"$(step_log deps)" 2>&1; then deps_ok=1; break; fi
+  if timeout 600 bash "$repo/scripts/deps.sh" build container >"$(step_log deps)" 2>&1; then deps_ok=1; break; fi
   grep -q 'lock' "$(step_log deps)" || break
   sleep 10
 done
-if [[ $deps_ok -ne 1 ]]; then fail "install podman, mmdebstrap, cgi-fcgi, curl (scripts/deps.sh container)" "$(step_log deps)"; exit 1; fi
+if [[ $deps_ok -ne 1 ]]; then fail "install podman, mmdebstrap, cgi-fcgi, curl, the build tools (scripts/deps.sh build container)" "$(step_log deps)"; exit 1; fi
 
 # --- podman configuration: written before the first podman command, or the store keeps other settings
 mkdir -p "$podman_dir"
@@ -173,11 +176,15 @@ check "demo image: every shared library of fcgimux and fcgimux-demo is there (ld
 
 # --- helpers for the running containers ------------------------------------------------------------
 handed_out=" "
+# Below the kernel's ephemeral range: a port that a connection holds as its local end accepts no
+# connect, yet cannot be bound either.
+read -r ephemeral_low _ </proc/sys/net/ipv4/ip_local_port_range 2>/dev/null || ephemeral_low=32768
+[[ $ephemeral_low -gt 11000 ]] || ephemeral_low=32768
 free_port() {  # free_port VAR...: ports nothing listens on, none handed out twice by this script
   local var p
   for var in "$@"; do
     for _ in $(seq 200); do
-      p=$((20000 + RANDOM % 40000))
+      p=$((10000 + RANDOM % (ephemeral_low - 10000)))
       [[ $handed_out == *" $p "* ]] && continue
       if ! (exec 3<>"/dev/tcp/127.0.0.1/$p") 2>/dev/null; then break; fi
     done
@@ -353,6 +360,69 @@ elif run_container "$c" "$img_php" -v "$work/html:/var/www/html:ro" -e PHP_FCGI_
   check "php: podman stop -t 5 ends fcgimux by SIGTERM" stop_container "$c"
 else
   fail "php image with its config/php.json starts; /healthz answers 200" <(show_logs "$c")
+fi
+
+
+# --- the .deb: cpack on the host from a Release build, apt-get install in a fresh image ---------------
+# Only fcgimux, the demo and the manual are built (in $FCGIMUX_DEB_BUILD_DIR, kept for faster reruns).
+deb_build=${FCGIMUX_DEB_BUILD_DIR:-$repo/build-deb}
+deb_dir=$work/deb
+make_deb() {
+  cmake -S "$repo" -B "$deb_build" -G Ninja -DCMAKE_BUILD_TYPE=Release -DFCGIMUX_TESTS=OFF -DFCGIMUX_BENCH=OFF &&
+    nice -n 10 cmake --build "$deb_build" --target fcgimux fcgimux-demo fcgimux-man &&
+    (cd "$deb_build" && cpack -G DEB -B "$deb_dir") || return 1
+  local deb
+  deb=$(echo "$deb_dir"/fcgimux_*.deb)
+  [[ -f $deb ]] || return 1
+  dpkg-deb -f "$deb" Package Version Architecture Section Maintainer Depends
+  # dpkg-shlibdeps found the libraries: libfmt is the one beyond the C and C++ runtimes.
+  dpkg-deb -f "$deb" Depends | grep -q 'libfmt' && dpkg-deb -f "$deb" Depends | grep -q 'libc6'
+}
+deb_install() {  # in the container: apt resolves the dependencies through the host network
+  timeout 600 podman exec -e DEBIAN_FRONTEND=noninteractive "$1" bash -c '
+    set -e
+    apt-get update -qq
+    cd /deb && apt-get install -y -qq --no-install-recommends ./fcgimux_*.deb
+    dpkg-query -W -f="\${Package} \${Version} \${Status}\n" fcgimux
+    dpkg-query -W -f="\${Status}" fcgimux | grep -q "install ok installed"'
+}
+deb_layout() {
+  timeout 30 podman exec "$1" bash -c '
+    set -e
+    for link in /usr/bin/fcgimux-kfcgi /usr/bin/fcgimux-spawn-fcgi /usr/lib/fcgimux/kfcgi /usr/lib/fcgimux/spawn-fcgi; do
+      echo "$link -> $(readlink -f $link)"; [[ $(readlink -f $link) == /usr/bin/fcgimux ]]
+    done
+    grep "^ExecStart=" /usr/lib/systemd/system/fcgimux.service
+    grep -qx "ExecStart=/usr/bin/fcgimux -c /etc/fcgimux/fcgimux.json" /usr/lib/systemd/system/fcgimux.service
+    dpkg -L fcgimux | grep -x /usr/share/man/man8/fcgimux.8.gz
+    ldd /usr/bin/fcgimux /usr/lib/fcgimux/fcgimux-demo
+    ! ldd /usr/bin/fcgimux /usr/lib/fcgimux/fcgimux-demo | grep -q "not found"
+    /usr/bin/fcgimux --version'
+}
+deb_serves() {  # deb_serves CONTAINER PORT: the demo worker answers through the installed fcgimux
+  local out
+  for _ in $(seq 75); do
+    out=$(fcgi_get "$2" / 2>&1) && grep -q 'hello from pid' <<<"$out" && { echo "$out"; return 0; }
+    sleep 0.2
+  done
+  echo "$out"
+  podman exec "$1" cat /tmp/fcgimux.log
+  return 1
+}
+if check "deb: cpack -G DEB from a Release build; dpkg-shlibdeps names libfmt and libc6" make_deb; then
+  c=fcgimux-ct-deb-$tag
+  if run_container "$c" "$base_image" -v "$deb_dir:/deb:ro" -- sleep infinity; then
+    check "deb: apt-get install ./fcgimux_*.deb in a fresh $base_image" deb_install "$c"
+    check "deb: links reach /usr/bin/fcgimux, the unit's ExecStart names it, no library missing" deb_layout "$c"
+    free_port port
+    # As nobody: as root, fcgimux wants --user; setpriv keeps this check independent of that.
+    timeout 30 podman exec -d "$c" bash -c "exec setpriv --reuid=65534 --regid=65534 --clear-groups \
+      /usr/bin/fcgimux --listen 127.0.0.1:$port --stats off -n 1 -- /usr/lib/fcgimux/fcgimux-demo >/tmp/fcgimux.log 2>&1" >/dev/null
+    check "deb: the installed fcgimux serves the installed demo worker (cgi-fcgi, 127.0.0.1:$port)" deb_serves "$c" "$port"
+    timeout 60 podman rm -f -t 0 "$c" >/dev/null 2>&1
+  else
+    fail "deb: start a fresh $base_image" "$(step_log "run-$c")"
+  fi
 fi
 
 [[ $failed -eq 0 ]]

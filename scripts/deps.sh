@@ -2,17 +2,17 @@
 # Installs, from Debian's packages, whatever the named groups need and the machine lacks.
 #   scripts/deps.sh build          compiler, CMake and the libraries
 #   scripts/deps.sh test           + the real peers the tests run (nginx, php-cgi, fcgiwrap, ...)
-#   scripts/deps.sh fuzz|bench|stats|container
+#   scripts/deps.sh fuzz|bench|stats|container   (container: also cpack's dpkg-shlibdeps for the .deb)
 set -euo pipefail
 
 declare -A group=(
   [build]="g++ cmake ninja-build make libasio-dev libfmt-dev nlohmann-json3-dev catch2"
   [demo]="libfcgi-bin curl"
-  [test]="nginx-light php-cgi fcgiwrap libfcgi-bin spawn-fcgi curl procps python3 systemd"
+  [test]="nginx-light php-cgi fcgiwrap libfcgi-bin spawn-fcgi curl procps python3 systemd mandoc groff-base"
   [fuzz]="clang libclang-rt-14-dev"
   [bench]="wrk nginx-light spawn-fcgi php-cgi php-fpm procps python3 curl"
   [stats]="prometheus chromium"
-  [container]="podman runc mmdebstrap uidmap libfcgi-bin curl python3"
+  [container]="podman runc mmdebstrap uidmap libfcgi-bin curl python3 dpkg-dev file"
 )
 
 wanted=()
