@@ -40,6 +40,12 @@ int main(int argc, char** argv) {
     return 0;
   }
   fcgimux::log::verbose_enabled = cfg.verbose;
+  try {
+    fcgimux::log::configure(cfg.error_log);
+  } catch (const std::exception& e) {
+    fmt::print(stderr, "fcgimux: error: error-log: {}\n", e.what());
+    return 1;
+  }
   raise_fd_limit();
   try {
     asio::io_context io(1);
@@ -47,9 +53,17 @@ int main(int argc, char** argv) {
     fcgimux::server srv(io, std::move(cfg), [argc, argv] { return fcgimux::parse_config(argc, argv); });
     srv.start();
     io.run();  // returns once a shutdown has stopped every worker
-    return 0;
   } catch (const std::exception& e) {
-    fmt::print(stderr, "fcgimux: error: {}\n", e.what());
+    if (fcgimux::log::destination() == "stderr") {
+      fcgimux::log::error("error: {}", e.what());
+    } else {
+      fcgimux::log::error("{}", e.what());
+      // Whoever started it from a terminal sees why, wherever the log goes.
+      fmt::print(stderr, "fcgimux: error: {}\n", e.what());
+    }
+    fcgimux::log::shutdown();
     return 1;
   }
+  fcgimux::log::shutdown();  // every queued line (access logs included) is written before exit
+  return 0;
 }
