@@ -10,7 +10,6 @@
 #include <unistd.h>
 
 #include <algorithm>
-#include <atomic>
 #include <cerrno>
 #include <chrono>
 #include <cstring>
@@ -65,7 +64,6 @@ struct writer {
   bool urgent = false;    // a reopen or the stop: no batch window
   bool stopping = false;  // stop_writer(): drain, then leave
   bool stopped = false;   // after stop_writer(): appends write at once
-  std::atomic<std::size_t> dropped_total{0};
 
   struct lock {
     explicit lock(writer& w) : m(&w.mutex) { pthread_mutex_lock(m); }
@@ -237,7 +235,6 @@ struct writer {
           return;
         }
         ++o.dropped_;
-        dropped_total.fetch_add(1, std::memory_order_relaxed);
         if (const long long now = now_ms(); now - o.last_drop_report_ms_ >= drop_report_interval_ms) {
           report = std::exchange(o.dropped_, 0);
           o.last_drop_report_ms_ = now;
@@ -370,7 +367,5 @@ void stop_writer() noexcept {
   }
   w.report_remaining_drops();
 }
-
-std::size_t dropped_lines() noexcept { return writer::get().dropped_total.load(std::memory_order_relaxed); }
 
 }  // namespace fcgimux::log

@@ -58,7 +58,5 @@ std::shared_ptr<output> open_syslog();
 std::size_t reopen_files();
 /// Writes everything queued and stops the writer thread. Lines appended later are written at once.
 void stop_writer() noexcept;
-/// Lines dropped because the writer could not keep up, over every output, since start.
-std::size_t dropped_lines() noexcept;
 
 }  // namespace fcgimux::log
