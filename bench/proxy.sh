@@ -19,9 +19,11 @@ usage: bench/proxy.sh [-d SECONDS] [-r REPEATS] [-c CONNS] [-w WORKERS] [-k KEEP
   -q  query string of the benchmarked URL, e.g. sleep_ms=1 (default: none, the demo answers at once)
   -t  socket between nginx and the backend: tcp (default, 127.0.0.1: fcgimux's default listener
       and the usual fastcgi_pass 127.0.0.1:9000) or unix
-  -s  comma-separated subset of: direct,direct-ka,fcgimux,fcgimux-ka,nostats,nostats-ka,normal,normal-ka
+  -s  comma-separated subset of: direct,direct-ka,fcgimux,fcgimux-ka,nostats,nostats-ka,normal,normal-ka,
+      accesslog,accesslog-ka
       (default: the first four; nostats = fcgimux with --stats off, for the cost of the stats;
-      normal = fcgimux with --worker-sched normal, for what SCHED_BATCH workers change)
+      normal = fcgimux with --worker-sched normal, for what SCHED_BATCH workers change;
+      accesslog = fcgimux with --access-log to a file (default format), for the cost of the access log)
 Environment: BUILD_DIR (default build-bench, else build), NGINX_WORKERS (default 1), KEEP_TMP=1,
   BENCH_NICE=-10 (run everything at that nice level; root only).
 EOF
@@ -68,16 +70,18 @@ start_backend() {
       # spawn-fcgi ends the pid file without a newline: read the last line too.
       while read -r p || [[ -n $p ]]; do [[ -n $p ]] && track "$p"; done <"$dir/spawn.pid"
       ;;
-    fcgimux | nostats | normal)
+    fcgimux | nostats | normal | accesslog)
       # nostats: the same fcgimux without its stats endpoint, for the cost of the stats (issue 5).
-      local stats="off" sched=batch
+      local stats="off" sched=batch alog=()
       [[ $kind == normal ]] && sched=normal
+      # accesslog: the same fcgimux writing an access log line per request to a file.
+      [[ $kind == accesslog ]] && alog=(--access-log "$dir/access.log")
       if [[ $kind != nostats ]]; then
         stats="127.0.0.1:$(free_port)"
         echo "$stats" >"$dir/stats.addr"
       fi
       # setsid: its own session, as a service (and each spawn-fcgi worker) has; see start_nginx.
-      setsid "$fcgimux" --listen "$addr" --stats "$stats" --worker-sched "$sched" -n "$workers" -- "$demo" >"$dir/backend.log" 2>&1 &
+      setsid "$fcgimux" --listen "$addr" --stats "$stats" --worker-sched "$sched" "${alog[@]}" -n "$workers" -- "$demo" >"$dir/backend.log" 2>&1 &
       track $!
       wait_for_text "$dir/backend.log" "listening on" 10 || { cat "$dir/backend.log" >&2; die "fcgimux did not start"; }
       ;;
@@ -144,6 +148,14 @@ PY
   fi
   stop_tracked "$mark"
   [[ $kind == direct ]] && rm -f "$dir/backend.sock"
+  if [[ $kind == accesslog ]]; then
+    # After the stop: fcgimux writes every queued line before it exits. Lines = every request it
+    # answered (warm-up and probe included); dropped = lines the writer could not keep up with.
+    local lines dropped
+    lines=$(wc -l <"$dir/access.log" 2>/dev/null || echo 0)
+    dropped=$(sed -n 's/.* \([0-9]*\) lines dropped.*/\1/p' "$dir/backend.log" | awk '{s += $1} END {print s + 0}')
+    extra+="${extra:+ }access_log_lines=$lines dropped=$dropped"
+  fi
 
   load_columns "$setup" "$dir/wrk.txt" "$dir/probe.txt"
   printf '%s %s %s %s %s\n' "$rep" "$setup" "$LOAD_COLUMNS" "$cpu_cols" "${extra// /,}" >>"$results"
@@ -174,7 +186,8 @@ for line in open(sys.argv[1]):
 names = {"direct": "direct (spawn-fcgi)", "direct-ka": f"direct + keepalive {sys.argv[2]}",
          "fcgimux": "fcgimux", "fcgimux-ka": f"fcgimux + keepalive {sys.argv[3]}",
          "nostats": "fcgimux, stats off", "nostats-ka": f"fcgimux, stats off + ka {sys.argv[3]}",
-         "normal": "fcgimux, sched normal", "normal-ka": f"fcgimux, sched normal + ka {sys.argv[3]}"}
+         "normal": "fcgimux, sched normal", "normal-ka": f"fcgimux, sched normal + ka {sys.argv[3]}",
+         "accesslog": "fcgimux, access log", "accesslog-ka": f"fcgimux, access log + ka {sys.argv[3]}"}
 hdr = f"{'run':>3} {'setup':<24} {'req/s':>9} {'p50 ms':>8} {'p99 ms':>8} {'max ms':>8} {'non2xx':>6} {'sockerr':>7} {'timeouts':>8} {'probe max':>9} {'probe p99':>9} {'probe bad':>9} {'cpu us/req':>16} {'switches/req':>12} {'fcgimux us/req':>14}"
 def line(run, r):
     g = lambda k, fmt: ("-" if r[k] != r[k] else format(r[k], fmt))
@@ -187,7 +200,7 @@ print(hdr)
 for r in rows:
     print(line(str(r["rep"]), r))
     if r["extra"]:
-        print(f"{'':>3}   fcgimux stats: {r['extra'].replace(',', ' ')}")
+        print(f"{'':>3}   fcgimux: {r['extra'].replace(',', ' ')}")
 order = [s for s in names if any(r["setup"] == s for r in rows)]
 med = {}
 for s in order:
@@ -217,6 +230,9 @@ ratio("normal", "direct", None, None)
 ratio("fcgimux", "normal", None, None)
 # Stats cost: stats on must stay within 3% of stats off (issue 5).
 ratio("fcgimux-ka", "nostats-ka", 0.97, ">=")
+# Access log cost: a line per request to a file, written by fcgimux's writer thread (issue 16).
+ratio("accesslog-ka", "fcgimux-ka", 0.97, ">=")
+ratio("accesslog", "fcgimux", 0.97, ">=")
 if "fcgimux-ka" in med:
     rs = [r for r in rows if r["setup"] == "fcgimux-ka"]
     bad = sum(r["non2xx"] + r["sockerr"] + r["timeouts"] + r["probe_bad"] for r in rs)

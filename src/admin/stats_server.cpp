@@ -5,6 +5,7 @@
 #include "src/admin/stats_server.hpp"
 
 #include "src/admin/dashboard_page.hpp"
+#include "src/base/log.hpp"
 
 #include <fmt/format.h>
 #include <asio/co_spawn.hpp>
@@ -333,9 +334,9 @@ void log_exception(std::string_view where, std::exception_ptr e) {
   try {
     std::rethrow_exception(e);
   } catch (const std::exception& ex) {
-    fmt::print(stderr, "fcgimux: stats server {}: {}\n", where, ex.what());
+    log::error("stats server {}: {}", where, ex.what());
   } catch (...) {
-    fmt::print(stderr, "fcgimux: stats server {}: unknown exception\n", where);
+    log::error("stats server {}: unknown exception", where);
   }
 }
 
@@ -381,7 +382,7 @@ awaitable<void> stats_server::impl::accept_loop(std::shared_ptr<impl> self) {
     if (ec) {
       if (stopped_ || ec == asio::error::operation_aborted || !acceptor_.is_open()) co_return;
       // EMFILE and friends: wait instead of spinning on a listener that stays readable
-      fmt::print(stderr, "fcgimux: stats server accept: {}\n", ec.message());
+      log::error("stats server accept: {}", ec.message());
       backoff.expires_after(std::chrono::milliseconds(100));
       co_await backoff.async_wait(nothrow_awaitable);
       continue;
@@ -402,7 +403,7 @@ void stats_server::impl::refuse(tcp::socket sock) {
       "HTTP/1.1 503 Service Unavailable\r\nContent-Type: text/plain\r\nContent-Length: 27\r\n"
       "Retry-After: 1\r\nConnection: close\r\n\r\ntoo many stats connections\n";
   if (!refusing_) {
-    fmt::print(stderr, "fcgimux: stats server: {} connections open, refusing more\n", connections_);
+    log::warning("stats server: {} connections open, refusing more", connections_);
     refusing_ = true;
   }
   asio::error_code ec;
@@ -498,7 +499,7 @@ awaitable<void> stats_server::impl::session([[maybe_unused]] std::shared_ptr<imp
     switch (parse_head(std::string_view(buf).substr(0, end), req)) {
       case parse_result::ok: try { r = route(stats_, history_, req);
         } catch (const std::exception& ex) {  // rendering allocates; fail this answer, not the server
-          fmt::print(stderr, "fcgimux: stats server rendering {}: {}\n", req.path, ex.what());
+          log::error("stats server rendering {}: {}", req.path, ex.what());
           r = error_response(500, true);
         }
         break;

@@ -46,6 +46,12 @@ int main(int argc, char** argv) {
     return 0;
   }
   fcgimux::log::verbose_enabled = cfg.verbose;
+  try {
+    fcgimux::log::configure(cfg.error_log);
+  } catch (const std::exception& e) {
+    fmt::print(stderr, "fcgimux: error: error-log: {}\n", e.what());
+    return 1;
+  }
   raise_fd_limit();
   // Outlives the catch below: the waiting parent exits once the error is on the terminal.
   std::optional<fcgimux::daemon_start> daemon;
@@ -64,9 +70,17 @@ int main(int argc, char** argv) {
       daemon->ready();
     }
     io.run();  // returns once a shutdown has stopped every worker
-    return 0;
   } catch (const std::exception& e) {
-    fmt::print(stderr, "fcgimux: error: {}\n", e.what());
+    if (fcgimux::log::destination() == "stderr") {
+      fcgimux::log::error("error: {}", e.what());
+    } else {
+      fcgimux::log::error("{}", e.what());
+      // Whoever started it from a terminal sees why, wherever the log goes.
+      fmt::print(stderr, "fcgimux: error: {}\n", e.what());
+    }
+    fcgimux::log::shutdown();
     return 1;
   }
+  fcgimux::log::shutdown();  // every queued line (access logs included) is written before exit
+  return 0;
 }

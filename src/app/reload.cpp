@@ -19,7 +19,7 @@ using namespace std::chrono_literals;
 void server::reload_failed(const std::string& why) {
   ++st_.c.reloads_failed;
   st_.last_reload_error = why;
-  log::info("reload failed: {}", why);
+  log::error("reload failed: {}", why);
 }
 
 void server::reload() {
@@ -42,8 +42,18 @@ void server::apply_reload() {
   // Everything that can fail, first: the new pools (not started) and the new listeners (bound,
   // not accepting). Dropping them leaves fcgimux as it was.
   std::vector<std::unique_ptr<pool>> fresh;
-  for (const pool_config& p : next.pools)
-    if (!find_pool(p.name)) fresh.push_back(std::make_unique<pool>(io_, p, st_, next_front, reaper_));
+  for (const pool_config& p : next.pools) {
+    try {
+      // A pool's access log is opened here, new or moved: a path that cannot be opened refuses the reload.
+      if (pool* existing = find_pool(p.name))
+        existing->prepare(p);
+      else
+        fresh.push_back(std::make_unique<pool>(io_, p, st_, next_front, reaper_));
+    } catch (const std::system_error& e) {
+      reload_failed(fmt::format("{}; the running configuration is kept", e.what()));
+      return;
+    }
+  }
   auto target_of = [&](const std::string& name) -> pool* {
     if (pool* p = find_pool(name)) return p;
     for (auto& f : fresh)
@@ -125,11 +135,15 @@ void server::apply_reload() {
     log::info("stats: a new address ({}) takes a restart; still on {}", next.stats, cfg_.stats);
     next.stats = cfg_.stats;
   }
+  if (next.error_log != cfg_.error_log) {
+    log::warning("error-log: a new destination ({}) takes a restart; still {}", next.error_log, cfg_.error_log);
+    next.error_log = cfg_.error_log;
+  }
   log::verbose_enabled = next.verbose;
   cfg_ = std::move(next);
   ++st_.c.reloads_ok;
-  log::info("SIGHUP: configuration reloaded ({} pools, {} added, {} removed); rolling every pool's workers",
-            pools_.size(), added, removed);
+  log::notice("SIGHUP: configuration reloaded ({} pools, {} added, {} removed); rolling every pool's workers",
+              pools_.size(), added, removed);
   retire_step();
 }
 

@@ -5,6 +5,7 @@
 #include "src/app/socket_activation.hpp"
 #include "src/base/invariant.hpp"
 #include "src/base/log.hpp"
+#include "src/base/log_file.hpp"
 #include "src/front/client_connection.hpp"
 #include "src/front/listener.hpp"
 #include "src/stats/history.hpp"
@@ -179,10 +180,14 @@ void server::wait_user_signals() {
   user_signals_.async_wait([this](const std::error_code& ec, int sig) {
     if (ec) return;
     // Caught so that they cannot end fcgimux by their default action, as they would a worker.
-    if (sig == SIGUSR1)
-      log::info("SIGUSR1: fcgimux writes to stderr only; there is no log file to reopen");
-    else
+    if (sig == SIGUSR1) {
+      // logrotate's postrotate: each file is opened again by its path once what was queued for
+      // it is written (base/log_file.hpp); the writer thread does it, not the loop.
+      const std::size_t files = log::reopen_files();
+      log::notice("SIGUSR1: reopening {} log file{}", files, files == 1 ? "" : "s");
+    } else {
       upgrade();
+    }
     wait_user_signals();
   });
 }
@@ -234,11 +239,11 @@ void server::wait_signal() {
   signals_.async_wait([this](const std::error_code& ec, int sig) {
     if (ec) return;
     if (!stopping_) {
-      log::info("{}: finishing {} requests in flight, then stopping",
-                sig == SIGINT    ? "SIGINT"
-                : sig == SIGQUIT ? "SIGQUIT"
-                                 : "SIGTERM",
-                live_requests());
+      log::notice("{}: finishing {} requests in flight, then stopping",
+                  sig == SIGINT    ? "SIGINT"
+                  : sig == SIGQUIT ? "SIGQUIT"
+                                   : "SIGTERM",
+                  live_requests());
       begin_shutdown();
     } else {
       log::info("second signal: stopping now");
@@ -284,7 +289,7 @@ void server::drain_step() {
   auto now = clock_type::now();
   const bool drained = handed_over_ ? conns_.empty() : live_requests() == 0;
   if (!workers_stopping_ && (drained || now >= drain_deadline_)) {
-    if (live_requests() > 0) log::info("shutdown timeout: {} requests cut off", live_requests());
+    if (live_requests() > 0) log::warning("shutdown timeout: {} requests cut off", live_requests());
     for (auto& p : all_pools()) p->fail_waiting("fcgimux is shutting down");
     // An answer may still sit in a connection's output: let each flush, then close.
     for (auto& c : open_connections()) c->close_after_flush();
@@ -311,7 +316,7 @@ void server::drain_step() {
     user_signals_.cancel();
     ready_timer_.cancel();
     upgrade_timer_.cancel();
-    log::info("stopped");
+    log::notice("stopped");
     io_.stop();
     return;
   }

@@ -43,15 +43,15 @@ void server::upgrade() {
     ++st_.c.upgrades_failed;
     st_.upgrade.state = "failed";
     st_.upgrade.last_error = fmt::format("cannot start {}: {}", image_.exe, ec.message());
-    log::info("SIGUSR2: {}", st_.upgrade.last_error);
+    log::error("SIGUSR2: {}", st_.upgrade.last_error);
     return;
   }
   const int pid = child.pid;
   upgrade_pid_ = pid;
   st_.upgrade.state = "starting";
   st_.upgrade.pid = pid;
-  log::info("SIGUSR2: started {} as pid {}; it takes over once its workers are ready (within {} s)", image_.exe, pid,
-            cfg_.upgrade_timeout.count());
+  log::notice("SIGUSR2: started {} as pid {}; it takes over once its workers are ready (within {} s)", image_.exe, pid,
+              cfg_.upgrade_timeout.count());
   notify_.send(fmt::format("STATUS=upgrading: new process {} starting", pid));
 
   upgrade_channel_ = std::make_unique<asio::posix::stream_descriptor>(io_, child.channel_fd);
@@ -80,7 +80,7 @@ void server::upgrade_failed(const std::string& why) {
   st_.upgrade.state = "failed";
   st_.upgrade.pid = 0;
   st_.upgrade.last_error = why;
-  log::info("SIGUSR2: upgrade failed: {}{}", why, stopping_ ? "" : "; this process goes on serving");
+  log::error("SIGUSR2: upgrade failed: {}{}", why, stopping_ ? "" : "; this process goes on serving");
   if (!stopping_) notify_.send("STATUS=upgrade failed; serving as before");
   abandon(pid);
 }
@@ -92,7 +92,7 @@ void server::abandon(int pid) {
   reaper_.watch(pid, [timer](int) { timer->cancel(); });
   timer->async_wait([pid, timer, this](const std::error_code& e) {
     if (e) return;
-    log::info("SIGUSR2: the given-up process {} ignored SIGTERM; killing it", pid);
+    log::warning("SIGUSR2: the given-up process {} ignored SIGTERM; killing it", pid);
     ::kill(pid, SIGKILL);
     reaper_.forget(pid);  // still reaped, silently
   });
@@ -113,7 +113,7 @@ void server::hand_over(int pid) {
   handed_over_ = true;
   // The new process wrote the pid file; systemd follows it as the service's main process.
   notify_.send(fmt::format("MAINPID={}\nSTATUS=handed over to pid {}", pid, pid));
-  log::info("SIGUSR2: pid {} serves now; finishing {} requests in flight here, then exiting", pid, live_requests());
+  log::notice("SIGUSR2: pid {} serves now; finishing {} requests in flight here, then exiting", pid, live_requests());
   // The sockets live on in the new process: closing them here loses nothing in their backlogs.
   for (auto& b : listeners_) b.l->keep_path();
   if (stats_server_) stats_server_->stop();
@@ -125,7 +125,7 @@ void server::hand_off(client_connection&, int fd, request_target& target) {
   for (pool* p : all_pools())
     if (static_cast<request_target*>(p) == &target) name = p->name();
   if (handover_fd_ < 0 || !send_connection(handover_fd_, fd, name)) {
-    log::info("SIGUSR2: a front connection could not be passed to the new process; closing it");
+    log::warning("SIGUSR2: a front connection could not be passed to the new process; closing it");
     if (handover_fd_ < 0) ::close(fd);
   }
 }
@@ -139,7 +139,7 @@ void server::adopt_connections() {
     for (int fd; (fd = receive_connection(upgrade_channel_->native_handle(), name, eof)) >= 0;) {
       pool* p = find_pool(name);
       if (!p) {
-        log::info("a front connection of pool \"{}\", which this configuration has not, is closed", name);
+        log::warning("a front connection of pool \"{}\", which this configuration has not, is closed", name);
         ::close(fd);
         continue;
       }

@@ -8,10 +8,10 @@
 #include <cstdlib>
 
 /// Aborts with a log line naming `what` unless `cond` holds.
-#define FCGIMUX_INVARIANT(cond, what)                                                                \
-  do {                                                                                               \
-    if (!(cond)) [[unlikely]] {                                                                      \
-      ::fcgimux::log::info("invariant violated at {}:{}: {} ({})", __FILE__, __LINE__, what, #cond); \
-      std::abort();                                                                                  \
-    }                                                                                                \
+#define FCGIMUX_INVARIANT(cond, what)                                                                 \
+  do {                                                                                                \
+    if (!(cond)) [[unlikely]] {                                                                       \
+      ::fcgimux::log::error("invariant violated at {}:{}: {} ({})", __FILE__, __LINE__, what, #cond); \
+      std::abort();                                                                                   \
+    }                                                                                                 \
   } while (0)

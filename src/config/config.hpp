@@ -54,6 +54,8 @@ struct pool_config {
   seconds abandon_timeout{5};              ///< a worker may go on after its front left
   std::size_t max_requests = 0;            ///< per worker; 0: no limit
   seconds slow_threshold{0};               ///< 0: off
+  std::string access_log = "off";          ///< one line per request: an absolute path, "-" (stdout) or "off"
+  std::string access_format;               ///< php-fpm's access.format tokens; empty: the default
   seconds stop_grace{5};                   ///< between SIGTERM and SIGKILL for a worker
   std::size_t roll_surge = 1;              ///< new workers starting at once during a roll (SIGHUP)
 };
@@ -62,6 +64,7 @@ struct pool_config {
 struct config {
   std::string stats = "127.0.0.1:9001";  ///< HOST:PORT or "off"
   std::string status_path;               ///< SCRIPT_NAME answered by fcgimux itself with its pool's stats
+  std::string error_log = "stderr";      ///< fcgimux's log: "stderr", "syslog" or an absolute path
   std::size_t max_conns = 16384;         ///< front connections at once, over all listeners
   seconds shutdown_timeout{30};          ///< to drain on SIGTERM
   bool daemon = false;                   ///< fork to the background once listening (app/daemon.hpp)

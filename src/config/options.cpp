@@ -108,6 +108,9 @@ const std::vector<option_def>& options() {
        no_pool,
        "a SCRIPT_NAME fcgimux answers itself with the stats of the pool asked (?full, ?metrics), like php-fpm's "
        "pm.status_path"},
+      {"error-log", 0, kind::text, scope::process, [](config& c, const std::string& v) { c.error_log = v; }, no_pool,
+       "fcgimux's log and its workers' stderr: a file, stderr or syslog; a file is reopened on SIGUSR1 (default "
+       "stderr)"},
       {"body-buffer", 0, kind::count, scope::pool, no_process, POOL_COUNT(body_buffer),
        "request body bytes read before a request takes a worker (default 1048576)"},
       {"max-params", 0, kind::count, scope::pool, no_process, POOL_COUNT(max_params),
@@ -140,6 +143,13 @@ const std::vector<option_def>& options() {
        "retire a worker after N requests; 0 = off"},
       {"slow-threshold", 0, kind::seconds, scope::pool, no_process, POOL_SECONDS(slow_threshold),
        "log requests slower than this; 0 = off"},
+      {"access-log", 0, kind::text, scope::pool, no_process,
+       [](pool_config& p, const std::string& v) { p.access_log = v; },
+       "one line per request to this file, - (stdout) or off; reopened on SIGUSR1 (default off)"},
+      {"access-format", 0, kind::text, scope::pool, no_process,
+       [](pool_config& p, const std::string& v) { p.access_format = v; },
+       "the access log's line, with php-fpm's access.format tokens (docs/logging.md; default "
+       "'%R - %u [%t] \"%m %r%Q%q\" %s %d %n %p')"},
       {"roll-surge", 0, kind::count, scope::pool, no_process, POOL_COUNT(roll_surge),
        "workers started at once beyond the pool's size while SIGHUP replaces them all (default 1)"},
       {"shutdown-timeout", 0, kind::seconds, scope::process,

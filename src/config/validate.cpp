@@ -1,8 +1,11 @@
 #include "src/config/options.hpp"
 
+#include "src/config/access_format.hpp"
+
 #include <fmt/core.h>
 
 #include <charconv>
+#include <filesystem>
 #include <map>
 
 namespace fcgimux::config_detail {
@@ -23,6 +26,12 @@ void check_listen(std::string_view key, const std::string& a) {
 }
 
 namespace {
+
+// A log path is kept absolute: SIGUSR1 reopens it by name, whatever the working directory is by then.
+std::string log_path(std::string_view key, const std::string& v) {
+  if (v.empty()) throw config_error(fmt::format("{}: needs a path", key));
+  return std::filesystem::absolute(v).lexically_normal().string();
+}
 
 bool valid_pool_name(const std::string& n) {
   if (n.empty() || n.size() > 64) return false;
@@ -55,6 +64,9 @@ void finish_pool(pool_config& p, bool only_pool) {
   if (p.output_buffer < 65536) throw config_error("output-buffer: at least 65536");
   if (p.roll_surge == 0 || p.roll_surge > 4096) throw config_error("roll-surge: 1 to 4096");
   if (p.max_spawn_rate == 0) p.max_spawn_rate = 10.0 * static_cast<double>(p.max_workers);
+  if (p.access_log != "off" && p.access_log != "-") p.access_log = log_path("access-log", p.access_log);
+  if (p.access_format.empty()) p.access_format = default_access_format;
+  parse_access_format(p.access_format);
 }
 
 void finish_process(config& c, bool named_pools) {
@@ -62,6 +74,7 @@ void finish_process(config& c, bool named_pools) {
   if (c.stats.rfind("unix:", 0) == 0) throw config_error("stats: must be HOST:PORT or off");
   if (!c.status_path.empty() && c.status_path.front() != '/') throw config_error("status-path: must start with /");
   if (c.max_conns == 0) throw config_error("max-conns: at least 1");
+  if (c.error_log != "stderr" && c.error_log != "syslog") c.error_log = log_path("error-log", c.error_log);
   const bool several = named_pools;
   std::map<std::string, std::string> owner;  // listen address -> pool
   std::map<std::string, bool> names;

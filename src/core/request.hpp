@@ -47,6 +47,8 @@ struct request {
   bool output_sent = false;  ///< some STDOUT or STDERR went to the front
   int attempts = 0;          ///< workers it was sent to
   int worker_pid = 0;
+  int end_status = 0;    ///< the HTTP status it ended with, whether or not its front got it (access log)
+  bool cut_off = false;  ///< its worker failed after output went out: the front saw a truncated answer
 
   std::string uri;          ///< REQUEST_URI, else SCRIPT_NAME: for stats and the slow log
   std::string script_name;  ///< SCRIPT_NAME, for --status-path

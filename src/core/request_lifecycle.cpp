@@ -24,6 +24,7 @@ void finish_request(request& r, std::uint32_t app_status, int http_status) {
   if (auto c = r.conn.lock(); c && !r.front_gone)
     c->end_request(r, app_status, proto::protocol_status::request_complete);
   r.state = request_state::done;
+  r.end_status = http_status;
   // An answer nobody received is not a response: it is counted as aborted instead.
   r.owner->request_finished(r, r.front_gone ? 0 : http_status);
 }

@@ -79,7 +79,7 @@ asio::awaitable<void> client_connection::read_loop() {
 
 void client_connection::consume(std::string_view in) {
   if (!session_.consume(in)) {
-    log::info("closing a front connection: {}", session_.why());
+    log::warning("closing a front connection: {}", session_.why());
     open_ = false;
     return;
   }
@@ -148,8 +148,8 @@ void client_connection::arm_send_timer() {
   send_timer_->expires_after(timeout);
   send_timer_->async_wait([self = shared_from_this()](const std::error_code& ec) {
     if (ec || !self->open_) return;
-    log::info("closing a front connection that took no output for {} s (--send-timeout)",
-              std::chrono::duration<double>(self->target_.front().send_timeout).count());
+    log::warning("closing a front connection that took no output for {} s (--send-timeout)",
+                 std::chrono::duration<double>(self->target_.front().send_timeout).count());
     self->close();
   });
 }

@@ -137,7 +137,7 @@ asio::awaitable<void> listener::accept_loop() {
     if (ec == asio::error::operation_aborted || !acceptor_.is_open()) break;
     if (ec) {
       // EMFILE and friends: say so and back off instead of spinning on the same error.
-      log::info("accept on {}: {}; pausing 100 ms", bound_, ec.message());
+      log::error("accept on {}: {}; pausing 100 ms", bound_, ec.message());
       backoff.expires_after(std::chrono::milliseconds(100));
       co_await backoff.async_wait(use_tuple);
       continue;

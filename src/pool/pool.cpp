@@ -32,14 +32,30 @@ pool::pool(asio::io_context& io, pool_config cfg, const fcgimux::stats& process,
       process_stats_(process),
       front_(front_of(cfg_, limits)),
       members_(io, cfg_, st_, reaper, *this),
-      sched_(io, cfg_, st_, *this) {
+      sched_(io, cfg_, st_, *this),
+      access_log_(open_access_log(cfg_)) {
   st_.view = [this](bool full) { return snapshot(full); };
 }
 
 void pool::start(const std::string& runtime_dir) { members_.start(fmt::format("{}/{}.w", runtime_dir, cfg_.name)); }
 
+void pool::prepare(const pool_config& next) {
+  next_access_log_.reset();
+  if (next.access_log != cfg_.access_log || next.access_format != cfg_.access_format)
+    next_access_log_ = open_access_log(next);
+}
+
 void pool::reconfigure(const pool_config& next, const front_limits& limits) {
+  const std::string kept_log = cfg_.access_log, kept_format = cfg_.access_format;
   cfg_ = next;
+  if (next_access_log_) {
+    access_log_ = std::move(*next_access_log_);
+    next_access_log_.reset();
+  } else {
+    // Not prepared (nothing to open): the settings say what is really written.
+    cfg_.access_log = kept_log;
+    cfg_.access_format = kept_format;
+  }
   // Front sessions hold a reference to these limits: they follow at their next record.
   front_ = front_of(cfg_, limits);
   members_.settings_changed();
@@ -97,11 +113,12 @@ void pool::request_gone(const std::shared_ptr<request>& r) {
   }
 }
 
-void pool::request_finished(request&, int http_status) {
+void pool::request_finished(request& r, int http_status) {
   FCGIMUX_INVARIANT(live_ > 0, "a request ends once");
   --live_;
   ++st_.c.requests_completed;
   if (http_status > 0) st_.record_status(http_status);
+  if (access_log_) access_log_->write(r, cfg_.name);
 }
 
 // Every member of this pool is a spawned worker: the downcasts below are what a second kind of

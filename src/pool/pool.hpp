@@ -5,6 +5,7 @@
 // the event loop, so a pool whose program crash-loops, or whose queue is full, delays no other.
 
 #include "src/config/config.hpp"
+#include "src/core/access_log.hpp"
 #include "src/core/front_port.hpp"
 #include "src/front/request_target.hpp"
 #include "src/pool/scheduler.hpp"
@@ -15,6 +16,7 @@
 #include <asio/io_context.hpp>
 
 #include <functional>
+#include <optional>
 #include <string>
 
 namespace fcgimux {
@@ -49,6 +51,9 @@ class pool final : public request_target,
   void stop_timers() { sched_.stop(); }
   /// SIGHUP: replace every worker, with no request lost and no fewer ready workers.
   void roll() { members_.roll(); }
+  /// A reload, first step: opens what `next` needs that can fail (a new access log file), before
+  /// anything changes. Throws std::system_error; then the reload is refused.
+  void prepare(const pool_config& next);
   /// A reload: new settings (same name) for the pool; a roll then brings its workers to them.
   void reconfigure(const pool_config& next, const front_limits& limits);
 
@@ -102,6 +107,8 @@ class pool final : public request_target,
   scheduler sched_;
   std::size_t live_ = 0;
   bool stopping_ = false;
+  std::unique_ptr<access_log> access_log_;                      // null: --access-log off
+  std::optional<std::unique_ptr<access_log>> next_access_log_;  // opened by prepare()
 };
 
 }  // namespace fcgimux

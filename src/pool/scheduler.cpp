@@ -66,7 +66,7 @@ void scheduler::dispatch() {
 
 void scheduler::fail_all(std::string_view why) {
   if (queue_.empty()) return;
-  log::info("answering {} waiting requests with 503: {}", queue_.size(), why);
+  log::warning("answering {} waiting requests with 503: {}", queue_.size(), why);
   auto waiting = std::move(queue_);
   queue_.clear();
   for (auto& r : waiting) {

@@ -76,7 +76,7 @@ void worker_pool::spawn(std::size_t n) {
     spawn_options opts{.batch_scheduling = cfg_.batch_workers, .env = cfg_.env};
     spawned_process p = spawn_worker(cfg_.command, w->socket_path, opts, ec);
     if (ec) {
-      log::info("cannot start a worker: {}", ec.message());
+      log::error("pool {}: cannot start a worker: {}", cfg_.name, ec.message());
       ++start_failures_;
       back_off(clock_type::now());
       schedule_spawn(spawn_not_before_);
@@ -86,7 +86,7 @@ void worker_pool::spawn(std::size_t n) {
     std::error_code aec;
     w->exec_status.assign(p.exec_status_fd, aec);
     if (!aec) w->err_pipe.assign(p.stderr_fd, aec);
-    if (aec) log::info("worker {}: cannot watch its pipes: {}", p.pid, aec.message());
+    if (aec) log::error("worker {}: cannot watch its pipes: {}", p.pid, aec.message());
     ++st_.c.workers_spawned;
     workers_.push_back(w);
     reaper_.watch(w->pid, [this, w](int status) { on_exit(w, status); });
@@ -106,7 +106,7 @@ void worker_pool::watch_exec(std::shared_ptr<worker> w) {
         std::error_code ignore;
         w->exec_status.close(ignore);
         if (n == sizeof child_errno) {
-          log::info("worker {}: cannot run '{}': {}", w->pid, cfg_.command.front(), std::strerror(child_errno));
+          log::error("worker {}: cannot run '{}': {}", w->pid, cfg_.command.front(), std::strerror(child_errno));
           co_return;  // the child exits 127 and is reaped as a failed start
         }
         // EOF: exec succeeded. The socket was listening before exec, so connections queue from now.
@@ -121,7 +121,7 @@ void worker_pool::watch_exec(std::shared_ptr<worker> w) {
 void worker_pool::watch_stderr(std::shared_ptr<worker> w) {
   asio::co_spawn(
       io_,
-      [w]() -> asio::awaitable<void> {
+      [w, pool = cfg_.name]() -> asio::awaitable<void> {
         char buf[4096];
         for (;;) {
           auto [ec, n] = co_await w->err_pipe.async_read_some(asio::buffer(buf),
@@ -130,18 +130,20 @@ void worker_pool::watch_stderr(std::shared_ptr<worker> w) {
           w->err_partial.append(buf, n);
           std::size_t start = 0, nl;
           while ((nl = w->err_partial.find('\n', start)) != std::string::npos) {
-            log::info("worker {}: {}", w->pid, std::string_view(w->err_partial).substr(start, nl - start));
+            log::warning("worker {} (pool {}): {}", w->pid, pool,
+                         std::string_view(w->err_partial).substr(start, nl - start));
             start = nl + 1;
           }
           w->err_partial.erase(0, start);
           // A line without end is logged in bounded pieces as it comes: neither the log's lines
           // nor fcgimux's memory grow with what a worker writes.
           while (w->err_partial.size() >= max_stderr_line) {
-            log::info("worker {}: {}", w->pid, std::string_view(w->err_partial).substr(0, max_stderr_line));
+            log::warning("worker {} (pool {}): {}", w->pid, pool,
+                         std::string_view(w->err_partial).substr(0, max_stderr_line));
             w->err_partial.erase(0, max_stderr_line);
           }
         }
-        if (!w->err_partial.empty()) log::info("worker {}: {}", w->pid, w->err_partial);
+        if (!w->err_partial.empty()) log::warning("worker {} (pool {}): {}", w->pid, pool, w->err_partial);
         std::error_code ignore;
         w->err_pipe.close(ignore);
       },
@@ -171,9 +173,10 @@ void worker_pool::on_exit(const std::shared_ptr<worker>& w, int status) {
   if (failed_start) roll_failed(*w, describe_exit(status));
   if (failed_start || crashed) {
     back_off(now);
-    log::info("worker {} {} after {} requests{}{}; next start in {} ms", w->pid, describe_exit(status), w->requests,
-              w->ended_unanswered ? ", leaving a request unanswered" : "", failed_start ? " (failed to start)" : "",
-              std::chrono::duration_cast<std::chrono::milliseconds>(spawn_not_before_ - now).count());
+    log::warning("worker {} {} after {} requests{}{}; next start in {} ms", w->pid, describe_exit(status),
+                 w->requests, w->ended_unanswered ? ", leaving a request unanswered" : "",
+                 failed_start ? " (failed to start)" : "",
+                 std::chrono::duration_cast<std::chrono::milliseconds>(spawn_not_before_ - now).count());
   } else {
     log::debug("worker {} {} after {} requests", w->pid, describe_exit(status), w->requests);
   }
@@ -233,7 +236,7 @@ bool worker_pool::kept_connection_clean(worker& w) {
   if (n < 0 && (errno == EAGAIN || errno == EWOULDBLOCK)) return true;
   w.conn.reset();
   if (n <= 0) return true;
-  log::info("worker {} wrote between two requests; replacing it", w.pid);
+  log::warning("worker {} wrote between two requests; replacing it", w.pid);
   w.state = worker_state::stopping;
   kill_now(w);
   return false;
@@ -308,7 +311,7 @@ void worker_pool::stop_worker(const std::shared_ptr<worker>& w) {
   w->kill_timer.expires_after(to_duration(cfg_.stop_grace));
   w->kill_timer.async_wait([w](const std::error_code& ec) {
     if (ec || w->exited) return;
-    log::info("worker {} ignored SIGTERM; sending SIGKILL", w->pid);
+    log::warning("worker {} ignored SIGTERM; sending SIGKILL", w->pid);
     signal_worker(*w, SIGKILL);
   });
 }
@@ -413,14 +416,14 @@ void worker_pool::settle_kept_connections(const worker& w, int status) {
   }
   if (cfg_.keep_conn == keep_conn_mode::auto_) {
     if (keep_conn_ || keep_conn_suspended_)
-      log::info(
+      log::warning(
           "worker {} closed a kept (FCGI_KEEP_CONN) connection without answering its first request, "
           "then exited; switching to a connection per request (--keep-conn auto)",
           w.pid);
     keep_conn_ = keep_conn_suspended_ = false;
   } else if (cfg_.keep_conn == keep_conn_mode::yes && !told_keep_conn_) {
     told_keep_conn_ = true;
-    log::info(
+    log::warning(
         "worker {} closed a kept (FCGI_KEEP_CONN) connection without answering its first request, "
         "then exited: a program that cannot keep connections (a kcgi app) needs --keep-conn no (or auto)",
         w.pid);

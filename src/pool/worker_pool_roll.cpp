@@ -63,8 +63,8 @@ void worker_pool::roll_failed(const worker& w, const std::string& why) {
   rolling_ = rolling::failed;
   replacements_ = 0;
   roll_error_ = fmt::format("a worker of generation {} {} as it started", generation_, why);
-  log::info("pool {}: roll stopped: {}; the older workers go on serving (a later SIGHUP retries)", cfg_.name,
-            roll_error_);
+  log::error("pool {}: roll stopped: {}; the older workers go on serving (a later SIGHUP retries)", cfg_.name,
+             roll_error_);
   events_.roll_stopped(roll_error_);
 }
 

@@ -345,6 +345,7 @@ void cut_off(request& r) {
   // prematurely closed" and ends the client's response abnormally).
   if (auto c = r.conn.lock(); c && !r.front_gone) {
     r.front_gone = true;
+    r.cut_off = true;
     c->abandon(r);
   }
   finish_request(r, 1, 502);
@@ -371,7 +372,7 @@ asio::awaitable<void> exchange(exchange_owner& pool, std::shared_ptr<pool_member
   } catch (const std::exception& e) {
     // Nothing on this path throws but allocation; if it does, the request still ends (502 or
     // cut off, below) and the worker, in an unknown state, is replaced.
-    log::info("internal error in an exchange with worker {}: {}", w->pid, e.what());
+    log::error("internal error in an exchange with worker {}: {}", w->pid, e.what());
     internal_error = true;
     res.ec = std::make_error_code(std::errc::io_error);
     res.got_end = false;
@@ -386,13 +387,13 @@ asio::awaitable<void> exchange(exchange_owner& pool, std::shared_ptr<pool_member
     auto elapsed = clock_type::now() - r->started_at;
     pool.stats().service_latency.record(elapsed);
     if (pool.settings().slow_threshold > seconds::zero() && elapsed > pool.settings().slow_threshold)
-      log::info("slow request: {} took {:.0f} ms on worker {}", uri_of(*r),
-                std::chrono::duration<double, std::milli>(elapsed).count(), w->pid);
+      log::warning("slow request: {} took {:.0f} ms on worker {}", uri_of(*r),
+                   std::chrono::duration<double, std::milli>(elapsed).count(), w->pid);
     r->body.clear();
     // The worker first: a request waiting for it is written to it now (send_head), and the worker
     // works on it while fcgimux writes this answer to its front.
     if (res.broken_after_end) {
-      log::info("worker {} wrote past the END_REQUEST of request {}; replacing it", w->pid, uri_of(*r));
+      log::warning("worker {} wrote past the END_REQUEST of request {}; replacing it", w->pid, uri_of(*r));
       pool.kill_now(*w);
     }
     pool.done_with(w, !res.broken_after_end);
@@ -411,7 +412,7 @@ asio::awaitable<void> exchange(exchange_owner& pool, std::shared_ptr<pool_member
                                             .io = res.ec});
   if (failure == exchange_errc::internal) pool.kill_now(*w);
   if (failure == exchange_errc::broken) {
-    log::info("worker {} {} (request {}); replacing it", w->pid, res.broken, uri_of(*r));
+    log::error("worker {} {} (request {}); replacing it", w->pid, res.broken, uri_of(*r));
     pool.kill_now(*w);
     pool.done_with(w, false);
     if (!r->front_gone) ++pool.stats().c.requests_failed;
@@ -419,8 +420,8 @@ asio::awaitable<void> exchange(exchange_owner& pool, std::shared_ptr<pool_member
     co_return;
   }
   if (failure == exchange_errc::timed_out) {
-    log::info("request {} timed out after {} s on worker {}; killing it", uri_of(*r),
-              pool.settings().request_timeout.count(), w->pid);
+    log::warning("request {} timed out after {} s on worker {}; killing it", uri_of(*r),
+                 pool.settings().request_timeout.count(), w->pid);
     pool.kill_now(*w);
     pool.done_with(w, false);
     ++pool.stats().c.requests_timed_out;
@@ -451,7 +452,7 @@ asio::awaitable<void> exchange(exchange_owner& pool, std::shared_ptr<pool_member
                     : res.ec ? fmt::format("{} ({})", failure.message(), res.ec.message())
                              : failure.message();
   if (!r->front_gone) {
-    log::info("worker {} failed request {}: {}", w->pid, uri_of(*r), why);
+    log::error("worker {} failed request {}: {}", w->pid, uri_of(*r), why);
     ++pool.stats().c.requests_failed;
   }
   fail(*r, 502, "the worker failed");
@@ -467,8 +468,8 @@ void watch_abandoned(exchange_owner& pool, std::shared_ptr<request> r) {
     // Still at the same worker: it has gone on for nobody long enough. Killing it ends the
     // exchange (EOF), which gives the worker back to the pool as a failed one.
     if (ec || r->state != request_state::at_worker || r->attempts != attempt) return;
-    log::info("worker {} still busy {} s after the front left request {}; killing it", r->worker_pid,
-              pool.settings().abandon_timeout.count(), uri_of(*r));
+    log::warning("worker {} still busy {} s after the front left request {}; killing it", r->worker_pid,
+                 pool.settings().abandon_timeout.count(), uri_of(*r));
     pool.kill_pid(r->worker_pid);
   });
 }

@@ -117,7 +117,7 @@ TEST_CASE("each line a worker writes on stderr reaches fcgimux's log with the wo
   fcgimux_instance mux(o);
   REQUIRE(mux.wait_for_workers(1, 10s));
   pid_t w = mux.worker_pids().at(0);
-  std::string prefix = "worker " + std::to_string(w) + ": ";
+  std::string prefix = "worker " + std::to_string(w) + " (pool default): ";
   auto logged = [&](const std::string& line) {
     return mux.stderr_text().find(prefix + line + "\n") != std::string::npos;
   };
