@@ -5,11 +5,17 @@
 
 #include <fmt/core.h>
 
+#include <unistd.h>
+
 namespace fcgimux {
 
 using namespace config_detail;
 
-config parse_config(int argc, char** argv) {
+process_identity process_identity::current() noexcept { return {::geteuid(), ::getegid()}; }
+
+config parse_config(int argc, char** argv) { return parse_config(argc, argv, process_identity::current()); }
+
+config parse_config(int argc, char** argv, const process_identity& self) {
   config c;
   std::vector<std::pair<const option_def*, std::string>> given;
   std::string config_file;
@@ -80,7 +86,7 @@ config parse_config(int argc, char** argv) {
     pools.front().command.assign(argv + i, argv + argc);
   }
   c.pools = std::move(pools);
-  finish_process(c, pools_file);
+  finish_process(c, pools_file, self);
   return c;
 }
 

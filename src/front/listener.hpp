@@ -12,10 +12,20 @@ namespace fcgimux {
 class request_target;
 class connection_registry;
 
+/// Who may connect to a unix listener: its path's mode and owner, set before it listens.
+struct unix_access {
+  unsigned mode = 0660;
+  int uid = -1;  ///< -1: left as bound (fcgimux's user)
+  int gid = -1;
+};
+
 class listener {
  public:
-  /// Binds and listens on HOST:PORT or unix:PATH; throws std::system_error (start-up only).
-  listener(asio::io_context& io, request_target& target, connection_registry& registry, const std::string& address);
+  /// Binds and listens on HOST:PORT or unix:PATH; throws std::system_error (start-up only). A
+  /// unix path gets `access` before it listens; a path a live server listens on is refused, a
+  /// stale socket file replaced.
+  listener(asio::io_context& io, request_target& target, connection_registry& registry, const std::string& address,
+           const unix_access& access = {});
   /// Takes a socket already bound and listening (socket activation: systemd's LISTEN_FDS).
   listener(asio::io_context& io, request_target& target, connection_registry& registry, int inherited_fd);
   ~listener();

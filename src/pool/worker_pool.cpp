@@ -79,7 +79,11 @@ void worker_pool::spawn(std::size_t n) {
     w->generation = generation_;
     w->socket_path = fmt::format("{}{}.sock", socket_prefix_, w->serial);
     std::error_code ec;
-    spawn_options opts{.batch_scheduling = cfg_.batch_workers, .env = cfg_.env};
+    spawn_options opts{.batch_scheduling = cfg_.batch_workers,
+                       .env = cfg_.env,
+                       .credentials = cfg_.credentials,
+                       .chroot = cfg_.chroot,
+                       .chdir = cfg_.chdir};
     spawned_process p = spawn_worker(cfg_.command, w->socket_path, opts, ec);
     if (ec) {
       log::info("cannot start a worker: {}", ec.message());
@@ -106,13 +110,17 @@ void worker_pool::watch_exec(std::shared_ptr<worker> w) {
   asio::co_spawn(
       io_,
       [this, w]() -> asio::awaitable<void> {
-        int child_errno = 0;
-        auto [ec, n] = co_await asio::async_read(w->exec_status, asio::buffer(&child_errno, sizeof child_errno),
+        child_failure failure;
+        auto [ec, n] = co_await asio::async_read(w->exec_status, asio::buffer(&failure, sizeof failure),
                                                  asio::experimental::as_tuple(asio::use_awaitable));
         std::error_code ignore;
         w->exec_status.close(ignore);
-        if (n == sizeof child_errno) {
-          log::info("worker {}: cannot run '{}': {}", w->pid, cfg_.command.front(), std::strerror(child_errno));
+        if (n == sizeof failure) {
+          const std::string what = fcgimux::describe(failure.step, cfg_.command.front(), cfg_.chroot, cfg_.chdir);
+          if (failure.error != 0)
+            log::info("worker {}: {}: {}", w->pid, what, std::strerror(failure.error));
+          else
+            log::info("worker {}: {}", w->pid, what);
           co_return;  // the child exits 127 and is reaped as a failed start
         }
         // EOF: exec succeeded. The socket was listening before exec, so connections queue from now.
