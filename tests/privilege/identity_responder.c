@@ -66,9 +66,11 @@ static size_t describe_self(char* out, size_t cap) {
   size_t n = 0;
   gid_t groups[256];
   int ng = getgroups(256, groups);
-  n += (size_t)snprintf(out + n, cap - n, "Content-Type: text/plain\r\n\r\nuid=%u euid=%u gid=%u egid=%u groups=",
-                        (unsigned)getuid(), (unsigned)geteuid(), (unsigned)getgid(), (unsigned)getegid());
-  for (int i = 0; i < ng && n < cap; ++i) n += (size_t)snprintf(out + n, cap - n, i ? ",%u" : "%u", (unsigned)groups[i]);
+  n += (size_t)snprintf(out + n, cap - n,
+                        "Content-Type: text/plain\r\n\r\nuid=%u euid=%u gid=%u egid=%u groups=", (unsigned)getuid(),
+                        (unsigned)geteuid(), (unsigned)getgid(), (unsigned)getegid());
+  for (int i = 0; i < ng && n < cap; ++i)
+    n += (size_t)snprintf(out + n, cap - n, i ? ",%u" : "%u", (unsigned)groups[i]);
   /* Both must fail for a worker that is not root: it cannot take root back. */
   errno = 0;
   int r = setuid(0);

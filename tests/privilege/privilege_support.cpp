@@ -6,8 +6,8 @@
 #include "tests/support/temp_dir.hpp"
 
 #include <grp.h>
-#include <sys/stat.h>
 #include <sys/socket.h>
+#include <sys/stat.h>
 #include <sys/un.h>
 #include <sys/wait.h>
 #include <unistd.h>

@@ -60,8 +60,7 @@ void leave_stale_socket(const std::string& path) {
 
 }  // namespace
 
-TEST_CASE("a unix listener owned by www-data with mode 0660: www-data connects, nobody cannot",
-          "[privilege][socket]") {
+TEST_CASE("a unix listener owned by www-data with mode 0660: www-data connects, nobody cannot", "[privilege][socket]") {
   REQUIRE(::geteuid() == 0);
   temp_dir dir;
   const std::string responder = install_responder(dir.path());  // also makes dir 0755: reachable by both users
@@ -73,9 +72,9 @@ TEST_CASE("a unix listener owned by www-data with mode 0660: www-data connects, 
   CHECK(S_ISSOCK(st.st_mode));
   CHECK((st.st_mode & 07777) == 0660);
   CHECK(st.st_uid == 33);
-  CHECK(st.st_gid == 33);  // www-data's primary group: no :GROUP given
-  CHECK(connect_errno_as(33, 33, path) == 0);                   // www-data, as nginx's workers run
-  CHECK(connect_errno_as(65534, 65534, path) == EACCES);        // another user
+  CHECK(st.st_gid == 33);                                 // www-data's primary group: no :GROUP given
+  CHECK(connect_errno_as(33, 33, path) == 0);             // www-data, as nginx's workers run
+  CHECK(connect_errno_as(65534, 65534, path) == EACCES);  // another user
   CHECK(ask_identity(endpoint::unix_socket(path)).find("uid=65534") == 0);
 
   SECTION("a second fcgimux on the same path is refused, and the first one keeps serving") {

@@ -125,8 +125,8 @@ TEST_CASE("fcgimux keeps only the capabilities it needs, and with them still rep
   REQUIRE(::geteuid() == 0);
   // chown, dac_override, fowner, kill, setgid, setuid, net_bind_service, sys_chroot (docs/privileges.md),
   // of what this test was given (a container may give less).
-  const std::uint64_t kept = (1ull << 0) | (1ull << 1) | (1ull << 3) | (1ull << 5) | (1ull << 6) | (1ull << 7) |
-                             (1ull << 10) | (1ull << 18);
+  const std::uint64_t kept =
+      (1ull << 0) | (1ull << 1) | (1ull << 3) | (1ull << 5) | (1ull << 6) | (1ull << 7) | (1ull << 10) | (1ull << 18);
   const std::uint64_t ours = std::stoull(identity_of(::getpid()).cap_bounding, nullptr, 16);
   const std::string expected = hex(ours & kept);
   temp_dir dir;
