@@ -25,7 +25,6 @@ struct kept_capability {
 constexpr kept_capability kept[] = {
     {CAP_CHOWN, "chown"},                        // --socket-owner on a listener a reload binds
     {CAP_DAC_OVERRIDE, "dac_override"},          // binding and removing listener paths in others' directories
-    {CAP_FOWNER, "fowner"},                      // removing a socket given to another user in a sticky dir (/tmp)
     {CAP_KILL, "kill"},                          // signalling workers that run as other users
     {CAP_SETGID, "setgid"},                      // a new worker's groups and gid
     {CAP_SETUID, "setuid"},                      // a new worker's uid
