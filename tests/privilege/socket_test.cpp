@@ -145,3 +145,32 @@ TEST_CASE("a stale socket file is replaced, a file that is not a socket is left 
   CHECK(r.stderr_text.find("cannot listen on unix:" + file) != std::string::npos);
   CHECK(read_file(file) == "data\n");
 }
+
+TEST_CASE("a unix listener that a SIGHUP reload binds gets its owner and mode too", "[privilege][socket]") {
+  REQUIRE(::geteuid() == 0);
+  temp_dir dir;
+  const std::string responder = install_responder(dir.path());
+  const std::string path = dir.file("added.sock"), file = dir.file("pools.json");
+  const std::string pool = R"({"name": "www", "user": "nobody", "workers": 1, "command": [")" + responder + R"("], )";
+  write_file(file, R"({"stats": "off", "pools": [)" + pool + R"("listen": "127.0.0.1:0"}]})");
+  fcgimux_options o;
+  o.args = {"-c", file};
+  o.listen_tcp = false;
+  o.root_workers = false;
+  fcgimux_instance mux(o);
+  // SIGHUP only once fcgimux is up: before its signal set exists the signal would end it.
+  REQUIRE(workers_running(mux, 1, responder).size() == 1);
+  // The new listener is bound after fcgimux dropped its capabilities: CAP_CHOWN is what sets its owner.
+  write_file(file, R"({"stats": "off", "pools": [)" + pool + R"("listen": ["127.0.0.1:0", "unix:)" + path +
+                       R"("], "socket-owner": "www-data"}]})");
+  mux.process().send_signal(SIGHUP);
+  REQUIRE(wait_listening(mux, path));
+  INFO(mux.stderr_text());
+  const struct stat st = stat_of(path);
+  CHECK((st.st_mode & 07777) == 0660);
+  CHECK(st.st_uid == 33);
+  CHECK(st.st_gid == 33);
+  CHECK(connect_errno_as(33, 33, path) == 0);
+  CHECK(connect_errno_as(65534, 65534, path) == EACCES);
+  CHECK(ask_identity(endpoint::unix_socket(path)).find("uid=65534") == 0);
+}
