@@ -99,7 +99,7 @@ run_setup() {
       stats_port=$(free_port)
       backend="unix:$dir/fcgimux.sock"
       # setsid here and for php-fpm: each a service in a session of its own (see lib.sh, start_nginx).
-      PHP_FCGI_CHILDREN=0 setsid "$fcgimux" --listen "$backend" --stats "127.0.0.1:$stats_port" \
+      PHP_FCGI_CHILDREN=0 setsid "$fcgimux" "${FCGIMUX_USER_ARGS[@]}" --listen "$backend" --stats "127.0.0.1:$stats_port" \
         -n "$pool_min" -N "$pool_max" "${fcgimux_flags[@]}" -- "${worker_cmd[@]}" >"$dir/backend.log" 2>&1 &
       track $!
       wait_for_text "$dir/backend.log" "listening on" 10 || { cat "$dir/backend.log" >&2; die "fcgimux did not start"; }

@@ -42,7 +42,7 @@ arm_watchdog 300
 
 port=$(free_port)
 stats_port=$(free_port)
-"$fcgimux" --listen "127.0.0.1:$port" --stats "127.0.0.1:$stats_port" -n "$workers" "${extra_flags[@]}" \
+"$fcgimux" "${FCGIMUX_USER_ARGS[@]}" --listen "127.0.0.1:$port" --stats "127.0.0.1:$stats_port" -n "$workers" "${extra_flags[@]}" \
   -- "$demo" >"$BENCH_TMP/fcgimux.log" 2>&1 &
 fcgimux_pid=$!
 track "$fcgimux_pid"

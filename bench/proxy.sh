@@ -81,7 +81,7 @@ start_backend() {
         echo "$stats" >"$dir/stats.addr"
       fi
       # setsid: its own session, as a service (and each spawn-fcgi worker) has; see start_nginx.
-      setsid "$fcgimux" --listen "$addr" --stats "$stats" --worker-sched "$sched" "${alog[@]}" -n "$workers" -- "$demo" >"$dir/backend.log" 2>&1 &
+      setsid "$fcgimux" "${FCGIMUX_USER_ARGS[@]}" --listen "$addr" --stats "$stats" --worker-sched "$sched" "${alog[@]}" -n "$workers" -- "$demo" >"$dir/backend.log" 2>&1 &
       track $!
       wait_for_text "$dir/backend.log" "listening on" 10 || { cat "$dir/backend.log" >&2; die "fcgimux did not start"; }
       ;;

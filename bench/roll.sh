@@ -48,7 +48,7 @@ if [[ $backend == php ]]; then
 else
   cmd=("$demo") path=/bench
 fi
-setsid "$fcgimux" --listen "$addr" --stats "$stats" -n "$workers" -- "${cmd[@]}" >"$dir/fcgimux.log" 2>&1 &
+setsid "$fcgimux" "${FCGIMUX_USER_ARGS[@]}" --listen "$addr" --stats "$stats" -n "$workers" -- "${cmd[@]}" >"$dir/fcgimux.log" 2>&1 &
 mux_pid=$!
 track $mux_pid
 wait_for_text "$dir/fcgimux.log" "listening on" 10 || { cat "$dir/fcgimux.log" >&2; die "fcgimux did not start"; }

@@ -118,7 +118,7 @@ if [[ $transport == unix ]]; then backend="unix:$dir/fcgimux.sock"; else backend
 # PHP_FCGI_CHILDREN=0: each php-cgi is one process serving its socket (fcgimux is the manager);
 # PHP_FCGI_MAX_REQUESTS: it exits after that many requests, so the pool recycles all the time.
 # setsid: its own session, as a service has (see lib.sh, start_nginx).
-PHP_FCGI_CHILDREN=0 PHP_FCGI_MAX_REQUESTS=$max_requests setsid "$fcgimux" --listen "$backend" \
+PHP_FCGI_CHILDREN=0 PHP_FCGI_MAX_REQUESTS=$max_requests setsid "$fcgimux" "${FCGIMUX_USER_ARGS[@]}" --listen "$backend" \
   --stats "$stats_addr" -n "$workers" --body-buffer "$body_buffer" "${fcgimux_flags[@]}" -- "$php_cgi" \
   >"$dir/fcgimux.log" 2>&1 &
 fcgimux_pid=$!

@@ -70,11 +70,12 @@ void server::apply_reload() {
       wanted.insert(a);
       if (bound_at(a) != listeners_.end()) continue;
       try {
-        opened.push_back(
-            {p.name, a, std::make_unique<listener>(io_, *target_of(p.name), *this, a, static_cast<int>(p.backlog))});
+        opened.push_back({p.name, a,
+                          std::make_unique<listener>(io_, *target_of(p.name), *this, a, static_cast<int>(p.backlog),
+                                                     listener_access(p))});
       } catch (const std::system_error& e) {
         reload_failed(fmt::format("pool \"{}\": cannot listen on {}: {}; the running configuration is kept", p.name, a,
-                                  e.code().message()));
+                                  e.what()));
         return;
       }
     }
@@ -95,11 +96,16 @@ void server::apply_reload() {
   std::size_t added = fresh.size(), removed = 0;
   for (const pool_config& p : next.pools) {
     if (pool* existing = find_pool(p.name)) {
+      const pool_config& was = existing->settings();
+      const bool new_identity = was.user != p.user || was.group != p.group || was.chroot != p.chroot ||
+                                was.chdir != p.chdir || was.credentials.groups != p.credentials.groups;
       existing->reconfigure(p, front_);
+      if (new_identity) log_worker_identity(p);
       existing->roll();
     }
   }
   for (auto& f : fresh) {
+    log_worker_identity(f->settings());
     f->start(runtime_dir_);
     log::info("pool {}: {} workers: {} (added)", f->name(), f->settings().workers,
               fmt::join(f->settings().command, " "));

@@ -1,6 +1,7 @@
 #include "src/app/server.hpp"
 
 #include "src/admin/stats_server.hpp"
+#include "src/app/capabilities.hpp"
 #include "src/app/pidfile.hpp"
 #include "src/app/socket_activation.hpp"
 #include "src/base/invariant.hpp"
@@ -19,11 +20,41 @@
 #include <cstdlib>
 #include <cstring>
 #include <filesystem>
+#include <stdexcept>
 #include <system_error>
 
 namespace fcgimux {
 
 using namespace std::chrono_literals;
+
+unix_access listener_access(const pool_config& p) {
+  unix_access a;
+  a.mode = p.socket_mode;
+  if (p.socket_ids.set) {
+    a.uid = static_cast<int>(p.socket_ids.uid);
+    a.gid = static_cast<int>(p.socket_ids.gid);
+  }
+  return a;
+}
+
+void log_worker_identity(const pool_config& p) {
+  const worker_credentials& w = p.credentials;
+  std::string where;
+  if (!p.chroot.empty()) where += fmt::format(", root {}", p.chroot);
+  if (!p.chdir.empty()) where += fmt::format(", directory {}", p.chdir);
+  if (!w.change) {
+    log::info("pool {}: workers run as fcgimux's own user {} (uid {}), group {} (gid {}){}", p.name, w.user_name, w.uid,
+              w.group_name, w.gid, where);
+    return;
+  }
+  log::info("pool {}: workers run as user {} (uid {}), group {} (gid {}), groups {}{}", p.name, w.user_name, w.uid,
+            w.group_name, w.gid, fmt::join(w.groups, ","), where);
+  if (w.uid == 0)
+    log::info(
+        "pool {}: warning: its workers run as root (--user root); a flaw in the program is then a flaw of the "
+        "whole machine",
+        p.name);
+}
 
 server::server(asio::io_context& io, config cfg, config_source reread, process_image image)
     : io_(io),
@@ -104,11 +135,13 @@ void server::start() {
       try {
         const int fd = take(p->name(), a);
         auto l = fd >= 0 ? std::make_unique<listener>(io_, *p, *this, fd)
-                         : std::make_unique<listener>(io_, *p, *this, a, static_cast<int>(p->settings().backlog));
+                         : std::make_unique<listener>(io_, *p, *this, a, static_cast<int>(p->settings().backlog),
+                                                      listener_access(p->settings()));
         if (fd >= 0 && !role_.active()) log::info("{}: the socket from systemd (fd {})", l->address(), fd);
         listeners_.push_back({p->name(), a, std::move(l), fd >= 0 && owned(fd)});
       } catch (const std::system_error& e) {
-        throw std::system_error(e.code(), "cannot listen on " + a);
+        // e.what() says which step failed (bind, chown, a live server on the path) and why.
+        throw std::runtime_error(fmt::format("cannot listen on {}: {}", a, e.what()));
       }
     }
   }
@@ -138,7 +171,11 @@ void server::start() {
   make_runtime_dir();
   reaper_.start();
   if (!role_.active()) start_serving();
+  // Everything that needed all of root is done (listeners bound, the runtime directory made):
+  // keep only what workers and reloads need, before the first worker inherits the bounding set.
+  if (std::string line = drop_capabilities(); !line.empty()) log::info("{}", line);
   for (auto& p : pools_) {
+    log_worker_identity(p->settings());
     p->start(runtime_dir_);
     const pool_config& c = p->settings();
     log::info("pool {}: {}{} workers: {}", c.name, c.workers,

@@ -26,9 +26,15 @@
 namespace fcgimux {
 
 class listener;
+struct unix_access;
 class client_connection;
 class stats_server;
 class stats_history;
+
+/// The mode and owner a pool's unix listeners get (--socket-mode, --socket-owner).
+unix_access listener_access(const pool_config& p);
+/// Logs who a pool's workers run as (and warns about root workers).
+void log_worker_identity(const pool_config& p);
 
 class server final : public connection_registry {
  public:

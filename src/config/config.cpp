@@ -6,11 +6,17 @@
 
 #include <fmt/core.h>
 
+#include <unistd.h>
+
 namespace fcgimux {
 
 using namespace config_detail;
 
-config parse_config(int argc, char** argv) {
+process_identity process_identity::current() noexcept { return {::geteuid(), ::getegid()}; }
+
+config parse_config(int argc, char** argv) { return parse_config(argc, argv, process_identity::current()); }
+
+config parse_config(int argc, char** argv, const process_identity& self) {
   // Under the name of kfcgi or spawn-fcgi, that tool's command line becomes fcgimux options first.
   std::vector<std::string> args;
   if (argc > 1) args.assign(argv + 1, argv + argc);
@@ -86,7 +92,7 @@ config parse_config(int argc, char** argv) {
     pools.front().command.assign(args.begin() + static_cast<std::ptrdiff_t>(i), args.end());
   }
   c.pools = std::move(pools);
-  finish_process(c, pools_file);
+  finish_process(c, pools_file, self);
   return c;
 }
 

@@ -3,6 +3,7 @@
 // option names; the command line wins over the file. A file may hold several pools ("pools": [...]);
 // without one, the flat file and the command line describe one pool named "default".
 
+#include <sys/types.h>
 #include <chrono>
 #include <cstddef>
 #include <cstdint>
@@ -27,6 +28,24 @@ enum class keep_conn_mode : std::uint8_t {
 
 /// A setting in seconds, fractions allowed; zero means "off" where the option says so.
 using seconds = std::chrono::duration<double>;
+
+/// Who a pool's workers run as: --user/--group resolved once, when the configuration is read, so
+/// that no name lookup ever runs between fork and exec (docs/privileges.md).
+struct worker_credentials {
+  bool change = false;  ///< false: the workers keep fcgimux's own ids (fcgimux is not root)
+  uid_t uid = 0;
+  gid_t gid = 0;
+  std::vector<gid_t> groups;  ///< supplementary groups (getgrouplist, as initgroups would)
+  std::string user_name;      ///< for the log
+  std::string group_name;
+};
+
+/// Who owns a pool's unix listeners, from --socket-owner USER[:GROUP].
+struct socket_owner_ids {
+  bool set = false;
+  uid_t uid = 0;
+  gid_t gid = 0;
+};
 
 /// Everything about one pool: where its requests come in, what runs them, and its limits.
 struct pool_config {
@@ -58,6 +77,15 @@ struct pool_config {
   std::string access_format;               ///< php-fpm's access.format tokens; empty: the default
   seconds stop_grace{5};                   ///< between SIGTERM and SIGKILL for a worker
   std::size_t roll_surge = 1;              ///< new workers starting at once during a roll (SIGHUP)
+  // Privileges (docs/privileges.md).
+  std::string user;                ///< --user: the workers' user (name or number); as root it must be given
+  std::string group;               ///< --group; without it, the user's primary group
+  std::string chroot;              ///< --chroot DIR: the workers' root; the program is found inside it
+  std::string chdir;               ///< --chdir DIR: the workers' directory (inside the jail); default /
+  std::string socket_owner;        ///< --socket-owner USER[:GROUP] of the pool's unix listeners
+  unsigned socket_mode = 0660;     ///< --socket-mode of the pool's unix listeners
+  worker_credentials credentials;  ///< resolved from user and group by parse_config
+  socket_owner_ids socket_ids;     ///< resolved from socket_owner by parse_config
 };
 
 /// The whole process: what is not about one pool, and the pools.
@@ -77,10 +105,20 @@ struct config {
   bool show_version = false;
 };
 
+/// Whose privileges the rules about --user, --group and --chroot are checked against.
+struct process_identity {
+  uid_t uid = 0;  ///< effective
+  gid_t gid = 0;
+  /// fcgimux's own (geteuid, getegid).
+  static process_identity current() noexcept;
+};
+
 /// Parses argv (and the file named by -c). Throws config_error with one line naming the problem
 /// (and the pool, when the file has several). Invoked as kfcgi or spawn-fcgi (argv[0]), argv is
 /// that tool's command line (config/compat.hpp).
 config parse_config(int argc, char** argv);
+/// The same, with the privilege rules checked against `self` instead of fcgimux's own ids.
+config parse_config(int argc, char** argv, const process_identity& self);
 
 /// The --help text.
 std::string usage_text();

@@ -37,6 +37,15 @@ bool to_yes_no(std::string_view name, const std::string& v) {
   throw config_error(fmt::format("{}: '{}' is not yes or no", name, v));
 }
 
+// Octal permission bits, as chmod(1) takes them: 0660, 660, 0600.
+unsigned to_mode(std::string_view name, const std::string& v) {
+  unsigned out = 0;
+  auto [p, ec] = std::from_chars(v.data(), v.data() + v.size(), out, 8);
+  if (ec != std::errc{} || p != v.data() + v.size() || v.empty() || out > 0777)
+    throw config_error(fmt::format("{}: '{}' is not an octal mode from 0 to 0777, such as 0660", name, v));
+  return out;
+}
+
 // The option's name is the field's, with dashes for underscores.
 std::string option_name(std::string_view field) {
   std::string n(field);
@@ -152,6 +161,21 @@ const std::vector<option_def>& options() {
        "'%R - %u [%t] \"%m %r%Q%q\" %s %d %n %p')"},
       {"roll-surge", 0, kind::count, scope::pool, no_process, POOL_COUNT(roll_surge),
        "workers started at once beyond the pool's size while SIGHUP replaces them all (default 1)"},
+      {"user", 0, kind::text, scope::pool, no_process, [](pool_config& p, const std::string& v) { p.user = v; },
+       "the workers' user (name or number), with its supplementary groups; as root it must be given (--user root "
+       "to really run them as root)"},
+      {"group", 0, kind::text, scope::pool, no_process, [](pool_config& p, const std::string& v) { p.group = v; },
+       "the workers' group (default: --user's primary group)"},
+      {"chroot", 0, kind::text, scope::pool, no_process, [](pool_config& p, const std::string& v) { p.chroot = v; },
+       "the workers' root directory; the program path is resolved inside it (root only)"},
+      {"chdir", 0, kind::text, scope::pool, no_process, [](pool_config& p, const std::string& v) { p.chdir = v; },
+       "the workers' working directory, inside --chroot if given (default /)"},
+      {"socket-owner", 0, kind::text, scope::pool, no_process,
+       [](pool_config& p, const std::string& v) { p.socket_owner = v; },
+       "USER[:GROUP] owning the pool's unix listeners (no GROUP: USER's primary group)"},
+      {"socket-mode", 0, kind::text, scope::pool, no_process,
+       [](pool_config& p, const std::string& v) { p.socket_mode = to_mode("socket-mode", v); },
+       "octal permissions of the pool's unix listeners (default 0660)"},
       {"shutdown-timeout", 0, kind::seconds, scope::process,
        [](config& c, const std::string& v) { c.shutdown_timeout = seconds(to_number("shutdown-timeout", v)); }, no_pool,
        "seconds to let requests finish on SIGTERM (default 30)"},

@@ -33,9 +33,9 @@ const option_def* find_short(char c);
 
 /// Checks a pool and fills in what defaults to other settings; throws config_error without the
 /// pool's name (the caller adds it when there are several pools).
-void finish_pool(pool_config& p, bool only_pool);
+void finish_pool(pool_config& p, bool only_pool, const process_identity& self);
 /// Checks the process-wide settings and what pools must not share.
-void finish_process(config& c, bool named_pools);
+void finish_process(config& c, bool named_pools, const process_identity& self);
 void check_listen(std::string_view key, const std::string& address);
 
 }  // namespace fcgimux::config_detail

@@ -1,12 +1,14 @@
 #include "src/config/options.hpp"
 
 #include "src/config/access_format.hpp"
+#include "src/config/accounts.hpp"
 
 #include <fmt/core.h>
 
 #include <charconv>
 #include <filesystem>
 #include <map>
+#include <optional>
 
 namespace fcgimux::config_detail {
 
@@ -40,9 +42,71 @@ bool valid_pool_name(const std::string& n) {
   return true;
 }
 
+// --user/--group as the rules of docs/privileges.md want them, resolved once here: the child of
+// fork may not look names up.
+void resolve_workers(pool_config& p, const process_identity& self) {
+  worker_credentials& w = p.credentials;
+  w = {};
+  std::optional<user_entry> user;
+  std::optional<group_entry> group;
+  if (!p.user.empty() && !(user = find_user(p.user)))
+    throw config_error(fmt::format("user: no user '{}' on this system", p.user));
+  if (!p.group.empty() && !(group = find_group(p.group)))
+    throw config_error(fmt::format("group: no group '{}' on this system", p.group));
+  if (self.uid != 0) {
+    // Without root nothing can change ids: the workers run as fcgimux does, and saying otherwise is a mistake.
+    if (user && user->uid != self.uid)
+      throw config_error(
+          fmt::format("user: fcgimux runs as {} (uid {}), not as root: its workers run as that user, not as '{}'",
+                      user_name(self.uid), self.uid, p.user));
+    if (group && group->gid != self.gid)
+      throw config_error(
+          fmt::format("group: fcgimux runs with group {} (gid {}), not as root: its workers keep that group, not '{}'",
+                      group_name(self.gid), self.gid, p.group));
+    if (!p.chroot.empty()) throw config_error("chroot: needs fcgimux to be started as root");
+    w.uid = self.uid;
+    w.gid = self.gid;
+    w.user_name = user_name(self.uid);
+    w.group_name = group_name(self.gid);
+    return;
+  }
+  if (!user)
+    throw config_error(
+        "fcgimux runs as root: name the workers' user with --user (--user root to really run them as root)");
+  if (!user->known && !group)
+    throw config_error(
+        fmt::format("user: uid {} has no passwd entry, so no primary group: name one with --group", user->uid));
+  w.change = true;
+  w.uid = user->uid;
+  w.gid = group ? group->gid : user->gid;
+  w.groups = user->known ? groups_of(user->name, w.gid) : std::vector<gid_t>{w.gid};
+  w.user_name = user->known ? user->name : std::to_string(user->uid);
+  w.group_name = group_name(w.gid);
+}
+
+void resolve_socket_owner(pool_config& p, const process_identity& self) {
+  p.socket_ids = {};
+  if (p.socket_owner.empty()) return;
+  const auto colon = p.socket_owner.find(':');
+  const std::string user_part = p.socket_owner.substr(0, colon);
+  const std::string group_part = colon == std::string::npos ? std::string() : p.socket_owner.substr(colon + 1);
+  auto user = find_user(user_part);
+  if (user_part.empty() || !user)
+    throw config_error(fmt::format("socket-owner: no user '{}' on this system", user_part));
+  std::optional<group_entry> group;
+  if (colon != std::string::npos && (group_part.empty() || !(group = find_group(group_part))))
+    throw config_error(fmt::format("socket-owner: no group '{}' on this system", group_part));
+  if (!group && !user->known)
+    throw config_error(fmt::format("socket-owner: uid {} has no passwd entry: give USER:GROUP", user->uid));
+  if (self.uid != 0 && user->uid != self.uid)
+    throw config_error(
+        fmt::format("socket-owner: only root may give a socket to another user than {}", user_name(self.uid)));
+  p.socket_ids = {true, user->uid, group ? group->gid : user->gid};
+}
+
 }  // namespace
 
-void finish_pool(pool_config& p, bool only_pool) {
+void finish_pool(pool_config& p, bool only_pool, const process_identity& self) {
   if (!valid_pool_name(p.name)) throw config_error("name: must be 1 to 64 of [a-z0-9_-]");
   if (p.listen.empty()) {
     if (!only_pool) throw config_error("listen: a pool needs at least one listener");
@@ -67,9 +131,14 @@ void finish_pool(pool_config& p, bool only_pool) {
   if (p.access_log != "off" && p.access_log != "-") p.access_log = log_path("access-log", p.access_log);
   if (p.access_format.empty()) p.access_format = default_access_format;
   parse_access_format(p.access_format);
+  if (!p.chroot.empty() && p.chroot.front() != '/') throw config_error("chroot: must be an absolute path");
+  if (!p.chdir.empty() && p.chdir.front() != '/')
+    throw config_error("chdir: must be an absolute path (inside --chroot when given)");
+  resolve_workers(p, self);
+  resolve_socket_owner(p, self);
 }
 
-void finish_process(config& c, bool named_pools) {
+void finish_process(config& c, bool named_pools, const process_identity& self) {
   if (c.stats != "off") check_listen("stats", c.stats);
   if (c.stats.rfind("unix:", 0) == 0) throw config_error("stats: must be HOST:PORT or off");
   if (!c.status_path.empty() && c.status_path.front() != '/') throw config_error("status-path: must start with /");
@@ -80,7 +149,7 @@ void finish_process(config& c, bool named_pools) {
   std::map<std::string, bool> names;
   for (auto& p : c.pools) {
     try {
-      finish_pool(p, !several);
+      finish_pool(p, !several, self);
     } catch (const config_error& e) {
       throw config_error(several ? fmt::format("pool \"{}\": {}", p.name, e.what()) : std::string(e.what()));
     }

@@ -12,12 +12,20 @@ namespace fcgimux {
 class request_target;
 class connection_registry;
 
+/// Who may connect to a unix listener: its path's mode and owner, set before it listens.
+struct unix_access {
+  unsigned mode = 0660;
+  int uid = -1;  ///< -1: left as bound (fcgimux's user)
+  int gid = -1;
+};
+
 class listener {
  public:
   /// Binds and listens on HOST:PORT or unix:PATH with `backlog` (0: SOMAXCONN); throws
-  /// std::system_error (start-up only).
+  /// std::system_error (start-up only). A unix path gets `access` before it listens; a path a live
+  /// server listens on is refused, a stale socket file replaced.
   listener(asio::io_context& io, request_target& target, connection_registry& registry, const std::string& address,
-           int backlog = 0);
+           int backlog = 0, const unix_access& access = {});
   /// Takes a socket already bound and listening: systemd's (socket activation) or the one of a
   /// process that a SIGUSR2 replaces. Its unix path is not this listener's to remove (see own_path()).
   listener(asio::io_context& io, request_target& target, connection_registry& registry, int inherited_fd);

@@ -73,7 +73,11 @@ void worker_pool::spawn(std::size_t n) {
     w->generation = generation_;
     w->socket_path = fmt::format("{}{}.sock", socket_prefix_, w->serial);
     std::error_code ec;
-    spawn_options opts{.batch_scheduling = cfg_.batch_workers, .env = cfg_.env};
+    spawn_options opts{.batch_scheduling = cfg_.batch_workers,
+                       .env = cfg_.env,
+                       .credentials = cfg_.credentials,
+                       .chroot = cfg_.chroot,
+                       .chdir = cfg_.chdir};
     spawned_process p = spawn_worker(cfg_.command, w->socket_path, opts, ec);
     if (ec) {
       log::error("pool {}: cannot start a worker: {}", cfg_.name, ec.message());
@@ -100,13 +104,17 @@ void worker_pool::watch_exec(std::shared_ptr<worker> w) {
   asio::co_spawn(
       io_,
       [this, w]() -> asio::awaitable<void> {
-        int child_errno = 0;
-        auto [ec, n] = co_await asio::async_read(w->exec_status, asio::buffer(&child_errno, sizeof child_errno),
+        child_failure failure;
+        auto [ec, n] = co_await asio::async_read(w->exec_status, asio::buffer(&failure, sizeof failure),
                                                  asio::experimental::as_tuple(asio::use_awaitable));
         std::error_code ignore;
         w->exec_status.close(ignore);
-        if (n == sizeof child_errno) {
-          log::error("worker {}: cannot run '{}': {}", w->pid, cfg_.command.front(), std::strerror(child_errno));
+        if (n == sizeof failure) {
+          const std::string what = fcgimux::describe(failure.step, cfg_.command.front(), cfg_.chroot, cfg_.chdir);
+          if (failure.error != 0)
+            log::error("worker {}: {}: {}", w->pid, what, std::strerror(failure.error));
+          else
+            log::error("worker {}: {}", w->pid, what);
           co_return;  // the child exits 127 and is reaped as a failed start
         }
         // EOF: exec succeeded. The socket was listening before exec, so connections queue from now.
@@ -173,9 +181,8 @@ void worker_pool::on_exit(const std::shared_ptr<worker>& w, int status) {
   if (failed_start) roll_failed(*w, describe_exit(status));
   if (failed_start || crashed) {
     back_off(now);
-    log::warning("worker {} {} after {} requests{}{}; next start in {} ms", w->pid, describe_exit(status),
-                 w->requests, w->ended_unanswered ? ", leaving a request unanswered" : "",
-                 failed_start ? " (failed to start)" : "",
+    log::warning("worker {} {} after {} requests{}{}; next start in {} ms", w->pid, describe_exit(status), w->requests,
+                 w->ended_unanswered ? ", leaving a request unanswered" : "", failed_start ? " (failed to start)" : "",
                  std::chrono::duration_cast<std::chrono::milliseconds>(spawn_not_before_ - now).count());
   } else {
     log::debug("worker {} {} after {} requests", w->pid, describe_exit(status), w->requests);

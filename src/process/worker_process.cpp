@@ -1,6 +1,7 @@
 #include "src/process/worker_process.hpp"
 
 #include <fcntl.h>
+#include <grp.h>
 #include <sched.h>
 #include <signal.h>
 #include <sys/prctl.h>
@@ -49,9 +50,31 @@ int make_listener(const std::string& path, std::error_code& ec) {
   return fd;
 }
 
+// What the child needs, prepared before fork as plain C data.
+struct child_plan {
+  char* const* argv;
+  char* const* envp;
+  int lsock, err_w, status_w;
+  pid_t parent;
+  bool batch;
+  const char* chroot;  // nullptr: none
+  const char* chdir;   // nullptr: fcgimux's directory
+  bool change_ids;
+  uid_t uid;
+  gid_t gid;
+  const gid_t* groups;
+  std::size_t ngroups;
+};
+
+[[noreturn]] void child_failed(int status_w, child_step step, int error) {
+  child_failure f{error, step};
+  ssize_t r = write(status_w, &f, sizeof f);
+  (void)r;
+  _exit(127);
+}
+
 // Only async-signal-safe calls from here on: the child of fork() in a process that may hold locks.
-[[noreturn]] void exec_child(char* const* argv, char* const* envp, int lsock, int err_w, int status_w, pid_t parent,
-                             bool batch) {
+[[noreturn]] void exec_child(const child_plan& c) {
   sigset_t none;
   sigemptyset(&none);
   sigprocmask(SIG_SETMASK, &none, nullptr);
@@ -70,36 +93,46 @@ int make_listener(const std::string& path, std::error_code& ec) {
   // A worker woken by fcgimux's write would otherwise preempt fcgimux mid-turn, stalling every
   // other request it was about to hand out. SCHED_BATCH keeps the worker's CPU share and only
   // drops that wakeup preemption; it is inherited across exec and by the program's children.
-  if (batch && sched_getscheduler(0) == SCHED_OTHER) {
+  if (c.batch && sched_getscheduler(0) == SCHED_OTHER) {
     struct sched_param none_prio {};
     if (sched_setscheduler(0, SCHED_BATCH, &none_prio) != 0) {
       static const char msg[] = "fcgimux: SCHED_BATCH refused; this worker keeps the normal policy\n";
-      ssize_t r = write(err_w, msg, sizeof msg - 1);
+      ssize_t r = write(c.err_w, msg, sizeof msg - 1);
       (void)r;
     }
   }
-  // Once fcgimux is gone nobody reads the worker's answers; SIGKILL, since some programs ignore SIGTERM.
-  prctl(PR_SET_PDEATHSIG, SIGKILL);
-  if (getppid() != parent) _exit(127);
-
+  // Opened before the jail, which need not have a /dev.
   int devnull = open("/dev/null", O_RDWR | O_CLOEXEC);
-  if (lsock != 0 && dup2(lsock, 0) < 0) goto fail;
-  if (lsock == 0) fcntl(0, F_SETFD, 0);
-  if (devnull >= 0 && dup2(devnull, 1) < 0) goto fail;
-  if (dup2(err_w, 2) < 0) goto fail;
+
+  // Root, directory, then ids: chroot needs the privilege that setuid gives up, and the groups go
+  // before the gid, the gid before the uid, for the same reason.
+  if (c.chroot && chroot(c.chroot) != 0) child_failed(c.status_w, child_step::chroot, errno);
+  if (c.chdir && chdir(c.chdir) != 0) child_failed(c.status_w, child_step::chdir, errno);
+  if (c.change_ids) {
+    if (setgroups(c.ngroups, c.groups) != 0) child_failed(c.status_w, child_step::setgroups, errno);
+    if (setgid(c.gid) != 0) child_failed(c.status_w, child_step::setgid, errno);
+    if (setuid(c.uid) != 0) child_failed(c.status_w, child_step::setuid, errno);
+    // A worker that could become root again would make the user change worthless.
+    if (c.uid != 0 && (setuid(0) == 0 || seteuid(0) == 0 || getuid() != c.uid || geteuid() != c.uid))
+      child_failed(c.status_w, child_step::root_regained, 0);
+  }
+  // Once fcgimux is gone nobody reads the worker's answers; SIGKILL, since some programs ignore
+  // SIGTERM. After the ids: the kernel clears this on a credential change.
+  prctl(PR_SET_PDEATHSIG, SIGKILL);
+  if (getppid() != c.parent) _exit(127);
+
+  if (c.lsock != 0 && dup2(c.lsock, 0) < 0) child_failed(c.status_w, child_step::setup, errno);
+  if (c.lsock == 0) fcntl(0, F_SETFD, 0);
+  if (devnull >= 0 && dup2(devnull, 1) < 0) child_failed(c.status_w, child_step::setup, errno);
+  if (dup2(c.err_w, 2) < 0) child_failed(c.status_w, child_step::setup, errno);
   // Everything else must not reach the program: mark it close-on-exec (the status pipe too,
   // which is how the parent learns that exec succeeded).
   if (syscall(SYS_close_range, 3U, ~0U, CLOSE_RANGE_CLOEXEC) != 0) {
     for (int fd = 3; fd < 65536; ++fd)
-      if (fd != status_w) fcntl(fd, F_SETFD, FD_CLOEXEC);
+      if (fd != c.status_w) fcntl(fd, F_SETFD, FD_CLOEXEC);
   }
-  execvpe(argv[0], argv, envp);
-fail : {
-  int e = errno;
-  ssize_t r = write(status_w, &e, sizeof e);
-  (void)r;
-  _exit(127);
-}
+  execvpe(c.argv[0], c.argv, c.envp);
+  child_failed(c.status_w, child_step::exec, errno);
 }
 
 }  // namespace
@@ -144,10 +177,25 @@ spawned_process spawn_worker(const std::vector<std::string>& argv, const std::st
     ::close(err_pipe[1]);
     return out;
   }
-  pid_t parent = ::getpid();
+  const worker_credentials& ids = opts.credentials;
+  child_plan plan{.argv = cargv.data(),
+                  .envp = cenv.data(),
+                  .lsock = lsock,
+                  .err_w = err_pipe[1],
+                  .status_w = status_pipe[1],
+                  .parent = ::getpid(),
+                  .batch = opts.batch_scheduling,
+                  .chroot = opts.chroot.empty() ? nullptr : opts.chroot.c_str(),
+                  .chdir = !opts.chdir.empty()    ? opts.chdir.c_str()
+                           : !opts.chroot.empty() ? "/"
+                                                  : nullptr,
+                  .change_ids = ids.change,
+                  .uid = ids.uid,
+                  .gid = ids.gid,
+                  .groups = ids.groups.data(),
+                  .ngroups = ids.groups.size()};
   pid_t pid = ::fork();
-  if (pid == 0)
-    exec_child(cargv.data(), cenv.data(), lsock, err_pipe[1], status_pipe[1], parent, opts.batch_scheduling);
+  if (pid == 0) exec_child(plan);
   int fork_errno = errno;
   ::close(lsock);
   ::close(err_pipe[1]);
@@ -163,6 +211,21 @@ spawned_process spawn_worker(const std::vector<std::string>& argv, const std::st
   out.stderr_fd = err_pipe[0];
   out.exec_status_fd = status_pipe[0];
   return out;
+}
+
+std::string describe(child_step step, const std::string& program, const std::string& chroot, const std::string& chdir) {
+  switch (step) {
+    case child_step::exec:
+      return chroot.empty() ? "cannot run '" + program + "'" : "cannot run '" + program + "' inside " + chroot;
+    case child_step::setup: return "cannot set up its descriptors";
+    case child_step::chroot: return "cannot chroot to " + chroot;
+    case child_step::chdir: return "cannot change directory to " + (chdir.empty() ? std::string("/") : chdir);
+    case child_step::setgroups: return "cannot set its supplementary groups";
+    case child_step::setgid: return "cannot set its group";
+    case child_step::setuid: return "cannot set its user";
+    case child_step::root_regained: return "could become root again after setuid: not started";
+  }
+  return "cannot start";
 }
 
 }  // namespace fcgimux

@@ -3,6 +3,8 @@
 // becomes the program's fd 0. fcgimux keeps no copy of that socket, so once the worker is gone
 // nothing accepts on it and connecting fails at once instead of hanging in a dead backlog.
 
+#include "src/config/config.hpp"
+
 #include <string>
 #include <system_error>
 #include <utility>
@@ -12,9 +14,21 @@ namespace fcgimux {
 
 struct spawned_process {
   int pid = -1;
-  int exec_status_fd = -1;  ///< read end: EOF when exec succeeded, else the child's errno (4 bytes)
+  int exec_status_fd = -1;  ///< read end: EOF when exec succeeded, else a child_failure
   int stderr_fd = -1;       ///< read end of the worker's stderr
 };
+
+/// The step of the child's set-up that failed, as its status pipe reports it.
+enum class child_step : int { exec, setup, chroot, chdir, setgroups, setgid, setuid, root_regained };
+
+/// What the child writes on its status pipe when it cannot exec the program.
+struct child_failure {
+  int error = 0;  ///< errno (0 for root_regained)
+  child_step step = child_step::exec;
+};
+
+/// The failed step in words, for the log ("cannot chroot to /srv/jail").
+std::string describe(child_step step, const std::string& program, const std::string& chroot, const std::string& chdir);
 
 struct spawn_options {
   /// SCHED_BATCH for the worker when it would otherwise run under SCHED_OTHER (a policy the
@@ -22,11 +36,19 @@ struct spawn_options {
   bool batch_scheduling = true;
   /// Variables set for the worker on top of fcgimux's own environment (replacing same names).
   std::vector<std::pair<std::string, std::string>> env;
+  /// Who the worker runs as (`change` false: fcgimux's own ids).
+  worker_credentials credentials;
+  /// The worker's root directory (empty: fcgimux's); the program is then found inside it.
+  std::string chroot;
+  /// The worker's working directory, inside `chroot` (empty: "/" with a chroot, else fcgimux's).
+  std::string chdir;
 };
 
 /// Binds and listens on `socket_path` (mode 0600), starts `argv` with it as fd 0, /dev/null as
 /// fd 1, a pipe as fd 2, every other descriptor closed, default signal mask and handlers, its
-/// own session (as spawn-fcgi gives its workers), and SIGKILL when fcgimux dies.
+/// own session (as spawn-fcgi gives its workers), its root, directory and ids (in that order:
+/// chroot, chdir, setgroups, setgid, setuid, then a check that setuid(0) fails), and SIGKILL
+/// when fcgimux dies (asked for after the ids change, which clears it).
 spawned_process spawn_worker(const std::vector<std::string>& argv, const std::string& socket_path,
                              const spawn_options& opts, std::error_code& ec);
 

@@ -4,6 +4,7 @@
 
 #include "backends.hpp"
 #include "tests/support/cgi_response.hpp"
+#include "tests/support/fcgimux_instance.hpp"
 #include "tests/support/http_client.hpp"
 #include "tests/support/nginx_instance.hpp"
 #include "tests/support/paths.hpp"
@@ -57,6 +58,7 @@ class linked_binary {
 child_process start(const linked_binary& bin, const std::vector<std::string>& args) {
   spawn_options s;
   s.argv = {bin.path()};
+  for (auto& a : root_user_args(args)) s.argv.push_back(a);  // as root, fcgimux asks who the workers are
   s.argv.insert(s.argv.end(), args.begin(), args.end());
   s.stderr_path = bin.file("stderr.txt");
   return child_process(s);
@@ -260,8 +262,9 @@ TEST_CASE("fcgimux --daemon --pidfile: returns once serving; the file names the 
   temp_dir dir("fcgimux-daemon");
   const std::string pidfile = dir.file("fcgimux.pid");
   spawn_options s;
-  s.argv = {fcgimux_bin, "--daemon", "--pidfile", pidfile, "--listen", "127.0.0.1:0",
-            "--stats",   "off",      "-n",        "2",     "--",       demo_bin};
+  s.argv = {fcgimux_bin, "--daemon", "--pidfile", pidfile, "--listen", "127.0.0.1:0", "--stats", "off", "-n", "2"};
+  for (auto& a : root_user_args({})) s.argv.push_back(a);
+  s.argv.insert(s.argv.end(), {"--", demo_bin});
   s.stderr_path = dir.file("stderr.txt");
   child_process p(s);
   auto st = p.wait_exit(10s);

@@ -21,11 +21,13 @@ using strings = std::vector<std::string>;
 
 namespace {
 
+// As an unprivileged user (nobody): the translation is what is tested here; as root, fcgimux
+// would first ask for --user (tests/privilege).
 config parse_as(const std::string& argv0, strings args) {
   args.insert(args.begin(), argv0);
   std::vector<char*> argv;
   for (auto& a : args) argv.push_back(a.data());
-  return fcgimux::parse_config(static_cast<int>(argv.size()), argv.data());
+  return fcgimux::parse_config(static_cast<int>(argv.size()), argv.data(), fcgimux::process_identity{65534, 65534});
 }
 
 strings kfcgi(strings args) { return fcgimux::translate_kfcgi(args); }

@@ -12,11 +12,15 @@ using fcgimux::config_error;
 
 namespace {
 
-config parse(std::vector<std::string> args) {
+// The rules about --user depend on who starts fcgimux: these tests say who, whoever runs them.
+constexpr fcgimux::process_identity unprivileged{65534, 65534};  // nobody:nogroup on Debian
+constexpr fcgimux::process_identity root{0, 0};
+
+config parse(std::vector<std::string> args, const fcgimux::process_identity& self = unprivileged) {
   args.insert(args.begin(), "fcgimux");
   std::vector<char*> argv;
   for (auto& a : args) argv.push_back(a.data());
-  return fcgimux::parse_config(static_cast<int>(argv.size()), argv.data());
+  return fcgimux::parse_config(static_cast<int>(argv.size()), argv.data(), self);
 }
 
 std::string write_temp(const std::string& text) {
@@ -29,16 +33,18 @@ std::string write_temp(const std::string& text) {
 }
 
 // The one pool of a configuration without "pools".
-fcgimux::pool_config single(std::vector<std::string> args) {
-  auto c = parse(std::move(args));
+fcgimux::pool_config single_as(const fcgimux::process_identity& self, std::vector<std::string> args) {
+  auto c = parse(std::move(args), self);
   REQUIRE(c.pools.size() == 1);
   CHECK(c.pools[0].name == "default");
   return c.pools[0];
 }
 
-std::string error_of(std::vector<std::string> args) {
+fcgimux::pool_config single(std::vector<std::string> args) { return single_as(unprivileged, std::move(args)); }
+
+std::string error_of(std::vector<std::string> args, const fcgimux::process_identity& self = unprivileged) {
   try {
-    parse(std::move(args));
+    parse(std::move(args), self);
   } catch (const config_error& e) {
     return e.what();
   }
@@ -225,11 +231,98 @@ TEST_CASE("the example configurations in config/ parse") {
     auto c = parse({"-c", std::string(FCGIMUX_SOURCE_DIR "/config/") + name});
     CHECK(c.pools.size() == 1);
   }
-  auto c = parse({"-c", FCGIMUX_SOURCE_DIR "/config/pools.json"});
+  auto c = parse({"-c", FCGIMUX_SOURCE_DIR "/config/pools.json"}, root);  // it names www-data
   REQUIRE(c.pools.size() == 2);
   CHECK(c.pools[0].name == "www");
   CHECK(c.pools[0].idle_timeout == fcgimux::seconds(60));  // a top-level default
   CHECK(c.pools[1].name == "cgi");
   CHECK(c.pools[1].queue_limit == 64);
   CHECK(c.status_path == "/fcgimux-status");
+}
+
+TEST_CASE("as root, every pool must name its workers' user; --user root is taken when asked for") {
+  const std::string refusal =
+      "fcgimux runs as root: name the workers' user with --user (--user root to really run them as root)";
+  CHECK(error_of({"prog"}, root) == refusal);
+  CHECK(error_of({"--group", "nogroup", "prog"}, root) == refusal);  // a group alone leaves the user root
+  auto path = write_temp(R"({"pools": [{"name": "www", "listen": "127.0.0.1:1", "command": ["p"], "user": "nobody"},
+                                       {"name": "api", "listen": "127.0.0.1:2", "command": ["p"]}]})");
+  CHECK(error_of({"-c", path}, root) == "pool \"api\": " + refusal);
+  std::remove(path.c_str());
+
+  auto r = single_as(root, {"--user", "root", "prog"});
+  CHECK(r.credentials.change);
+  CHECK(r.credentials.uid == 0);
+  CHECK(r.credentials.gid == 0);
+  CHECK(r.credentials.user_name == "root");
+}
+
+TEST_CASE("user and group resolve to ids and the user's supplementary groups") {
+  auto n = single_as(root, {"--user", "nobody", "prog"});
+  CHECK(n.credentials.change);
+  CHECK(n.credentials.uid == 65534);
+  CHECK(n.credentials.gid == 65534);  // nobody's primary group, without --group
+  REQUIRE_FALSE(n.credentials.groups.empty());
+  CHECK(n.credentials.groups.front() == 65534);
+  CHECK(n.credentials.user_name == "nobody");
+  CHECK(n.credentials.group_name == "nogroup");
+
+  auto g = single_as(root, {"--user", "www-data", "--group", "nogroup", "prog"});
+  CHECK(g.credentials.uid == 33);
+  CHECK(g.credentials.gid == 65534);
+  CHECK(g.credentials.groups.front() == 65534);
+
+  auto numeric = single_as(root, {"--user", "4242", "--group", "4243", "prog"});  // no passwd entry needed
+  CHECK(numeric.credentials.uid == 4242);
+  CHECK(numeric.credentials.groups == std::vector<gid_t>{4243});
+  CHECK(error_of({"--user", "4242", "prog"}, root).find("--group") != std::string::npos);
+
+  auto path = write_temp(R"({"user": "nobody", "pools": [{"name": "a", "listen": "127.0.0.1:1", "command": ["p"]},
+                            {"name": "b", "listen": "127.0.0.1:2", "command": ["p"], "user": "www-data",
+                             "chroot": "/srv/jail", "chdir": "/app"}]})");
+  auto c = parse({"-c", path}, root);
+  CHECK(c.pools[0].credentials.uid == 65534);  // the top level's
+  CHECK(c.pools[1].credentials.uid == 33);
+  CHECK(c.pools[1].chroot == "/srv/jail");
+  CHECK(c.pools[1].chdir == "/app");
+  std::remove(path.c_str());
+}
+
+TEST_CASE("not root: workers run as fcgimux's own user; naming another one is a mistake") {
+  auto c = single({"prog"});
+  CHECK_FALSE(c.credentials.change);
+  CHECK(c.credentials.uid == unprivileged.uid);
+  CHECK(c.credentials.user_name == "nobody");
+  CHECK_FALSE(single({"--user", "nobody", "--group", "nogroup", "prog"}).credentials.change);  // its own: fine
+  CHECK(error_of({"--user", "www-data", "prog"}).find("not as root") != std::string::npos);
+  CHECK(error_of({"--group", "www-data", "prog"}).find("not as root") != std::string::npos);
+  CHECK(error_of({"--chroot", "/srv", "prog"}).find("root") != std::string::npos);
+  CHECK(error_of({"--socket-owner", "www-data", "prog"}).find("socket-owner") != std::string::npos);
+}
+
+TEST_CASE("privilege settings: unknown names, relative paths and bad modes are one-line errors") {
+  CHECK(error_of({"--user", "no-such-user-here", "prog"}, root) == "user: no user 'no-such-user-here' on this system");
+  CHECK(error_of({"--user", "nobody", "--group", "no-such-group-here", "prog"}, root) ==
+        "group: no group 'no-such-group-here' on this system");
+  CHECK(error_of({"--user", "nobody", "--chroot", "srv", "prog"}, root) == "chroot: must be an absolute path");
+  CHECK(error_of({"--user", "nobody", "--chdir", "app", "prog"}, root).find("chdir: must be an absolute path") == 0);
+  CHECK(error_of({"--socket-mode", "0999", "prog"}).find("socket-mode: '0999'") == 0);
+  CHECK(error_of({"--socket-mode", "1777", "prog"}).find("socket-mode") == 0);
+  CHECK(error_of({"--socket-mode", "rw", "prog"}).find("socket-mode") == 0);
+  CHECK(error_of({"--user", "nobody", "--socket-owner", "no-such-user-here", "prog"}, root).find("socket-owner") == 0);
+  CHECK(error_of({"--user", "nobody", "--socket-owner", "www-data:", "prog"}, root).find("socket-owner") == 0);
+}
+
+TEST_CASE("socket-mode is octal (default 0660) and socket-owner takes USER[:GROUP]") {
+  CHECK(single({"prog"}).socket_mode == 0660);
+  CHECK(single({"--socket-mode", "0600", "prog"}).socket_mode == 0600);
+  CHECK(single({"--socket-mode", "666", "prog"}).socket_mode == 0666);
+  CHECK_FALSE(single({"prog"}).socket_ids.set);
+  auto owner = single_as(root, {"--user", "nobody", "--socket-owner", "www-data", "prog"});
+  CHECK(owner.socket_ids.set);
+  CHECK(owner.socket_ids.uid == 33);
+  CHECK(owner.socket_ids.gid == 33);  // www-data's primary group
+  auto both = single_as(root, {"--user", "nobody", "--socket-owner", "www-data:nogroup", "prog"});
+  CHECK(both.socket_ids.gid == 65534);
+  CHECK(single({"--socket-owner", "nobody:nogroup", "prog"}).socket_ids.set);  // its own user, not root: fine
 }

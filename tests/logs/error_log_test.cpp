@@ -102,7 +102,9 @@ TEST_CASE("stderr under systemd: each line starts with its <N> priority when JOU
   temp_dir dir;
   auto run = [&](const std::string& stderr_file, const std::string& journal_stream) {
     spawn_options s;
-    s.argv = {fcgimux_bin, "--listen", "127.0.0.1:0", "--stats", "off", "-n", "1", "--", demo_bin};
+    s.argv = {fcgimux_bin, "--listen", "127.0.0.1:0", "--stats", "off", "-n", "1"};
+    for (auto& a : root_user_args({})) s.argv.push_back(a);
+    s.argv.insert(s.argv.end(), {"--", demo_bin});
     s.env = {"JOURNAL_STREAM=" + journal_stream};
     s.stderr_path = stderr_file;
     child_process p(s);
@@ -170,9 +172,9 @@ TEST_CASE("error log to syslog: the daemon facility, fcgimux's pid and each line
       "for f in null zero random urandom; do : > \"$0/$f\"; mount --bind \"/dev/$f\" \"$0/$f\"; done; "
       "mount --bind \"$0\" /dev; exec \"$@\"";
   spawn_options s;
-  s.argv = {"/usr/bin/unshare", "--mount",     "/bin/sh", "-c",  script, fake_dev, fcgimux_bin,
-            "--listen",         "127.0.0.1:0", "--stats", "off", "-n",   "1",      "--error-log",
-            "syslog",           "--",          demo_bin};
+  s.argv = {"/usr/bin/unshare", "--mount",     "/bin/sh", "-c",  script,  fake_dev, fcgimux_bin,
+            "--listen",         "127.0.0.1:0", "--stats", "off", "-n",    "1",      "--error-log",
+            "syslog",           "--user",      "root",    "--",  demo_bin};  // the test needs root
   s.stderr_path = dir.file("stderr");
   child_process p(s);  // unshare and sh exec: p.pid() is fcgimux's pid
 

@@ -63,6 +63,7 @@ logged_fcgimux::logged_fcgimux(const options& o) : dir_("fcgimux-logs") {
   spawn_options s;
   s.argv = o.prefix;
   s.argv.push_back(fcgimux_bin);
+  for (auto& a : root_user_args(o.args)) s.argv.push_back(a);
   if (o.listen)
     for (const char* a : {"--listen", "127.0.0.1:0"}) s.argv.push_back(a);
   for (const char* a : {"--stats", "off"}) s.argv.push_back(a);

@@ -6,6 +6,7 @@
 #include "tests/support/cgi_response.hpp"
 #include "tests/support/child_process.hpp"
 #include "tests/support/fcgi_client.hpp"
+#include "tests/support/fcgimux_instance.hpp"
 #include "tests/support/net.hpp"
 #include "tests/support/paths.hpp"
 #include "tests/support/run_program.hpp"
@@ -15,6 +16,7 @@
 
 #include <sys/stat.h>
 
+#include <algorithm>
 #include <csignal>
 #include <fstream>
 #include <thread>
@@ -59,6 +61,8 @@ TEST_CASE("systemd-socket-activate hands fcgimux a TCP and a unix listener", "[o
             "2",
             "--",
             demo_bin};
+  const auto user = root_user_args({});
+  o.argv.insert(std::find(o.argv.begin(), o.argv.end(), std::string(fcgimux_bin)) + 1, user.begin(), user.end());
   o.stderr_path = dir.file("stderr");
   child_process p(o);
   // Once both sockets listen ("Listening on ... as 4."), connections wait in their backlogs.

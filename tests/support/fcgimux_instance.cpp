@@ -2,6 +2,8 @@
 
 #include "tests/support/paths.hpp"
 
+#include <unistd.h>
+
 #include <cstdlib>
 #include <stdexcept>
 #include <thread>
@@ -19,9 +21,20 @@ std::uint16_t find_listening_port(const std::string& text, const std::string& pr
   return v > 0 && v < 65536 ? static_cast<std::uint16_t>(v) : 0;
 }
 
+std::vector<std::string> root_user_args(const std::vector<std::string>& args) {
+  if (::geteuid() != 0) return {};
+  for (const auto& a : args) {
+    if (a == "--") break;
+    if (a == "--user" || a.rfind("--user=", 0) == 0) return {};
+  }
+  return {"--user", "root"};
+}
+
 fcgimux_instance::fcgimux_instance(const fcgimux_options& options) : dir_("fcgimux-daemon") {
   spawn_options s;
   s.argv = {options.binary.empty() ? std::string(fcgimux_bin) : options.binary};
+  if (options.root_workers)
+    for (auto& a : root_user_args(options.args)) s.argv.push_back(a);
   if (options.listen_tcp) {
     s.argv.push_back("--listen");
     s.argv.push_back("127.0.0.1:0");
@@ -67,10 +80,12 @@ bool fcgimux_instance::wait_for_workers(std::size_t n, std::chrono::milliseconds
   return true;
 }
 
-fcgimux_run run_fcgimux(const std::vector<std::string>& args, std::chrono::milliseconds timeout) {
+fcgimux_run run_fcgimux(const std::vector<std::string>& args, std::chrono::milliseconds timeout, bool root_workers) {
   temp_dir dir("fcgimux-run");
   spawn_options s;
   s.argv = {fcgimux_bin};
+  if (root_workers)
+    for (auto& a : root_user_args(args)) s.argv.push_back(a);
   s.argv.insert(s.argv.end(), args.begin(), args.end());
   s.stderr_path = dir.file("stderr");
   s.stdout_path = dir.file("stdout");

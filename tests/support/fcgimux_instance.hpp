@@ -18,8 +18,14 @@ struct fcgimux_options {
   std::vector<std::string> env;      ///< extra environment, "NAME=VALUE"
   bool listen_tcp = true;            ///< pass `--listen 127.0.0.1:0` and wait for its port
   std::chrono::milliseconds startup_timeout{10000};
+  /// As root, fcgimux refuses to start without --user: pass `--user root` (tests that are not about
+  /// privileges run their workers as root, asked for explicitly) unless `args` name a --user.
+  bool root_workers = true;
   std::string binary{};  ///< the fcgimux to run; empty: the one just built
 };
+
+/// `--user root` when the tests run as root and `args` name no --user; nothing otherwise.
+std::vector<std::string> root_user_args(const std::vector<std::string>& args);
 
 /// A running fcgimux: `fcgimux --listen 127.0.0.1:0 ARGS -- COMMAND`, started once it printed
 /// `listening on 127.0.0.1:PORT` on stderr. Stopped (and its workers killed) on destruction.
@@ -60,8 +66,10 @@ struct fcgimux_run {
   std::string stdout_text;
 };
 
-/// Runs `fcgimux ARGS` (no implicit --listen) and waits up to `timeout` for it to exit.
-fcgimux_run run_fcgimux(const std::vector<std::string>& args, std::chrono::milliseconds timeout);
+/// Runs `fcgimux ARGS` (no implicit --listen; `--user root` first as root, see root_user_args(),
+/// unless `root_workers` is false) and waits up to `timeout` for it to exit.
+fcgimux_run run_fcgimux(const std::vector<std::string>& args, std::chrono::milliseconds timeout,
+                        bool root_workers = true);
 
 /// The port in the first stderr line "... listening on HOST:PORT" for `host`; 0 if none.
 std::uint16_t find_listening_port(const std::string& text, const std::string& prefix);
