@@ -375,6 +375,8 @@ void server::add(const std::shared_ptr<client_connection>& c) {
   conns_[c.get()] = c;
   ++st_.c.connections_accepted;
   ++st_.c.connections_active;
+  // Accepted as the listeners stopped: it follows the others (before its reader starts).
+  if (stopping_) handed_over_ ? c->hand_over() : c->drain();
 }
 
 void server::remove(client_connection* c) {

@@ -174,7 +174,9 @@ asio::awaitable<void> listener::accept_loop() {
     while (registry_.count() >= registry_.limit() && acceptor_.is_open()) co_await registry_.closed().wait();
     client_connection::socket_type sock(io_);
     auto [ec] = co_await acceptor_.async_accept(sock, use_tuple);
-    if (ec == asio::error::operation_aborted || !acceptor_.is_open()) break;
+    // A connection accepted just before stop() closed the acceptor is served (or handed over)
+    // like the others: closing it here would lose it.
+    if (ec == asio::error::operation_aborted || (ec && !acceptor_.is_open())) break;
     if (ec) {
       // EMFILE and friends: say so and back off instead of spinning on the same error.
       log::error("accept on {}: {}; pausing 100 ms", bound_, ec.message());
