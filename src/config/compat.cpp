@@ -26,6 +26,19 @@ std::vector<std::string> translate_command_line(compat_mode mode, const std::vec
   return args;
 }
 
+std::string compat_user_required(compat_mode mode) {
+  switch (mode) {
+    case compat_mode::kfcgi:
+      return "kfcgi: started as root: name the workers' user with -U procuser (--user root runs them as root, "
+             "with a warning)";
+    case compat_mode::spawn_fcgi:
+      return "spawn-fcgi: started as root: name the workers' user with -u user (--user root runs them as root, "
+             "with a warning)";
+    case compat_mode::none: break;
+  }
+  return "fcgimux runs as root: name the workers' user with --user (--user root to really run them as root)";
+}
+
 std::string compat_usage(compat_mode mode) {
   switch (mode) {
     case compat_mode::kfcgi:

@@ -33,6 +33,9 @@ std::vector<std::string> translate_spawn_fcgi(const std::vector<std::string>& ar
 /// The translation for `mode` (the arguments unchanged for none).
 std::vector<std::string> translate_command_line(compat_mode mode, const std::vector<std::string>& args);
 
+/// The refusal to start as root without a workers' user, worded with the flag of `mode`'s tool.
+std::string compat_user_required(compat_mode mode);
+
 /// The synopsis --help prints before fcgimux's options in a compat mode; empty for none.
 std::string compat_usage(compat_mode mode);
 

@@ -20,7 +20,8 @@ config parse_config(int argc, char** argv, const process_identity& self) {
   // Under the name of kfcgi or spawn-fcgi, that tool's command line becomes fcgimux options first.
   std::vector<std::string> args;
   if (argc > 1) args.assign(argv + 1, argv + argc);
-  if (argc > 0) args = translate_command_line(compat_mode_of(argv[0]), args);
+  const compat_mode mode = argc > 0 ? compat_mode_of(argv[0]) : compat_mode::none;
+  args = translate_command_line(mode, args);
   config c;
   std::vector<std::pair<const option_def*, std::string>> given;
   std::string config_file;
@@ -92,7 +93,12 @@ config parse_config(int argc, char** argv, const process_identity& self) {
     pools.front().command.assign(args.begin() + static_cast<std::ptrdiff_t>(i), args.end());
   }
   c.pools = std::move(pools);
-  finish_process(c, pools_file, self);
+  try {
+    finish_process(c, pools_file, self);
+  } catch (const user_required&) {
+    if (mode == compat_mode::none) throw;
+    throw config_error(compat_user_required(mode));
+  }
   return c;
 }
 

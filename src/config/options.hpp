@@ -31,6 +31,12 @@ const std::vector<option_def>& options();
 const option_def* find_long(std::string_view name);
 const option_def* find_short(char c);
 
+/// Started as root with no --user: the one refusal a compat mode rewords, since kfcgi's and
+/// spawn-fcgi's users name the workers' user with a flag of their own (-U, -u).
+struct user_required : config_error {
+  using config_error::config_error;
+};
+
 /// Checks a pool and fills in what defaults to other settings; throws config_error without the
 /// pool's name (the caller adds it when there are several pools).
 void finish_pool(pool_config& p, bool only_pool, const process_identity& self);

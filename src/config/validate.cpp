@@ -71,7 +71,7 @@ void resolve_workers(pool_config& p, const process_identity& self) {
     return;
   }
   if (!user)
-    throw config_error(
+    throw user_required(
         "fcgimux runs as root: name the workers' user with --user (--user root to really run them as root)");
   if (!user->known && !group)
     throw config_error(
@@ -151,7 +151,8 @@ void finish_process(config& c, bool named_pools, const process_identity& self) {
     try {
       finish_pool(p, !several, self);
     } catch (const config_error& e) {
-      throw config_error(several ? fmt::format("pool \"{}\": {}", p.name, e.what()) : std::string(e.what()));
+      if (!several) throw;  // unchanged, so that a compat mode can still tell user_required apart
+      throw config_error(fmt::format("pool \"{}\": {}", p.name, e.what()));
     }
     if (!names.emplace(p.name, true).second)
       throw config_error(fmt::format("pool \"{}\": a second pool of that name", p.name));

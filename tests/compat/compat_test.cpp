@@ -3,6 +3,7 @@
 // --pidfile in fcgimux's own mode.
 
 #include "backends.hpp"
+#include "compat_support.hpp"
 #include "tests/support/cgi_response.hpp"
 #include "tests/support/fcgimux_instance.hpp"
 #include "tests/support/http_client.hpp"
@@ -13,6 +14,7 @@
 
 #include <catch2/catch.hpp>
 
+#include <sys/stat.h>
 #include <unistd.h>
 
 #include <algorithm>
@@ -28,47 +30,6 @@ using namespace fcgimux::test;
 using namespace std::chrono_literals;
 
 namespace {
-
-bool eventually(const std::function<bool()>& cond, std::chrono::milliseconds timeout) {
-  const auto deadline = std::chrono::steady_clock::now() + timeout;
-  while (!cond()) {
-    if (std::chrono::steady_clock::now() > deadline) return false;
-    std::this_thread::sleep_for(20ms);
-  }
-  return true;
-}
-
-// The fcgimux binary under another name, in a directory of its own that also holds the sockets,
-// pid files and captured output of the test.
-class linked_binary {
- public:
-  explicit linked_binary(const std::string& name) : dir_("fcgimux-compat"), path_(dir_.file(name)) {
-    REQUIRE(::symlink(fcgimux_bin, path_.c_str()) == 0);
-  }
-  const std::string& path() const noexcept { return path_; }
-  std::string file(const std::string& name) const { return dir_.file(name); }
-
- private:
-  temp_dir dir_;
-  std::string path_;
-};
-
-// Runs the linked binary with `args`; its stderr goes to a file next to it. Stopped with its
-// workers when the test ends.
-child_process start(const linked_binary& bin, const std::vector<std::string>& args) {
-  spawn_options s;
-  s.argv = {bin.path()};
-  for (auto& a : root_user_args(args)) s.argv.push_back(a);  // as root, fcgimux asks who the workers are
-  s.argv.insert(s.argv.end(), args.begin(), args.end());
-  s.stderr_path = bin.file("stderr.txt");
-  return child_process(s);
-}
-
-std::string stderr_of(const linked_binary& bin) { return read_file(bin.file("stderr.txt")); }
-
-bool printed(const linked_binary& bin, const std::string& text) {
-  return stderr_of(bin).find(text) != std::string::npos;
-}
 
 // The listen() backlog of a listening socket as ss(8) shows it (a listener's Send-Q).
 long listen_backlog(const std::vector<std::string>& filter, bool unix_socket) {
@@ -95,39 +56,20 @@ int tcp_listeners_of(pid_t pid) {
   return n;
 }
 
-std::string fd_target(pid_t pid, int fd) {
-  char buf[256] = {};
-  const std::string link = "/proc/" + std::to_string(pid) + "/fd/" + std::to_string(fd);
-  const ssize_t n = ::readlink(link.c_str(), buf, sizeof buf - 1);
-  return n > 0 ? std::string(buf, static_cast<std::size_t>(n)) : std::string();
+// The effective uid of `pid`, from /proc/PID/status (-1 if unreadable).
+long uid_of(pid_t pid) {
+  std::istringstream in(read_file("/proc/" + std::to_string(pid) + "/status"));
+  std::string line;
+  while (std::getline(in, line))
+    if (line.rfind("Uid:", 0) == 0) {
+      long real = -1, effective = -1;
+      std::istringstream(line.substr(4)) >> real >> effective;
+      return effective;
+    }
+  return -1;
 }
 
 std::string environ_of(pid_t pid) { return read_file("/proc/" + std::to_string(pid) + "/environ"); }
-
-pid_t pid_in(const std::string& pidfile) {
-  std::ifstream in(pidfile);
-  long pid = 0;
-  in >> pid;
-  return static_cast<pid_t>(pid);
-}
-
-bool exists(const std::string& path) { return ::access(path.c_str(), F_OK) == 0; }
-
-// A daemon, not the test's child: found by its pid, stopped (and its workers) when the test ends.
-struct daemon_guard {
-  pid_t pid = 0;
-  daemon_guard() = default;
-  daemon_guard(const daemon_guard&) = delete;
-  daemon_guard& operator=(const daemon_guard&) = delete;
-  ~daemon_guard() {
-    if (pid <= 0 || !process_alive(pid)) return;
-    const std::vector<pid_t> all = descendants_of(pid);
-    ::kill(pid, SIGTERM);
-    if (!eventually([&] { return !process_alive(pid); }, 5s)) ::kill(pid, SIGKILL);
-    for (pid_t p : all)
-      if (p != pid) ::kill(p, SIGKILL);
-  }
-};
 
 // One request for /data?bytes=N straight to a FastCGI address; true if the body is right.
 bool fcgi_ok(const endpoint& at, const backend& b, std::size_t n, const std::string& extra_query = "") {
@@ -181,17 +123,33 @@ backend kcgi_program() {
 
 }  // namespace
 
-TEST_CASE("spawn-fcgi -n serves php-cgi on its address and port with -F workers, -b backlog and -C", "[compat]") {
+TEST_CASE("spawn-fcgi -n serves php-cgi as -u's user on its address and port with -F workers, -b backlog and -C",
+          "[compat]") {
   linked_binary bin("spawn-fcgi");
   temp_dir dir;
   const backend php = php_backend(dir);
+  // php-cgi as nobody must read the script.
+  REQUIRE(::chmod(dir.path().c_str(), 0755) == 0);
+  REQUIRE(::chmod(php.script_filename.c_str(), 0644) == 0);
   const auto port = std::to_string(free_tcp_port());
-  std::vector<std::string> args = {"-n", "-a", "127.0.0.1", "-p", port, "-F", "4", "-b", "50", "-C", "0", "--"};
+  std::vector<std::string> args = {"-n", "-a", "127.0.0.1", "-p", port, "-F", "4", "-b", "50", "-C", "0"};
+  if (::geteuid() == 0) args.insert(args.end(), {"-u", "nobody"});
+  args.push_back("--");
   args.insert(args.end(), php.command.begin(), php.command.end());
-  child_process p = start(bin, args);
+  child_process p = start_exactly(bin, args);
   REQUIRE(eventually([&] { return printed(bin, "listening on 127.0.0.1:" + port); }, 10s));
-  REQUIRE(eventually([&] { return p.children().size() == 4; }, 10s));
+  // Until each has exec'd php-cgi, a worker is fcgimux's forked child: root, with fcgimux's environment.
+  REQUIRE(eventually(
+      [&] {
+        const auto workers = p.children();
+        return workers.size() == 4 && std::all_of(workers.begin(), workers.end(), [](pid_t w) {
+                 return read_file("/proc/" + std::to_string(w) + "/comm") == "php-cgi\n";
+               });
+      },
+      10s));
   INFO(stderr_of(bin));
+  if (::geteuid() == 0)
+    for (pid_t w : p.children()) CHECK(uid_of(w) == 65534);
   const endpoint at = endpoint::tcp(static_cast<std::uint16_t>(std::stoi(port)));
   for (int i = 0; i < 20; ++i) CHECK(fcgi_ok(at, php, 100 + static_cast<std::size_t>(i)));
   CHECK(p.running());  // -n: in the foreground, supervising
@@ -257,7 +215,7 @@ TEST_CASE("a daemon whose start-up fails: the command exits 1 with the error, no
   CHECK(err.find("running in the background") == std::string::npos);
 }
 
-TEST_CASE("fcgimux --daemon --pidfile: returns once serving; the file names the daemon until it stops",
+TEST_CASE("fcgimux --daemon --pidfile returns once serving, and the file names the daemon until it stops",
           "[compat][daemon]") {
   temp_dir dir("fcgimux-daemon");
   const std::string pidfile = dir.file("fcgimux.pid");

@@ -323,6 +323,30 @@ TEST_CASE("spawn-fcgi: no worker as root") {
   CHECK(spawn_error({"-s", "/r.sock", "-G", "0", "prog"}) == "spawn-fcgi: -G: I will not set gid to 0");
 }
 
+TEST_CASE("as root without a workers' user, each mode names its own flag for it") {
+  auto as_root = [](const std::string& argv0, strings args) {
+    args.insert(args.begin(), argv0);
+    std::vector<char*> argv;
+    for (auto& a : args) argv.push_back(a.data());
+    return error_of([&] {
+      fcgimux::parse_config(static_cast<int>(argv.size()), argv.data(), fcgimux::process_identity{0, 0});
+    });
+  };
+  CHECK(as_root("spawn-fcgi", {"-n", "-p", "9000", "--", "prog"}) ==
+        "spawn-fcgi: started as root: name the workers' user with -u user (--user root runs them as root, with a "
+        "warning)");
+  CHECK(as_root("kfcgi", {"-d", "-p", "/", "-s", "/r.sock", "--", "prog"}) ==
+        "kfcgi: started as root: name the workers' user with -U procuser (--user root runs them as root, with a "
+        "warning)");
+  // A socket owner is not a workers' user.
+  CHECK(as_root("kfcgi", {"-d", "-p", "/", "-s", "/r.sock", "-u", "www-data", "--", "prog"}).starts_with("kfcgi: "));
+  CHECK(as_root("spawn-fcgi", {"-n", "-p", "9000", "-u", "nobody", "--", "prog"}).empty());
+  CHECK(as_root("kfcgi", {"-d", "-p", "/", "-s", "/r.sock", "-U", "nobody", "--", "prog"}).empty());
+  CHECK(as_root("kfcgi", {"-d", "-p", "/", "-s", "/r.sock", "--user", "root", "--", "prog"}).empty());
+  CHECK(as_root("fcgimux", {"prog"}) ==
+        "fcgimux runs as root: name the workers' user with --user (--user root to really run them as root)");
+}
+
 TEST_CASE("spawn-fcgi: errors") {
   CHECK(spawn_error({"-p", "9000"}) ==
         "spawn-fcgi: no FastCGI application given (spawn-fcgi [options] -- PROGRAM [ARGS...])");
