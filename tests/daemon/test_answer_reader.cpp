@@ -118,7 +118,7 @@ TEST_CASE("answer reader: what a worker may not send") {
   CHECK(o.out.empty());  // nothing of a refused answer went out
 }
 
-TEST_CASE("answer reader: STDERR is relayed at once; bytes after the end are left unconsumed") {
+TEST_CASE("answer reader: STDERR is relayed at once, bytes after the end are left unconsumed") {
   std::string b;
   proto::append_stream(b, proto::record_type::stderr_stream, 1, "warning");
   b += record_answer(1, "Status: 201\r\n\r\ncreated");

@@ -407,7 +407,7 @@ TEST_CASE("the backlog, env, daemon and pidfile options") {
   CHECK(error_of([] { parse_as("fcgimux", {"--daemon=yes", "prog"}); }) == "--daemon takes no value");
 }
 
-TEST_CASE("backlog and env in a pools file; --env on the command line adds to every pool's") {
+TEST_CASE("backlog and env in a pools file, --env on the command line adds to every pool's") {
   char name[] = "/tmp/fcgimux-compat-XXXXXX";
   const int fd = ::mkstemp(name);
   REQUIRE(fd >= 0);

@@ -130,13 +130,13 @@ TEST_CASE("help and version need no program") {
   CHECK(fcgimux::usage_text().find("--max-workers") != std::string::npos);
 }
 
-TEST_CASE("keep-conn takes yes, no and auto; send-timeout takes seconds") {
+TEST_CASE("keep-conn takes yes, no and auto, send-timeout takes seconds") {
   CHECK(single({"--keep-conn", "auto", "prog"}).keep_conn == fcgimux::keep_conn_mode::auto_);
   CHECK(single({"--keep-conn", "yes", "prog"}).keep_conn == fcgimux::keep_conn_mode::yes);
   CHECK(single({"--send-timeout", "2.5", "prog"}).send_timeout == fcgimux::seconds(2.5));
 }
 
-TEST_CASE("a pools file: each pool its own listeners, program and settings; the top level gives defaults") {
+TEST_CASE("a pools file: each pool its own listeners, program and settings, the top level gives defaults") {
   auto path = write_temp(R"({"stats": "off", "workers": 2, "queue-limit": 7, "env": {"TZ": "UTC", "APP_ENV": "dev"},
     "pools": [
       {"name": "www", "listen": "127.0.0.1:7100", "command": ["/usr/bin/php-cgi"], "max-workers": 6,
@@ -240,7 +240,7 @@ TEST_CASE("the example configurations in config/ parse") {
   CHECK(c.status_path == "/fcgimux-status");
 }
 
-TEST_CASE("as root, every pool must name its workers' user; --user root is taken when asked for") {
+TEST_CASE("as root, every pool must name its workers' user, --user root is taken when asked for") {
   const std::string refusal =
       "fcgimux runs as root: name the workers' user with --user (--user root to really run them as root)";
   CHECK(error_of({"prog"}, root) == refusal);
@@ -288,7 +288,7 @@ TEST_CASE("user and group resolve to ids and the user's supplementary groups") {
   std::remove(path.c_str());
 }
 
-TEST_CASE("not root: workers run as fcgimux's own user; naming another one is a mistake") {
+TEST_CASE("not root: workers run as fcgimux's own user, naming another one is a mistake") {
   auto c = single({"prog"});
   CHECK_FALSE(c.credentials.change);
   CHECK(c.credentials.uid == unprivileged.uid);

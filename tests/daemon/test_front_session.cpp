@@ -97,7 +97,7 @@ TEST_CASE("front session: management records, refused roles and ids past the lim
   CHECK(d.opened() == 1);
 }
 
-TEST_CASE("front session: --status-path is answered without the queue; a drain closes once idle") {
+TEST_CASE("front session: --status-path is answered without the queue, a drain closes once idle") {
   front_limits l;
   l.status_path = "/status";
   auto d = make(l);
@@ -113,7 +113,7 @@ TEST_CASE("front session: --status-path is answered without the queue; a drain c
   d.finish_all();
 }
 
-TEST_CASE("front session: not taking requests answers at once; bad bytes close") {
+TEST_CASE("front session: not taking requests answers at once, bad bytes close") {
   auto d = make();
   d.taking = false;
   REQUIRE(d.feed(request_bytes(1, proto::flag_keep_conn, "")));

@@ -5,7 +5,7 @@
 using fcgimux::head_verdict;
 using fcgimux::response_sniffer;
 
-TEST_CASE("status from a Status header, split anywhere; the split head is kept whole") {
+TEST_CASE("status from a Status header, split anywhere, the split head is kept whole") {
   std::string answer = "Content-Type: text/html\r\nStatus: 404 Not Found\r\n\r\nbody";
   for (std::size_t cut = 0; cut <= answer.size(); ++cut) {
     response_sniffer s;
@@ -35,7 +35,7 @@ TEST_CASE("no Status: 200, or 302 with a Location") {
   CHECK(c.verdict() == head_verdict::incomplete);
 }
 
-TEST_CASE("case-insensitive header names; a Status that is not three digits is refused") {
+TEST_CASE("case-insensitive header names, a Status that is not three digits is refused") {
   response_sniffer a;
   a.feed("status:503 Busy\r\n\r\n");
   CHECK(a.status() == 503);

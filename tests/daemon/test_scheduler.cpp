@@ -110,7 +110,7 @@ TEST_CASE("scheduler: when no member can start, requests are answered 503 at onc
   CHECK(q.sched->length() == 0);
 }
 
-TEST_CASE("scheduler: a cancelled request leaves the queue; fail_all answers the rest") {
+TEST_CASE("scheduler: a cancelled request leaves the queue, fail_all answers the rest") {
   queue_fixture q;
   auto a = q.submit();
   auto b = q.submit();

@@ -118,7 +118,7 @@ TEST_CASE("two pools behind nginx: each listener reaches its own program, counte
   CHECK(check.err.empty());
 }
 
-TEST_CASE("a pool whose program crash-loops answers 503 and health says so; the other pool is not touched",
+TEST_CASE("a pool whose program crash-loops answers 503 and health says so, the other pool is not touched",
           "[pools][isolation]") {
   pools_instance mux(json{{"pools",
                            {{{"name", "a"}, {"command", {demo_bin}}, {"workers", 2}},
