@@ -121,6 +121,16 @@ backend kcgi_program() {
   return b;
 }
 
+// `kfcgi -d -p / -s SOCK FLAGS -- PROGRAM` with a kcgi program, as the tests below start it.
+child_process start_kfcgi(const linked_binary& bin, const std::string& sock, const std::vector<std::string>& flags) {
+  std::vector<std::string> args = {"-d", "-p", "/", "-s", sock};
+  args.insert(args.end(), flags.begin(), flags.end());
+  args.push_back("--");
+  const backend kcgi = kcgi_program();
+  args.insert(args.end(), kcgi.command.begin(), kcgi.command.end());
+  return start(bin, args);
+}
+
 }  // namespace
 
 TEST_CASE("spawn-fcgi -n serves php-cgi as -u's user on its address and port with -F workers, -b backlog and -C",
@@ -247,10 +257,8 @@ TEST_CASE("fcgimux --daemon --pidfile returns once serving, and the file names t
 TEST_CASE("kfcgi -d serves a kcgi program through nginx on its unix socket", "[compat][kfcgi]") {
   linked_binary bin("kfcgi");
   const std::string sock = bin.file("httpd.sock");
+  child_process p = start_kfcgi(bin, sock, {"-n", "2"});
   const backend kcgi = kcgi_program();
-  std::vector<std::string> args = {"-d", "-p", "/", "-s", sock, "-n", "2", "--"};
-  args.insert(args.end(), kcgi.command.begin(), kcgi.command.end());
-  child_process p = start(bin, args);
   REQUIRE(eventually([&] { return printed(bin, "listening on unix:" + sock); }, 10s));
   REQUIRE(eventually([&] { return p.children().size() == 2; }, 10s));
   const auto workers = p.children();
@@ -270,10 +278,8 @@ TEST_CASE("kfcgi -d serves a kcgi program through nginx on its unix socket", "[c
 TEST_CASE("kfcgi: a worker's exit does not end the pool", "[compat][kfcgi]") {
   linked_binary bin("kfcgi");
   const std::string sock = bin.file("httpd.sock");
+  child_process p = start_kfcgi(bin, sock, {"-n", "2"});
   const backend kcgi = kcgi_program();
-  std::vector<std::string> args = {"-d", "-p", "/", "-s", sock, "-n", "2", "--"};
-  args.insert(args.end(), kcgi.command.begin(), kcgi.command.end());
-  child_process p = start(bin, args);
   REQUIRE(eventually([&] { return p.children().size() == 2; }, 10s));
   const endpoint at = endpoint::unix_socket(sock);
   for (int sig : {SIGKILL, SIGTERM}) {
@@ -298,10 +304,8 @@ TEST_CASE("kfcgi: a worker's exit does not end the pool", "[compat][kfcgi]") {
 TEST_CASE("kfcgi -r -N 4 -w 2 grows under load and shrinks after idle", "[compat][kfcgi]") {
   linked_binary bin("kfcgi");
   const std::string sock = bin.file("httpd.sock");
+  child_process p = start_kfcgi(bin, sock, {"-r", "-n", "2", "-N", "4", "-w", "2"});
   const backend kcgi = kcgi_program();
-  std::vector<std::string> args = {"-d", "-p", "/", "-s", sock, "-r", "-n", "2", "-N", "4", "-w", "2", "--"};
-  args.insert(args.end(), kcgi.command.begin(), kcgi.command.end());
-  child_process p = start(bin, args);
   REQUIRE(eventually([&] { return p.children().size() == 2; }, 10s));
   CHECK(listen_backlog({"src", sock}, true) == 8);  // twice -N
   const endpoint at = endpoint::unix_socket(sock);
@@ -334,10 +338,7 @@ TEST_CASE("kfcgi -r -N 4 -w 2 grows under load and shrinks after idle", "[compat
 TEST_CASE("kfcgi: SIGHUP under load through nginx fails no request and replaces every worker", "[compat][kfcgi]") {
   linked_binary bin("kfcgi");
   const std::string sock = bin.file("httpd.sock");
-  const backend kcgi = kcgi_program();
-  std::vector<std::string> args = {"-d", "-p", "/", "-s", sock, "-n", "2", "--"};
-  args.insert(args.end(), kcgi.command.begin(), kcgi.command.end());
-  child_process p = start(bin, args);
+  child_process p = start_kfcgi(bin, sock, {"-n", "2"});
   REQUIRE(eventually([&] { return p.children().size() == 2; }, 10s));
   nginx_instance nginx({.upstream = endpoint::unix_socket(sock), .backups = {}, .script_filename = {}});
   load l(4, [&](int i) { return http_ok(nginx.port(), 1000 + static_cast<std::size_t>(i % 7) * 3000); });

@@ -4,6 +4,7 @@
 
 #include "backends.hpp"
 #include "tests/lifecycle/lifecycle_support.hpp"
+#include "tests/ops/nginx_load.hpp"
 #include "tests/support/http_client.hpp"
 #include "tests/support/nginx_instance.hpp"
 #include "tests/support/paths.hpp"
@@ -51,28 +52,7 @@ TEST_CASE("SIGHUP three times under load behind nginx: every worker replaced, no
                         .backups = {},
                         .script_filename = b.script_filename});
 
-  std::atomic<bool> stop{false};
-  std::atomic<int> ok{0};
-  std::mutex failures_mutex;
-  std::vector<std::string> failures;
-  std::vector<std::thread> clients;
-  for (int t = 0; t < 20; ++t)
-    clients.emplace_back([&, t] {
-      http_connection c(nginx.port());
-      for (std::uint64_t i = 0; !stop; ++i) {
-        const bool post = (i + t) % 2 == 0;
-        const std::string body = post ? random_bytes(1 + (i * 7919 + t * 104729) % 20000, i * 31 + t) : "";
-        const std::size_t n = 1 + (i * 131 + t) % 5000;
-        auto r = post ? c.request("POST", "/echo", body) : c.request("GET", "/data?bytes=" + std::to_string(n));
-        const std::string& want = post ? body : pattern_bytes(n);
-        if (r.ok && r.status == 200 && r.body == want) {
-          ++ok;
-        } else {
-          std::lock_guard lock(failures_mutex);
-          failures.push_back(std::string(post ? "POST" : "GET") + " -> " + std::to_string(r.status) + " " + r.error);
-        }
-      }
-    });
+  nginx_load load(nginx.port(), 20);
 
   // The ready workers (idle + busy) are sampled all along: a roll must never lower them.
   std::atomic<bool> sampling{true};
@@ -99,19 +79,16 @@ TEST_CASE("SIGHUP three times under load behind nginx: every worker replaced, no
         30s));
     std::this_thread::sleep_for(300ms);  // load on the new generation too
   }
-  stop = true;
-  for (auto& c : clients) c.join();
+  load.stop();
   sampling = false;
   sampler.join();
 
   INFO("fcgimux stderr:\n" << mux.stderr_text());
   INFO("nginx error log:\n" << nginx.error_log());
-  {
-    std::lock_guard lock(failures_mutex);
-    INFO(failures.size() << " failed, first: " << (failures.empty() ? "" : failures.front()));
-    CHECK(failures.empty());
-  }
-  CHECK(ok > 500);
+  const auto failures = load.failures();
+  INFO(failures.size() << " failed, first: " << (failures.empty() ? "" : failures.front()));
+  CHECK(failures.empty());
+  CHECK(load.ok() > 500);
   CHECK(mux.process().running());  // the same fcgimux all along
   CHECK(fewest_ready >= 4);
   const auto last = pids_of(mux.worker_pids());

@@ -4,6 +4,7 @@
 
 #include "backends.hpp"
 #include "tests/lifecycle/lifecycle_support.hpp"
+#include "tests/ops/nginx_load.hpp"
 #include "tests/support/http_client.hpp"
 #include "tests/support/nginx_instance.hpp"
 #include "tests/support/paths.hpp"
@@ -115,40 +116,18 @@ TEST_CASE("SIGUSR2 under load behind nginx: the new process serves on the same s
                         .backups = {},
                         .script_filename = b.script_filename});
 
-  std::atomic<bool> stop{false};
-  std::atomic<int> ok{0};
-  std::mutex failures_mutex;
-  std::vector<std::string> failures;
-  std::vector<std::thread> clients;
-  for (int t = 0; t < 20; ++t)
-    clients.emplace_back([&, t] {
-      http_connection c(nginx.port());
-      for (std::uint64_t i = 0; !stop; ++i) {
-        const bool post = (i + t) % 2 == 0;
-        const std::string body = post ? random_bytes(1 + (i * 7919 + t * 104729) % 20000, i * 31 + t) : "";
-        const std::size_t n = 1 + (i * 131 + t) % 5000;
-        auto r = post ? c.request("POST", "/echo", body) : c.request("GET", "/data?bytes=" + std::to_string(n));
-        const std::string& want = post ? body : pattern_bytes(n);
-        if (r.ok && r.status == 200 && r.body == want) {
-          ++ok;
-        } else {
-          std::lock_guard lock(failures_mutex);
-          failures.push_back(std::string(post ? "POST" : "GET") + " -> " + std::to_string(r.status) + " " + r.error);
-        }
-      }
-    });
+  nginx_load load(nginx.port(), 20);
 
   std::this_thread::sleep_for(500ms);
   const pid_t old_pid = mux.process().pid();
   const auto old_workers = mux.worker_pids();
-  const int ok_before = ok;
+  const int ok_before = load.ok();
   mux.process().send_signal(SIGUSR2);
   // The old process exits once the new one serves and its own requests are answered.
   const auto status = mux.process().wait_exit(60s);
   const pid_t new_pid = read_pid(pidfile);
   std::this_thread::sleep_for(500ms);  // load on the new process alone
-  stop = true;
-  for (auto& c : clients) c.join();
+  load.stop();
 
   INFO("fcgimux stderr (both processes):\n" << mux.stderr_text());
   INFO("nginx error log:\n" << nginx.error_log());
@@ -158,12 +137,10 @@ TEST_CASE("SIGUSR2 under load behind nginx: the new process serves on the same s
   CHECK(new_pid != old_pid);
   CHECK(process_alive(new_pid));
   CHECK(listening_inode(mux.port()) == inode);  // the very same socket, never re-bound
-  {
-    std::lock_guard lock(failures_mutex);
-    INFO(failures.size() << " failed, first: " << (failures.empty() ? "" : failures.front()));
-    CHECK(failures.empty());
-  }
-  CHECK(ok > ok_before + 100);
+  const auto failures = load.failures();
+  INFO(failures.size() << " failed, first: " << (failures.empty() ? "" : failures.front()));
+  CHECK(failures.empty());
+  CHECK(load.ok() > ok_before + 100);
   for (pid_t w : old_workers) {
     INFO("old worker " << w);
     CHECK(eventually([&] { return !process_alive(w); }, 10s));
