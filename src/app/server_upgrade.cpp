@@ -5,9 +5,8 @@
 #include "src/admin/stats_server.hpp"
 #include "src/app/server.hpp"
 #include "src/base/log.hpp"
-#include "src/front/listener.hpp"
-
 #include "src/front/client_connection.hpp"
+#include "src/front/listener.hpp"
 
 #include <asio/read.hpp>
 
@@ -40,10 +39,7 @@ void server::upgrade() {
   std::error_code ec;
   const upgrade_child child = start_upgrade(image_, sockets, notify_.socket_path(), ec);
   if (ec) {
-    ++st_.c.upgrades_failed;
-    st_.upgrade.state = "failed";
-    st_.upgrade.last_error = fmt::format("cannot start {}: {}", image_.exe, ec.message());
-    log::error("SIGUSR2: {}", st_.upgrade.last_error);
+    upgrade_failed(fmt::format("cannot start {}: {}", image_.exe, ec.message()));
     return;
   }
   const int pid = child.pid;
