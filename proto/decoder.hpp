@@ -91,8 +91,11 @@ class decoder {
   std::error_code error() const noexcept { return error_; }
   bool failed() const noexcept { return static_cast<bool>(error_); }
   std::size_t active_requests() const noexcept { return active_.size(); }
-  /// No part of a record has been consumed: the next byte starts a new one.
-  bool between_records() const noexcept { return state_ == state::header && header_have_ == 0; }
+  /// No part of a record is pending: the next byte starts a new one. (After an event the state
+  /// may still say padding, with none left, until the next call.)
+  bool between_records() const noexcept {
+    return (state_ == state::header && header_have_ == 0) || (state_ == state::padding && padding_left_ == 0);
+  }
   bool is_active(std::uint16_t id) const noexcept;
   const decoder_limits& limits() const noexcept { return limits_; }
 

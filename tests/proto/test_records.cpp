@@ -209,3 +209,35 @@ TEST_CASE("reset returns to the initial state", "[proto][records]") {
   CHECK(d.active_requests() == 0);
   CHECK(d.limits().max_active_requests == 2);
 }
+
+// A front connection may change hands (SIGUSR2) only between records: say so exactly.
+TEST_CASE("between_records: true after each whole record, false inside one", "[proto][records]") {
+  std::string bytes;
+  append_begin_request(bytes, 1, 1, 0);
+  append_stream(bytes, record_type::stdin_stream, 1, "abc");  // 3 bytes and 5 of padding
+  append_stream_end(bytes, record_type::stdin_stream, 1);
+  decoder d;
+  CHECK(d.between_records());
+  std::string_view in(bytes);
+  CHECK(d.next(in.substr(0, 3)).ev.type == event_type::none);
+  CHECK_FALSE(d.between_records());  // half a header
+  in.remove_prefix(3);
+  decode_result r = d.next(in);
+  REQUIRE(r.ev.type == event_type::begin_request);
+  CHECK(d.between_records());
+  in.remove_prefix(r.consumed);
+  r = d.next(in.substr(0, 10));  // the header and 2 of the 3 data bytes
+  REQUIRE(r.ev.type == event_type::stream_data);
+  CHECK_FALSE(d.between_records());
+  in.remove_prefix(r.consumed);
+  r = d.next(in.substr(0, 3));  // the last data byte and 2 of the 5 padding bytes
+  CHECK_FALSE(d.between_records());
+  in.remove_prefix(r.consumed);
+  while (!in.empty()) {
+    r = d.next(in);
+    in.remove_prefix(r.consumed);
+    if (r.ev.type == event_type::stream_end) break;
+  }
+  CHECK(in.empty());
+  CHECK(d.between_records());  // the empty STDIN ended the stream; nothing is pending
+}
