@@ -10,30 +10,25 @@
 #include <string_view>
 
 namespace fcgimux {
-namespace {
 
-constexpr int first_fd = 3;  // SD_LISTEN_FDS_START
-
-long number_of(const char* text) {
-  if (!text) return -1;
+long decimal_of(std::string_view s) {
   long v = -1;
-  std::string_view s(text);
   auto [p, ec] = std::from_chars(s.data(), s.data() + s.size(), v);
-  return ec == std::errc{} && p == s.data() + s.size() ? v : -1;
+  return ec == std::errc{} && p == s.data() + s.size() && !s.empty() && v >= 0 ? v : -1;
 }
-
-}  // namespace
 
 std::vector<inherited_socket> take_inherited_sockets() {
   std::vector<inherited_socket> out;
-  const long pid = number_of(std::getenv("LISTEN_PID"));
-  const long n = number_of(std::getenv("LISTEN_FDS"));
+  const char* pid_text = std::getenv("LISTEN_PID");
+  const char* n_text = std::getenv("LISTEN_FDS");
+  const long pid = decimal_of(pid_text ? pid_text : "");
+  const long n = decimal_of(n_text ? n_text : "");
   const char* names = std::getenv("LISTEN_FDNAMES");
   std::string_view rest = names ? names : "";
   if (pid == ::getpid() && n > 0) {
     for (long i = 0; i < n; ++i) {
       inherited_socket s;
-      s.fd = first_fd + static_cast<int>(i);
+      s.fd = listen_fds_start + static_cast<int>(i);
       ::fcntl(s.fd, F_SETFD, FD_CLOEXEC);
       s.address = socket_address(s.fd);
       const std::size_t colon = rest.find(':');

@@ -4,9 +4,13 @@
 // ones it binds itself.
 
 #include <string>
+#include <string_view>
 #include <vector>
 
 namespace fcgimux {
+
+/// The first passed socket's descriptor (sd-daemon's SD_LISTEN_FDS_START).
+inline constexpr int listen_fds_start = 3;
 
 struct inherited_socket {
   int fd = -1;
@@ -17,5 +21,9 @@ struct inherited_socket {
 /// The sockets passed to this process, marked close-on-exec; the three variables are removed
 /// from the environment, so that workers never see them.
 std::vector<inherited_socket> take_inherited_sockets();
+
+/// A non-negative decimal number (a pid, a count, a descriptor) from an environment variable's
+/// text; -1 for an empty text or anything else.
+long decimal_of(std::string_view text);
 
 }  // namespace fcgimux

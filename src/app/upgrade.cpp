@@ -1,12 +1,13 @@
 #include "src/app/upgrade.hpp"
 
+#include "src/app/socket_activation.hpp"
+
 #include <fcntl.h>
 #include <signal.h>
 #include <sys/socket.h>
 #include <sys/syscall.h>
 #include <unistd.h>
 
-#include <charconv>
 #include <climits>
 #include <cstdlib>
 #include <cstring>
@@ -19,7 +20,6 @@
 namespace fcgimux {
 namespace {
 
-constexpr int first_fd = 3;  // SD_LISTEN_FDS_START
 constexpr std::string_view ready_variable = "FCGIMUX_UPGRADE_FD";
 constexpr std::string_view owned_variable = "FCGIMUX_OWNED_FDS";
 
@@ -30,9 +30,8 @@ bool is_ours(std::string_view entry) {
 }
 
 int parse_fd(std::string_view s) {
-  int v = -1;
-  auto [p, ec] = std::from_chars(s.data(), s.data() + s.size(), v);
-  return ec == std::errc{} && p == s.data() + s.size() && v >= 0 ? v : -1;
+  const long v = decimal_of(s);
+  return v <= INT_MAX ? static_cast<int>(v) : -1;
 }
 
 // Writes `v` in decimal at `out` (room for 20 digits and a NUL); async-signal-safe.
@@ -56,14 +55,14 @@ void put_decimal(char* out, long v) {
   put_decimal(listen_pid_value, static_cast<long>(getpid()));
   // The sockets must end up at 3, 4, ...; some may sit there already, so every one goes through a
   // copy above that range first (close-on-exec: the copies are not the new process's).
-  const int above = first_fd + nfds;
+  const int above = listen_fds_start + nfds;
   int copies[256];
   for (int i = 0; i < nfds; ++i) {
     copies[i] = fcntl(fds[i], F_DUPFD_CLOEXEC, above);
     if (copies[i] < 0) _exit(126);
   }
   for (int i = 0; i < nfds; ++i)
-    if (dup2(copies[i], first_fd + i) < 0) _exit(126);
+    if (dup2(copies[i], listen_fds_start + i) < 0) _exit(126);
   if (syscall(SYS_close_range, static_cast<unsigned>(above), ~0U, CLOSE_RANGE_CLOEXEC) != 0) {
     for (int fd = above; fd < 65536; ++fd) fcntl(fd, F_SETFD, FD_CLOEXEC);
   }
@@ -100,13 +99,13 @@ upgrade_child start_upgrade(const process_image& image, const std::vector<handov
   std::string names, owned;
   for (std::size_t i = 0; i < sockets.size(); ++i) {
     names += (i ? ":" : "") + sockets[i].name;
-    if (sockets[i].owned) owned += (owned.empty() ? "" : ",") + std::to_string(first_fd + i);
+    if (sockets[i].owned) owned += (owned.empty() ? "" : ",") + std::to_string(listen_fds_start + i);
   }
   std::vector<std::string> ours = {
       "LISTEN_PID=" + std::string(24, ' '),
       "LISTEN_FDS=" + std::to_string(sockets.size()),
       "LISTEN_FDNAMES=" + names,
-      std::string(ready_variable) + "=" + std::to_string(first_fd + sockets.size()),
+      std::string(ready_variable) + "=" + std::to_string(listen_fds_start + sockets.size()),
       std::string(owned_variable) + "=" + owned,
   };
   if (!notify_socket.empty()) ours.push_back("NOTIFY_SOCKET=" + notify_socket);

@@ -7,6 +7,11 @@
 namespace fcgimux {
 namespace {
 
+// An error text, or null when there is none.
+nlohmann::json text_or_null(const std::string& text) {
+  return text.empty() ? nlohmann::json(nullptr) : nlohmann::json(text);
+}
+
 double seconds_between(clock_type::time_point from, clock_type::time_point to) {
   return std::chrono::duration<double>(to - from).count();
 }
@@ -55,7 +60,7 @@ void fill_own(nlohmann::json& j, const pool_snapshot& s) {
   j["roll"] = {{"state", s.roll.state},
                {"old", s.roll.old_workers},
                {"new", s.roll.new_workers},
-               {"error", s.roll.error.empty() ? nlohmann::json(nullptr) : nlohmann::json(s.roll.error)}};
+               {"error", text_or_null(s.roll.error)}};
 }
 
 }  // namespace
@@ -170,16 +175,12 @@ nlohmann::json stats::to_json(bool full) const {
   fill(j, total, sum, latency_histogram::merged_window_percentiles(queue, now),
        latency_histogram::merged_window_percentiles(service, now));
   j["connections"] = {{"active", c.connections_active}, {"accepted", c.connections_accepted}};
-  j["reloads"] = {
-      {"ok", c.reloads_ok},
-      {"failed", c.reloads_failed},
-      {"last_error", last_reload_error.empty() ? nlohmann::json(nullptr) : nlohmann::json(last_reload_error)}};
-  j["upgrade"] = {
-      {"state", upgrade.state},
-      {"pid", upgrade.pid > 0 ? nlohmann::json(upgrade.pid) : nlohmann::json(nullptr)},
-      {"ok", c.upgrades_ok},
-      {"failed", c.upgrades_failed},
-      {"last_error", upgrade.last_error.empty() ? nlohmann::json(nullptr) : nlohmann::json(upgrade.last_error)}};
+  j["reloads"] = {{"ok", c.reloads_ok}, {"failed", c.reloads_failed}, {"last_error", text_or_null(last_reload_error)}};
+  j["upgrade"] = {{"state", upgrade.state},
+                  {"pid", upgrade.pid > 0 ? nlohmann::json(upgrade.pid) : nlohmann::json(nullptr)},
+                  {"ok", c.upgrades_ok},
+                  {"failed", c.upgrades_failed},
+                  {"last_error", text_or_null(upgrade.last_error)}};
   if (full) j["workers"] = std::move(workers);
   j["pools"] = std::move(pools);
   return j;
