@@ -7,7 +7,8 @@
 namespace fcgimux {
 
 /// Writes this process's pid and a newline to `path`, atomically (a temporary file in the same
-/// directory renamed over it), mode 0644. Throws std::system_error naming the path.
+/// directory, with a random name created O_EXCL | O_NOFOLLOW, fsync'ed and renamed over it), mode
+/// 0644. Throws std::system_error naming the path.
 void write_pidfile(const std::string& path);
 
 /// Removes `path` if it still holds this process's pid: after a binary upgrade it names the new

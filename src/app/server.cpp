@@ -13,6 +13,7 @@
 
 #include <fmt/ranges.h>
 
+#include <sys/stat.h>
 #include <unistd.h>
 
 #include <algorithm>
@@ -36,6 +37,21 @@ unix_access listener_access(const pool_config& p) {
   }
   return a;
 }
+
+namespace {
+
+// Why `dir` may not hold the runtime directory: "" when only its owner (root or fcgimux's user)
+// can change its entries, or when it is sticky (/tmp: nobody renames another user's entry there).
+std::string runtime_parent_problem(const char* dir) {
+  struct stat st {};
+  if (::stat(dir, &st) != 0 || !S_ISDIR(st.st_mode)) return "not a directory";
+  if (st.st_uid != 0 && st.st_uid != ::geteuid()) return fmt::format("owned by uid {}", st.st_uid);
+  if ((st.st_mode & (S_IWGRP | S_IWOTH)) && !(st.st_mode & S_ISVTX))
+    return fmt::format("writable by others without the sticky bit (mode {:04o})", st.st_mode & 07777);
+  return {};
+}
+
+}  // namespace
 
 void log_worker_identity(const pool_config& p) {
   const worker_credentials& w = p.credentials;
@@ -98,13 +114,29 @@ server::~server() {
 }
 
 void server::make_runtime_dir() {
-  const char* base = std::getenv("XDG_RUNTIME_DIR");
-  if (!base || !*base || ::access(base, W_OK) != 0) base = std::getenv("TMPDIR");
-  if (!base || !*base) base = "/tmp";
-  std::string templ = std::string(base) + "/fcgimux.XXXXXX";
+  // mkdtemp makes a new directory (never one that exists, never through a link), 0700 and
+  // fcgimux's own: only fcgimux's user reaches the worker sockets. A parent another user can
+  // change entries of without the sticky bit would let that user rename it away and put a link in
+  // its place, so such a parent is passed over.
+  std::string base, skipped;
+  const char* candidates[] = {std::getenv("XDG_RUNTIME_DIR"), std::getenv("TMPDIR"), "/tmp"};
+  for (const char* candidate : candidates) {
+    if (!candidate || !*candidate || ::access(candidate, W_OK) != 0) continue;
+    if (std::string why = runtime_parent_problem(candidate); !why.empty()) {
+      skipped += fmt::format("; {} is {}", candidate, why);
+      continue;
+    }
+    base = candidate;
+    break;
+  }
+  if (base.empty())
+    throw std::runtime_error("no directory to make the workers' runtime directory in" +
+                             (skipped.empty() ? std::string("") : skipped));
+  if (!skipped.empty()) log::warning("runtime directory: passed over{}", skipped.substr(1));
+  std::string templ = base + "/fcgimux.XXXXXX";
   if (!::mkdtemp(templ.data()))
-    throw std::system_error(errno, std::system_category(), "cannot create a runtime directory in " + std::string(base));
-  runtime_dir_ = templ;  // mkdtemp makes it 0700: only fcgimux's user reaches the worker sockets
+    throw std::system_error(errno, std::system_category(), "cannot create a runtime directory in " + base);
+  runtime_dir_ = templ;
 }
 
 void server::start() {

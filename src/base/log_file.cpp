@@ -1,11 +1,13 @@
 #include "src/base/log_file.hpp"
 
 #include "src/base/log.hpp"
+#include "src/base/trusted_dir.hpp"
 
 #include <fmt/core.h>
 
 #include <fcntl.h>
 #include <pthread.h>
+#include <sys/stat.h>
 #include <syslog.h>
 #include <unistd.h>
 
@@ -33,8 +35,31 @@ long long now_ms() {
       .count();
 }
 
+// Root writes what a client controls (a URI) into these files: a symbolic link swapped in for the
+// name is never followed (O_NOFOLLOW: ELOOP), and a FIFO or a device is never written (O_NONBLOCK
+// so that opening a FIFO cannot block, then fstat: EINVAL).
 int open_path(const std::string& path) {
-  return ::open(path.c_str(), O_WRONLY | O_APPEND | O_CREAT | O_CLOEXEC | O_NOCTTY, 0640);
+  const int fd =
+      ::open(path.c_str(), O_WRONLY | O_APPEND | O_CREAT | O_CLOEXEC | O_NOCTTY | O_NOFOLLOW | O_NONBLOCK, 0640);
+  if (fd < 0) {
+    if (errno == ENXIO) errno = EINVAL;  // a FIFO nobody reads, a socket file: not a regular file either
+    return -1;
+  }
+  struct stat st {};
+  if (::fstat(fd, &st) != 0 || !S_ISREG(st.st_mode)) {
+    ::close(fd);
+    errno = EINVAL;
+    return -1;
+  }
+  ::fcntl(fd, F_SETFL, O_APPEND);  // a disk that stalls is the writer thread's to wait for
+  return fd;
+}
+
+// Why open_path() failed, for a person.
+std::string open_error(int err) {
+  if (err == ELOOP) return "a symbolic link (log files are never opened through one)";
+  if (err == EINVAL) return "not a regular file (a FIFO or a device is never written to)";
+  return std::strerror(err);
 }
 
 // Writes all of `data`; false (errno set) on the first failure.
@@ -213,7 +238,7 @@ struct writer {
     int fd = open_path(o.path_);
     if (fd < 0) {
       const int err = errno;
-      log::error("cannot reopen {}: {}; still writing to the file it had open", o.path_, std::strerror(err));
+      log::error("cannot reopen {}: {}; still writing to the file it had open", o.path_, open_error(err));
       return;
     }
     ::close(o.fd_);
@@ -321,8 +346,19 @@ std::shared_ptr<output> open_output(const std::string& path) {
   if (auto o = w.find(path)) return o;
   if (path == "-") return w.add(std::make_shared<output>(output::kind::standard_output, path, STDOUT_FILENO));
   int fd = open_path(path);
-  if (fd < 0) throw std::system_error(errno, std::system_category(), "cannot open " + path);
-  return w.add(std::make_shared<output>(output::kind::file, path, fd));
+  if (fd < 0) {
+    const int err = errno;
+    if (err == ELOOP || err == EINVAL)
+      throw std::system_error(err, std::system_category(), "cannot open " + path + ", " + open_error(err));
+    throw std::system_error(err, std::system_category(), "cannot open " + path);
+  }
+  auto o = w.add(std::make_shared<output>(output::kind::file, path, fd));
+  // O_NOFOLLOW guards the last name only: whoever may change the directory's entries can still
+  // put a file of their own there before fcgimux starts, or move the log away.
+  if (std::string reason = untrusted_dir_reason(parent_dir(path)); !reason.empty())
+    log::warning("{}: its directory {} is {}: another user can swap or read the log there; keep logs in a "
+                 "directory only root writes", path, parent_dir(path), reason);
+  return o;
 }
 
 std::shared_ptr<output> open_syslog() {

@@ -3,6 +3,7 @@
 #include "src/base/log.hpp"
 #include "src/front/client_connection.hpp"
 #include "src/front/request_target.hpp"
+#include "src/front/unix_bind.hpp"
 
 #include <asio/co_spawn.hpp>
 #include <asio/experimental/as_tuple.hpp>
@@ -14,7 +15,6 @@
 #include <netinet/in.h>
 #include <netinet/tcp.h>
 #include <sys/socket.h>
-#include <sys/stat.h>
 #include <sys/un.h>
 #include <unistd.h>
 
@@ -31,28 +31,6 @@ constexpr auto use_tuple = asio::experimental::as_tuple(asio::use_awaitable);
 std::string ip_port(const asio::ip::tcp::endpoint& ep) {
   return ep.address().is_v6() ? fmt::format("[{}]:{}", ep.address().to_string(), ep.port())
                               : fmt::format("{}:{}", ep.address().to_string(), ep.port());
-}
-
-// A socket file left by a server that is gone would make bind fail, so it goes; one a live server
-// listens on is refused (spawn-fcgi's test: connect to it). Anything that is not a socket is not
-// ours to remove, and bind then says EADDRINUSE.
-void remove_stale_socket(const std::string& path) {
-  struct stat st {};
-  if (::lstat(path.c_str(), &st) != 0 || !S_ISSOCK(st.st_mode)) return;
-  sockaddr_un addr{};
-  addr.sun_family = AF_UNIX;
-  if (path.size() >= sizeof addr.sun_path) return;  // bind reports it
-  std::memcpy(addr.sun_path, path.c_str(), path.size() + 1);
-  const int fd = ::socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC | SOCK_NONBLOCK, 0);
-  if (fd < 0) throw std::system_error(errno, std::system_category(), "socket");
-  const int rc = ::connect(fd, reinterpret_cast<const sockaddr*>(&addr), sizeof addr);
-  const int err = errno;
-  ::close(fd);
-  // EAGAIN: a live server whose backlog is full.
-  if (rc == 0 || err == EAGAIN || err == EINPROGRESS)
-    throw std::system_error(std::make_error_code(std::errc::address_in_use), "another server is listening on it");
-  if (err != ECONNREFUSED) return;  // EACCES and others: bind will say what is wrong
-  ::unlink(path.c_str());
 }
 
 }  // namespace
@@ -76,28 +54,12 @@ listener::listener(asio::io_context& io, request_target& target, connection_regi
     : io_(io), target_(&target), registry_(registry), acceptor_(io) {
   if (address.rfind("unix:", 0) == 0) {
     const std::string path = address.substr(5);
-    remove_stale_socket(path);
     asio::generic::stream_protocol::endpoint ep{asio::local::stream_protocol::endpoint(path)};
     acceptor_.open(ep.protocol());
-    acceptor_.bind(ep);
+    // Born with its owner and mode, before listen(): no chmod or chown by name that a symlink
+    // swapped in could redirect, and no client ever connects under another mode.
+    bind_unix_path(acceptor_.native_handle(), path, access);
     bound_ = address;
-    // Before listen(): until then a connect is refused, so nobody gets in under the umask's mode.
-    // chmod first, while the file is still fcgimux's own (no CAP_FOWNER needed); a socket fd
-    // cannot be fchmod'ed, so it goes by the path.
-    int failed = 0;
-    std::string what;
-    if (::chmod(path.c_str(), access.mode) != 0) {
-      failed = errno;
-      what = fmt::format("chmod {:04o} {}", access.mode, path);
-    } else if ((access.uid >= 0 || access.gid >= 0) &&
-               ::chown(path.c_str(), static_cast<uid_t>(access.uid), static_cast<gid_t>(access.gid)) != 0) {
-      failed = errno;
-      what = fmt::format("chown {}:{} {}", access.uid, access.gid, path);
-    }
-    if (failed != 0) {
-      ::unlink(path.c_str());  // the destructor does not run for a constructor that throws
-      throw std::system_error(failed, std::system_category(), what);
-    }
     unix_path_ = path;  // ours: the destructor removes it
   } else {
     bool v6 = false;
