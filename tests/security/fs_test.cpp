@@ -211,12 +211,12 @@ TEST_CASE("the pid file's temporary names taken in advance, as files or FIFOs: s
   const std::string pidfile = w.theirs + "/fcgimux.pid";
   const bool fifo = GENERATE(false, true);
   INFO((fifo ? "FIFOs" : "files of the attacker's"));
-  // A name built from the pid is a name the attacker can make first: every pid the next few
-  // thousand processes of this machine may get.
+  // A name built from the pid is a name the attacker can make first: every pid the next
+  // 1500 processes of this machine may get.
   long last = 0;
   std::ifstream("/proc/sys/kernel/ns_last_pid") >> last;
   REQUIRE(last > 0);
-  attacker a(w, {"precreate", pidfile + ".", std::to_string(last + 1), "4000", ".tmp", fifo ? "fifo" : "file"});
+  attacker a(w, {"precreate", pidfile + ".", std::to_string(last + 1), "1500", ".tmp", fifo ? "fifo" : "file"});
   REQUIRE(a.wait_for("done", 60s));
   fcgimux_options o;
   o.args = {"--stats", "off", "-n", "1", "--user", "nobody", "--pidfile", pidfile};
@@ -225,7 +225,7 @@ TEST_CASE("the pid file's temporary names taken in advance, as files or FIFOs: s
   fcgimux_instance mux(o);  // throws if start-up blocks on a FIFO
   INFO(mux.stderr_text());
   REQUIRE(mux.process().pid() > last);
-  REQUIRE(mux.process().pid() < last + 4000);  // a pid the attacker did guess
+  REQUIRE(mux.process().pid() <= last + 1500);  // a pid the attacker did guess
   REQUIRE(eventually([&] { return read_file(pidfile) == std::to_string(mux.process().pid()) + "\n"; }));
   const struct stat st = lstat_of(pidfile);
   CHECK(S_ISREG(st.st_mode));
