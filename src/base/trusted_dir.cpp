@@ -29,18 +29,18 @@ std::string parent_dir(const std::string& path) {
   return path.substr(0, slash);
 }
 
-void ensure_run_dir() {
-  auto fail = [](int e, const std::string& what) {
-    throw std::system_error(e, std::system_category(), fmt::format("{}: {}", run_dir, what));
+void ensure_trusted_dir(const std::string& dir) {
+  auto fail = [&](int e, const std::string& what) {
+    throw std::system_error(e, std::system_category(), fmt::format("{}: {}", dir, what));
   };
   bool created = false;
   if (::geteuid() == 0) {
-    created = ::mkdir(run_dir, 0755) == 0;
+    created = ::mkdir(dir.c_str(), 0755) == 0;
     if (!created && errno != EEXIST) fail(errno, "cannot create it");
   }
   // O_NOFOLLOW | O_DIRECTORY: a symbolic link put there is refused, not followed; the checks are
   // made on what was opened, so nothing can be swapped between them.
-  const int fd = ::open(run_dir, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
+  const int fd = ::open(dir.c_str(), O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
   if (fd < 0) fail(errno, errno == ENOTDIR || errno == ELOOP ? "not a directory (a symbolic link?)" : "cannot open it");
   if (created) ::fchmod(fd, 0755);  // whatever the umask: other users (nginx) must reach the sockets
   struct stat st {};

@@ -17,9 +17,11 @@ std::string untrusted_dir_reason(const std::string& dir);
 /// The directory part of `path` ("." for a bare name, "/" for "/x").
 std::string parent_dir(const std::string& path);
 
-/// Creates run_dir 0755 if it is missing (as root); refuses one that is a symbolic link, not a
+/// Creates `dir` 0755 if it is missing (as root); refuses one that is a symbolic link, not a
 /// directory, neither root's nor fcgimux's own user's, or writable by group or others. Throws
 /// std::system_error naming it.
-void ensure_run_dir();
+void ensure_trusted_dir(const std::string& dir);
+/// ensure_trusted_dir(run_dir).
+inline void ensure_run_dir() { ensure_trusted_dir(run_dir); }
 
 }  // namespace fcgimux
