@@ -36,29 +36,32 @@ long long now_ms() {
 }
 
 // Root writes what a client controls (a URI) into these files: a symbolic link swapped in for the
-// name is never followed (O_NOFOLLOW: ELOOP), and a FIFO or a device is never written (O_NONBLOCK
-// so that opening a FIFO cannot block, then fstat: EINVAL).
+// name is never followed (O_NOFOLLOW: ELOOP), and nothing but a regular file is written (EINVAL):
+// no device, and no FIFO another user could have put there. O_NONBLOCK so that opening a FIFO
+// nobody reads fails at once instead of blocking; one that fcgimux's own user made and a reader
+// holds (a log collector) is a log pipe the operator set up, and is kept.
 int open_path(const std::string& path) {
   const int fd =
       ::open(path.c_str(), O_WRONLY | O_APPEND | O_CREAT | O_CLOEXEC | O_NOCTTY | O_NOFOLLOW | O_NONBLOCK, 0640);
   if (fd < 0) {
-    if (errno == ENXIO) errno = EINVAL;  // a FIFO nobody reads, a socket file: not a regular file either
+    if (errno == ENXIO) errno = EINVAL;  // a FIFO nobody reads, a socket file
     return -1;
   }
   struct stat st {};
-  if (::fstat(fd, &st) != 0 || !S_ISREG(st.st_mode)) {
+  const bool ok = ::fstat(fd, &st) == 0 && (S_ISREG(st.st_mode) || (S_ISFIFO(st.st_mode) && st.st_uid == ::geteuid()));
+  if (!ok) {
     ::close(fd);
     errno = EINVAL;
     return -1;
   }
-  ::fcntl(fd, F_SETFL, O_APPEND);  // a disk that stalls is the writer thread's to wait for
+  ::fcntl(fd, F_SETFL, O_APPEND);  // a disk (or a pipe) that stalls is the writer thread's to wait for
   return fd;
 }
 
 // Why open_path() failed, for a person.
 std::string open_error(int err) {
   if (err == ELOOP) return "a symbolic link (log files are never opened through one)";
-  if (err == EINVAL) return "not a regular file (a FIFO or a device is never written to)";
+  if (err == EINVAL) return "not a regular file (a device, or a FIFO another user made or nobody reads, is never written to)";
   return std::strerror(err);
 }
 
