@@ -1,6 +1,7 @@
 #include "src/app/upgrade.hpp"
 
 #include "src/app/socket_activation.hpp"
+#include "src/base/log.hpp"
 
 #include <fcntl.h>
 #include <signal.h>
@@ -124,6 +125,8 @@ upgrade_child start_upgrade(const process_image& image, const std::vector<handov
   std::vector<int> fds;
   for (const auto& s : sockets) fds.push_back(s.fd);
   fds.push_back(ready[1]);
+  // The new process writes to the same stderr: what this one logged so far comes first.
+  log::flush();
   const pid_t pid = ::fork();
   if (pid == 0)
     exec_new(image.exe.c_str(), argv.data(), envp.data(), listen_pid_value, fds.data(), static_cast<int>(fds.size()));
