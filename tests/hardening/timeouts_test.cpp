@@ -92,20 +92,22 @@ TEST_CASE("send-timeout closes a front that takes no byte and frees its worker",
 
 TEST_CASE("send-timeout leaves a front alone that reads slowly but steadily", "[hardening][timeout]") {
   backend b = demo_backend();
-  fcgimux_instance mux(behind_fcgimux(b, {"-n", "1", "--send-timeout", "1"}));
+  // 3 s, not 1: the front below must show progress within the timeout while it competes for a
+  // loaded machine's CPU, and with 1 s it missed it under two CPU hogs (fcgimux rightly closed).
+  fcgimux_instance mux(behind_fcgimux(b, {"-n", "1", "--send-timeout", "3"}));
   fcgi_client c(mux.address());
   constexpr std::size_t size = 32u << 20;
   c.send_request(backend_request(b, "GET", "/data?bytes=" + std::to_string(size)));
   REQUIRE(c.flush(5s));
-  // 2.5 s of reading in sips, never idle for long. (TCP wakes a writer only once a third of its
-  // send buffer is free, so a front must take about a megabyte a second to show progress: a sip
-  // of one record every 2 ms is still far slower than fcgimux writes, and keeps above that rate
-  // on a loaded machine, where a pause of 10 ms became 30 and the front was rightly closed.)
+  // 7 s of reading in sips (more than twice the timeout), never idle for long. (TCP wakes a
+  // writer only once a third of its send buffer is free, so a front must take about a megabyte
+  // per timeout to show progress: a sip of one record every 5 ms is still far slower than
+  // fcgimux writes, and far faster than that.)
   fcgi_record rec;
-  auto until = std::chrono::steady_clock::now() + 2500ms;
-  while (std::chrono::steady_clock::now() < until) {
-    REQUIRE(c.next_record(rec, 5s) == read_status::ok);
-    std::this_thread::sleep_for(2ms);
+  auto until = std::chrono::steady_clock::now() + 7s;
+  while (std::chrono::steady_clock::now() < until && !c.response(1).ended) {
+    REQUIRE(c.next_record(rec, 30s) == read_status::ok);
+    std::this_thread::sleep_for(5ms);
   }
   REQUIRE_READ_OK(c.read_response(1, 30s), mux);
   CHECK(parse_cgi_response(c.response(1).out).body == pattern_bytes(size));
