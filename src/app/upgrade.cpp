@@ -9,6 +9,7 @@
 #include <sys/syscall.h>
 #include <unistd.h>
 
+#include <cerrno>
 #include <climits>
 #include <cstdlib>
 #include <cstring>
@@ -169,7 +170,7 @@ void report_upgrade_ready(upgrade_role& role) {
   role.reported = true;
 }
 
-bool send_connection(int channel, int fd, const std::string& pool) {
+handoff_result send_connection(int channel, int fd, const std::string& pool) {
   msghdr msg{};
   iovec iov{const_cast<char*>(pool.data()), pool.size()};
   char dummy = '-';
@@ -184,9 +185,13 @@ bool send_connection(int channel, int fd, const std::string& pool) {
   c->cmsg_type = SCM_RIGHTS;
   c->cmsg_len = CMSG_LEN(sizeof(int));
   std::memcpy(CMSG_DATA(c), &fd, sizeof(int));
-  const bool sent = ::sendmsg(channel, &msg, MSG_NOSIGNAL) >= 0;
+  if (::sendmsg(channel, &msg, MSG_NOSIGNAL | MSG_DONTWAIT) >= 0) {
+    ::close(fd);
+    return handoff_result::sent;
+  }
+  if (errno == EAGAIN || errno == EWOULDBLOCK || errno == EINTR || errno == ENOBUFS) return handoff_result::full;
   ::close(fd);
-  return sent;
+  return handoff_result::failed;
 }
 
 int receive_connection(int channel, std::string& pool, bool& eof) {
