@@ -3,6 +3,7 @@
 #   scripts/deps.sh build          compiler, CMake and the libraries
 #   scripts/deps.sh test           + the real peers the tests run (nginx, php-cgi, fcgiwrap, ...)
 #   scripts/deps.sh fuzz|bench|stats|container   (container: also cpack's dpkg-shlibdeps for the .deb)
+#   scripts/deps.sh stress         the CPU hogs of scripts/stress-test.sh
 set -euo pipefail
 
 declare -A group=(
@@ -12,6 +13,7 @@ declare -A group=(
   [fuzz]="clang libclang-rt-14-dev"
   [bench]="wrk nginx-light spawn-fcgi php-cgi php-fpm procps python3 curl"
   [stats]="prometheus chromium"
+  [stress]="stress-ng"
   [container]="podman runc mmdebstrap uidmap libfcgi-bin curl python3 dpkg-dev file"
 )
 

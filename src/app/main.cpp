@@ -58,7 +58,10 @@ int main(int argc, char** argv) {
   try {
     // Before anything of Asio exists: only the daemon returns (app/daemon.hpp). The process a
     // SIGUSR2 starts is already the old daemon's child, in the background.
-    if (cfg.daemon && !fcgimux::started_by_upgrade()) daemon.emplace(fcgimux::daemon_start::fork_now());
+    if (cfg.daemon && !fcgimux::started_by_upgrade()) {
+      fcgimux::log::flush();  // the parent exits without writing what it queued
+      daemon.emplace(fcgimux::daemon_start::fork_now());
+    }
     asio::io_context io(1);
     // SIGHUP reads the same command line (and so the same -c file) again.
     fcgimux::server srv(
@@ -67,6 +70,7 @@ int main(int argc, char** argv) {
     srv.start();  // writes the pid file once serving
     if (daemon) {
       fcgimux::log::info("running in the background as pid {}", ::getpid());
+      fcgimux::log::flush();  // to the terminal, before ready() points stderr at /dev/null
       daemon->ready();
     }
     io.run();  // returns once a shutdown has stopped every worker

@@ -106,7 +106,6 @@ pool* server::find_pool(const std::string& name) const noexcept {
 
 server::~server() {
   if (!cfg_.pidfile.empty()) remove_pidfile(cfg_.pidfile);  // unless it names a newer process
-  if (handover_fd_ >= 0) ::close(handover_fd_);
   if (!runtime_dir_.empty()) {
     std::error_code ignore;
     std::filesystem::remove_all(runtime_dir_, ignore);
@@ -356,7 +355,9 @@ void server::begin_shutdown() {
 
 void server::drain_step() {
   auto now = clock_type::now();
-  const bool drained = handed_over_ ? conns_.empty() : live_requests() == 0;
+  // After a hand-over, connections still queued for the new process count as open ones.
+  const bool handoffs_done = !handoff_ || handoff_->idle();
+  const bool drained = handed_over_ ? conns_.empty() && handoffs_done : live_requests() == 0;
   if (!workers_stopping_ && (drained || now >= drain_deadline_)) {
     if (live_requests() > 0) log::warning("shutdown timeout: {} requests cut off", live_requests());
     for (auto& p : all_pools()) p->fail_waiting("fcgimux is shutting down");
@@ -372,7 +373,7 @@ void server::drain_step() {
   }
   bool members_gone = true;
   for (auto& p : all_pools()) members_gone = members_gone && p->members_gone();
-  if (workers_stopping_ && ((members_gone && conns_.empty()) || now >= drain_deadline_)) {
+  if (workers_stopping_ && ((members_gone && conns_.empty() && handoffs_done) || now >= drain_deadline_)) {
     // A forced stop (second signal, or workers deaf to SIGTERM) must not leave workers behind.
     for (auto& p : all_pools()) {
       if (!p->members_gone()) p->kill_members();

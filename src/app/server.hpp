@@ -3,6 +3,7 @@
 // configuration, wires them together, and runs the shutdown. It holds no request logic.
 // Everything runs on one io_context thread.
 
+#include "src/app/connection_handoff.hpp"
 #include "src/app/sd_notify.hpp"
 #include "src/app/upgrade.hpp"
 #include "src/base/event_signal.hpp"
@@ -139,7 +140,7 @@ class server final : public connection_registry {
   // The upgrade this process started (SIGUSR2), while it starts.
   int upgrade_pid_ = 0;
   std::unique_ptr<asio::posix::stream_descriptor> upgrade_channel_;  // to the new process, or from the old one
-  int handover_fd_ = -1;  // the channel, blocking, once handed over: front connections go through it
+  std::unique_ptr<connection_handoff> handoff_;  // the channel once handed over: front connections go through it
   asio::steady_timer upgrade_timer_;
   char upgrade_byte_ = 0;
   bool handed_over_ = false;

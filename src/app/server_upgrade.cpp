@@ -10,7 +10,6 @@
 
 #include <asio/read.hpp>
 
-#include <fcntl.h>
 #include <netinet/in.h>
 #include <signal.h>
 #include <sys/socket.h>
@@ -97,12 +96,9 @@ void server::abandon(int pid) {
 void server::hand_over(int pid) {
   upgrade_pid_ = 0;
   upgrade_timer_.cancel();
-  // From now on the channel carries front connections, one blocking message each.
-  handover_fd_ = upgrade_channel_->release();
+  // From now on the channel carries front connections, one message each, sent on the loop.
+  handoff_ = std::make_unique<connection_handoff>(io_, upgrade_channel_->release());
   upgrade_channel_.reset();
-  ::fcntl(handover_fd_, F_SETFL, ::fcntl(handover_fd_, F_GETFL) & ~O_NONBLOCK);
-  timeval patience{1, 0};
-  ::setsockopt(handover_fd_, SOL_SOCKET, SO_SNDTIMEO, &patience, sizeof patience);
   reaper_.forget(pid);  // it outlives this process
   ++st_.c.upgrades_ok;
   st_.upgrade.state = "handed_over";
@@ -120,10 +116,12 @@ void server::hand_off(client_connection&, int fd, request_target& target) {
   std::string name;
   for (pool* p : all_pools())
     if (static_cast<request_target*>(p) == &target) name = p->name();
-  if (handover_fd_ < 0 || !send_connection(handover_fd_, fd, name)) {
+  if (!handoff_) {
     log::warning("SIGUSR2: a front connection could not be passed to the new process; closing it");
-    if (handover_fd_ < 0) ::close(fd);
+    ::close(fd);
+    return;
   }
+  handoff_->send(fd, std::move(name));
 }
 
 void server::adopt_connections() {

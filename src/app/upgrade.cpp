@@ -1,6 +1,7 @@
 #include "src/app/upgrade.hpp"
 
 #include "src/app/socket_activation.hpp"
+#include "src/base/log.hpp"
 
 #include <fcntl.h>
 #include <signal.h>
@@ -8,6 +9,7 @@
 #include <sys/syscall.h>
 #include <unistd.h>
 
+#include <cerrno>
 #include <climits>
 #include <cstdlib>
 #include <cstring>
@@ -124,6 +126,8 @@ upgrade_child start_upgrade(const process_image& image, const std::vector<handov
   std::vector<int> fds;
   for (const auto& s : sockets) fds.push_back(s.fd);
   fds.push_back(ready[1]);
+  // The new process writes to the same stderr: what this one logged so far comes first.
+  log::flush();
   const pid_t pid = ::fork();
   if (pid == 0)
     exec_new(image.exe.c_str(), argv.data(), envp.data(), listen_pid_value, fds.data(), static_cast<int>(fds.size()));
@@ -166,7 +170,7 @@ void report_upgrade_ready(upgrade_role& role) {
   role.reported = true;
 }
 
-bool send_connection(int channel, int fd, const std::string& pool) {
+handoff_result send_connection(int channel, int fd, const std::string& pool) {
   msghdr msg{};
   iovec iov{const_cast<char*>(pool.data()), pool.size()};
   char dummy = '-';
@@ -181,9 +185,13 @@ bool send_connection(int channel, int fd, const std::string& pool) {
   c->cmsg_type = SCM_RIGHTS;
   c->cmsg_len = CMSG_LEN(sizeof(int));
   std::memcpy(CMSG_DATA(c), &fd, sizeof(int));
-  const bool sent = ::sendmsg(channel, &msg, MSG_NOSIGNAL) >= 0;
+  if (::sendmsg(channel, &msg, MSG_NOSIGNAL | MSG_DONTWAIT) >= 0) {
+    ::close(fd);
+    return handoff_result::sent;
+  }
+  if (errno == EAGAIN || errno == EWOULDBLOCK || errno == EINTR || errno == ENOBUFS) return handoff_result::full;
   ::close(fd);
-  return sent;
+  return handoff_result::failed;
 }
 
 int receive_connection(int channel, std::string& pool, bool& eof) {

@@ -60,9 +60,12 @@ bool started_by_upgrade();
 /// Tells the old process that this one serves (the channel stays open for connections).
 void report_upgrade_ready(upgrade_role& role);
 
-/// Old side: passes front connection `fd` (then closed here) and the name of its pool. False if
-/// the channel is gone or full for a second: the caller has lost nothing but that connection.
-bool send_connection(int channel, int fd, const std::string& pool);
+/// What one send_connection() did.
+enum class handoff_result { sent, full, failed };
+/// Old side: passes front connection `fd` and the name of its pool, without waiting. `fd` is
+/// closed here once sent or when the channel failed; `full` leaves it open, to be tried again
+/// when the channel can take more (app/connection_handoff.hpp).
+handoff_result send_connection(int channel, int fd, const std::string& pool);
 
 /// New side: the next connection on the (non-blocking) channel; -1 when none is waiting (`eof`
 /// tells whether the old process has closed its end).

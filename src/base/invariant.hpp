@@ -12,6 +12,7 @@
   do {                                                                                                \
     if (!(cond)) [[unlikely]] {                                                                       \
       ::fcgimux::log::error("invariant violated at {}:{}: {} ({})", __FILE__, __LINE__, what, #cond); \
+      ::fcgimux::log::shutdown(); /* the line is queued for the writer thread: write it first */     \
       std::abort();                                                                                   \
     }                                                                                                 \
   } while (0)

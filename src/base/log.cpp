@@ -16,7 +16,7 @@ namespace {
 struct destination_state {
   std::string where = "stderr";
   bool journal = false;         // stderr is systemd's journal stream: "<N>" prefixes
-  std::shared_ptr<output> out;  // a file or syslog; null for stderr
+  std::shared_ptr<output> out;  // where lines go; null until configure(): stderr, written directly
 };
 
 destination_state& dest() {
@@ -82,7 +82,7 @@ void configure(const std::string& where) {
     d.out = open_syslog();
   } else if (where == "stderr") {
     d.journal = stderr_is_journal();
-    d.out.reset();
+    d.out = open_stderr();
   } else {
     d.out = open_output(where);
   }
@@ -93,6 +93,13 @@ const std::string& destination() noexcept { return dest().where; }
 
 void shutdown() noexcept { stop_writer(); }
 
+void flush() noexcept { flush_writer(std::chrono::seconds(1)); }
+
+std::uint64_t dropped_lines() noexcept {
+  const destination_state& d = dest();
+  return d.out ? d.out->dropped_total() : 0;
+}
+
 void write_line(level l, std::string_view line) noexcept {
   destination_state& d = dest();
   try {
@@ -102,20 +109,24 @@ void write_line(level l, std::string_view line) noexcept {
       d.out->append_syslog(static_cast<int>(l), line);
       return;
     }
-    if (d.out) {
+    if (d.out && d.where != "stderr") {
       file_prefix(buf, l);
       buf.append(line).push_back('\n');
       d.out->append(buf);
       return;
     }
-    // stderr: one write() per line, so that lines from fcgimux and its workers' relayed stderr
-    // never interleave.
     if (d.journal)
       buf.append(fmt::format("<{}>", static_cast<int>(l)));
     else
       buf.append("fcgimux: ");
     buf.append(line).push_back('\n');
-    write_stderr(buf);
+    // Through the writer thread once configured, so that a stderr that is a full pipe or a slow
+    // terminal blocks that thread, not the loop; whole lines, in order, one output for fcgimux's
+    // lines and its workers' alike, so they never interleave.
+    if (d.out)
+      d.out->append(buf);
+    else
+      write_stderr(buf);  // before configure(): nothing is queued, nothing runs yet
   } catch (...) {
     // Out of memory while logging: the line is lost, fcgimux goes on.
   }

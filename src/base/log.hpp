@@ -1,12 +1,14 @@
 #pragma once
 // fcgimux's own log (and its workers' stderr lines), each line with a level. Where it goes is
-// --error-log: stderr ("fcgimux: message"; under systemd, when $JOURNAL_STREAM names stderr, the
+// --error-log: stderr ("fcgimux: message", written by the writer thread of log_file.hpp once
+// configured, so a full pipe never blocks the loop; under systemd, when $JOURNAL_STREAM names stderr, the
 // line starts with its "<N>" priority instead, as sd-daemon(3) describes), a file (a timestamp,
 // the level and fcgimux's pid on each line; written by the writer thread of log_file.hpp, so the
 // event loop never waits for a disk), or syslog (daemon facility; also through that thread).
 
 #include <fmt/core.h>
 
+#include <cstdint>
 #include <exception>
 #include <string>
 #include <string_view>
@@ -27,6 +29,11 @@ const std::string& destination() noexcept;
 /// Writes every line still queued for a file, syslog or the access logs, and stops the writer
 /// thread. Called once as fcgimux exits: no line logged before it is lost.
 void shutdown() noexcept;
+/// Waits (at most 1 s) until every line logged so far is written: before this process's stderr is
+/// handed on (a new binary, a daemon detaching from its terminal), so no line comes out of order.
+void flush() noexcept;
+/// Error-log lines dropped so far because the output could not keep up (stderr a full pipe).
+std::uint64_t dropped_lines() noexcept;
 
 void write_line(level l, std::string_view line) noexcept;
 inline void write_line(std::string_view line) noexcept { write_line(level::info, line); }

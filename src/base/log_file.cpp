@@ -6,6 +6,7 @@
 #include <fmt/core.h>
 
 #include <fcntl.h>
+#include <poll.h>
 #include <pthread.h>
 #include <sys/stat.h>
 #include <syslog.h>
@@ -71,6 +72,12 @@ bool write_all(int fd, std::string_view data) {
     ssize_t n = ::write(fd, data.data(), data.size());
     if (n < 0) {
       if (errno == EINTR) continue;
+      // A stderr someone else made non-blocking (a shared pipe): wait here, in the writer thread.
+      if (errno == EAGAIN) {
+        pollfd p{fd, POLLOUT, 0};
+        ::poll(&p, 1, 100);
+        continue;
+      }
       return false;
     }
     data.remove_prefix(static_cast<std::size_t>(n));
@@ -85,10 +92,12 @@ bool write_all(int fd, std::string_view data) {
 struct writer {
   pthread_mutex_t mutex = PTHREAD_MUTEX_INITIALIZER;
   pthread_cond_t wake = PTHREAD_COND_INITIALIZER;
+  pthread_cond_t written = PTHREAD_COND_INITIALIZER;  // a round of writes ended: for flush_writer()
   std::vector<std::shared_ptr<output>> outputs;
   pthread_t thread{};
   bool running = false;   // a writer thread exists in this process
   bool idle = false;      // it waits for work: the next append wakes it
+  bool busy = false;      // it writes what it took, without the lock
   bool urgent = false;    // a reopen or the stop: no batch window
   bool stopping = false;  // stop_writer(): drain, then leave
   bool stopped = false;   // after stop_writer(): appends write at once
@@ -135,10 +144,13 @@ struct writer {
     // parent's to write: written here too, it would appear twice. clear() frees nothing.
     pthread_mutex_t fresh_mutex = PTHREAD_MUTEX_INITIALIZER;
     pthread_cond_t fresh_wake = PTHREAD_COND_INITIALIZER;
+    pthread_cond_t fresh_written = PTHREAD_COND_INITIALIZER;
     w.mutex = fresh_mutex;
     w.wake = fresh_wake;
+    w.written = fresh_written;
     w.running = false;
     w.idle = false;
+    w.busy = false;
     for (auto& o : w.outputs) {
       o->pending_.clear();
       o->writing_.clear();
@@ -189,10 +201,13 @@ struct writer {
         jobs.push_back({o, o->reopen_});
         o->reopen_ = false;
       }
+      busy = true;
       pthread_mutex_unlock(&mutex);
       for (auto& j : jobs) write_job(j);
       jobs.clear();
       pthread_mutex_lock(&mutex);
+      busy = false;
+      pthread_cond_broadcast(&written);
     }
     pthread_mutex_unlock(&mutex);
   }
@@ -259,10 +274,14 @@ struct writer {
         ensure_thread();
         if (o.pending_.size() + bytes.size() <= max_pending) {
           o.pending_.append(bytes);
+          // A terminal or the journal should show a line at once, as when stderr was written
+          // directly; lines that come while it writes are still taken in one write.
+          if (o.kind_ == output::kind::standard_error) urgent = true;
           notify();
           return;
         }
         ++o.dropped_;
+        o.dropped_total_.fetch_add(1, std::memory_order_relaxed);
         if (const long long now = now_ms(); now - o.last_drop_report_ms_ >= drop_report_interval_ms) {
           report = std::exchange(o.dropped_, 0);
           o.last_drop_report_ms_ = now;
@@ -311,6 +330,21 @@ struct writer {
       notify();
     }
     return n;
+  }
+
+  bool flush(std::chrono::milliseconds bound) {
+    timespec deadline{};
+    ::clock_gettime(CLOCK_REALTIME, &deadline);
+    const auto ns = std::chrono::duration_cast<std::chrono::nanoseconds>(bound).count() + deadline.tv_nsec;
+    deadline.tv_sec += static_cast<time_t>(ns / 1000000000);
+    deadline.tv_nsec = static_cast<long>(ns % 1000000000);
+    lock l(*this);
+    if (!running) return !has_work();
+    urgent = true;
+    notify();
+    while (has_work() || busy)
+      if (pthread_cond_timedwait(&written, &mutex, &deadline) == ETIMEDOUT) return false;
+    return true;
   }
 
   std::size_t queued_bytes() {
@@ -371,7 +405,15 @@ std::shared_ptr<output> open_syslog() {
   return w.add(std::make_shared<output>(output::kind::syslog, "syslog", -1));
 }
 
+std::shared_ptr<output> open_stderr() {
+  writer& w = writer::get();
+  if (auto o = w.find("stderr")) return o;
+  return w.add(std::make_shared<output>(output::kind::standard_error, "stderr", STDERR_FILENO));
+}
+
 std::size_t reopen_files() { return writer::get().reopen_all(); }
+
+bool flush_writer(std::chrono::milliseconds bound) noexcept { return writer::get().flush(bound); }
 
 void stop_writer() noexcept {
   writer& w = writer::get();

@@ -149,13 +149,14 @@ TEST_CASE("a stop spawns nothing, serves requests on open connections and closes
   fcgi_client idle(mux.address());  // a kept connection with nothing in flight
   fcgi_client mpx(mux.address());   // a multiplexing front with one request in flight
   REQUIRE_READ_OK(idle.exchange(backend_request(b, "GET", "/data?bytes=3", "", flag_keep_conn), 10s), mux);
-  busy.send_request(backend_request(b, "GET", "/?sleep_ms=1500", "", flag_keep_conn));
+  // Long enough that both are still at their workers after the waits below on a loaded machine.
+  busy.send_request(backend_request(b, "GET", "/?sleep_ms=6000", "", flag_keep_conn));
   REQUIRE(busy.flush());
-  mpx.send_request(backend_request(b, "GET", "/?sleep_ms=1500", "", flag_keep_conn));
+  mpx.send_request(backend_request(b, "GET", "/?sleep_ms=6000", "", flag_keep_conn));
   REQUIRE(mpx.flush());
-  std::this_thread::sleep_for(300ms);  // both at workers
+  REQUIRE(eventually([&] { return stats_of(mux)["pool"]["busy"] == 2; }, 10s));  // both at workers
   mux.process().send_signal(SIGTERM);
-  std::this_thread::sleep_for(200ms);
+  REQUIRE(eventually([&] { return mux.stderr_text().find("then stopping") != std::string::npos; }, 10s));
 
   // The idle worker dies during the stop: nothing replaces it.
   auto full = http_request(mux.stats_port(), "GET", "/stats?full");
@@ -220,10 +221,17 @@ TEST_CASE("nginx with keep-alive under load fails no request while fcgimux drain
       }
     });
   }
-  std::this_thread::sleep_for(1s);
+  // Load first, then the stop under it, then load on the backup: counted, not timed, so that a
+  // loaded machine that serves fewer requests a second still sees each phase.
+  auto answered = [&] {
+    std::lock_guard lock(m);
+    return statuses[200];
+  };
+  CHECK(eventually([&] { return answered() >= 300; }, 60s));
   stopping.process().send_signal(SIGTERM);
   auto st = stopping.process().wait_exit(15s);
-  std::this_thread::sleep_for(500ms);
+  const int at_stop = answered();
+  CHECK(eventually([&] { return answered() >= at_stop + 200; }, 60s));
   run = false;
   for (auto& c : clients) c.join();
   REQUIRE(st);

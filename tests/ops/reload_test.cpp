@@ -54,7 +54,7 @@ TEST_CASE("SIGHUP with a broken configuration keeps everything running and count
   CHECK(s["reloads"]["last_error"].get<std::string>().find("kept") != std::string::npos);
   CHECK(s["pools"]["www"]["generation"] == 1);  // no roll either
   CHECK(s["pools"]["www"]["pool"]["max"] == 2);
-  CHECK(mux.stderr_text().find("reload failed") != std::string::npos);
+  CHECK(eventually([&] { return mux.stderr_text().find("reload failed") != std::string::npos; }, 10s));
   for (int i = 0; i < 10; ++i) CHECK(serves(port));
   CHECK(mux.mux().worker_pids() == workers);
   auto metrics = http_request(mux.stats_port(), "GET", "/metrics");

@@ -154,7 +154,7 @@ TEST_CASE("a SIGHUP whose new workers cannot start leaves the old ones serving, 
   CHECK(p["generation"] == 2);
   CHECK(p["roll"]["old"] == 2);
   CHECK(p["roll"]["error"].get<std::string>().find("exited with status 1") != std::string::npos);
-  CHECK(mux.stderr_text().find("roll stopped") != std::string::npos);
+  CHECK(eventually([&] { return mux.stderr_text().find("roll stopped") != std::string::npos; }, 10s));
   for (int i = 0; i < 20; ++i) CHECK(get(mux.port(), "/x?bytes=3").response.body == "abc");
   for (pid_t pid : before) CHECK(process_alive(pid));
   CHECK(stats_of(mux)["requests"]["failed"] == 0);
@@ -185,7 +185,7 @@ TEST_CASE("a SIGHUP during a roll retargets it, and SIGUSR1 does not stop fcgimu
       },
       5s));
   for (auto& w : workers) CHECK(w["generation"] == 3);
-  CHECK(mux.stderr_text().find("retargeting") != std::string::npos);
+  CHECK(eventually([&] { return mux.stderr_text().find("retargeting") != std::string::npos; }, 10s));
   mux.process().send_signal(SIGUSR1);  // SIGUSR2 upgrades fcgimux: upgrade_test.cpp
   std::this_thread::sleep_for(300ms);
   CHECK(mux.process().running());
