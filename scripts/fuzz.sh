@@ -22,7 +22,7 @@ limit=(-max_total_time="$seconds")
 [[ $runs -gt 0 ]] && limit=(-runs="$runs")
 root=$(cd "$(dirname "$0")/.." && pwd)
 build=$root/build-fuzz
-targets=(fuzz_decoder fuzz_split_decoder fuzz_roundtrip fuzz_name_value fuzz_answer fuzz_front_session)
+targets=(fuzz_decoder fuzz_split_decoder fuzz_roundtrip fuzz_name_value fuzz_answer fuzz_front_session fuzz_http_request)
 
 command -v clang++ >/dev/null || { echo "fuzz.sh: clang++ missing (scripts/deps.sh fuzz)" >&2; exit 1; }
 mkdir -p "$build"

@@ -2,6 +2,7 @@
 // A small HTTP/1.1 server for /stats, /metrics, /healthz, /history and the dashboard. It runs on the same
 // io_context as the proxy but never waits on a worker, so it answers while every worker is busy.
 
+#include "src/admin/stats_access.hpp"
 #include "src/stats/history.hpp"
 #include "src/stats/stats.hpp"
 
@@ -19,7 +20,7 @@ class stats_server {
   struct limits {
     std::chrono::milliseconds head_timeout{10000};   ///< for a whole request head, and idle keep-alive
     std::chrono::milliseconds write_timeout{10000};  ///< for a whole response to be taken by the client
-    std::size_t max_connections = 64;                ///< more are answered 503 and closed at once
+    std::size_t max_connections = 64;  ///< past it the longest idle one is closed, or, if none, the new one gets 503
     std::size_t max_head_bytes = 8192;               ///< request line + headers; more gets 431
   };
 
@@ -35,6 +36,8 @@ class stats_server {
   asio::ip::tcp::endpoint local_endpoint() const;
   /// Replaces the limits; call before start().
   void set_limits(const limits& l);
+  /// Who may ask (default: loopback clients, no token); any time, as SIGHUP does.
+  void set_access(stats_access a);
   /// Serves /history from `h` (the dashboard's charts); call before start().
   void set_history(stats_history& h);
   /// Starts accepting.

@@ -147,6 +147,7 @@ void server::apply_reload() {
   }
   log::verbose_enabled = next.verbose;
   cfg_ = std::move(next);
+  apply_stats_access();
   ++st_.c.reloads_ok;
   log::notice("SIGHUP: configuration reloaded ({} pools, {} added, {} removed); rolling every pool's workers",
               pools_.size(), added, removed);

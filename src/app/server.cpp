@@ -192,6 +192,7 @@ void server::start() {
       throw std::system_error(e.code(), "cannot serve stats on " + cfg_.stats);
     }
     stats_server_->set_history(*history_);
+    apply_stats_access();
   }
   for (auto& s : inherited) {
     log::info("the socket at {} (fd {}) passed to fcgimux is no listener's; closing it", s.address, s.fd);
@@ -219,6 +220,12 @@ void server::start() {
   wait_hangup();
   wait_user_signals();
   watch_readiness();
+}
+
+// The stats' access settings are the one part of the stats server a SIGHUP changes in place.
+void server::apply_stats_access() {
+  st_.show_query = cfg_.stats_show_query;
+  if (stats_server_) stats_server_->set_access({.allow = cfg_.stats_allow, .token = cfg_.stats_token});
 }
 
 void server::start_serving() {

@@ -95,6 +95,8 @@ class server final : public connection_registry {
   void adopt_connections();
   /// The reload itself; every failure goes through reload_failed().
   void apply_reload();
+  /// --stats-allow, --stats-token-file and --stats-show-query from cfg_, at start and on SIGHUP.
+  void apply_stats_access();
   /// Pools a reload removed: their workers stop once their last request is answered.
   void retire_step();
   /// With $NOTIFY_SOCKET: READY=1 once every pool has its minimum ready and no roll is under way.

@@ -74,7 +74,12 @@ config parse_config(int argc, char** argv, const process_identity& self) {
   }
   // Flags win over the file. Lists given on the command line replace the file's, not extend them.
   bool listen_cleared = false;
+  bool stats_allow_cleared = false;
   for (auto& [o, v] : given) {
+    if (o->name == "stats-allow" && !stats_allow_cleared) {
+      c.stats_allow.clear();
+      stats_allow_cleared = true;
+    }
     if (o->s != scope::pool) {
       o->set_process(c, v);
       continue;

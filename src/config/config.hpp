@@ -3,6 +3,8 @@
 // option names; the command line wins over the file. A file may hold several pools ("pools": [...]);
 // without one, the flat file and the command line describe one pool named "default".
 
+#include "src/base/cidr.hpp"
+
 #include <sys/types.h>
 #include <chrono>
 #include <cstddef>
@@ -92,6 +94,10 @@ struct pool_config {
 struct config {
   std::string stats = "127.0.0.1:9001";  ///< HOST:PORT or "off"
   std::string status_path;               ///< SCRIPT_NAME answered by fcgimux itself with its pool's stats
+  std::vector<cidr> stats_allow;         ///< clients the stats server answers; empty: loopback only
+  std::string stats_token_file;          ///< holds the bearer token asked for all but /healthz; empty: none
+  std::string stats_token;               ///< read from stats_token_file by parse_config (so SIGHUP rereads it)
+  bool stats_show_query = false;         ///< ?full and --status-path show in-flight URIs with their query
   std::string error_log = "stderr";      ///< fcgimux's log: "stderr", "syslog" or an absolute path
   std::size_t max_conns = 16384;         ///< front connections at once, over all listeners
   seconds shutdown_timeout{30};          ///< to drain on SIGTERM

@@ -81,7 +81,14 @@ void apply_pool_key(pool_config& p, const std::string& key, const json& v) {
 }
 
 void apply_process_key(config& c, const option_def& o, const std::string& key, const json& v) {
-  if (o.k == kind::flag) {
+  if (o.k == kind::list) {
+    if (v.is_string())
+      o.set_process(c, v.get<std::string>());
+    else if (v.is_array())
+      for (auto& a : v) o.set_process(c, json_scalar(key, a));
+    else
+      throw config_error(fmt::format("\"{}\" must be a string or an array of strings", key));
+  } else if (o.k == kind::flag) {
     if (!v.is_boolean()) throw config_error(fmt::format("\"{}\" must be true or false", key));
     if (v.get<bool>()) o.set_process(c, "");
   } else {

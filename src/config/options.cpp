@@ -113,6 +113,22 @@ const std::vector<option_def>& options() {
        "JSON file with these settings, and optionally \"pools\" (flags win)"},
       {"stats", 0, kind::text, scope::process, [](config& c, const std::string& v) { c.stats = v; }, no_pool,
        "stats HTTP endpoint HOST:PORT, or off (default 127.0.0.1:9001)"},
+      {"stats-allow", 0, kind::list, scope::process,
+       [](config& c, const std::string& v) {
+         const auto block = cidr::parse(v);
+         if (!block) throw config_error(
+             fmt::format("stats-allow: '{}' is not ADDRESS or ADDRESS/PREFIX (no bit set past the prefix)", v));
+         c.stats_allow.push_back(*block);
+       },
+       no_pool,
+       "clients (ADDRESS[/PREFIX]) the stats server answers, /healthz excepted; repeatable (default: loopback only)"},
+      {"stats-token-file", 0, kind::text, scope::process,
+       [](config& c, const std::string& v) { c.stats_token_file = v; }, no_pool,
+       "a file holding the token every stats request but /healthz must send as 'Authorization: Bearer TOKEN'; "
+       "read at start and on SIGHUP (default: no token)"},
+      {"stats-show-query", 0, kind::flag, scope::process,
+       [](config& c, const std::string&) { c.stats_show_query = true; }, no_pool,
+       "show in-flight URIs with their query string in ?full and --status-path (default: cut at '?')"},
       {"status-path", 0, kind::text, scope::process, [](config& c, const std::string& v) { c.status_path = v; },
        no_pool,
        "a SCRIPT_NAME fcgimux answers itself with the stats of the pool asked (?full, ?metrics), like php-fpm's "

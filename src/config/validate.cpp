@@ -7,6 +7,7 @@
 
 #include <charconv>
 #include <filesystem>
+#include <fstream>
 #include <map>
 #include <optional>
 
@@ -33,6 +34,29 @@ namespace {
 std::string log_path(std::string_view key, const std::string& v) {
   if (v.empty()) throw config_error(fmt::format("{}: needs a path", key));
   return std::filesystem::absolute(v).lexically_normal().string();
+}
+
+// The secret is read here, with the rest of the configuration, so that a SIGHUP that cannot read
+// it fails as a whole and keeps the token in use.
+std::string read_token_file(const std::string& path) {
+  std::ifstream in(path, std::ios::binary);
+  if (!in) throw config_error(fmt::format("stats-token-file: cannot open '{}'", path));
+  std::string token(4097, '\0');
+  in.read(token.data(), static_cast<std::streamsize>(token.size()));
+  token.resize(static_cast<std::size_t>(in.gcount()));
+  if (token.size() > 4096) throw config_error(fmt::format("stats-token-file: '{}' holds more than 4096 bytes", path));
+  while (!token.empty() && (token.back() == '\n' || token.back() == '\r' || token.back() == ' ' || token.back() == '\t'))
+    token.pop_back();
+  if (token.empty()) throw config_error(fmt::format("stats-token-file: '{}' is empty", path));
+  // RFC 6750's b64token: what a client can send after "Bearer " without quoting
+  for (char ch : token) {
+    const bool ok = (ch >= 'a' && ch <= 'z') || (ch >= 'A' && ch <= 'Z') || (ch >= '0' && ch <= '9') ||
+                    std::string_view{"-._~+/="}.find(ch) != std::string_view::npos;
+    if (!ok)
+      throw config_error(
+          fmt::format("stats-token-file: '{}' must hold one token of letters, digits and -._~+/= (one line)", path));
+  }
+  return token;
 }
 
 bool valid_pool_name(const std::string& n) {
@@ -142,6 +166,10 @@ void finish_process(config& c, bool named_pools, const process_identity& self) {
   if (c.stats != "off") check_listen("stats", c.stats);
   if (c.stats.rfind("unix:", 0) == 0) throw config_error("stats: must be HOST:PORT or off");
   if (!c.status_path.empty() && c.status_path.front() != '/') throw config_error("status-path: must start with /");
+  if (!c.stats_token_file.empty()) {
+    c.stats_token_file = log_path("stats-token-file", c.stats_token_file);
+    c.stats_token = read_token_file(c.stats_token_file);
+  }
   if (c.max_conns == 0) throw config_error("max-conns: at least 1");
   if (c.error_log != "stderr" && c.error_log != "syslog") c.error_log = log_path("error-log", c.error_log);
   const bool several = named_pools;

@@ -98,7 +98,8 @@ void pool::status_request(request& r) {
     // replace, not throw, on invalid UTF-8: a worker's REQUEST_URI can hold anything
     respond(
         r, 200, "application/json",
-        pool_json(st_, q == "full", clock_type::now()).dump(-1, ' ', false, nlohmann::json::error_handler_t::replace));
+        pool_json(st_, q == "full", clock_type::now(), process_stats_.show_query)
+            .dump(-1, ' ', false, nlohmann::json::error_handler_t::replace));
 }
 
 void pool::request_gone(const std::shared_ptr<request>& r) {

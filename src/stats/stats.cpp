@@ -23,9 +23,13 @@ nlohmann::json percentiles_json(const latency_percentiles& p) {
   return {{"p50", round3(p.p50_ms)}, {"p90", round3(p.p90_ms)}, {"p99", round3(p.p99_ms)}, {"count", p.count}};
 }
 
-nlohmann::json worker_json(const worker_info& w) {
+nlohmann::json worker_json(const worker_info& w, bool show_query) {
   nlohmann::json current = nullptr;
-  if (w.has_current) current = {{"uri", w.current_uri}, {"elapsed_ms", round3(w.current_elapsed_ms)}};
+  if (w.has_current) {
+    const std::string_view uri = w.current_uri;
+    current = {{"uri", show_query ? uri : uri.substr(0, uri.find('?'))},
+               {"elapsed_ms", round3(w.current_elapsed_ms)}};
+  }
   return {{"pid", w.pid},           {"generation", w.generation},     {"state", w.state},
           {"requests", w.requests}, {"uptime_s", round3(w.uptime_s)}, {"current", std::move(current)}};
 }
@@ -127,14 +131,14 @@ bool stats::can_serve() const {
   return true;
 }
 
-nlohmann::json pool_json(const pool_stats& p, bool full, clock_type::time_point now) {
+nlohmann::json pool_json(const pool_stats& p, bool full, clock_type::time_point now, bool show_query) {
   const pool_snapshot s = p.snapshot(full);
   nlohmann::json j;
   fill(j, s, p.c, p.queue_latency.window_percentiles(now), p.service_latency.window_percentiles(now));
   fill_own(j, s);
   if (full) {
     nlohmann::json workers = nlohmann::json::array();
-    for (const worker_info& w : s.workers) workers.push_back(worker_json(w));
+    for (const worker_info& w : s.workers) workers.push_back(worker_json(w, show_query));
     j["workers"] = std::move(workers);
   }
   return j;
@@ -163,8 +167,8 @@ nlohmann::json stats::to_json(bool full) const {
     if (full) {
       nlohmann::json own = nlohmann::json::array();
       for (const worker_info& w : s.workers) {
-        own.push_back(worker_json(w));
-        nlohmann::json tagged = worker_json(w);
+        own.push_back(worker_json(w, show_query));
+        nlohmann::json tagged = worker_json(w, show_query);
         tagged["pool"] = name;
         workers.push_back(std::move(tagged));
       }

@@ -44,6 +44,7 @@ class stats {
   std::string version = FCGIMUX_VERSION;
   std::string last_reload_error;  ///< why the last failed reload failed; empty: none yet
   upgrade_status upgrade;
+  bool show_query = false;  ///< --stats-show-query: in-flight URIs keep their query string
 
   /// Registers a pool (in configuration order); `p` must outlive this object's renderings.
   void add_pool(std::string name, const pool_stats& p) { pools_.push_back({std::move(name), &p}); }
@@ -64,7 +65,8 @@ class stats {
   std::vector<named_pool> pools_;
 };
 
-/// One pool's object, as /stats shows it under pools.NAME and --status-path answers it.
-nlohmann::json pool_json(const pool_stats& p, bool full, clock_type::time_point now);
+/// One pool's object, as /stats shows it under pools.NAME and --status-path answers it; in-flight
+/// URIs are cut at '?' unless `show_query` (a query string may carry a session id or a token).
+nlohmann::json pool_json(const pool_stats& p, bool full, clock_type::time_point now, bool show_query);
 
 }  // namespace fcgimux

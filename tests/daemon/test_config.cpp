@@ -326,3 +326,29 @@ TEST_CASE("socket-mode is octal (default 0660) and socket-owner takes USER[:GROU
   CHECK(both.socket_ids.gid == 65534);
   CHECK(single({"--socket-owner", "nobody:nogroup", "prog"}).socket_ids.set);  // its own user, not root: fine
 }
+
+TEST_CASE("stats access: a file's stats-allow list, replaced by the command line's; the token read from its file") {
+  auto token = write_temp("  tok-1.A/b+c=\n");  // a final line end is dropped, a leading space is refused
+  CHECK_THAT(error_of({"--stats-token-file", token, "--", "/bin/true"}), Catch::Contains("must hold one token"));
+  std::ofstream(token) << "tok-1.A/b+c=\n";
+  auto path = write_temp(R"({"stats-allow": ["10.0.0.0/8", "::1"], "stats-show-query": true,
+                             "command": ["/bin/true"]})");
+  auto from_file = parse({"-c", path, "--stats-token-file", token});
+  REQUIRE(from_file.stats_allow.size() == 2);
+  CHECK(from_file.stats_allow[0].to_string() == "10.0.0.0/8");
+  CHECK(from_file.stats_allow[1].to_string() == "::1/128");
+  CHECK(from_file.stats_show_query);
+  CHECK(from_file.stats_token == "tok-1.A/b+c=");
+  auto flagged = parse({"-c", path, "--stats-allow", "192.0.2.0/24", "--stats-allow", "127.0.0.1"});
+  REQUIRE(flagged.stats_allow.size() == 2);
+  CHECK(flagged.stats_allow[0].to_string() == "192.0.2.0/24");
+  CHECK(flagged.stats_allow[1].to_string() == "127.0.0.1/32");
+  CHECK(flagged.stats_token.empty());
+  CHECK_FALSE(parse({"--", "/bin/true"}).stats_show_query);
+  CHECK_THAT(error_of({"--stats-allow", "10.0.0.1/8", "--", "/bin/true"}), Catch::Contains("no bit set past the prefix"));
+  auto bad_list = write_temp(R"({"stats-allow": 10, "command": ["/bin/true"]})");
+  CHECK_THAT(error_of({"-c", bad_list}), Catch::Contains("must be a string or an array of strings"));
+  std::remove(bad_list.c_str());
+  std::remove(path.c_str());
+  std::remove(token.c_str());
+}

@@ -19,7 +19,8 @@ mapfile -t tags < <(awk '/^[A-Z]/ { in_options = ($0 == "OPTIONS") } in_options'
 
 missing=()
 for o in "${wanted[@]}"; do
-  printf '%s\n' "${tags[@]}" | grep -qxF -- "$o" || missing+=("$o")
+  # not grep -q: leaving early would kill printf with SIGPIPE, which pipefail counts as a miss
+  printf '%s\n' "${tags[@]}" | grep -xF -- "$o" >/dev/null || missing+=("$o")
 done
 if [[ ${#missing[@]} -gt 0 ]]; then
   echo "FAIL: options of --help without an entry under OPTIONS in $page:"

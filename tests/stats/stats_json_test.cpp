@@ -138,7 +138,7 @@ TEST_CASE("to_json has every contract field with the counters' values", "[stats]
   CHECK_FALSE(own.contains("version"));
   CHECK_FALSE(own.contains("workers"));
   // pool_json renders the same object (as --status-path answers it)
-  CHECK(fcgimux::pool_json(p, false, fcgimux::clock_type::now()) == own);
+  CHECK(fcgimux::pool_json(p, false, fcgimux::clock_type::now(), false) == own);
   CHECK(short_calls == 2);
 }
 
@@ -165,7 +165,29 @@ TEST_CASE("to_json(full) adds the workers, current null when idle", "[stats][jso
   CHECK(j["workers"][0].at("pool") == "default");
   CHECK(j["workers"][1].at("pool") == "default");
   CHECK_FALSE(j["pools"]["default"]["workers"][0].contains("pool"));
-  CHECK(fcgimux::pool_json(p, true, fcgimux::clock_type::now()).at("workers") == j["pools"]["default"]["workers"]);
+  CHECK(fcgimux::pool_json(p, true, fcgimux::clock_type::now(), false).at("workers") == j["pools"]["default"]["workers"]);
+}
+
+TEST_CASE("in-flight URIs lose their query string unless show_query", "[stats][json]") {
+  stats s;
+  pool_stats p;
+  p.view = [](bool full) {
+    pool_snapshot snap = fake_snapshot(full);
+    if (full) snap.workers[0].current_uri = "/x.php?session=s3cret&a=1";
+    return snap;
+  };
+  s.add_pool("default", p);
+  const auto uris = [&](const nlohmann::json& j) {
+    return std::vector<std::string>{j.at("workers")[0].at("current").at("uri"),
+                                    j.at("pools").at("default").at("workers")[0].at("current").at("uri")};
+  };
+  CHECK(uris(s.to_json(true)) == std::vector<std::string>{"/x.php", "/x.php"});
+  CHECK(fcgimux::pool_json(p, true, fcgimux::clock_type::now(), false).at("workers")[0].at("current").at("uri") ==
+        "/x.php");
+  s.show_query = true;
+  const std::string whole = "/x.php?session=s3cret&a=1";
+  CHECK(uris(s.to_json(true)) == std::vector<std::string>{whole, whole});
+  CHECK(fcgimux::pool_json(p, true, fcgimux::clock_type::now(), true).at("workers")[0].at("current").at("uri") == whole);
 }
 
 TEST_CASE("without a view the pool and queue are zeros", "[stats][json]") {
