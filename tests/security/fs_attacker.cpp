@@ -6,8 +6,8 @@
 //                                           renamed over it ("swapped NAME" per swap); until killed
 //   fs-attacker link PATH TARGET            PATH renamed to PATH.1, a link to TARGET put at PATH
 //   fs-attacker fifo PATH                   PATH renamed to PATH.1, a FIFO put at PATH
-//   fs-attacker precreate PREFIX FROM COUNT SUFFIX file|fifo
-//                                           PREFIX<n>SUFFIX for n in FROM..FROM+COUNT-1, mode 0666
+//   fs-attacker precreate PREFIX SUFFIX file|fifo N...
+//                                           PREFIX<N>SUFFIX for each N, mode 0666
 
 #include <fcntl.h>
 #include <grp.h>
@@ -83,11 +83,10 @@ int main(int argc, char** argv) {
     say("done");
     return 0;
   }
-  if (mode == "precreate" && argc == 7) {
-    const long from = std::atol(argv[3]), count = std::atol(argv[4]);
-    const bool fifo = std::string(argv[6]) == "fifo";
-    for (long n = from; n < from + count; ++n) {
-      const std::string path = std::string(argv[2]) + std::to_string(n) + argv[5];
+  if (mode == "precreate" && argc >= 6) {
+    const bool fifo = std::string(argv[4]) == "fifo";
+    for (int i = 5; i < argc; ++i) {
+      const std::string path = std::string(argv[2]) + argv[i] + argv[3];
       if (fifo ? ::mkfifo(path.c_str(), 0666) != 0 : ::close(::creat(path.c_str(), 0666)) != 0) die(path.c_str());
     }
     say("done");
