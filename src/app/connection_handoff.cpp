@@ -11,7 +11,8 @@ namespace {
 constexpr auto patience = std::chrono::seconds(1);
 }
 
-connection_handoff::connection_handoff(asio::io_context& io, int channel_fd) : channel_(io, channel_fd), patience_(io) {}
+connection_handoff::connection_handoff(asio::io_context& io, int channel_fd)
+    : channel_(io, channel_fd), patience_(io) {}
 
 connection_handoff::~connection_handoff() {
   for (auto& p : queue_) ::close(p.fd);

@@ -113,6 +113,13 @@ struct writer {
     static writer& w = *new writer;
     return w;
   }
+  // stderr has a thread of its own: a file or pipe output that blocks (an access log that is a
+  // FIFO nobody reads) must not hold back the error log's lines, which say so.
+  static writer& of_stderr() {
+    static writer& w = *new writer;
+    return w;
+  }
+  static writer& of(const output& o) { return o.kind_ == output::kind::standard_error ? of_stderr() : get(); }
 
   bool has_work() const {
     return std::any_of(outputs.begin(), outputs.end(), [](auto& o) { return !o->pending_.empty() || o->reopen_; });
@@ -136,10 +143,20 @@ struct writer {
     }
   }
 
-  static void before_fork() { pthread_mutex_lock(&get().mutex); }
-  static void after_fork_parent() { pthread_mutex_unlock(&get().mutex); }
+  static void before_fork() {
+    pthread_mutex_lock(&get().mutex);
+    pthread_mutex_lock(&of_stderr().mutex);
+  }
+  static void after_fork_parent() {
+    pthread_mutex_unlock(&of_stderr().mutex);
+    pthread_mutex_unlock(&get().mutex);
+  }
   static void after_fork_child() {
-    writer& w = get();
+    get().reset_after_fork();
+    of_stderr().reset_after_fork();
+  }
+  void reset_after_fork() {
+    writer& w = *this;
     // The child has no writer thread; one starts at its first line. What was queued is the
     // parent's to write: written here too, it would appear twice. clear() frees nothing.
     pthread_mutex_t fresh_mutex = PTHREAD_MUTEX_INITIALIZER;
@@ -316,6 +333,8 @@ struct writer {
     return o;
   }
 
+  void stop() noexcept;
+
   std::size_t reopen_all() {
     lock l(*this);
     std::size_t n = 0;
@@ -366,7 +385,7 @@ output::~output() {
   if (kind_ == kind::file && fd_ >= 0) ::close(fd_);
 }
 
-void output::append(std::string_view line) noexcept { writer::get().append(*this, line); }
+void output::append(std::string_view line) noexcept { writer::of(*this).append(*this, line); }
 
 void output::append_syslog(int priority, std::string_view message) noexcept {
   std::string record;
@@ -375,7 +394,7 @@ void output::append_syslog(int priority, std::string_view message) noexcept {
   record.append(message);
   std::replace(record.begin() + 1, record.end(), '\n', ' ');
   record.push_back('\n');
-  writer::get().append(*this, record);
+  writer::of(*this).append(*this, record);
 }
 
 std::shared_ptr<output> open_output(const std::string& path) {
@@ -406,17 +425,29 @@ std::shared_ptr<output> open_syslog() {
 }
 
 std::shared_ptr<output> open_stderr() {
-  writer& w = writer::get();
+  writer& w = writer::of_stderr();
   if (auto o = w.find("stderr")) return o;
   return w.add(std::make_shared<output>(output::kind::standard_error, "stderr", STDERR_FILENO));
 }
 
 std::size_t reopen_files() { return writer::get().reopen_all(); }
 
-bool flush_writer(std::chrono::milliseconds bound) noexcept { return writer::get().flush(bound); }
+bool flush_writer(std::chrono::milliseconds bound) noexcept {
+  const auto start = std::chrono::steady_clock::now();
+  const bool err = writer::of_stderr().flush(bound);
+  const auto spent = std::chrono::steady_clock::now() - start;
+  const auto left = bound - std::chrono::duration_cast<std::chrono::milliseconds>(spent);
+  return writer::get().flush(std::max(left, std::chrono::milliseconds(0))) && err;
+}
 
 void stop_writer() noexcept {
-  writer& w = writer::get();
+  // The files' writer first: the drops it reports last go to the error log, stderr perhaps.
+  writer::get().stop();
+  writer::of_stderr().stop();
+}
+
+void writer::stop() noexcept {
+  writer& w = *this;
   bool join = false;
   {
     writer::lock l(w);

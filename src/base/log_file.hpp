@@ -4,9 +4,10 @@
 // I/O under it); the writer thread takes whole buffers, at most every 10 ms, and writes each with
 // one write(). Memory is bounded: past 4 MiB waiting for one output, lines are dropped, counted,
 // and the count is reported in the error log (at most once a second). Everything queued is written
-// by shutdown(), so a SIGTERM loses no line. stderr is one of these outputs too, without the
-// 10 ms window (a terminal or the journal should see a line at once): a stderr that is a slow or
-// full pipe blocks the writer thread, never the loop.
+// by shutdown(), so a SIGTERM loses no line. stderr is one of these outputs too, with a thread
+// of its own (an output that blocks must not hold back the error log that says so) and without
+// the 10 ms window (a terminal or the journal should see a line at once): a stderr that is a slow
+// or full pipe blocks that thread, never the loop.
 //
 // Files are opened O_APPEND | O_CLOEXEC, mode 0640 (before the umask). reopen_files() (SIGUSR1)
 // has the writer thread write what was queued before it to the file it has open, then open the
