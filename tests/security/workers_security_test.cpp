@@ -112,18 +112,16 @@ TEST_CASE("a worker of another user has an empty capability bounding set, and No
   CHECK(status_field(status, "NoNewPrivs") == (nnp == "yes" ? "1" : "0"));
   // Nothing here to warn of: the program and its directories are root's.
   CHECK(mux.stderr_text().find("warning: its workers") == std::string::npos);
-}
 
-TEST_CASE("a --user root worker keeps fcgimux's bounding set, less CAP_SETPCAP", "[security][workers]") {
-  REQUIRE(::geteuid() == 0);
-  script_dir d;
-  fcgimux_instance mux(php_pool({"--user", "root"}));
-  INFO(mux.stderr_text());
-  const std::string status = ask(mux, d.script);
-  INFO(status);
-  const std::string ours = read_file("/proc/" + std::to_string(mux.process().pid()) + "/status");
+  // A pool asked to run as root keeps what it had: fcgimux's set, less the CAP_SETPCAP kept for
+  // emptying the others'.
+  fcgimux_instance as_root(php_pool({"--user", "root", "--no-new-privs", nnp}));
+  INFO(as_root.stderr_text());
+  const std::string root_status = ask(as_root, d.script);
+  INFO(root_status);
+  const std::string ours = read_file("/proc/" + std::to_string(as_root.process().pid()) + "/status");
   const std::uint64_t fcgimux_set = std::stoull(status_field(ours, "CapBnd"), nullptr, 16);
-  const std::uint64_t worker_set = std::stoull(status_field(status, "CapBnd"), nullptr, 16);
+  const std::uint64_t worker_set = std::stoull(status_field(root_status, "CapBnd"), nullptr, 16);
   CHECK(worker_set != 0);
   CHECK(worker_set == (fcgimux_set & ~(std::uint64_t{1} << 8)));
 }
@@ -132,24 +130,21 @@ TEST_CASE("with --clear-env yes a worker sees none of fcgimux's variables but PA
           "[security][workers]") {
   REQUIRE(::geteuid() == 0);
   script_dir d;
-  fcgimux_instance mux(php_pool({"--user", "nobody", "--clear-env", "yes", "--pass-env", "SECURITY_TEST_PASSED",
-                                 "--env", "SECURITY_TEST_SET=set-value"}));
-  INFO(mux.stderr_text());
-  const std::string env = environ_part(ask(mux, d.script));
-  INFO(env);
-  REQUIRE(!env.empty());
-  CHECK(env.find("s3cret-value") == std::string::npos);
-  CHECK_FALSE(has_name(env, "HOME"));
-  CHECK_FALSE(has_name(env, "PHP_FCGI_CHILDREN"));
-  CHECK(has_entry(env, "SECURITY_TEST_PASSED=passed-value"));
-  CHECK(has_entry(env, "SECURITY_TEST_SET=set-value"));
-  CHECK(has_entry(env, std::string("PATH=") + ::getenv("PATH")));
-}
-
-TEST_CASE("by default (--clear-env no) a worker gets fcgimux's environment, with --env on top",
-          "[security][workers]") {
-  REQUIRE(::geteuid() == 0);
-  script_dir d;
+  {
+    fcgimux_instance mux(php_pool({"--user", "nobody", "--clear-env", "yes", "--pass-env", "SECURITY_TEST_PASSED",
+                                   "--env", "SECURITY_TEST_SET=set-value"}));
+    INFO(mux.stderr_text());
+    const std::string env = environ_part(ask(mux, d.script));
+    INFO(env);
+    REQUIRE(!env.empty());
+    CHECK(env.find("s3cret-value") == std::string::npos);
+    CHECK_FALSE(has_name(env, "HOME"));
+    CHECK_FALSE(has_name(env, "PHP_FCGI_CHILDREN"));
+    CHECK(has_entry(env, "SECURITY_TEST_PASSED=passed-value"));
+    CHECK(has_entry(env, "SECURITY_TEST_SET=set-value"));
+    CHECK(has_entry(env, std::string("PATH=") + ::getenv("PATH")));
+  }
+  // The default, --clear-env no: everything, with --env on top.
   fcgimux_instance mux(php_pool({"--user", "nobody", "--env", "SECURITY_TEST_PASSED=replaced"}));
   INFO(mux.stderr_text());
   const std::string env = environ_part(ask(mux, d.script));
