@@ -30,6 +30,7 @@ constexpr kept_capability kept[] = {
     {CAP_SETUID, "setuid"},                      // a new worker's uid
     {CAP_NET_BIND_SERVICE, "net_bind_service"},  // a listener on a port below 1024 added by a reload
     {CAP_SYS_CHROOT, "sys_chroot"},              // a new worker's --chroot
+    {CAP_SETPCAP, "setpcap"},                    // emptying a new worker's bounding set before its setuid
 };
 
 std::uint64_t kept_mask() {

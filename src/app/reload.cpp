@@ -100,7 +100,10 @@ void server::apply_reload() {
       const bool new_identity = was.user != p.user || was.group != p.group || was.chroot != p.chroot ||
                                 was.chdir != p.chdir || was.credentials.groups != p.credentials.groups;
       existing->reconfigure(p, front_);
-      if (new_identity) log_worker_identity(p);
+      if (new_identity)
+        log_worker_identity(p);
+      else
+        log_worker_warnings(p);
       existing->roll();
     }
   }

@@ -9,6 +9,7 @@
 #include "src/base/log_file.hpp"
 #include "src/front/client_connection.hpp"
 #include "src/front/listener.hpp"
+#include "src/process/worker_checks.hpp"
 #include "src/stats/history.hpp"
 
 #include <fmt/ranges.h>
@@ -70,6 +71,11 @@ void log_worker_identity(const pool_config& p) {
         "pool {}: warning: its workers run as root (--user root); a flaw in the program is then a flaw of the "
         "whole machine",
         p.name);
+  log_worker_warnings(p);
+}
+
+void log_worker_warnings(const pool_config& p) {
+  for (const std::string& line : worker_warnings(p)) log::warning("pool {}: warning: {}", p.name, line);
 }
 
 server::server(asio::io_context& io, config cfg, config_source reread, process_image image)

@@ -36,6 +36,8 @@ class stats_history;
 unix_access listener_access(const pool_config& p);
 /// Logs who a pool's workers run as (and warns about root workers).
 void log_worker_identity(const pool_config& p);
+/// Warns, a line each, of the root group and of a jail or program the workers' user can write.
+void log_worker_warnings(const pool_config& p);
 
 class server final : public connection_registry {
  public:

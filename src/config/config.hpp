@@ -56,6 +56,10 @@ struct pool_config {
   std::size_t backlog = 0;           ///< listen() backlog of the pool's listeners; 0: SOMAXCONN
   std::vector<std::string> command;  ///< PROGRAM ARGS...
   std::vector<std::pair<std::string, std::string>> env;  ///< added to (or replacing in) the workers' environment
+  // What else of fcgimux's own environment and powers a worker gets (docs/privileges.md).
+  bool clear_env = false;             ///< --clear-env: workers get only PATH, pass_env and env
+  std::vector<std::string> pass_env;  ///< --pass-env: names of fcgimux's variables kept when cleared
+  bool no_new_privs = false;          ///< --no-new-privs: PR_SET_NO_NEW_PRIVS in each worker
   std::size_t workers = 4;                               ///< the pool's minimum
   std::size_t max_workers = 0;                           ///< 0 until resolved: same as workers (or 2x with -r)
   bool variable_pool = false;                            ///< -r

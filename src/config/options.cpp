@@ -109,6 +109,21 @@ const std::vector<option_def>& options() {
            p.env.emplace_back(std::move(name), v.substr(eq + 1));
        },
        "NAME=VALUE in the workers' environment; repeatable (a file's \"env\" is an object)"},
+      {"clear-env", 0, kind::text, scope::pool, no_process,
+       [](pool_config& p, const std::string& v) { p.clear_env = to_yes_no("clear-env", v); },
+       "yes: workers get none of fcgimux's environment but PATH, --pass-env and --env; no: all of it, as spawn-fcgi "
+       "gives it (default no)"},
+      {"pass-env", 0, kind::list, scope::pool, no_process,
+       [](pool_config& p, const std::string& v) {
+         if (v.empty() || v.find_first_of(std::string_view("=\0", 2)) != std::string::npos)
+           throw config_error(fmt::format("pass-env: '{}' is not a variable's name", v));
+         if (std::find(p.pass_env.begin(), p.pass_env.end(), v) == p.pass_env.end()) p.pass_env.push_back(v);
+       },
+       "NAME of fcgimux's environment that a worker keeps under --clear-env yes; repeatable"},
+      {"no-new-privs", 0, kind::text, scope::pool, no_process,
+       [](pool_config& p, const std::string& v) { p.no_new_privs = to_yes_no("no-new-privs", v); },
+       "yes: workers and what they run never gain privileges through exec (setuid, setgid, file capabilities); "
+       "breaks a setgid sendmail (default no)"},
       {"config", 'c', kind::text, scope::command, no_process, no_pool,
        "JSON file with these settings, and optionally \"pools\" (flags win)"},
       {"stats", 0, kind::text, scope::process, [](config& c, const std::string& v) { c.stats = v; }, no_pool,

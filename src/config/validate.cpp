@@ -158,6 +158,8 @@ void finish_pool(pool_config& p, bool only_pool, const process_identity& self) {
   if (!p.chroot.empty() && p.chroot.front() != '/') throw config_error("chroot: must be an absolute path");
   if (!p.chdir.empty() && p.chdir.front() != '/')
     throw config_error("chdir: must be an absolute path (inside --chroot when given)");
+  if (!p.pass_env.empty() && !p.clear_env)
+    throw config_error("pass-env: only means something with --clear-env yes (without it workers get everything)");
   resolve_workers(p, self);
   resolve_socket_owner(p, self);
 }

@@ -18,9 +18,11 @@ using kind = access_token::kind;
 constexpr std::string_view field_names[] = {"REQUEST_METHOD", "REQUEST_URI", "SCRIPT_NAME",    "QUERY_STRING",
                                             "REMOTE_ADDR",    "REMOTE_USER", "CONTENT_LENGTH", "SCRIPT_FILENAME"};
 
+}  // namespace
+
 // What a client sent is written with its control characters, quotes and backslashes as \xHH (as
 // nginx does): a request must not be able to forge a line or break a quoted field.
-void append_escaped(std::string& out, std::string_view v, bool dash_if_empty = true) {
+void append_escaped(std::string& out, std::string_view v, bool dash_if_empty) {
   if (v.empty()) {
     if (dash_if_empty) out.push_back('-');
     return;
@@ -37,8 +39,6 @@ void append_escaped(std::string& out, std::string_view v, bool dash_if_empty = t
     }
   }
 }
-
-}  // namespace
 
 access_log::access_log(std::shared_ptr<log::output> out, std::vector<access_token> format)
     : out_(std::move(out)), format_(std::move(format)), times_(format_.size()) {

@@ -17,6 +17,10 @@
 
 namespace fcgimux {
 
+/// Appends `v` with its control characters, quotes and backslashes as \xHH (as nginx writes what a
+/// client sent); an empty `v` as "-" when `dash_if_empty`. Also used for workers' stderr lines.
+void append_escaped(std::string& out, std::string_view v, bool dash_if_empty = true);
+
 class access_log {
  public:
   access_log(std::shared_ptr<log::output> out, std::vector<access_token> format);

@@ -2,6 +2,7 @@
 
 #include "src/base/invariant.hpp"
 #include "src/base/log.hpp"
+#include "src/core/access_log.hpp"
 #include "src/core/request.hpp"
 #include "src/process/worker_process.hpp"
 
@@ -75,6 +76,9 @@ void worker_pool::spawn(std::size_t n) {
     std::error_code ec;
     spawn_options opts{.batch_scheduling = cfg_.batch_workers,
                        .env = cfg_.env,
+                       .clear_env = cfg_.clear_env,
+                       .pass_env = cfg_.pass_env,
+                       .no_new_privs = cfg_.no_new_privs,
                        .credentials = cfg_.credentials,
                        .chroot = cfg_.chroot,
                        .chdir = cfg_.chdir};
@@ -87,13 +91,16 @@ void worker_pool::spawn(std::size_t n) {
       return;
     }
     w->pid = p.pid;
+    w->group = process_group(p.pid, p.pidfd);
     std::error_code aec;
     w->exec_status.assign(p.exec_status_fd, aec);
     if (!aec) w->err_pipe.assign(p.stderr_fd, aec);
     if (aec) log::error("worker {}: cannot watch its pipes: {}", p.pid, aec.message());
     ++st_.c.workers_spawned;
     workers_.push_back(w);
-    reaper_.watch(w->pid, [this, w](int status) { on_exit(w, status); });
+    // What it forked goes with it, killed while its exited leader still holds the group's number.
+    reaper_.watch(
+        w->pid, [this, w](int status) { on_exit(w, status); }, [w] { signal_worker(*w, SIGKILL); });
     log::debug("worker {} started: {}", w->pid, cfg_.command.front());
     watch_exec(w);
     watch_stderr(w);
@@ -130,6 +137,14 @@ void worker_pool::watch_stderr(std::shared_ptr<worker> w) {
   asio::co_spawn(
       io_,
       [w, pool = cfg_.name]() -> asio::awaitable<void> {
+        // Escaped as the access log escapes what a client sent: a worker must not be able to
+        // forge a line of fcgimux's log or send escape sequences to an operator's terminal.
+        std::string escaped;
+        auto log_line = [&](std::string_view line) {
+          escaped.clear();
+          append_escaped(escaped, line, false);
+          log::warning("worker {} (pool {}): {}", w->pid, pool, escaped);
+        };
         char buf[4096];
         for (;;) {
           auto [ec, n] = co_await w->err_pipe.async_read_some(asio::buffer(buf),
@@ -138,20 +153,18 @@ void worker_pool::watch_stderr(std::shared_ptr<worker> w) {
           w->err_partial.append(buf, n);
           std::size_t start = 0, nl;
           while ((nl = w->err_partial.find('\n', start)) != std::string::npos) {
-            log::warning("worker {} (pool {}): {}", w->pid, pool,
-                         std::string_view(w->err_partial).substr(start, nl - start));
+            log_line(std::string_view(w->err_partial).substr(start, nl - start));
             start = nl + 1;
           }
           w->err_partial.erase(0, start);
           // A line without end is logged in bounded pieces as it comes: neither the log's lines
           // nor fcgimux's memory grow with what a worker writes.
           while (w->err_partial.size() >= max_stderr_line) {
-            log::warning("worker {} (pool {}): {}", w->pid, pool,
-                         std::string_view(w->err_partial).substr(0, max_stderr_line));
+            log_line(std::string_view(w->err_partial).substr(0, max_stderr_line));
             w->err_partial.erase(0, max_stderr_line);
           }
         }
-        if (!w->err_partial.empty()) log::warning("worker {} (pool {}): {}", w->pid, pool, w->err_partial);
+        if (!w->err_partial.empty()) log_line(w->err_partial);
         std::error_code ignore;
         w->err_pipe.close(ignore);
       },
@@ -160,12 +173,13 @@ void worker_pool::watch_stderr(std::shared_ptr<worker> w) {
 
 void worker_pool::on_exit(const std::shared_ptr<worker>& w, int status) {
   w->exited = true;
+  w->group.leader_reaped();
   w->kill_timer.cancel();
   w->probation.cancel();
   ++st_.c.workers_exited;
   auto now = clock_type::now();
-  // What it forked goes with it: nobody would ever ask those processes for anything.
-  signal_worker(*w, SIGKILL);
+  // What it forked was killed just before this reap (the reaper's `last`): nobody would ever ask
+  // those processes for anything. Once reaped, its number is no longer a safe name for its group.
   bool clean = WIFEXITED(status) && WEXITSTATUS(status) == 0 && !w->ended_unanswered;
   bool crashed = !w->signalled_by_us && !clean;
   if (crashed) ++st_.c.workers_crashed;
@@ -289,9 +303,8 @@ void worker_pool::done_with(const std::shared_ptr<worker>& w, bool healthy) {
 }
 
 void worker_pool::signal_worker(const worker& w, int sig) {
-  // Workers lead their own process group (setsid before exec). After the leader's exit the group
-  // lives on while a member does, so its id is not reused before the last member is gone.
-  if (w.pid > 0) ::kill(-w.pid, sig);
+  // Workers lead their own process group (setsid before exec), so what they fork goes too.
+  w.group.signal(sig);
 }
 
 void worker_pool::kill_now(worker& w) {

@@ -4,6 +4,7 @@
 
 #include "src/config/config.hpp"
 #include "src/pool/scaler.hpp"
+#include "src/process/process_group.hpp"
 #include "src/process/reaper.hpp"
 #include "src/stats/pool_stats.hpp"
 #include "src/upstream/member.hpp"
@@ -28,6 +29,7 @@ struct worker final : pool_member {
   explicit worker(asio::io_context& io) : exec_status(io), err_pipe(io), kill_timer(io), probation(io) {}
 
   std::uint64_t serial = 0;
+  process_group group;           ///< how it is signalled: never by a number that may be reused
   std::uint64_t generation = 1;  ///< the pool's generation when it was started (a roll raises it)
   clock_type::time_point started_at = clock_type::now();
   clock_type::time_point idle_since{};

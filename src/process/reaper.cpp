@@ -16,7 +16,7 @@ void reaper::start() {
   reap();  // a child that exited before the handler was in place
 }
 
-void reaper::watch(int pid, on_exit done) { watched_[pid] = std::move(done); }
+void reaper::watch(int pid, on_exit done, before_reap last) { watched_[pid] = {std::move(done), std::move(last)}; }
 
 void reaper::forget(int pid) { watched_.erase(pid); }
 
@@ -36,12 +36,17 @@ void reaper::wait() {
 void reaper::reap() {
   // One SIGCHLD may stand for several exits.
   for (;;) {
-    int status = 0;
-    pid_t pid = ::waitpid(-1, &status, WNOHANG);
-    if (pid <= 0) return;
+    // Looked at before it is reaped (WNOWAIT), so that its watcher can still act on its number.
+    siginfo_t info{};
+    if (::waitid(P_ALL, 0, &info, WEXITED | WNOHANG | WNOWAIT) != 0 || info.si_pid <= 0) return;
+    const pid_t pid = info.si_pid;
     auto it = watched_.find(pid);
+    if (it != watched_.end() && it->second.last) it->second.last();
+    int status = 0;
+    if (::waitpid(pid, &status, WNOHANG) != pid) return;  // cannot be, but must not spin
+    it = watched_.find(pid);  // `last` may have changed the map
     if (it == watched_.end()) continue;
-    on_exit done = std::move(it->second);
+    on_exit done = std::move(it->second.done);
     watched_.erase(it);
     done(status);
   }

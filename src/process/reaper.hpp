@@ -14,13 +14,16 @@ namespace fcgimux {
 class reaper {
  public:
   using on_exit = std::function<void(int status)>;
+  /// Runs when `pid` has exited but is not reaped yet: its zombie still holds its number.
+  using before_reap = std::function<void()>;
 
   explicit reaper(asio::io_context& io);
 
   /// Starts handling SIGCHLD.
   void start();
-  /// `done` runs once `pid` has exited and been reaped (not if forget()ten first).
-  void watch(int pid, on_exit done);
+  /// `done` runs once `pid` has exited and been reaped (not if forget()ten first); `last`, if
+  /// given, runs just before it is reaped (for what must be done while its number is still its own).
+  void watch(int pid, on_exit done, before_reap last = {});
   void forget(int pid);
   void stop();
 
@@ -29,7 +32,11 @@ class reaper {
   void reap();
 
   asio::signal_set sigchld_;
-  std::unordered_map<int, on_exit> watched_;
+  struct watched {
+    on_exit done;
+    before_reap last;
+  };
+  std::unordered_map<int, watched> watched_;
 };
 
 /// "exited with status N" or "killed by signal N (NAME)", for a waitpid() status.

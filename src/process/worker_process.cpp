@@ -1,5 +1,9 @@
 #include "src/process/worker_process.hpp"
 
+#include "src/process/exec_plan.hpp"
+
+#include <linux/capability.h>
+
 #include <fcntl.h>
 #include <grp.h>
 #include <sched.h>
@@ -11,11 +15,10 @@
 #include <sys/un.h>
 #include <unistd.h>
 
-#include <algorithm>
 #include <cerrno>
 #include <climits>
+#include <cstdint>
 #include <cstring>
-#include <string_view>
 
 #ifndef CLOSE_RANGE_CLOEXEC
 #define CLOSE_RANGE_CLOEXEC (1U << 2)
@@ -50,13 +53,21 @@ int make_listener(const std::string& path, std::error_code& ec) {
   return fd;
 }
 
+// Which capabilities leave the worker's bounding set (what exec can ever give it back).
+enum class bounding_drop : std::uint8_t {
+  none,     // fcgimux is not root: it cannot change the set, nor has it anything to give
+  setpcap,  // a root worker: fcgimux's own set, less CAP_SETPCAP (kept only for this drop)
+  all       // any other user: a setuid-root program it runs gets no capability at all
+};
+
 // What the child needs, prepared before fork as plain C data.
 struct child_plan {
-  char* const* argv;
-  char* const* envp;
+  exec_plan* exec;
   int lsock, err_w, status_w;
   pid_t parent;
   bool batch;
+  bounding_drop bounding;
+  bool no_new_privs;
   const char* chroot;  // nullptr: none
   const char* chdir;   // nullptr: fcgimux's directory
   bool change_ids;
@@ -71,6 +82,55 @@ struct child_plan {
   ssize_t r = write(status_w, &f, sizeof f);
   (void)r;
   _exit(127);
+}
+
+template <std::size_t N>
+void child_say(int fd, const char (&msg)[N]) {
+  ssize_t r = write(fd, msg, N - 1);
+  (void)r;
+}
+
+// Before the ids change: dropping from the bounding set takes CAP_SETPCAP, which setuid() to
+// another user takes away (as it takes every other capability).
+void drop_bounding_set(const child_plan& c) {
+  if (c.bounding == bounding_drop::none) return;
+  if (c.bounding == bounding_drop::setpcap) {
+    prctl(PR_CAPBSET_DROP, CAP_SETPCAP, 0, 0, 0);
+    return;
+  }
+  // Up to the kernel's last capability, which answers EINVAL past it.
+  for (int cap = 0;; ++cap) {
+    if (prctl(PR_CAPBSET_DROP, cap, 0, 0, 0) == 0) continue;
+    if (errno == EINVAL) break;
+    // No CAP_SETPCAP (a container that withholds it): the worker still starts, as before, and says so.
+    child_say(c.err_w, "fcgimux: cannot empty this worker's capability bounding set (no CAP_SETPCAP?)\n");
+    break;
+  }
+  if (prctl(PR_CAP_AMBIENT, PR_CAP_AMBIENT_CLEAR_ALL, 0, 0, 0) != 0 && errno != EINVAL)
+    child_failed(c.status_w, child_step::capabilities, errno);
+}
+
+// execvp(3)'s search over the prepared candidates, without its allocations: the first path that
+// runs wins; a missing one is skipped; EACCES is reported if any path gave it.
+[[noreturn]] void exec_program(const child_plan& c) {
+  int error = ENOENT;
+  bool denied = false;
+  for (char* const* path = c.exec->candidates(); *path; ++path) {
+    execve(*path, c.exec->argv(), c.exec->envp());
+    error = errno;
+    if (error == ENOEXEC) {
+      char** sh = c.exec->script_argv();
+      sh[1] = *path;
+      execve(sh[0], sh, c.exec->envp());
+      error = errno;
+    }
+    if (error == EACCES) {
+      denied = true;
+      continue;
+    }
+    if (error != ENOENT && error != ENOTDIR && error != ESTALE && error != ENODEV && error != ETIMEDOUT) break;
+  }
+  child_failed(c.status_w, child_step::exec, denied ? EACCES : error);
 }
 
 // Only async-signal-safe calls from here on: the child of fork() in a process that may hold locks.
@@ -95,12 +155,10 @@ struct child_plan {
   // drops that wakeup preemption; it is inherited across exec and by the program's children.
   if (c.batch && sched_getscheduler(0) == SCHED_OTHER) {
     struct sched_param none_prio {};
-    if (sched_setscheduler(0, SCHED_BATCH, &none_prio) != 0) {
-      static const char msg[] = "fcgimux: SCHED_BATCH refused; this worker keeps the normal policy\n";
-      ssize_t r = write(c.err_w, msg, sizeof msg - 1);
-      (void)r;
-    }
+    if (sched_setscheduler(0, SCHED_BATCH, &none_prio) != 0)
+      child_say(c.err_w, "fcgimux: SCHED_BATCH refused; this worker keeps the normal policy\n");
   }
+  drop_bounding_set(c);
   // Opened before the jail, which need not have a /dev.
   int devnull = open("/dev/null", O_RDWR | O_CLOEXEC);
 
@@ -116,6 +174,10 @@ struct child_plan {
     if (c.uid != 0 && (setuid(0) == 0 || seteuid(0) == 0 || getuid() != c.uid || geteuid() != c.uid))
       child_failed(c.status_w, child_step::root_regained, 0);
   }
+  // Also stops a setuid or setgid program the worker runs from gaining that user's or group's
+  // files (the bounding set only takes capabilities away from such a program, not its ids).
+  if (c.no_new_privs && prctl(PR_SET_NO_NEW_PRIVS, 1, 0, 0, 0) != 0)
+    child_failed(c.status_w, child_step::no_new_privs, errno);
   // Once fcgimux is gone nobody reads the worker's answers; SIGKILL, since some programs ignore
   // SIGTERM. After the ids: the kernel clears this on a credential change.
   prctl(PR_SET_PDEATHSIG, SIGKILL);
@@ -131,8 +193,7 @@ struct child_plan {
     for (int fd = 3; fd < 65536; ++fd)
       if (fd != c.status_w) fcntl(fd, F_SETFD, FD_CLOEXEC);
   }
-  execvpe(c.argv[0], c.argv, c.envp);
-  child_failed(c.status_w, child_step::exec, errno);
+  exec_program(c);
 }
 
 }  // namespace
@@ -145,22 +206,7 @@ spawned_process spawn_worker(const std::vector<std::string>& argv, const std::st
     ec = std::make_error_code(std::errc::invalid_argument);
     return out;
   }
-  std::vector<char*> cargv;
-  for (const auto& a : argv) cargv.push_back(const_cast<char*>(a.c_str()));
-  cargv.push_back(nullptr);
-  // The environment is built before fork: the child may only make async-signal-safe calls.
-  std::vector<std::string> env_entries;
-  std::vector<char*> cenv;
-  for (char** e = environ; *e; ++e) {
-    std::string_view entry(*e);
-    std::string_view name = entry.substr(0, entry.find('='));
-    bool replaced = std::any_of(opts.env.begin(), opts.env.end(), [name](auto& kv) { return kv.first == name; });
-    if (!replaced) cenv.push_back(*e);
-  }
-  env_entries.reserve(opts.env.size());
-  for (const auto& [name, value] : opts.env) env_entries.push_back(name + "=" + value);
-  for (auto& e : env_entries) cenv.push_back(e.data());
-  cenv.push_back(nullptr);
+  exec_plan exec(argv, worker_environment(environ, {.clear = opts.clear_env, .pass = opts.pass_env, .set = opts.env}));
 
   int lsock = make_listener(socket_path, ec);
   if (lsock < 0) return out;
@@ -178,13 +224,18 @@ spawned_process spawn_worker(const std::vector<std::string>& argv, const std::st
     return out;
   }
   const worker_credentials& ids = opts.credentials;
-  child_plan plan{.argv = cargv.data(),
-                  .envp = cenv.data(),
+  const bool as_root = ::geteuid() == 0;
+  const uid_t worker_uid = ids.change ? ids.uid : ::geteuid();
+  child_plan plan{.exec = &exec,
                   .lsock = lsock,
                   .err_w = err_pipe[1],
                   .status_w = status_pipe[1],
                   .parent = ::getpid(),
                   .batch = opts.batch_scheduling,
+                  .bounding = !as_root          ? bounding_drop::none
+                              : worker_uid == 0 ? bounding_drop::setpcap
+                                                : bounding_drop::all,
+                  .no_new_privs = opts.no_new_privs,
                   .chroot = opts.chroot.empty() ? nullptr : opts.chroot.c_str(),
                   .chdir = !opts.chdir.empty()    ? opts.chdir.c_str()
                            : !opts.chroot.empty() ? "/"
@@ -208,6 +259,9 @@ spawned_process spawn_worker(const std::vector<std::string>& argv, const std::st
     return out;
   }
   out.pid = pid;
+  // Now, while nothing can have reaped the child (only the reaper does, on this thread): the pidfd
+  // names this process, not its number, for every signal fcgimux sends it later.
+  out.pidfd = static_cast<int>(::syscall(SYS_pidfd_open, pid, 0));
   out.stderr_fd = err_pipe[0];
   out.exec_status_fd = status_pipe[0];
   return out;
@@ -224,6 +278,8 @@ std::string describe(child_step step, const std::string& program, const std::str
     case child_step::setgid: return "cannot set its group";
     case child_step::setuid: return "cannot set its user";
     case child_step::root_regained: return "could become root again after setuid: not started";
+    case child_step::capabilities: return "cannot clear its ambient capabilities";
+    case child_step::no_new_privs: return "cannot set PR_SET_NO_NEW_PRIVS";
   }
   return "cannot start";
 }

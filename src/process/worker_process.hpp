@@ -14,12 +14,24 @@ namespace fcgimux {
 
 struct spawned_process {
   int pid = -1;
+  int pidfd = -1;           ///< pidfd_open(pid), close-on-exec; -1 on a kernel without pidfds
   int exec_status_fd = -1;  ///< read end: EOF when exec succeeded, else a child_failure
   int stderr_fd = -1;       ///< read end of the worker's stderr
 };
 
 /// The step of the child's set-up that failed, as its status pipe reports it.
-enum class child_step : int { exec, setup, chroot, chdir, setgroups, setgid, setuid, root_regained };
+enum class child_step : int {
+  exec,
+  setup,
+  chroot,
+  chdir,
+  setgroups,
+  setgid,
+  setuid,
+  root_regained,
+  capabilities,
+  no_new_privs
+};
 
 /// What the child writes on its status pipe when it cannot exec the program.
 struct child_failure {
@@ -36,6 +48,12 @@ struct spawn_options {
   bool batch_scheduling = true;
   /// Variables set for the worker on top of fcgimux's own environment (replacing same names).
   std::vector<std::pair<std::string, std::string>> env;
+  /// Keep none of fcgimux's own environment but PATH and `pass_env` (--clear-env yes).
+  bool clear_env = false;
+  /// Names of fcgimux's variables kept when `clear_env`.
+  std::vector<std::string> pass_env;
+  /// PR_SET_NO_NEW_PRIVS: nothing the worker executes gains privileges (setuid, setgid, file caps).
+  bool no_new_privs = false;
   /// Who the worker runs as (`change` false: fcgimux's own ids).
   worker_credentials credentials;
   /// The worker's root directory (empty: fcgimux's); the program is then found inside it.
@@ -46,9 +64,10 @@ struct spawn_options {
 
 /// Binds and listens on `socket_path` (mode 0600), starts `argv` with it as fd 0, /dev/null as
 /// fd 1, a pipe as fd 2, every other descriptor closed, default signal mask and handlers, its
-/// own session (as spawn-fcgi gives its workers), its root, directory and ids (in that order:
-/// chroot, chdir, setgroups, setgid, setuid, then a check that setuid(0) fails), and SIGKILL
-/// when fcgimux dies (asked for after the ids change, which clears it).
+/// own session (as spawn-fcgi gives its workers), an empty capability bounding set unless it runs
+/// as root, its root, directory and ids (in that order: chroot, chdir, setgroups, setgid, setuid,
+/// then a check that setuid(0) fails), and SIGKILL when fcgimux dies (asked for after the ids
+/// change, which clears it). argv, envp and the program's paths are prepared before fork().
 spawned_process spawn_worker(const std::vector<std::string>& argv, const std::string& socket_path,
                              const spawn_options& opts, std::error_code& ec);
 
