@@ -1,0 +1,67 @@
+#!/usr/bin/env bash
+# The include directories each layer's target compiles with (DIRS_FILE: "LAYER DIR..." a line)
+# resolve exactly the layers docs/architecture.md lets it include, and a real #include of any other
+# layer stops the compiler with "No such file or directory".
+#   include_roots_test.sh CXX DIRS_FILE SOURCE_DIR
+set -euo pipefail
+cxx=$1 dirs_file=$2 src=$3
+work=$(mktemp -d)
+trap 'rm -rf "$work"' EXIT
+
+layers=()
+declare -A allowed header
+while read -r layer deps; do
+  layers+=("$layer")
+  allowed[$layer]=" $layer $deps "
+done < <(bash "$src/scripts/check-layers.sh" --table "$src")
+# One header of each layer stands for it.
+for l in "${layers[@]}"; do
+  dir=src/$l
+  [[ $l == proto ]] && dir=proto
+  header[$l]=$dir/$(cd "$src/$dir" && ls -- *.hpp | head -1)
+done
+
+failed=0
+checked=0
+declare -A tested
+while read -r layer dirs; do
+  [[ -n $layer ]] || continue
+  tested[$layer]=1
+  args=()
+  for d in $dirs; do args+=("-I$d"); done
+  # The probes live in a directory of their own, so a quoted include finds nothing beside them.
+  probe=$work/$layer.cpp
+  : >"$probe"
+  for l in "${layers[@]}"; do
+    printf '#if __has_include("%s")\nsees %s\n#endif\n' "${header[$l]}" "$l" >>"$probe"
+  done
+  seen=" $("$cxx" -std=c++20 -E -P "${args[@]}" "$probe" | awk '/^sees / { printf "%s ", $2 }')"
+  for l in "${layers[@]}"; do
+    may=no sees=no
+    [[ ${allowed[$layer]} == *" $l "* ]] && may=yes
+    [[ $seen == *" $l "* ]] && sees=yes
+    if [[ $may != "$sees" ]]; then
+      echo "layer $layer: may include $l: $may, but its include directories resolve it: $sees" >&2
+      failed=1
+    fi
+    [[ $may == no ]] || continue
+    # What a developer would write: the compiler must refuse it.
+    printf '#include "%s"\n' "${header[$l]}" >"$work/up.cpp"
+    if out=$("$cxx" -std=c++20 -E "${args[@]}" "$work/up.cpp" 2>&1 >/dev/null); then
+      echo "layer $layer: #include \"${header[$l]}\" builds" >&2
+      failed=1
+    elif [[ $out != *"${header[$l]}: No such file or directory"* ]]; then
+      echo "layer $layer: #include \"${header[$l]}\" fails, but not for want of the file: $out" >&2
+      failed=1
+    fi
+    checked=$((checked + 1))
+  done
+done <"$dirs_file"
+for l in "${layers[@]}"; do
+  if [[ -z ${tested[$l]:-} ]]; then
+    echo "layer $l: no include directories in $dirs_file" >&2
+    failed=1
+  fi
+done
+((failed == 0)) || exit 1
+echo "${#layers[@]} layers: each resolves only what docs/architecture.md allows; $checked upward or sideways includes fail to build"
