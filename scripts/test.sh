@@ -1,8 +1,9 @@
 #!/usr/bin/env bash
 # The README's test command, and all that .ci/run does: installs what is missing, builds, and
-# runs every test: the Catch2 suites (unit and integration, with real nginx, php-cgi, fcgiwrap),
-# the same suites under AddressSanitizer + UndefinedBehaviorSanitizer, each fuzzer briefly, and
-# the container image smoke test.
+# runs every test: the check of every #include against the layers of docs/architecture.md, the
+# Catch2 suites (unit and integration, with real nginx, php-cgi, fcgiwrap), the same suites under
+# AddressSanitizer + UndefinedBehaviorSanitizer, each fuzzer briefly, and the container image smoke
+# test.
 #   FCGIMUX_FUZZ_SECONDS   seconds per fuzz target (default 20)
 #   FCGIMUX_SKIP_CONTAINER=1  leave out the podman image test (it needs ~3 minutes and root)
 set -euo pipefail
@@ -18,6 +19,9 @@ run_ctest() {
   passed=$((passed + $(sed -n 's/.*tests passed, 0 tests failed out of \([0-9]*\).*/\1/p' "$log" | tail -1)))
   rm -f "$log"
 }
+
+stage "layers"
+scripts/check-layers.sh
 
 stage "dependencies"
 scripts/deps.sh build test fuzz stats

@@ -127,16 +127,25 @@ TEST_CASE("scheduler: a cancelled request leaves the queue, fail_all answers the
 }
 
 TEST_CASE("scheduler: --queue-timeout answers a request that waited too long, and only that one") {
-  queue_fixture q(1024, 0.05);
+  // Real timers on a machine that may be busy: wait for each expiry rather than for a fixed time,
+  // and bound only what cannot vary (a timer never fires early). The 0.6 s between the two requests
+  // is what a stall of the loop would need to exceed to expire both at once.
+  queue_fixture q(1024, 1.0);
+  const auto run_until = [&](const std::shared_ptr<request>& r) {
+    const auto deadline = clock_type::now() + 20s;
+    while (r->state != request_state::done && clock_type::now() < deadline) q.io.run_one_for(100ms);
+  };
   auto old = q.submit();
-  q.io.run_for(30ms);
+  q.io.run_for(600ms);
   auto young = q.submit();
-  q.io.run_for(40ms);  // old waited ~70 ms, young ~40 ms
-  CHECK(old->state == request_state::done);
+  run_until(old);
+  REQUIRE(old->state == request_state::done);
+  CHECK(clock_type::now() - old->queued_at >= 1s);
   CHECK(young->state == request_state::queued);
   CHECK(q.st.c.requests_timed_out == 1);
   CHECK(q.front->out[old->front_id].find("waited too long") != std::string::npos);
-  q.io.run_for(40ms);
-  CHECK(young->state == request_state::done);
+  run_until(young);
+  REQUIRE(young->state == request_state::done);
+  CHECK(clock_type::now() - young->queued_at >= 1s);
   CHECK(q.st.c.requests_timed_out == 2);
 }
