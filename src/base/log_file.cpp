@@ -221,7 +221,7 @@ struct writer {
     o.failing_ = false;
   }
 
-  void append(output& o, std::string_view bytes) {
+  bool append(output& o, std::string_view bytes) {
     std::size_t report = 0;
     bool direct = false;
     {
@@ -232,7 +232,7 @@ struct writer {
         if (o.pending_.size() + bytes.size() <= max_pending) {
           o.pending_.append(bytes);
           notify();
-          return;
+          return true;
         }
         ++o.dropped_;
         if (const long long now = now_ms(); now - o.last_drop_report_ms_ >= drop_report_interval_ms) {
@@ -243,12 +243,13 @@ struct writer {
     }
     if (!direct) {
       report_drops(o.path_, report);  // after the lock: the error log may be another output
-      return;
+      return false;
     }
     // fcgimux is exiting and the writer is gone: a last line is written where it stands.
     o.writing_.assign(bytes);
     flush_out(o);
     o.writing_.clear();
+    return true;
   }
 
   // After the writer stopped: the drops not reported yet.
@@ -304,7 +305,7 @@ output::~output() {
   if (kind_ == kind::file && fd_ >= 0) ::close(fd_);
 }
 
-void output::append(std::string_view line) noexcept { writer::get().append(*this, line); }
+bool output::append(std::string_view line) noexcept { return writer::get().append(*this, line); }
 
 void output::append_syslog(int priority, std::string_view message) noexcept {
   std::string record;

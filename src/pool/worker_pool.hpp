@@ -119,6 +119,8 @@ class worker_pool {
   void remove_idle(worker* w);
   void schedule_spawn(clock_type::time_point at);
   void release_pass();
+  /// Stops idle workers while the pool is over --max-workers (lowered by a reload).
+  void release_over_max();
   /// False (and the worker on its way out) if its kept connection holds bytes nobody asked for.
   bool kept_connection_clean(worker& w);
 

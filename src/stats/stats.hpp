@@ -36,17 +36,19 @@ class stats {
  public:
   struct named_pool {
     std::string name;
-    const pool_stats* stats;
+    pool_stats* stats;
   };
 
   process_counters c;
+  queue_gauge queue;  ///< requests waiting over every pool: the totals' queue.peak
   clock_type::time_point started = clock_type::now();
   std::string version = FCGIMUX_VERSION;
   std::string last_reload_error;  ///< why the last failed reload failed; empty: none yet
   upgrade_status upgrade;
 
-  /// Registers a pool (in configuration order); `p` must outlive this object's renderings.
-  void add_pool(std::string name, const pool_stats& p) { pools_.push_back({std::move(name), &p}); }
+  /// Registers a pool (in configuration order); `p` must outlive this object's renderings. Its
+  /// queue counts into `queue` from now on.
+  void add_pool(std::string name, pool_stats& p);
   /// A pool removed by a reload: it is no longer shown.
   void remove_pool(std::string_view name);
   const std::vector<named_pool>& pools() const noexcept { return pools_; }
