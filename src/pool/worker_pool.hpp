@@ -150,7 +150,7 @@ class worker_pool {
   /// says nothing about them, and auto goes back to keeping them.
   void settle_kept_connections(const worker& w, int status);
   // The roll (worker_pool_roll.cpp).
-  enum class rolling : std::uint8_t { idle, rolling, failed };
+  using rolling = roll_phase;  // one enum for the roll and what the stats show of it
   /// Retires old workers for the new ones that became ready, starts new ones within the surge,
   /// and ends the roll when no old worker is left.
   void roll_step();

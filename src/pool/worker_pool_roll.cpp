@@ -140,7 +140,7 @@ void worker_pool::settings_changed() {
 
 roll_status worker_pool::roll_state() const noexcept {
   roll_status r;
-  r.state = rolling_ == rolling::rolling ? "rolling" : rolling_ == rolling::failed ? "failed" : "idle";
+  r.state = rolling_;
   for (auto& w : workers_) {
     if (w->state == worker_state::stopping || w->exited) continue;
     if (w->generation < generation_)

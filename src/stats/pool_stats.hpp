@@ -9,6 +9,7 @@
 #include <cstdint>
 #include <functional>
 #include <string>
+#include <string_view>
 #include <vector>
 
 namespace fcgimux {
@@ -37,9 +38,14 @@ struct pool_counters {
   }
 };
 
+/// Where a pool's rolling restart (SIGHUP) stands.
+enum class roll_phase : std::uint8_t { idle, rolling, failed };
+/// Its name in /stats and the dashboard: "idle", "rolling" or "failed".
+std::string_view to_string(roll_phase p) noexcept;
+
 /// A pool's rolling restart (SIGHUP) as the stats show it.
 struct roll_status {
-  std::string state = "idle";   ///< "idle", "rolling" or "failed"
+  roll_phase state = roll_phase::idle;
   std::size_t old_workers = 0;  ///< workers of an older generation still serving
   std::size_t new_workers = 0;  ///< workers of the newest generation (starting included)
   std::string error;            ///< why the last roll stopped, when it failed

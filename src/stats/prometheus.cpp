@@ -111,7 +111,7 @@ std::string stats::to_prometheus(std::string_view only_pool) const {
   per_pool("fcgimux_pool_generation", "gauge", "The pool's generation: 1 at start, +1 for each roll (SIGHUP).",
            [](const pool_view& v) { return v.snap.generation; });
   per_pool("fcgimux_pool_rolling", "gauge", "1 while the pool's workers are being replaced (SIGHUP).",
-           [](const pool_view& v) { return v.snap.roll.state == "rolling" ? 1 : 0; });
+           [](const pool_view& v) { return v.snap.roll.state == roll_phase::rolling ? 1 : 0; });
 
   per_pool("fcgimux_queue_length", "gauge", "Requests waiting for a worker.",
            [](const pool_view& v) { return v.snap.queue_length; });

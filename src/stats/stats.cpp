@@ -59,13 +59,32 @@ void fill(nlohmann::json& j, const pool_snapshot& p, const pool_counters& c, con
 // What only a pool has, not the totals: its generation and roll.
 void fill_own(nlohmann::json& j, const pool_snapshot& s) {
   j["generation"] = s.generation;
-  j["roll"] = {{"state", s.roll.state},
+  j["roll"] = {{"state", to_string(s.roll.state)},
                {"old", s.roll.old_workers},
                {"new", s.roll.new_workers},
                {"error", text_or_null(s.roll.error)}};
 }
 
 }  // namespace
+
+std::string_view to_string(roll_phase p) noexcept {
+  switch (p) {
+    case roll_phase::idle: return "idle";
+    case roll_phase::rolling: return "rolling";
+    case roll_phase::failed: return "failed";
+  }
+  return "?";
+}
+
+std::string_view to_string(upgrade_phase p) noexcept {
+  switch (p) {
+    case upgrade_phase::idle: return "idle";
+    case upgrade_phase::starting: return "starting";
+    case upgrade_phase::failed: return "failed";
+    case upgrade_phase::handed_over: return "handed_over";
+  }
+  return "?";
+}
 
 pool_snapshot& pool_snapshot::operator+=(const pool_snapshot& o) noexcept {
   min += o.min;
@@ -206,7 +225,7 @@ nlohmann::json stats::to_json(bool full) const {
        latency_histogram::merged_window_percentiles(service, now));
   j["connections"] = {{"active", c.connections_active}, {"accepted", c.connections_accepted}};
   j["reloads"] = {{"ok", c.reloads_ok}, {"failed", c.reloads_failed}, {"last_error", text_or_null(last_reload_error)}};
-  j["upgrade"] = {{"state", upgrade.state},
+  j["upgrade"] = {{"state", to_string(upgrade.state)},
                   {"pid", upgrade.pid > 0 ? nlohmann::json(upgrade.pid) : nlohmann::json(nullptr)},
                   {"ok", c.upgrades_ok},
                   {"failed", c.upgrades_failed},

@@ -25,9 +25,14 @@ struct process_counters {
   std::uint64_t upgrades_failed = 0;  ///< new processes that exited or were not ready in time
 };
 
+/// Where a binary upgrade (SIGUSR2) stands; handed_over: this process is on its way out.
+enum class upgrade_phase : std::uint8_t { idle, starting, failed, handed_over };
+/// Its name in /stats: "idle", "starting", "failed" or "handed_over".
+std::string_view to_string(upgrade_phase p) noexcept;
+
 /// Where a binary upgrade (SIGUSR2) stands.
 struct upgrade_status {
-  std::string state = "idle";  ///< idle | starting | failed | handed_over (this process is on its way out)
+  upgrade_phase state = upgrade_phase::idle;
   int pid = 0;                 ///< the new process, while it starts and after the handover
   std::string last_error;      ///< why the last upgrade failed; empty: none yet
 };
