@@ -41,13 +41,18 @@ else()
   install(FILES "${PROJECT_SOURCE_DIR}/docs/fcgimux.8" DESTINATION "${CMAKE_INSTALL_MANDIR}/man8")
 endif()
 
-# config/fcgimux.service names /usr/local/bin/fcgimux; the installed unit names the installed binary.
+# config/fcgimux.service names /usr/local/bin/fcgimux (ExecStart=, ExecReload=); the installed unit names the
+# installed binary.
 install(CODE "set(FCGIMUX_UNIT_IN \"${PROJECT_SOURCE_DIR}/config/fcgimux.service\")
 set(FCGIMUX_UNIT_OUT \"${staging}/fcgimux.service\")
 set(FCGIMUX_BINDIR \"${CMAKE_INSTALL_BINDIR}\")")
 install(SCRIPT "${CMAKE_CURRENT_LIST_DIR}/install_unit.cmake")
 install(FILES "${staging}/fcgimux.service" "${PROJECT_SOURCE_DIR}/config/fcgimux.socket"
         DESTINATION "${FCGIMUX_INSTALL_SYSTEMDDIR}")
+
+# The licence (ISC, LICENSE) in Debian's machine-readable copyright format, where dpkg and
+# Debian's policy want it: /usr/share/doc/fcgimux/copyright in the .deb.
+install(FILES "${CMAKE_CURRENT_LIST_DIR}/deb-copyright" DESTINATION "${CMAKE_INSTALL_DOCDIR}" RENAME copyright)
 
 # Examples rather than /etc/fcgimux/fcgimux.json: none of them serves without a choice of program
 # and user, and a package must not start a pool nobody asked for.

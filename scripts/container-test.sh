@@ -394,7 +394,9 @@ deb_layout() {
     done
     grep "^ExecStart=" /usr/lib/systemd/system/fcgimux.service
     grep -qx "ExecStart=/usr/bin/fcgimux -c /etc/fcgimux/fcgimux.json" /usr/lib/systemd/system/fcgimux.service
+    grep -qx "ExecReload=/usr/bin/fcgimux -t -c /etc/fcgimux/fcgimux.json" /usr/lib/systemd/system/fcgimux.service
     dpkg -L fcgimux | grep -x /usr/share/man/man8/fcgimux.8.gz
+    dpkg -L fcgimux | grep -x /usr/share/doc/fcgimux/copyright
     ldd /usr/bin/fcgimux /usr/lib/fcgimux/fcgimux-demo
     ! ldd /usr/bin/fcgimux /usr/lib/fcgimux/fcgimux-demo | grep -q "not found"
     /usr/bin/fcgimux --version'

@@ -6,6 +6,7 @@
 #include "src/base/log.hpp"
 #include "src/config/compat.hpp"
 #include "src/config/config.hpp"
+#include "src/config/program_check.hpp"
 
 #include <fmt/core.h>
 
@@ -43,6 +44,20 @@ int main(int argc, char** argv) {
   }
   if (cfg.show_version) {
     fmt::print("fcgimux {}\n", FCGIMUX_VERSION);
+    return 0;
+  }
+  if (cfg.check_only) {
+    // As nginx -t: everything parse_config checks, and the programs; no log, socket, worker or pid file.
+    try {
+      fcgimux::check_programs(cfg);
+    } catch (const fcgimux::config_error& e) {
+      fmt::print(stderr, "fcgimux: error: {}\n", e.what());
+      return 2;
+    }
+    std::string names;
+    for (const auto& p : cfg.pools) names += (names.empty() ? "" : ", ") + p.name;
+    fmt::print(stderr, "fcgimux: configuration ok ({} {}: {})\n", cfg.pools.size(),
+               cfg.pools.size() == 1 ? "pool" : "pools", names);
     return 0;
   }
   fcgimux::log::verbose_enabled = cfg.verbose;

@@ -280,7 +280,7 @@ void server::watch_readiness() {
   for (auto& p : pools_) {
     const pool_snapshot s = p->snapshot(false);
     ready += s.idle + s.busy;
-    all = all && s.idle + s.busy >= s.min && s.roll.state != "rolling";
+    all = all && s.idle + s.busy >= s.min && s.roll.state != roll_phase::rolling;
   }
   if (all && role_.active()) {
     // The old process tells systemd this one is the service now (MAINPID=), and stops.

@@ -43,7 +43,7 @@ void server::upgrade() {
   }
   const int pid = child.pid;
   upgrade_pid_ = pid;
-  st_.upgrade.state = "starting";
+  st_.upgrade.state = upgrade_phase::starting;
   st_.upgrade.pid = pid;
   log::notice("SIGUSR2: started {} as pid {}; it takes over once its workers are ready (within {} s)", image_.exe, pid,
               cfg_.upgrade_timeout.count());
@@ -72,7 +72,7 @@ void server::upgrade_failed(const std::string& why) {
   upgrade_timer_.cancel();
   upgrade_channel_.reset();
   ++st_.c.upgrades_failed;
-  st_.upgrade.state = "failed";
+  st_.upgrade.state = upgrade_phase::failed;
   st_.upgrade.pid = 0;
   st_.upgrade.last_error = why;
   log::error("SIGUSR2: upgrade failed: {}{}", why, stopping_ ? "" : "; this process goes on serving");
@@ -101,7 +101,7 @@ void server::hand_over(int pid) {
   upgrade_channel_.reset();
   reaper_.forget(pid);  // it outlives this process
   ++st_.c.upgrades_ok;
-  st_.upgrade.state = "handed_over";
+  st_.upgrade.state = upgrade_phase::handed_over;
   handed_over_ = true;
   // The new process wrote the pid file; systemd follows it as the service's main process.
   notify_.send(fmt::format("MAINPID={}\nSTATUS=handed over to pid {}", pid, pid));

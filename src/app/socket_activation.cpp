@@ -1,21 +1,15 @@
 #include "src/app/socket_activation.hpp"
 
-#include "src/front/listener.hpp"
+#include "src/app/decimal.hpp"
+#include "src/front/socket_address.hpp"
 
 #include <fcntl.h>
 #include <unistd.h>
 
-#include <charconv>
 #include <cstdlib>
 #include <string_view>
 
 namespace fcgimux {
-
-long decimal_of(std::string_view s) {
-  long v = -1;
-  auto [p, ec] = std::from_chars(s.data(), s.data() + s.size(), v);
-  return ec == std::errc{} && p == s.data() + s.size() && !s.empty() && v >= 0 ? v : -1;
-}
 
 std::vector<inherited_socket> take_inherited_sockets() {
   std::vector<inherited_socket> out;

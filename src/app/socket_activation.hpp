@@ -14,16 +14,12 @@ inline constexpr int listen_fds_start = 3;
 
 struct inherited_socket {
   int fd = -1;
-  std::string address;  ///< as listener::socket_address() prints it
+  std::string address;  ///< as socket_address() prints it (front/socket_address.hpp)
   std::string name;     ///< from $LISTEN_FDNAMES, or "" (systemd's default "unknown" counts as none)
 };
 
 /// The sockets passed to this process, marked close-on-exec; the three variables are removed
 /// from the environment, so that workers never see them.
 std::vector<inherited_socket> take_inherited_sockets();
-
-/// A non-negative decimal number (a pid, a count, a descriptor) from an environment variable's
-/// text; -1 for an empty text or anything else.
-long decimal_of(std::string_view text);
 
 }  // namespace fcgimux

@@ -1,5 +1,6 @@
 #include "src/app/upgrade.hpp"
 
+#include "src/app/decimal.hpp"
 #include "src/app/socket_activation.hpp"
 #include "src/base/log.hpp"
 

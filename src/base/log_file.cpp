@@ -281,7 +281,7 @@ struct writer {
     o.failing_ = false;
   }
 
-  void append(output& o, std::string_view bytes) {
+  bool append(output& o, std::string_view bytes) {
     std::size_t report = 0;
     bool direct = false;
     {
@@ -295,7 +295,7 @@ struct writer {
           // directly; lines that come while it writes are still taken in one write.
           if (o.kind_ == output::kind::standard_error) urgent = true;
           notify();
-          return;
+          return true;
         }
         ++o.dropped_;
         o.dropped_total_.fetch_add(1, std::memory_order_relaxed);
@@ -307,12 +307,13 @@ struct writer {
     }
     if (!direct) {
       report_drops(o.path_, report);  // after the lock: the error log may be another output
-      return;
+      return false;
     }
     // fcgimux is exiting and the writer is gone: a last line is written where it stands.
     o.writing_.assign(bytes);
     flush_out(o);
     o.writing_.clear();
+    return true;
   }
 
   // After the writer stopped: the drops not reported yet.
@@ -385,7 +386,7 @@ output::~output() {
   if (kind_ == kind::file && fd_ >= 0) ::close(fd_);
 }
 
-void output::append(std::string_view line) noexcept { writer::of(*this).append(*this, line); }
+bool output::append(std::string_view line) noexcept { return writer::of(*this).append(*this, line); }
 
 void output::append_syslog(int priority, std::string_view message) noexcept {
   std::string record;

@@ -27,8 +27,9 @@ namespace fcgimux::log {
 /// to the same path (two pools with one access log write through one descriptor).
 class output {
  public:
-  /// Queues `line`, which ends in '\n'. Never waits for I/O; a line that does not fit is dropped.
-  void append(std::string_view line) noexcept;
+  /// Queues `line`, which ends in '\n'. Never waits for I/O; a line that does not fit is dropped
+  /// (and false returned, so that the caller can count its own drops).
+  bool append(std::string_view line) noexcept;
   /// syslog only: queues `message` (one line) at `priority` (LOG_ERR ... LOG_DEBUG).
   void append_syslog(int priority, std::string_view message) noexcept;
   /// The path it was opened with ("-" for stdout, "syslog").

@@ -115,7 +115,8 @@ std::string usage_text() {
   for (const auto& o : options()) {
     std::string left =
         o.short_name ? fmt::format("  -{}, --{}", o.short_name, o.name) : fmt::format("      --{}", o.name);
-    if (o.k != kind::flag) left += o.k == kind::count ? " N" : o.k == kind::seconds ? " SEC" : " VALUE";
+    if (o.k != kind::flag)
+      left += o.k == kind::count || o.k == kind::rate ? " N" : o.k == kind::seconds ? " SEC" : " VALUE";
     s += fmt::format("{:<30} {}\n", left, o.help);
   }
   return s;

@@ -113,6 +113,7 @@ struct config {
 
   bool show_help = false;
   bool show_version = false;
+  bool check_only = false;  ///< -t, --check-config: check everything, start nothing
 };
 
 /// Whose privileges the rules about --user, --group and --chroot are checked against.

@@ -18,7 +18,7 @@ std::size_t to_count(std::string_view name, const std::string& v) {
   return out;
 }
 
-double to_number(std::string_view name, const std::string& v) {
+double to_number(std::string_view name, const std::string& v, std::string_view unit = "a number of seconds") {
   std::size_t used = 0;
   double d = 0;
   try {
@@ -27,7 +27,7 @@ double to_number(std::string_view name, const std::string& v) {
     used = 0;
   }
   if (used != v.size() || v.empty() || !std::isfinite(d) || d < 0)
-    throw config_error(fmt::format("{}: '{}' is not a number of seconds", name, v));
+    throw config_error(fmt::format("{}: '{}' is not {}", name, v, unit));
   return d;
 }
 
@@ -166,8 +166,10 @@ const std::vector<option_def>& options() {
        "seconds an extra worker may stay idle before release (default 300)"},
       {"spare", 0, kind::count, scope::pool, no_process, POOL_COUNT(spare),
        "idle workers kept ready below the maximum (default 0)"},
-      {"max-spawn-rate", 0, kind::seconds, scope::pool, no_process,
-       [](pool_config& p, const std::string& v) { p.max_spawn_rate = to_number("max-spawn-rate", v); },
+      {"max-spawn-rate", 0, kind::rate, scope::pool, no_process,
+       [](pool_config& p, const std::string& v) {
+         p.max_spawn_rate = to_number("max-spawn-rate", v, "a number of workers per second");
+       },
        "workers started per second at most (default: 10 x --max-workers)"},
       {"queue-limit", 0, kind::count, scope::pool, no_process, POOL_COUNT(queue_limit),
        "requests waiting for a worker (default 1024)"},
@@ -225,6 +227,10 @@ const std::vector<option_def>& options() {
        "print the version"},
       {"help", 'h', kind::flag, scope::command, [](config& c, const std::string&) { c.show_help = true; }, no_pool,
        "this text"},
+      {"check-config", 't', kind::flag, scope::command, [](config& c, const std::string&) { c.check_only = true; },
+       no_pool,
+       "check the flags, the -c file and every pool's users and program, then exit: 0 if they are fine, 2 with "
+       "the error if not; nothing is bound, started or written (as nginx -t)"},
   };
   return defs;
 }

@@ -10,7 +10,7 @@
 
 namespace fcgimux::config_detail {
 
-enum class kind { count, seconds, text, list, flag };
+enum class kind { count, seconds, rate, text, list, flag };  // rate: a number per second
 enum class scope {
   process,  ///< one value for the whole fcgimux
   pool,     ///< a value per pool; at the top of a pools file, the default of every pool
@@ -43,5 +43,8 @@ void finish_pool(pool_config& p, bool only_pool, const process_identity& self);
 /// Checks the process-wide settings and what pools must not share.
 void finish_process(config& c, bool named_pools, const process_identity& self);
 void check_listen(std::string_view key, const std::string& address);
+/// Listeners (and the stats address) the kernel would not bind side by side once their names are
+/// resolved: one address spelt two ways, a wildcard and an address of its family on one port.
+void check_listen_conflicts(const config& c);
 
 }  // namespace fcgimux::config_detail

@@ -196,6 +196,7 @@ void finish_process(config& c, bool named_pools, const process_identity& self) {
       if (a == c.stats) throw config_error(fmt::format("pool \"{}\": listen: '{}' is the stats address", p.name, a));
     }
   }
+  check_listen_conflicts(c);
 }
 
 }  // namespace fcgimux::config_detail

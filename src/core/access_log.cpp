@@ -57,10 +57,10 @@ access_log::access_log(std::shared_ptr<log::output> out, std::vector<access_toke
   }
 }
 
-void access_log::write(const request& r, std::string_view pool) {
+bool access_log::write(const request& r, std::string_view pool) {
   format(line_, r, pool, clock_type::now());
   line_.push_back('\n');
-  out_->append(line_);
+  return out_->append(line_);
 }
 
 void access_log::format(std::string& line, const request& r, std::string_view pool, clock_type::time_point now) {

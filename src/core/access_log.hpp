@@ -26,7 +26,8 @@ class access_log {
   access_log(std::shared_ptr<log::output> out, std::vector<access_token> format);
 
   /// The line for `r`, which has just ended (its status, duration, worker), of pool `pool`.
-  void write(const request& r, std::string_view pool);
+  /// False: the writer was too far behind and the line was dropped.
+  bool write(const request& r, std::string_view pool);
   /// The line alone, without writing it (`now`: the end of the request).
   void format(std::string& line, const request& r, std::string_view pool, clock_type::time_point now);
 

@@ -4,6 +4,7 @@
 #include "src/front/client_connection.hpp"
 #include "src/front/request_target.hpp"
 #include "src/front/unix_bind.hpp"
+#include "src/front/socket_address.hpp"
 
 #include <asio/co_spawn.hpp>
 #include <asio/experimental/as_tuple.hpp>
@@ -26,12 +27,6 @@ namespace fcgimux {
 namespace {
 
 constexpr auto use_tuple = asio::experimental::as_tuple(asio::use_awaitable);
-
-// IP:PORT, or [IP6]:PORT.
-std::string ip_port(const asio::ip::tcp::endpoint& ep) {
-  return ep.address().is_v6() ? fmt::format("[{}]:{}", ep.address().to_string(), ep.port())
-                              : fmt::format("{}:{}", ep.address().to_string(), ep.port());
-}
 
 }  // namespace
 
@@ -93,21 +88,6 @@ listener::listener(asio::io_context& io, request_target& target, connection_regi
 
 void listener::own_path() {
   if (bound_.rfind("unix:", 0) == 0 && bound_.rfind("unix:@", 0) != 0) unix_path_ = bound_.substr(5);
-}
-
-std::string socket_address(int fd) {
-  sockaddr_storage ss{};
-  socklen_t len = sizeof ss;
-  if (::getsockname(fd, reinterpret_cast<sockaddr*>(&ss), &len) != 0) return {};
-  if (ss.ss_family == AF_UNIX) {
-    const auto& un = reinterpret_cast<const sockaddr_un&>(ss);
-    const std::size_t n = len > offsetof(sockaddr_un, sun_path) ? len - offsetof(sockaddr_un, sun_path) : 0;
-    if (n > 0 && un.sun_path[0] == '\0') return "unix:@" + std::string(un.sun_path + 1, n - 1);
-    return "unix:" + std::string(un.sun_path, strnlen(un.sun_path, n));
-  }
-  asio::ip::tcp::endpoint bound;
-  std::memcpy(bound.data(), &ss, std::min<std::size_t>(len, bound.capacity()));
-  return ip_port(bound);
 }
 
 std::string canonical_address(const std::string& address) {

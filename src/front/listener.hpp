@@ -58,8 +58,6 @@ class listener {
   std::string unix_path_;
 };
 
-/// The address a socket is bound to, as a listener prints it: IP:PORT, [IP6]:PORT or unix:PATH.
-std::string socket_address(int fd);
 /// A configured address (HOST:PORT or unix:PATH) as socket_address() would print it once bound
 /// (start-up only: a host name is resolved; throws std::system_error).
 std::string canonical_address(const std::string& address);

@@ -119,7 +119,7 @@ void pool::request_finished(request& r, int http_status) {
   --live_;
   ++st_.c.requests_completed;
   if (http_status > 0) st_.record_status(http_status);
-  if (access_log_) access_log_->write(r, cfg_.name);
+  if (access_log_ && !access_log_->write(r, cfg_.name)) ++st_.c.access_log_dropped;
 }
 
 // Every member of this pool is a spawned worker: the downcasts below are what a second kind of

@@ -42,13 +42,14 @@ void scheduler::enqueue(const std::shared_ptr<request>& r, bool at_front) {
     // It has to wait: count it when the pool can grow no further.
     if (members_.counts().live >= cfg_.max_workers) ++st_.c.max_workers_reached;
   }
-  st_.c.queue_peak = std::max<std::uint64_t>(st_.c.queue_peak, queue_.size());
+  st_.queue_length_is(queue_.size());
   arm_timeout();
 }
 
 void scheduler::cancel(request& r) {
   auto it = std::find_if(queue_.begin(), queue_.end(), [&r](auto& q) { return q.get() == &r; });
   if (it != queue_.end()) queue_.erase(it);
+  st_.queue_length_is(queue_.size());
 }
 
 void scheduler::dispatch() {
@@ -60,6 +61,7 @@ void scheduler::dispatch() {
     st_.queue_latency.record(clock_type::now() - r->queued_at);
     members_.serve(std::move(w), std::move(r));
   }
+  st_.queue_length_is(queue_.size());
   // Waiting requests need workers; --spare wants idle ones back once a worker turned busy.
   if (!queue_.empty() || cfg_.spare > 0) members_.grow();
 }
@@ -69,6 +71,7 @@ void scheduler::fail_all(std::string_view why) {
   log::warning("answering {} waiting requests with 503: {}", queue_.size(), why);
   auto waiting = std::move(queue_);
   queue_.clear();
+  st_.queue_length_is(0);
   for (auto& r : waiting) {
     ++st_.c.requests_rejected;
     respond_error(*r, 503, why);
@@ -98,6 +101,7 @@ void scheduler::expire() {
     ++st_.c.requests_timed_out;
     respond_error(*r, 503, "waited too long for a worker");
   }
+  st_.queue_length_is(queue_.size());
   arm_timeout();
 }
 

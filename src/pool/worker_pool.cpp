@@ -380,6 +380,7 @@ void worker_pool::schedule_spawn(clock_type::time_point at) {
 void worker_pool::release_pass() {
   if (stopping_all_) return;
   // During a roll the pool is briefly above its size on purpose: nothing is released.
+  if (rolling_ != rolling::rolling) release_over_max();
   if (!idle_.empty() && rolling_ != rolling::rolling) {
     auto oldest = idle_.front();
     if (scaler_.may_release(counts(), oldest->idle_since, clock_type::now())) {
@@ -393,6 +394,18 @@ void worker_pool::release_pass() {
   release_timer_.async_wait([this](const std::error_code& ec) {
     if (!ec) release_pass();
   });
+}
+
+void worker_pool::release_over_max() {
+  // A reload lowered --max-workers: the idle workers over it go now, not after --idle-timeout;
+  // busy ones are never interrupted and go at a later pass, once idle.
+  pool_counts p = counts();
+  while (p.live > cfg_.max_workers && !idle_.empty()) {
+    auto oldest = idle_.front();
+    log::debug("worker {} released: the pool is over its maximum of {}", oldest->pid, cfg_.max_workers);
+    stop_worker(oldest);
+    --p.live;
+  }
 }
 
 void worker_pool::kill_pid(int pid) {

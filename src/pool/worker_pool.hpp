@@ -121,6 +121,8 @@ class worker_pool {
   void remove_idle(worker* w);
   void schedule_spawn(clock_type::time_point at);
   void release_pass();
+  /// Stops idle workers while the pool is over --max-workers (lowered by a reload).
+  void release_over_max();
   /// False (and the worker on its way out) if its kept connection holds bytes nobody asked for.
   bool kept_connection_clean(worker& w);
 
@@ -150,7 +152,7 @@ class worker_pool {
   /// says nothing about them, and auto goes back to keeping them.
   void settle_kept_connections(const worker& w, int status);
   // The roll (worker_pool_roll.cpp).
-  enum class rolling : std::uint8_t { idle, rolling, failed };
+  using rolling = roll_phase;  // one enum for the roll and what the stats show of it
   /// Retires old workers for the new ones that became ready, starts new ones within the surge,
   /// and ends the roll when no old worker is left.
   void roll_step();

@@ -29,7 +29,9 @@ void worker_pool::roll() {
   if (!retarget)
     roll_size_ = static_cast<std::size_t>(std::count_if(
         workers_.begin(), workers_.end(), [](auto& w) { return w->state != worker_state::stopping && !w->exited; }));
-  roll_size_ = std::max(roll_size_, cfg_.workers);
+  // Within the current settings: a reload that lowered --max-workers ends the roll at the new
+  // maximum, instead of replacing every worker and leaving the extra ones to --idle-timeout.
+  roll_size_ = std::clamp(roll_size_, cfg_.workers, std::max(cfg_.workers, cfg_.max_workers));
   rolling_ = rolling::rolling;
   roll_error_.clear();
   // A retry after a failed roll (or a deploy that fixed the program) starts at once.
@@ -138,7 +140,7 @@ void worker_pool::settings_changed() {
 
 roll_status worker_pool::roll_state() const noexcept {
   roll_status r;
-  r.state = rolling_ == rolling::rolling ? "rolling" : rolling_ == rolling::failed ? "failed" : "idle";
+  r.state = rolling_;
   for (auto& w : workers_) {
     if (w->state == worker_state::stopping || w->exited) continue;
     if (w->generation < generation_)

@@ -9,6 +9,7 @@
 #include <cstdint>
 #include <functional>
 #include <string>
+#include <string_view>
 #include <vector>
 
 namespace fcgimux {
@@ -28,6 +29,7 @@ struct pool_counters {
   std::uint64_t workers_crashed = 0;      ///< killed by a signal we did not send, or non-zero exit
   std::uint64_t max_workers_reached = 0;  ///< requests that queued while the pool was at its maximum
   std::uint64_t queue_peak = 0;
+  std::uint64_t access_log_dropped = 0;  ///< access-log lines dropped: the log writer was too far behind
 
   pool_counters& operator+=(const pool_counters& o) noexcept;
   /// Accepted and not completed yet: queued or at a worker now.
@@ -36,9 +38,14 @@ struct pool_counters {
   }
 };
 
+/// Where a pool's rolling restart (SIGHUP) stands.
+enum class roll_phase : std::uint8_t { idle, rolling, failed };
+/// Its name in /stats and the dashboard: "idle", "rolling" or "failed".
+std::string_view to_string(roll_phase p) noexcept;
+
 /// A pool's rolling restart (SIGHUP) as the stats show it.
 struct roll_status {
-  std::string state = "idle";   ///< "idle", "rolling" or "failed"
+  roll_phase state = roll_phase::idle;
   std::size_t old_workers = 0;  ///< workers of an older generation still serving
   std::size_t new_workers = 0;  ///< workers of the newest generation (starting included)
   std::string error;            ///< why the last roll stopped, when it failed
@@ -70,9 +77,24 @@ struct pool_snapshot {
   pool_snapshot& operator+=(const pool_snapshot& o) noexcept;
 };
 
+/// A queue's length and the largest it has been. The process keeps one over every pool's queue,
+/// so that the totals' peak is a true peak, not the sum of peaks reached at different times.
+struct queue_gauge {
+  std::uint64_t length = 0;
+  std::uint64_t peak = 0;
+
+  void add(std::uint64_t n) noexcept {
+    length += n;
+    if (length > peak) peak = length;
+  }
+  void remove(std::uint64_t n) noexcept { length -= n < length ? n : length; }
+};
+
 class pool_stats {
  public:
   pool_counters c;
+  /// The process-wide gauge this pool's queue also counts into (stats::add_pool); null: none.
+  queue_gauge* process_queue = nullptr;
   latency_histogram queue_latency;    ///< time from queued to handed to a worker
   latency_histogram service_latency;  ///< time from handed to a worker to END_REQUEST
 
@@ -82,6 +104,14 @@ class pool_stats {
 
   /// Counts a response by its HTTP status (from the CGI Status header; 200 when absent).
   void record_status(int status) noexcept;
+
+  /// The pool's queue holds `n` requests now: its peak and the process's gauge follow.
+  void queue_length_is(std::size_t n) noexcept;
+  /// The length last given to queue_length_is().
+  std::uint64_t queued() const noexcept { return queued_; }
+
+ private:
+  std::uint64_t queued_ = 0;
 };
 
 }  // namespace fcgimux

@@ -111,7 +111,7 @@ std::string stats::to_prometheus(std::string_view only_pool) const {
   per_pool("fcgimux_pool_generation", "gauge", "The pool's generation: 1 at start, +1 for each roll (SIGHUP).",
            [](const pool_view& v) { return v.snap.generation; });
   per_pool("fcgimux_pool_rolling", "gauge", "1 while the pool's workers are being replaced (SIGHUP).",
-           [](const pool_view& v) { return v.snap.roll.state == "rolling" ? 1 : 0; });
+           [](const pool_view& v) { return v.snap.roll.state == roll_phase::rolling ? 1 : 0; });
 
   per_pool("fcgimux_queue_length", "gauge", "Requests waiting for a worker.",
            [](const pool_view& v) { return v.snap.queue_length; });
@@ -165,6 +165,9 @@ std::string stats::to_prometheus(std::string_view only_pool) const {
            [](const pool_view& v) { return v.stats->c.workers_crashed; });
   per_pool("fcgimux_max_workers_reached_total", "counter", "Requests that queued while the pool was at its maximum.",
            [](const pool_view& v) { return v.stats->c.max_workers_reached; });
+  per_pool("fcgimux_access_log_dropped_total", "counter",
+           "Access-log lines dropped because the log writer was too far behind.",
+           [](const pool_view& v) { return v.stats->c.access_log_dropped; });
 
   w.family("fcgimux_queue_wait_seconds", "histogram", "Time from queued to handed to a worker.");
   for (const pool_view& v : views) w.histogram_samples("fcgimux_queue_wait_seconds", v.label, v.stats->queue_latency);

@@ -2,6 +2,7 @@
 
 #include <nlohmann/json.hpp>
 
+#include <algorithm>
 #include <cmath>
 
 namespace fcgimux {
@@ -56,18 +57,38 @@ void fill(nlohmann::json& j, const pool_snapshot& p, const pool_counters& c, con
   j["workers_exited"] = c.workers_exited;
   j["workers_crashed"] = c.workers_crashed;
   j["max_workers_reached"] = c.max_workers_reached;
+  j["access_log"] = {{"dropped", c.access_log_dropped}};
 }
 
 // What only a pool has, not the totals: its generation and roll.
 void fill_own(nlohmann::json& j, const pool_snapshot& s) {
   j["generation"] = s.generation;
-  j["roll"] = {{"state", s.roll.state},
+  j["roll"] = {{"state", to_string(s.roll.state)},
                {"old", s.roll.old_workers},
                {"new", s.roll.new_workers},
                {"error", text_or_null(s.roll.error)}};
 }
 
 }  // namespace
+
+std::string_view to_string(roll_phase p) noexcept {
+  switch (p) {
+    case roll_phase::idle: return "idle";
+    case roll_phase::rolling: return "rolling";
+    case roll_phase::failed: return "failed";
+  }
+  return "?";
+}
+
+std::string_view to_string(upgrade_phase p) noexcept {
+  switch (p) {
+    case upgrade_phase::idle: return "idle";
+    case upgrade_phase::starting: return "starting";
+    case upgrade_phase::failed: return "failed";
+    case upgrade_phase::handed_over: return "handed_over";
+  }
+  return "?";
+}
 
 pool_snapshot& pool_snapshot::operator+=(const pool_snapshot& o) noexcept {
   min += o.min;
@@ -98,8 +119,23 @@ pool_counters& pool_counters::operator+=(const pool_counters& o) noexcept {
   workers_exited += o.workers_exited;
   workers_crashed += o.workers_crashed;
   max_workers_reached += o.max_workers_reached;
-  queue_peak += o.queue_peak;  // the totals' peak: the sum of the pools' (an upper bound)
+  access_log_dropped += o.access_log_dropped;
+  // Peaks reached at different times do not add up: the totals' peak is at least each pool's, and
+  // stats::queue has the true one.
+  queue_peak = std::max(queue_peak, o.queue_peak);
   return *this;
+}
+
+void pool_stats::queue_length_is(std::size_t n) noexcept {
+  const auto now = static_cast<std::uint64_t>(n);
+  if (now > c.queue_peak) c.queue_peak = now;
+  if (process_queue) {
+    if (now > queued_)
+      process_queue->add(now - queued_);
+    else
+      process_queue->remove(queued_ - now);
+  }
+  queued_ = now;
 }
 
 void pool_stats::record_status(int status) noexcept {
@@ -121,7 +157,19 @@ const pool_stats* stats::find(std::string_view name) const noexcept {
   return nullptr;
 }
 
+void stats::add_pool(std::string name, pool_stats& p) {
+  p.process_queue = &queue;
+  queue.add(p.queued());
+  pools_.push_back({std::move(name), &p});
+}
+
 void stats::remove_pool(std::string_view name) {
+  // What a removed pool still has queued leaves the totals with it.
+  for (auto& p : pools_)
+    if (p.name == name && p.stats->process_queue == &queue) {
+      queue.remove(p.stats->queued());
+      p.stats->process_queue = nullptr;
+    }
   std::erase_if(pools_, [name](const named_pool& p) { return p.name == name; });
 }
 
@@ -176,11 +224,12 @@ nlohmann::json stats::to_json(bool full) const {
     }
     pools[name] = std::move(pj);
   }
+  sum.queue_peak = std::max(sum.queue_peak, this->queue.peak);
   fill(j, total, sum, latency_histogram::merged_window_percentiles(queue, now),
        latency_histogram::merged_window_percentiles(service, now));
   j["connections"] = {{"active", c.connections_active}, {"accepted", c.connections_accepted}};
   j["reloads"] = {{"ok", c.reloads_ok}, {"failed", c.reloads_failed}, {"last_error", text_or_null(last_reload_error)}};
-  j["upgrade"] = {{"state", upgrade.state},
+  j["upgrade"] = {{"state", to_string(upgrade.state)},
                   {"pid", upgrade.pid > 0 ? nlohmann::json(upgrade.pid) : nlohmann::json(nullptr)},
                   {"ok", c.upgrades_ok},
                   {"failed", c.upgrades_failed},

@@ -25,9 +25,14 @@ struct process_counters {
   std::uint64_t upgrades_failed = 0;  ///< new processes that exited or were not ready in time
 };
 
+/// Where a binary upgrade (SIGUSR2) stands; handed_over: this process is on its way out.
+enum class upgrade_phase : std::uint8_t { idle, starting, failed, handed_over };
+/// Its name in /stats: "idle", "starting", "failed" or "handed_over".
+std::string_view to_string(upgrade_phase p) noexcept;
+
 /// Where a binary upgrade (SIGUSR2) stands.
 struct upgrade_status {
-  std::string state = "idle";  ///< idle | starting | failed | handed_over (this process is on its way out)
+  upgrade_phase state = upgrade_phase::idle;
   int pid = 0;                 ///< the new process, while it starts and after the handover
   std::string last_error;      ///< why the last upgrade failed; empty: none yet
 };
@@ -36,18 +41,20 @@ class stats {
  public:
   struct named_pool {
     std::string name;
-    const pool_stats* stats;
+    pool_stats* stats;
   };
 
   process_counters c;
+  queue_gauge queue;  ///< requests waiting over every pool: the totals' queue.peak
   clock_type::time_point started = clock_type::now();
   std::string version = FCGIMUX_VERSION;
   std::string last_reload_error;  ///< why the last failed reload failed; empty: none yet
   upgrade_status upgrade;
   bool show_query = false;  ///< --stats-show-query: in-flight URIs keep their query string
 
-  /// Registers a pool (in configuration order); `p` must outlive this object's renderings.
-  void add_pool(std::string name, const pool_stats& p) { pools_.push_back({std::move(name), &p}); }
+  /// Registers a pool (in configuration order); `p` must outlive this object's renderings. Its
+  /// queue counts into `queue` from now on.
+  void add_pool(std::string name, pool_stats& p);
   /// A pool removed by a reload: it is no longer shown.
   void remove_pool(std::string_view name);
   const std::vector<named_pool>& pools() const noexcept { return pools_; }

@@ -2,6 +2,10 @@
 
 #include <catch2/catch.hpp>
 
+#include <netdb.h>
+#include <netinet/in.h>
+#include <sys/socket.h>
+
 #include <cstdio>
 #include <fstream>
 #include <string>
@@ -351,4 +355,69 @@ TEST_CASE("stats access: a file's stats-allow list, replaced by the command line
   std::remove(bad_list.c_str());
   std::remove(path.c_str());
   std::remove(token.c_str());
+}
+
+namespace {
+
+// What the listener binds for localhost here (getaddrinfo's first answer, as for any host name):
+// 127.0.0.1 or ::1 depending on /etc/hosts, written the way a configuration would.
+std::string numeric_localhost() {
+  addrinfo hints{};
+  hints.ai_family = AF_UNSPEC;
+  hints.ai_socktype = SOCK_STREAM;
+  hints.ai_protocol = IPPROTO_TCP;
+  hints.ai_flags = AI_PASSIVE;
+  addrinfo* found = nullptr;
+  REQUIRE(::getaddrinfo("localhost", "9000", &hints, &found) == 0);
+  const bool v6 = found->ai_family == AF_INET6;
+  ::freeaddrinfo(found);
+  return v6 ? "[::1]" : "127.0.0.1";
+}
+
+std::string two_pools_error(const std::string& first, const std::string& second) {
+  auto path = write_temp(R"({"stats": "off", "pools": [{"name": "a", "listen": ")" + first +
+                         R"(", "command": ["prog"]}, {"name": "b", "listen": ")" + second +
+                         R"(", "command": ["prog"]}]})");
+  auto e = error_of({"-c", path});
+  std::remove(path.c_str());
+  return e;
+}
+
+}  // namespace
+
+TEST_CASE("listeners are compared as resolved addresses: one address spelt two ways, or inside a wildcard") {
+  const std::string lo = numeric_localhost();
+  INFO("localhost is " << lo << " here");
+  SECTION("localhost and its numeric address in two pools") {
+    const std::string e = two_pools_error("localhost:9000", lo + ":9000");
+    CHECK(e == "pool \"b\": listen: '" + lo + ":9000' is " + lo + ":9000, as pool \"a\"'s 'localhost:9000' is");
+  }
+  SECTION("the two spellings in one pool") {
+    const std::string e = error_of({"--stats", "off", "--listen", "localhost:9000", "--listen", lo + ":9000", "prog"});
+    CHECK(e == "pool \"default\": listen: '" + lo + ":9000' and 'localhost:9000' are both " + lo + ":9000");
+  }
+  SECTION("a wildcard takes the port of every address of its family") {
+    const std::string e = two_pools_error("127.0.0.1:9000", "*:9000");
+    CHECK(e.find("pool \"b\": listen: '*:9000' and pool \"a\"'s '127.0.0.1:9000' cannot both listen") == 0);
+    CHECK(e.find("the wildcard 0.0.0.0:9000 takes port 9000 of 127.0.0.1:9000 too") != std::string::npos);
+    CHECK(two_pools_error("0.0.0.0:9000", "127.0.0.1:9000").find("the wildcard 0.0.0.0:9000") != std::string::npos);
+  }
+  SECTION("a pool on the stats address written another way") {
+    const std::string e = error_of({"--listen", "localhost:9001", "prog"});  // the default stats, 127.0.0.1:9001
+    if (lo == "127.0.0.1")
+      CHECK(e == "stats: '127.0.0.1:9001' is 127.0.0.1:9001, as pool \"default\"'s 'localhost:9001' is");
+    else
+      CHECK(e.empty());
+  }
+  SECTION("what the kernel binds side by side is fine") {
+    CHECK(two_pools_error("127.0.0.1:9000", "[::1]:9000").empty());     // two families
+    CHECK(two_pools_error("127.0.0.1:9000", "127.0.0.2:9000").empty());  // two addresses
+    CHECK(two_pools_error("0.0.0.0:9000", "127.0.0.1:9001").empty());    // two ports
+    CHECK(two_pools_error("localhost:0", lo + ":0").empty());            // the kernel picks each port
+    CHECK(two_pools_error("unix:/run/a.sock", "unix:/run/b.sock").empty());
+  }
+  SECTION("one unix path spelt two ways") {
+    CHECK(two_pools_error("unix:/run/x/a.sock", "unix:/run/x/../x/a.sock") ==
+          "pool \"b\": listen: 'unix:/run/x/../x/a.sock' is unix:/run/x/a.sock, as pool \"a\"'s 'unix:/run/x/a.sock' is");
+  }
 }

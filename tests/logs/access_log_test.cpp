@@ -248,6 +248,15 @@ TEST_CASE("access log: a log nobody reads never holds a request and each line is
   CHECK(took < 60);
   // The drops are reported while it runs (at most once a second), not only at the end.
   REQUIRE(eventually([&] { return mux.stderr_text().find("lines dropped") != std::string::npos; }, 5s));
+  // And counted in the stats as each request ends: every request has ended, so every drop is there.
+  nlohmann::json s = stats_of(mux);
+  const nlohmann::json in_stats = s["pools"]["default"]["access_log"]["dropped"];
+  CHECK(in_stats.is_number_unsigned());
+  const std::uint64_t dropped_in_stats = in_stats.is_number_unsigned() ? in_stats.get<std::uint64_t>() : 0;
+  CHECK(s["access_log"]["dropped"] == dropped_in_stats);
+  const std::string metrics = http_request(mux.stats_port(), "GET", "/metrics").body;
+  CHECK(metrics.find("fcgimux_access_log_dropped_total{pool=\"default\"} " + std::to_string(dropped_in_stats) +
+                     "\n") != std::string::npos);
 
   // Now read everything, stop fcgimux: what was queued is written before it exits.
   std::string got;
@@ -282,4 +291,5 @@ TEST_CASE("access log: a log nobody reads never holds a request and each line is
   CHECK(written > 0);
   CHECK(ordered);
   CHECK(written + dropped == requests);
+  CHECK(dropped_in_stats == dropped);
 }

@@ -95,3 +95,46 @@ TEST_CASE("SIGHUP applies a new configuration: sizes, a pool added then removed,
   CHECK(serves(p1));
   CHECK(mux.stats()["requests"]["failed"] == 0);
 }
+
+TEST_CASE("SIGHUP that shrinks a pool below its live workers ends the roll at the new size", "[ops][reload]") {
+  pools_instance mux(json{{"pools", {demo_pool("www", {"127.0.0.1:0"}, 3, 5)}}});
+  const std::uint16_t port = mux.port("www");
+  REQUIRE(eventually([&] { return mux.stats()["pools"]["www"]["pool"]["idle"] == 3; }, 20s));
+
+  rewrite(mux, json{{"stats", "127.0.0.1:0"}, {"pools", {demo_pool("www", {"127.0.0.1:0"}, 1, 1)}}});
+  mux.mux().process().send_signal(SIGHUP);
+  REQUIRE(eventually([&] { return mux.stats()["reloads"]["ok"] == 1; }, 10s));
+  // The idle timeout (300 s by default) must not be what brings the pool down to its maximum.
+  CHECK(eventually(
+      [&] {
+        json s = mux.stats();
+        return s["pools"]["www"]["roll"]["state"] == "idle" && s["pools"]["www"]["pool"]["size"] == 1 &&
+               mux.mux().worker_pids().size() == 1;
+      },
+      30s));
+  json s = mux.stats();
+  INFO(s.dump(2) << "\nstderr:\n" << mux.stderr_text());
+  CHECK(s["pools"]["www"]["pool"]["max"] == 1);
+  CHECK(s["pools"]["www"]["pool"]["size"] == 1);
+  CHECK(mux.mux().worker_pids().size() == 1);
+  CHECK(serves(port));
+  CHECK(s["requests"]["failed"] == 0);
+}
+
+TEST_CASE("SIGHUP that shrinks a pool whose new workers cannot start still brings it down to its maximum",
+          "[ops][reload]") {
+  pools_instance mux(json{{"pools", {demo_pool("www", {"127.0.0.1:0"}, 3, 5)}}});
+  const std::uint16_t port = mux.port("www");
+  REQUIRE(eventually([&] { return mux.stats()["pools"]["www"]["pool"]["idle"] == 3; }, 20s));
+
+  json broken = demo_pool("www", {"127.0.0.1:0"}, 1, 1);
+  broken["command"] = {"/nonexistent/fcgimux-test-program"};
+  rewrite(mux, json{{"stats", "127.0.0.1:0"}, {"pools", {broken}}});
+  mux.mux().process().send_signal(SIGHUP);
+  REQUIRE(eventually([&] { return mux.stats()["pools"]["www"]["roll"]["state"] == "failed"; }, 20s));
+  // The roll stopped with the old workers serving; over the new maximum, the idle extra ones go.
+  CHECK(eventually(
+      [&] { return mux.stats()["pools"]["www"]["pool"]["size"] == 1 && mux.mux().worker_pids().size() == 1; }, 30s));
+  INFO(mux.stats().dump(2) << "\nstderr:\n" << mux.stderr_text());
+  CHECK(serves(port));
+}

@@ -20,6 +20,7 @@ $p/lib/fcgimux/kfcgi l ../../bin/fcgimux
 $p/lib/fcgimux/spawn-fcgi l ../../bin/fcgimux
 $p/lib/systemd/system/fcgimux.service f
 $p/lib/systemd/system/fcgimux.socket f
+$p/share/doc/fcgimux/copyright f
 $p/share/doc/fcgimux/examples/nginx-host.conf f
 $p/share/doc/fcgimux/examples/php-host.json f
 $p/share/doc/fcgimux/examples/pools.json f
@@ -48,15 +49,20 @@ check_prefix() {
   version=$("$root$prefix/bin/fcgimux" --version 2>&1)
   [[ $version =~ ^fcgimux\ [0-9]+\.[0-9]+\.[0-9]+$ ]] || fail "the installed fcgimux --version printed: $version"
   [[ -x $root$prefix/lib/fcgimux/fcgimux-demo ]] || fail "the demo worker is not executable"
-  # The unit is the repository's, with ExecStart= naming the installed binary.
+  # The unit is the repository's, with ExecStart= and ExecReload= naming the installed binary.
   local unit=$root$prefix/lib/systemd/system/fcgimux.service
   grep -qxF "ExecStart=$prefix/bin/fcgimux -c /etc/fcgimux/fcgimux.json" "$unit" ||
     fail "$unit: $(grep '^ExecStart=' "$unit")"
-  diff <(grep -v '^ExecStart=' "$src/config/fcgimux.service") <(grep -v '^ExecStart=' "$unit") >/dev/null ||
-    fail "$unit differs from config/fcgimux.service beyond ExecStart="
+  # A reload checks the same file first (-t) and signals fcgimux only if it is fine.
+  [[ $(grep '^ExecReload=' "$unit") == "ExecReload=$prefix/bin/fcgimux -t -c /etc/fcgimux/fcgimux.json"$'\n'"ExecReload=/bin/kill -HUP \$MAINPID" ]] ||
+    fail "$unit: $(grep '^ExecReload=' "$unit")"
+  local rewritten='^(ExecStart|ExecReload)=[^ ]*/fcgimux '
+  diff <(grep -Ev "$rewritten" "$src/config/fcgimux.service") <(grep -Ev "$rewritten" "$unit") >/dev/null ||
+    fail "$unit differs from config/fcgimux.service beyond the fcgimux of ExecStart= and ExecReload="
   cmp -s "$src/config/fcgimux.socket" "$root$prefix/lib/systemd/system/fcgimux.socket" || fail "fcgimux.socket differs"
   gzip -dc "$root$prefix/share/man/man8/fcgimux.8.gz" | cmp -s - "$src/docs/fcgimux.8" ||
     fail "fcgimux.8.gz is not docs/fcgimux.8"
+  cmp -s "$src/cmake/deb-copyright" "$root$prefix/share/doc/fcgimux/copyright" || fail "copyright is not cmake/deb-copyright"
   for name in php-host.json pools.json nginx-host.conf; do
     cmp -s "$src/config/$name" "$root$prefix/share/doc/fcgimux/examples/$name" || fail "example $name differs"
   done

@@ -18,9 +18,11 @@ mapfile -t tags < <(awk '/^[A-Z]/ { in_options = ($0 == "OPTIONS") } in_options'
 [[ ${#tags[@]} -gt 0 ]] || { echo "FAIL: no option entry found under OPTIONS in $page"; exit 1; }
 
 missing=()
+# From a string, not a pipe: grep -q leaving early would give printf a SIGPIPE, which pipefail
+# would count as a missing entry.
+tag_lines=$(printf '%s\n' "${tags[@]}")
 for o in "${wanted[@]}"; do
-  # not grep -q: leaving early would kill printf with SIGPIPE, which pipefail counts as a miss
-  printf '%s\n' "${tags[@]}" | grep -xF -- "$o" >/dev/null || missing+=("$o")
+  grep -qxF -- "$o" <<<"$tag_lines" || missing+=("$o")
 done
 if [[ ${#missing[@]} -gt 0 ]]; then
   echo "FAIL: options of --help without an entry under OPTIONS in $page:"
