@@ -20,7 +20,7 @@ class stats_server {
   struct limits {
     std::chrono::milliseconds head_timeout{10000};   ///< for a whole request head, and idle keep-alive
     std::chrono::milliseconds write_timeout{10000};  ///< for a whole response to be taken by the client
-    std::size_t max_connections = 64;  ///< past it the longest idle one is closed, or, if none, the new one gets 503
+    std::size_t max_connections = 64;                ///< past it the longest idle one is closed (none: 503)
     std::size_t max_head_bytes = 8192;               ///< request line + headers; more gets 431
   };
 

@@ -198,8 +198,8 @@ void server::start() {
       throw std::system_error(e.code(), "cannot serve stats on " + cfg_.stats);
     }
     stats_server_->set_history(*history_);
-    apply_stats_access();
   }
+  apply_stats_access();  // --stats-show-query also rules --status-path, with the stats server off
   for (auto& s : inherited) {
     log::info("the socket at {} (fd {}) passed to fcgimux is no listener's; closing it", s.address, s.fd);
     // A unix path the old process bound and this configuration dropped: nobody serves it any more.
