@@ -65,7 +65,11 @@ void apply_pool_key(pool_config& p, const std::string& key, const json& v) {
   const option_def* o = find_long(key);
   if (!o || o->s != scope::pool) throw config_error(fmt::format("unknown key \"{}\"", key));
   if (o->k == kind::list) {
-    p.listen.clear();  // a pool's list replaces the defaults', not extends them
+    // A pool's list replaces the defaults', not extends them.
+    if (key == "allow")
+      p.allow.clear();
+    else
+      p.listen.clear();
     if (v.is_string())
       o->set_pool(p, v.get<std::string>());
     else if (v.is_array())
