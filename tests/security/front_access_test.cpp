@@ -115,7 +115,7 @@ TEST_CASE("a connection with no request is closed after --front-idle-timeout", "
   require_serving(mux);
 }
 
-TEST_CASE("--allow refuses a peer outside it at accept and serves one inside", "[security][front]") {
+TEST_CASE("a peer outside --allow is refused at accept, one inside is served", "[security][front]") {
   fcgimux_instance mux(demo_mux({"-n", "1", "--allow", "127.0.0.1/32", "--allow", "::1"}));
   auto refused = connect_from("127.0.0.2", mux.port());
   REQUIRE(refused);
@@ -133,7 +133,7 @@ TEST_CASE("--allow refuses a peer outside it at accept and serves one inside", "
   CHECK(stats_of(mux)["connections"]["refused"] == 1);
 }
 
-TEST_CASE("--allow takes IPv4 and IPv6 ranges and only for TCP listeners", "[security][front]") {
+TEST_CASE("an allow list takes IPv4 and IPv6 ranges, for TCP listeners only", "[security][front]") {
   auto bad = run_fcgimux({"--allow", "10.0.0.0/33", "--", demo_bin}, 10s);
   CHECK(bad.status.exited);
   CHECK(bad.status.code == 2);
