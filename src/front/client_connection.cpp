@@ -100,9 +100,11 @@ void client_connection::consume(std::string_view in) {
 void client_connection::arm_head_timer() {
   const auto timeout = target_.front().header_timeout;
   if (timeout <= clock_type::duration::zero()) return;
+  const auto oldest = session_.oldest_head();
+  if (oldest == clock_type::time_point::max()) return;
   if (!head_timer_) head_timer_ = std::make_unique<asio::steady_timer>(sock_.get_executor());
   head_timer_armed_ = true;
-  head_timer_->expires_at(session_.oldest_head() + timeout);
+  head_timer_->expires_at(oldest + timeout);
   head_timer_->async_wait([self = shared_from_this()](const std::error_code& ec) {
     self->head_timer_armed_ = false;
     if (!ec) self->on_head_timer();
