@@ -1,5 +1,7 @@
 #include "proto/encoder.hpp"
 
+#include "proto/name_value.hpp"
+
 #include <algorithm>
 #include <cstring>
 
@@ -82,7 +84,17 @@ void append_unknown_type(std::string& out, std::uint8_t type) {
 }
 
 void append_management(std::string& out, record_type type, std::string_view name_values) {
-  put_record(out, static_cast<std::uint8_t>(type), null_request_id, name_values.substr(0, max_content_length));
+  // The reply is one record (spec 4.1): what does not fit is left out a whole pair at a time, since
+  // a cut pair would make the peer reject the whole block.
+  std::size_t keep = 0;
+  name_value_reader rd(name_values);
+  name_value nv;
+  while (rd.next(nv)) {
+    const std::size_t end = static_cast<std::size_t>(nv.value.data() + nv.value.size() - name_values.data());
+    if (end > max_content_length) break;
+    keep = end;
+  }
+  put_record(out, static_cast<std::uint8_t>(type), null_request_id, name_values.substr(0, keep));
 }
 
 }  // namespace fcgimux::proto

@@ -27,7 +27,8 @@ void append_begin_request(std::string& out, std::uint16_t id, std::uint16_t role
 void append_abort_request(std::string& out, std::uint16_t id);
 void append_end_request(std::string& out, std::uint16_t id, std::uint32_t app_status, protocol_status status);
 void append_unknown_type(std::string& out, std::uint8_t type);
-/// GET_VALUES or GET_VALUES_RESULT carrying an already encoded name-value block (< 64 KiB).
+/// GET_VALUES or GET_VALUES_RESULT carrying an encoded name-value block, as one record: the pairs
+/// that would take it past 65535 bytes are left out, never cut (nor anything that is not a pair).
 void append_management(std::string& out, record_type type, std::string_view name_values);
 
 }  // namespace fcgimux::proto

@@ -425,6 +425,14 @@ void server::add(const std::shared_ptr<client_connection>& c) {
   if (stopping_) handed_over_ ? c->hand_over() : c->drain();
 }
 
+void server::count_refusal(front_refusal why) noexcept {
+  switch (why) {
+    case front_refusal::not_allowed: ++st_.c.connections_refused; break;
+    case front_refusal::header_timeout: ++st_.c.connections_header_timeouts; break;
+    case front_refusal::idle_timeout: ++st_.c.connections_idle_timeouts; break;
+  }
+}
+
 void server::remove(client_connection* c) {
   if (conns_.erase(c)) {
     FCGIMUX_INVARIANT(st_.c.connections_active > 0, "a connection is counted out once");

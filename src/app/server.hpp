@@ -68,6 +68,7 @@ class server final : public connection_registry {
   std::vector<char>& read_buffer() noexcept override { return front_read_buffer_; }
   /// After a SIGUSR2 handover: the connection goes to the new process.
   void hand_off(client_connection& c, int fd, request_target& target) override;
+  void count_refusal(front_refusal why) noexcept override;
 
  private:
   /// A listener and what it was configured for.

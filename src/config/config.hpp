@@ -83,6 +83,10 @@ struct pool_config {
   std::string access_format;               ///< php-fpm's access.format tokens; empty: the default
   seconds stop_grace{5};                   ///< between SIGTERM and SIGKILL for a worker
   std::size_t roll_surge = 1;              ///< new workers starting at once during a roll (SIGHUP)
+  // What a front may hold (docs/security-front.md).
+  seconds header_timeout{30};     ///< BEGIN_REQUEST to the end of its PARAMS; 0: no limit
+  seconds front_idle_timeout{0};  ///< a front connection with no request open; 0: kept for ever
+  std::vector<cidr> allow;        ///< --allow: peers a TCP listener accepts; empty: any
   // Privileges (docs/privileges.md).
   std::string user;                ///< --user: the workers' user (name or number); as root it must be given
   std::string group;               ///< --group; without it, the user's primary group

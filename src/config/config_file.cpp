@@ -68,6 +68,8 @@ void apply_pool_key(pool_config& p, const std::string& key, const json& v) {
     // A pool's list replaces the defaults', not extends them.
     if (key == "pass-env")
       p.pass_env.clear();
+    else if (key == "allow")
+      p.allow.clear();
     else
       p.listen.clear();
     if (v.is_string())

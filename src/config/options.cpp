@@ -209,6 +209,22 @@ const std::vector<option_def>& options() {
       {"socket-mode", 0, kind::text, scope::pool, no_process,
        [](pool_config& p, const std::string& v) { p.socket_mode = to_mode("socket-mode", v); },
        "octal permissions of the pool's unix listeners (default 0660)"},
+      // What a front may hold (docs/security-front.md).
+      {"header-timeout", 0, kind::seconds, scope::pool, no_process, POOL_SECONDS(header_timeout),
+       "seconds from a BEGIN_REQUEST to the end of its PARAMS before the front connection is closed; 0 = off "
+       "(default 30, as nginx's client_header_timeout)"},
+      {"front-idle-timeout", 0, kind::seconds, scope::pool, no_process, POOL_SECONDS(front_idle_timeout),
+       "seconds a front connection may stay open with no request before it is closed; 0 = off (default 0: "
+       "web servers' kept connections stay)"},
+      {"allow", 0, kind::list, scope::pool, no_process,
+       [](pool_config& p, const std::string& v) {
+         auto c = cidr::parse(v);
+         if (!c) throw config_error(
+             fmt::format("allow: '{}' is not an IPv4 or IPv6 ADDRESS[/PREFIX] (no bit set past the prefix)", v));
+         p.allow.push_back(std::move(*c));
+       },
+       "ADDRESS[/PREFIX] a TCP listener of the pool accepts connections from; repeatable; others are closed at "
+       "once (default: any; php-fpm's listen.allowed_clients)"},
       {"shutdown-timeout", 0, kind::seconds, scope::process,
        [](config& c, const std::string& v) { c.shutdown_timeout = seconds(to_number("shutdown-timeout", v)); }, no_pool,
        "seconds to let requests finish on SIGTERM (default 30)"},

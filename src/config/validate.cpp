@@ -5,6 +5,7 @@
 
 #include <fmt/core.h>
 
+#include <algorithm>
 #include <charconv>
 #include <filesystem>
 #include <fstream>
@@ -151,6 +152,10 @@ void finish_pool(pool_config& p, bool only_pool, const process_identity& self) {
   if (p.max_params < 1024) throw config_error("max-params: at least 1024");
   if (p.output_buffer < 65536) throw config_error("output-buffer: at least 65536");
   if (p.roll_surge == 0 || p.roll_surge > 4096) throw config_error("roll-surge: 1 to 4096");
+  // A unix listener has no peer address: an --allow that could never apply would only mislead.
+  if (!p.allow.empty() && !p.listen.empty() &&
+      std::all_of(p.listen.begin(), p.listen.end(), [](const std::string& a) { return a.rfind("unix:", 0) == 0; }))
+    throw config_error("allow: applies to TCP listeners, and the pool has only unix ones (use --socket-mode)");
   if (p.max_spawn_rate == 0) p.max_spawn_rate = 10.0 * static_cast<double>(p.max_workers);
   if (p.access_log != "off" && p.access_log != "-") p.access_log = log_path("access-log", p.access_log);
   if (p.access_format.empty()) p.access_format = default_access_format;

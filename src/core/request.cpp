@@ -4,7 +4,7 @@
 
 namespace fcgimux {
 
-void request::note_params() {
+bool request::note_params() {
   constexpr std::size_t keep = 512;
   proto::name_value_reader rd(params);
   proto::name_value nv;
@@ -18,6 +18,7 @@ void request::note_params() {
     }
   }
   if (!have_uri) uri = script_name;
+  return !rd.error();
 }
 
 }  // namespace fcgimux

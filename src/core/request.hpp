@@ -63,8 +63,9 @@ struct request {
     if (front_event) front_event->front_changed();
   }
 
-  /// Reads uri and script_name from the PARAMS block once it is complete (one pass).
-  void note_params();
+  /// Reads uri and script_name from the PARAMS block once it is complete (one pass); false when
+  /// the block is not a sequence of whole name-value pairs.
+  bool note_params();
 };
 
 }  // namespace fcgimux

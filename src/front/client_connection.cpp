@@ -2,6 +2,7 @@
 
 #include "src/base/log.hpp"
 #include "src/base/send_now.hpp"
+#include "src/front/log_limit.hpp"
 
 #include <asio/co_spawn.hpp>
 #include <asio/experimental/as_tuple.hpp>
@@ -10,6 +11,7 @@
 
 #include <fmt/format.h>
 
+#include <algorithm>
 #include <vector>
 
 namespace fcgimux {
@@ -18,6 +20,11 @@ namespace {
 constexpr auto use_tuple = asio::experimental::as_tuple(asio::use_awaitable);
 constexpr std::size_t shrink_above = 64 * 1024;
 constexpr int drain_rounds = 4;  // of the server's 64 KiB buffer per turn
+// A busy connection's idle check comes back this often: its deadline then counts from its last
+// request's end within a second, without a timer operation per request.
+constexpr auto idle_recheck = std::chrono::seconds(1);
+
+log_limit head_timeout_log;
 
 }  // namespace
 
@@ -33,6 +40,8 @@ client_connection::~client_connection() = default;
 
 void client_connection::start() {
   auto self = shared_from_this();
+  const auto idle = target_.front().limits.idle_timeout;
+  if (idle > clock_type::duration::zero()) arm_idle_timer(session_.idle_since() + idle);
   asio::co_spawn(
       sock_.get_executor(), [self]() { return self->read_loop(); }, log::on_exception("a front connection's reader"));
 }
@@ -84,10 +93,68 @@ void client_connection::consume(std::string_view in) {
     return;
   }
   flush();  // the answers to management records, refusals, --status-path
+  // One integer test per read: the timer is only armed for a head that is still incomplete.
+  if (session_.heads_open() != 0 && !head_timer_armed_ && open_) arm_head_timer();
+}
+
+void client_connection::arm_head_timer() {
+  const auto timeout = target_.front().header_timeout;
+  if (timeout <= clock_type::duration::zero()) return;
+  const auto oldest = session_.oldest_head();
+  if (oldest == clock_type::time_point::max()) return;
+  if (!head_timer_) head_timer_ = std::make_unique<asio::steady_timer>(sock_.get_executor());
+  head_timer_armed_ = true;
+  head_timer_->expires_at(oldest + timeout);
+  head_timer_->async_wait([self = shared_from_this()](const std::error_code& ec) {
+    self->head_timer_armed_ = false;
+    if (!ec) self->on_head_timer();
+  });
+}
+
+void client_connection::on_head_timer() {
+  if (!open_ || session_.heads_open() == 0) return;
+  const auto timeout = target_.front().header_timeout;
+  if (timeout > clock_type::duration::zero() && clock_type::now() < session_.oldest_head() + timeout) {
+    arm_head_timer();  // the oldest head ended; the next one has time left
+    return;
+  }
+  std::uint64_t left_out = 0;
+  if (head_timeout_log.allow(left_out))
+    log::warning("closing a front connection: a request's PARAMS did not end within {} s (--header-timeout){}",
+                 std::chrono::duration<double>(timeout).count(),
+                 left_out ? fmt::format("; {} more since the last such line", left_out) : std::string());
+  registry_.count_refusal(front_refusal::header_timeout);
+  close();
+}
+
+void client_connection::arm_idle_timer(clock_type::time_point at) {
+  if (!idle_timer_) idle_timer_ = std::make_unique<asio::steady_timer>(sock_.get_executor());
+  idle_timer_->expires_at(at);
+  idle_timer_->async_wait([self = shared_from_this()](const std::error_code& ec) {
+    if (!ec) self->on_idle_timer();
+  });
+}
+
+void client_connection::on_idle_timer() {
+  if (!open_) return;
+  const auto idle = target_.front().limits.idle_timeout;
+  const auto now = clock_type::now();
+  if (idle <= clock_type::duration::zero()) return;  // a reload turned it off
+  if (session_.open_requests() != 0 || writer_active_)
+    return arm_idle_timer(now + std::min<clock_type::duration>(idle, idle_recheck));
+  if (now < session_.idle_since() + idle) return arm_idle_timer(session_.idle_since() + idle);
+  log::debug("closing a front connection with no request for {} s (--front-idle-timeout)",
+             std::chrono::duration<double>(idle).count());
+  registry_.count_refusal(front_refusal::idle_timeout);
+  close();
 }
 
 void client_connection::flush() {
-  if (!open_ || writer_active_) return;
+  if (!open_) return;
+  if (writer_active_) {
+    update_output_pause();
+    return;
+  }
   std::string& out = session_.output();
   if (!out.empty()) {
     // Only what the front cannot take at once goes to a writer coroutine.
@@ -101,8 +168,10 @@ void client_connection::flush() {
     if (!out.empty()) {
       writer_active_ = true;
       asio::co_spawn(sock_.get_executor(), write_rest(), log::on_exception("a front connection's writer"));
+      update_output_pause();
       return;
     }
+    session_.resume(front_session::pause_output);
     // An idle kept-alive connection should not hold on to the memory of its largest answer.
     if (out.capacity() > shrink_above && session_.open_requests() == 0) std::string().swap(out);
   }
@@ -128,6 +197,7 @@ asio::awaitable<void> client_connection::write_rest() {
         asio::buffer(writing_.data() + written_, writing_.size() - written_), use_tuple);
     written_ += n;
     writable_.notify();
+    update_output_pause();
   }
   writing_.clear();
   written_ = 0;
@@ -160,6 +230,8 @@ void client_connection::close() {
   std::error_code ignore;
   sock_.close(ignore);  // no shutdown() first: close sends the same EOF, one system call less
   if (send_timer_) send_timer_->cancel();
+  if (head_timer_) head_timer_->cancel();
+  if (idle_timer_) idle_timer_->cancel();
   writable_.notify();
   resume_reading_.notify();
   session_.close();
@@ -218,6 +290,8 @@ void client_connection::hand_off_socket() {
   }
   open_ = false;
   if (send_timer_) send_timer_->cancel();
+  if (head_timer_) head_timer_->cancel();
+  if (idle_timer_) idle_timer_->cancel();
   session_.close();  // at rest: no request to give up
   registry_.hand_off(*this, fd, target_);
   registry_.remove(this);
@@ -226,6 +300,15 @@ void client_connection::hand_off_socket() {
 void client_connection::drain() {
   session_.drain();
   flush();
+}
+
+void client_connection::update_output_pause() {
+  // Management answers and refusals are produced by reading: a front that floods them and never
+  // reads must stop being read, or its answers would pile up without bound.
+  if (congested())
+    session_.pause(front_session::pause_output);
+  else
+    session_.resume(front_session::pause_output);
 }
 
 bool client_connection::congested() const noexcept {

@@ -72,6 +72,14 @@ class client_connection final : public std::enable_shared_from_this<client_conne
   asio::awaitable<void> write_rest();
   /// --send-timeout: (re)starts the deadline for the front to take its next byte.
   void arm_send_timer();
+  /// Reading pauses while more than --output-buffer waits for the front, and resumes below it.
+  void update_output_pause();
+  /// --header-timeout: armed after a read that left a request's PARAMS incomplete, for its oldest.
+  void arm_head_timer();
+  void on_head_timer();
+  /// --front-idle-timeout: checks, at its deadline, whether the connection is still without request.
+  void arm_idle_timer(clock_type::time_point at);
+  void on_idle_timer();
   /// Hands `in` to the session; a protocol error closes the connection.
   void consume(std::string_view in);
   /// With hand_over() asked and the session at rest: wakes the reader, which hands the socket off
@@ -99,11 +107,15 @@ class client_connection final : public std::enable_shared_from_this<client_conne
   std::string writing_;                             // records being written
   std::size_t written_ = 0;                         // of writing_
   std::unique_ptr<asio::steady_timer> send_timer_;  // only while a writer runs: idle fronts pay nothing
+  // Made on first use: a head that arrives whole in one read (nginx's, nearly always) never arms it.
+  std::unique_ptr<asio::steady_timer> head_timer_;
+  std::unique_ptr<asio::steady_timer> idle_timer_;  // only with --front-idle-timeout
   event_signal writable_;
   event_signal resume_reading_;
   bool open_ = true;
   bool writer_active_ = false;  // write_rest() owns the socket's writing
   bool handing_over_ = false;
+  bool head_timer_armed_ = false;
 };
 
 }  // namespace fcgimux

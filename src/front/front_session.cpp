@@ -3,10 +3,14 @@
 #include "proto/encoder.hpp"
 #include "proto/name_value.hpp"
 
+#include <utility>
+
 namespace fcgimux {
 
 front_session::front_session(front_owner& owner, const front_limits& limits)
-    : owner_(owner), limits_(limits), decoder_(proto::decoder_limits{limits.max_params, limits.max_reqs}) {}
+    : owner_(owner), limits_(limits), decoder_(proto::decoder_limits{limits.max_params, limits.max_reqs}) {
+  if (limits_.idle_timeout > clock_type::duration::zero()) idle_since_ = clock_type::now();
+}
 
 bool front_session::consume(std::string_view in) {
   while (!in.empty() && !closed_ && why_.empty()) {
@@ -54,7 +58,9 @@ void front_session::on_begin(const proto::event& ev) {
   if (!owner_.taking_requests()) {
     r->params_done = r->stdin_done = true;
     owner_.request_unavailable(*r);
+    return;
   }
+  ++heads_open_;
 }
 
 void front_session::on_abort(std::uint16_t id) {
@@ -79,7 +85,13 @@ void front_session::on_stream(const proto::event& ev) {
       if (r->params_done) return;
       if (end) {
         r->params_done = true;
-        r->note_params();
+        --heads_open_;
+        // Validated here, in the pass that reads them anyway: a pair whose declared length runs
+        // past the PARAMS (or a truncated one) never reaches a worker, which might trust it.
+        if (!r->note_params()) {
+          why_ = "request " + std::to_string(r->front_id) + " sent PARAMS that are not whole name-value pairs";
+          return;
+        }
       } else {
         r->params.append(ev.data);
       }
@@ -96,7 +108,17 @@ void front_session::on_stream(const proto::event& ev) {
         }
         r->body.append(ev.data);
         // A body past the buffer streams: stop reading this front until the worker takes it.
-        if (r->body.size() > limits_.body_buffer) paused_ = should_pause();
+        if (r->body.size() > limits_.body_buffer) {
+          if (should_pause()) {
+            pause(pause_body);
+          } else if (buffered_body() > limits_.max_reqs * limits_.body_buffer) {
+            // Reading cannot pause (another request's worker waits for its body from this
+            // connection), so nothing else bounds what this front makes fcgimux hold: the same
+            // total a multiplexing front reaches while pausing works, and no more.
+            why_ = "the front sent more than --max-reqs x --body-buffer of STDIN that no worker has taken";
+            return;
+          }
+        }
       }
       r->notify_exchange();
       break;
@@ -126,22 +148,43 @@ bool front_session::should_pause() const noexcept {
   return over_full;
 }
 
+clock_type::time_point front_session::oldest_head() const noexcept {
+  auto oldest = clock_type::time_point::max();
+  for (auto& [id, q] : requests_)
+    if (!q->params_done && q->accepted_at < oldest) oldest = q->accepted_at;
+  return oldest;
+}
+
+std::size_t front_session::buffered_body() const noexcept {
+  std::size_t total = 0;
+  for (auto& [id, q] : requests_) total += q->body.size();
+  return total;
+}
+
 void front_session::update_pause() {
-  if (!paused_ || should_pause()) return;
-  paused_ = false;
-  owner_.reading_resumed();
+  if (!paused_for(pause_body) || should_pause()) return;
+  resume(pause_body);
+}
+
+void front_session::resume(pause_reason why) {
+  if (!paused_for(why)) return;
+  pause_ &= static_cast<std::uint8_t>(~why);
+  if (pause_ == 0) owner_.reading_resumed();
 }
 
 void front_session::on_get_values(std::string_view query) {
   std::string block;
   proto::name_value_reader rd(query);
   proto::name_value nv;
+  // Each known variable is answered once, however often it is asked: the answer stays a few
+  // bytes, whatever the query's size.
+  bool conns = false, reqs = false, mpxs = false;
   while (rd.next(nv)) {
-    if (nv.name == proto::var_max_conns)
+    if (nv.name == proto::var_max_conns && !std::exchange(conns, true))
       proto::append_name_value(block, nv.name, std::to_string(limits_.max_conns));
-    else if (nv.name == proto::var_max_reqs)
+    else if (nv.name == proto::var_max_reqs && !std::exchange(reqs, true))
       proto::append_name_value(block, nv.name, std::to_string(limits_.max_reqs));
-    else if (nv.name == proto::var_mpxs_conns)
+    else if (nv.name == proto::var_mpxs_conns && !std::exchange(mpxs, true))
       proto::append_name_value(block, nv.name, "1");
   }
   proto::append_management(out_, proto::record_type::get_values_result, block);
@@ -170,6 +213,8 @@ void front_session::forget(request& r) {
   if (it != requests_.end() && it->second.get() == &r) {
     requests_.erase(it);
     decoder_.release(r.front_id);
+    if (!r.params_done) --heads_open_;
+    if (requests_.empty() && limits_.idle_timeout > clock_type::duration::zero()) idle_since_ = clock_type::now();
   }
   update_pause();
   if (draining_ && requests_.empty()) close_after_flush_ = true;
@@ -183,7 +228,8 @@ void front_session::drain() {
 void front_session::close() {
   if (closed_) return;
   closed_ = true;
-  paused_ = false;
+  pause_ = 0;
+  heads_open_ = 0;
   auto open = std::move(requests_);
   requests_.clear();
   for (auto& [id, r] : open) {

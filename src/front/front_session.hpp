@@ -25,6 +25,8 @@ struct front_limits {
   std::size_t max_conns = 16384;       ///< announced in FCGI_MAX_CONNS
   std::size_t body_buffer = 1 << 20;   ///< STDIN read before a request is handed on
   std::string status_path;             ///< SCRIPT_NAME answered by fcgimux itself
+  /// --front-idle-timeout; the session notes when it last had no request only when it is set.
+  clock_type::duration idle_timeout{};
 };
 
 /// What a front session asks of the rest of fcgimux.
@@ -81,10 +83,28 @@ class front_session {
   /// The connection is to close once its output is written.
   bool close_after_flush() const noexcept { return close_after_flush_; }
   void set_close_after_flush() noexcept { close_after_flush_ = true; }
-  /// Reading is paused until a worker has taken a body.
-  bool paused() const noexcept { return paused_; }
+  /// Why reading is paused: one bit per reason (as nghttp2's pause flags), so that one reason
+  /// ending does not resume a read another still forbids.
+  enum pause_reason : std::uint8_t {
+    pause_body = 1,    ///< a body past --body-buffer waits for its worker
+    pause_output = 2,  ///< more than --output-buffer waits for the front to read it
+  };
+  /// Reading is paused for at least one reason.
+  bool paused() const noexcept { return pause_ != 0; }
+  /// Adds `why` to the reasons reading is paused.
+  void pause(pause_reason why) noexcept { pause_ |= why; }
+  /// Removes `why`; once no reason is left the owner is told that reading may go on.
+  void resume(pause_reason why);
+  /// Whether `why` is among the reasons reading is paused.
+  bool paused_for(pause_reason why) const noexcept { return (pause_ & why) != 0; }
   bool closed() const noexcept { return closed_; }
   std::size_t open_requests() const noexcept { return requests_.size(); }
+  /// Requests whose PARAMS have not ended yet (--header-timeout runs for them).
+  std::size_t heads_open() const noexcept { return heads_open_; }
+  /// When the oldest of those began (its BEGIN_REQUEST); meaningful only while heads_open().
+  clock_type::time_point oldest_head() const noexcept;
+  /// Since when the connection has had no request open (with limits.idle_timeout set).
+  clock_type::time_point idle_since() const noexcept { return idle_since_; }
   /// Nothing in progress in either direction: no request, no output, no partial record read.
   /// The connection may then change hands (a SIGUSR2 upgrade) without a byte lost.
   bool at_rest() const noexcept {
@@ -101,6 +121,7 @@ class front_session {
   void forget(request& r);
   bool should_pause() const noexcept;
   void update_pause();
+  std::size_t buffered_body() const noexcept;
 
   front_owner& owner_;
   const front_limits& limits_;
@@ -109,7 +130,9 @@ class front_session {
   std::string out_;
   std::string why_;
   bool close_after_flush_ = false;
-  bool paused_ = false;
+  std::size_t heads_open_ = 0;
+  clock_type::time_point idle_since_{};
+  std::uint8_t pause_ = 0;  // pause_reason bits
   bool draining_ = false;
   bool closed_ = false;
 };

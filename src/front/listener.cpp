@@ -103,6 +103,29 @@ listener::~listener() {
   if (!unix_path_.empty()) ::unlink(unix_path_.c_str());
 }
 
+bool listener::peer_allowed(const client_connection::socket_type& sock) {
+  const auto& allow = target_->front().allow;
+  if (allow.empty()) return true;
+  std::error_code ec;
+  const auto peer = sock.remote_endpoint(ec);
+  if (ec) return false;  // gone already
+  const auto* sa = static_cast<const sockaddr*>(peer.data());
+  const std::uint8_t* ip = nullptr;
+  if (sa->sa_family == AF_INET) ip = reinterpret_cast<const std::uint8_t*>(&reinterpret_cast<const sockaddr_in*>(sa)->sin_addr);
+  if (sa->sa_family == AF_INET6) ip = reinterpret_cast<const std::uint8_t*>(&reinterpret_cast<const sockaddr_in6*>(sa)->sin6_addr);
+  if (!ip) return true;  // a unix socket's peer has no address: --socket-mode and owner guard it
+  for (const cidr& c : allow)
+    if (c.contains(ip, sa->sa_family == AF_INET6)) return true;
+  std::uint64_t left_out = 0;
+  if (refusal_log_.allow(left_out)) {
+    asio::ip::tcp::endpoint tcp;
+    std::memcpy(tcp.data(), peer.data(), std::min<std::size_t>(peer.size(), tcp.capacity()));
+    log::warning("refused a connection to {} from {}: not in --allow{}", bound_, ip_port(tcp),
+                 left_out ? fmt::format("; {} more refused since the last such line", left_out) : std::string());
+  }
+  return false;
+}
+
 void listener::start() { asio::co_spawn(io_, accept_loop(), log::on_exception("a listener")); }
 
 void listener::stop() {
@@ -124,6 +147,12 @@ asio::awaitable<void> listener::accept_loop() {
       log::error("accept on {}: {}; pausing 100 ms", bound_, ec.message());
       backoff.expires_after(std::chrono::milliseconds(100));
       co_await backoff.async_wait(use_tuple);
+      continue;
+    }
+    if (!peer_allowed(sock)) {
+      registry_.count_refusal(front_refusal::not_allowed);
+      std::error_code ignore;
+      sock.close(ignore);
       continue;
     }
     auto c = std::make_shared<client_connection>(*target_, registry_, std::move(sock));

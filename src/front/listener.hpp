@@ -1,6 +1,8 @@
 #pragma once
 // A front listener (TCP or unix socket): accepts connections for the pool it serves.
 
+#include "src/front/log_limit.hpp"
+
 #include <asio/awaitable.hpp>
 #include <asio/basic_socket_acceptor.hpp>
 #include <asio/generic/stream_protocol.hpp>
@@ -49,6 +51,8 @@ class listener {
 
  private:
   asio::awaitable<void> accept_loop();
+  /// Whether the pool's --allow lets this peer in (unix peers always: --allow is for TCP).
+  bool peer_allowed(const asio::generic::stream_protocol::socket& sock);
 
   asio::io_context& io_;
   request_target* target_;
@@ -56,6 +60,7 @@ class listener {
   asio::basic_socket_acceptor<asio::generic::stream_protocol> acceptor_;
   std::string bound_;
   std::string unix_path_;
+  log_limit refusal_log_;
 };
 
 /// A configured address (HOST:PORT or unix:PATH) as socket_address() would print it once bound

@@ -5,6 +5,7 @@
 
 #include "src/base/clock.hpp"
 #include "src/base/event_signal.hpp"
+#include "src/base/cidr.hpp"
 #include "src/front/front_session.hpp"
 
 #include <cstdint>
@@ -21,6 +22,15 @@ struct front_settings {
   front_limits limits;
   clock_type::duration send_timeout{};  ///< zero: none
   std::size_t output_buffer = 256 * 1024;
+  clock_type::duration header_timeout{};  ///< BEGIN_REQUEST to the end of its PARAMS; zero: none
+  std::vector<cidr> allow;                ///< peers a TCP listener accepts; empty: any
+};
+
+/// Why fcgimux itself turned a front connection away, as the process-wide counters tell it.
+enum class front_refusal : std::uint8_t {
+  not_allowed,     ///< its address is outside the pool's --allow
+  header_timeout,  ///< a request's PARAMS did not end within --header-timeout
+  idle_timeout,    ///< no request for --front-idle-timeout
 };
 
 /// A pool, as its listeners' connections see it.
@@ -60,6 +70,8 @@ class connection_registry {
   /// A connection at rest passes its socket on instead of closing (client_connection::hand_over);
   /// the registry owns `fd` from here. `c` is still registered and removes itself afterwards.
   virtual void hand_off(client_connection& c, int fd, request_target& target) = 0;
+  /// Counts a connection refused at accept or closed by fcgimux for a timeout.
+  virtual void count_refusal(front_refusal why) noexcept = 0;
 
  protected:
   ~connection_registry() = default;

@@ -20,6 +20,9 @@ front_settings front_of(const pool_config& cfg, const front_limits& process) {
   f.limits.body_buffer = cfg.body_buffer;
   f.send_timeout = to_duration(cfg.send_timeout);
   f.output_buffer = cfg.output_buffer;
+  f.limits.idle_timeout = to_duration(cfg.front_idle_timeout);
+  f.header_timeout = to_duration(cfg.header_timeout);
+  f.allow = cfg.allow;
   return f;
 }
 

@@ -156,6 +156,13 @@ std::string stats::to_prometheus(std::string_view only_pool) const {
   w.sample("fcgimux_upgrades_total", "result=\"failed\"", c.upgrades_failed);
   w.single("fcgimux_connections_active", "gauge", "Open front connections.", c.connections_active);
   w.single("fcgimux_connections_accepted_total", "counter", "Front connections accepted.", c.connections_accepted);
+  w.single("fcgimux_connections_refused_total", "counter", "Front connections closed at accept by --allow.",
+           c.connections_refused);
+  w.single("fcgimux_connections_header_timeouts_total", "counter",
+           "Front connections closed because PARAMS did not end within --header-timeout.",
+           c.connections_header_timeouts);
+  w.single("fcgimux_connections_idle_timeouts_total", "counter",
+           "Front connections closed after --front-idle-timeout with no request.", c.connections_idle_timeouts);
 
   per_pool("fcgimux_workers_spawned_total", "counter", "Workers started.",
            [](const pool_view& v) { return v.stats->c.workers_spawned; });

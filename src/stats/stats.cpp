@@ -227,7 +227,11 @@ nlohmann::json stats::to_json(bool full) const {
   sum.queue_peak = std::max(sum.queue_peak, this->queue.peak);
   fill(j, total, sum, latency_histogram::merged_window_percentiles(queue, now),
        latency_histogram::merged_window_percentiles(service, now));
-  j["connections"] = {{"active", c.connections_active}, {"accepted", c.connections_accepted}};
+  j["connections"] = {{"active", c.connections_active},
+                      {"accepted", c.connections_accepted},
+                      {"refused", c.connections_refused},
+                      {"header_timeouts", c.connections_header_timeouts},
+                      {"idle_timeouts", c.connections_idle_timeouts}};
   j["reloads"] = {{"ok", c.reloads_ok}, {"failed", c.reloads_failed}, {"last_error", text_or_null(last_reload_error)}};
   j["upgrade"] = {{"state", to_string(upgrade.state)},
                   {"pid", upgrade.pid > 0 ? nlohmann::json(upgrade.pid) : nlohmann::json(nullptr)},

@@ -19,6 +19,9 @@ namespace fcgimux {
 struct process_counters {
   std::uint64_t connections_accepted = 0;
   std::uint64_t connections_active = 0;
+  std::uint64_t connections_refused = 0;          ///< closed at accept: outside their pool's --allow
+  std::uint64_t connections_header_timeouts = 0;  ///< closed: PARAMS not complete within --header-timeout
+  std::uint64_t connections_idle_timeouts = 0;    ///< closed: no request for --front-idle-timeout
   std::uint64_t reloads_ok = 0;      ///< SIGHUPs whose configuration was taken
   std::uint64_t reloads_failed = 0;  ///< rejected configurations and rolls that stopped
   std::uint64_t upgrades_ok = 0;      ///< SIGUSR2s that handed the listeners to a new process

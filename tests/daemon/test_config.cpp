@@ -421,3 +421,26 @@ TEST_CASE("listeners are compared as resolved addresses: one address spelt two w
           "pool \"b\": listen: 'unix:/run/x/../x/a.sock' is unix:/run/x/a.sock, as pool \"a\"'s 'unix:/run/x/a.sock' is");
   }
 }
+
+TEST_CASE("front limits: header-timeout (default 30), front-idle-timeout (default off) and allow lists") {
+  auto d = single({"--", "/bin/prog"});
+  CHECK(d.header_timeout.count() == 30);
+  CHECK(d.front_idle_timeout.count() == 0);
+  CHECK(d.allow.empty());
+  auto f = single({"--header-timeout", "2.5", "--front-idle-timeout", "60", "--allow", "10.0.0.0/8", "--allow", "::1",
+                   "--", "/bin/prog"});
+  CHECK(f.header_timeout.count() == 2.5);
+  CHECK(f.front_idle_timeout.count() == 60);
+  REQUIRE(f.allow.size() == 2);
+  CHECK(f.allow[0].to_string() == "10.0.0.0/8");
+  // In a file, "allow" is a list of its own: it leaves "listen" alone.
+  auto path = write_temp(R"({"listen": ["127.0.0.1:7000"], "allow": ["127.0.0.1", "192.0.2.0/24"],
+                             "command": ["/bin/prog"]})");
+  auto c = single({"-c", path});
+  CHECK(c.listen == std::vector<std::string>{"127.0.0.1:7000"});
+  CHECK(c.allow.size() == 2);
+  std::remove(path.c_str());
+  CHECK(error_of({"--allow", "10.0.0.0/33", "--", "/bin/prog"}).find("allow: '10.0.0.0/33'") != std::string::npos);
+  CHECK(error_of({"--allow", "127.0.0.1", "--listen", "unix:/run/x.sock", "--", "/bin/prog"})
+            .find("applies to TCP listeners") != std::string::npos);
+}

@@ -136,3 +136,22 @@ TEST_CASE("type names", "[proto][encoder]") {
   CHECK(type_name(0) == "UNKNOWN");
   CHECK(type_name(12) == "UNKNOWN");
 }
+
+TEST_CASE("a name-value record too large for one record leaves out whole pairs, never cuts one", "[proto][encoder]") {
+  std::string block;
+  std::size_t fits = 0;  // the block's size at the last pair boundary within 65535 bytes
+  for (int i = 0; block.size() < 70000; ++i) {
+    append_name_value(block, "NAME" + std::to_string(i), std::string(300, 'v'));
+    if (block.size() <= max_content_length) fits = block.size();
+  }
+  std::string bytes;
+  append_management(bytes, record_type::get_values_result, block);
+  const decoded whole = decode_whole({}, bytes);
+  REQUIRE_FALSE(whole.error);  // a cut pair would be name_value_truncated
+  REQUIRE(whole.events.size() == 1);
+  CHECK(whole.events.at(0) == "get_values_result " + hex(block.substr(0, fits)));
+  // Bytes that are no pair at all are no more sent than a cut one.
+  std::string odd;
+  append_management(odd, record_type::get_values, block.substr(0, 100) + "\x05");
+  CHECK_FALSE(decode_whole({}, odd).error);
+}

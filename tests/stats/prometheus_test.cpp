@@ -137,6 +137,9 @@ const std::set<std::string> process_wide = {"fcgimux_info",
                                             "fcgimux_uptime_seconds",
                                             "fcgimux_connections_active",
                                             "fcgimux_connections_accepted_total",
+                                            "fcgimux_connections_refused_total",
+                                            "fcgimux_connections_header_timeouts_total",
+                                            "fcgimux_connections_idle_timeouts_total",
                                             "fcgimux_reloads_total",
                                             "fcgimux_upgrades_total"};
 
@@ -151,6 +154,9 @@ struct two_pools {
     s.add_pool("b", b);
     s.c.connections_accepted = 11;
     s.c.connections_active = 2;
+    s.c.connections_refused = 3;
+    s.c.connections_header_timeouts = 4;
+    s.c.connections_idle_timeouts = 5;
     a.view = [](bool full) {
       return fcgimux::test::snapshot_of(
           {1, 4, 3, 1, 1, 1, 6, 100}, true,
@@ -401,6 +407,9 @@ TEST_CASE("two pools: every per-pool family has one sample per pool, labelled", 
   CHECK(e.samples.at("fcgimux_worker_current_request_seconds{pool=\"b\",pid=\"201\"}") == Approx(0.75));
   CHECK(e.samples.at("fcgimux_connections_accepted_total") == 11);
   CHECK(e.samples.at("fcgimux_connections_active") == 2);
+  CHECK(e.samples.at("fcgimux_connections_refused_total") == 3);
+  CHECK(e.samples.at("fcgimux_connections_header_timeouts_total") == 4);
+  CHECK(e.samples.at("fcgimux_connections_idle_timeouts_total") == 5);
 }
 
 TEST_CASE("to_prometheus(pool) is that pool's samples and the process-wide ones", "[stats][prometheus]") {

@@ -30,6 +30,9 @@ void fill_counters(fcgimux::pool_counters& c, std::uint64_t start = 1000) {
 void fill_counters(fcgimux::process_counters& c) {
   c.connections_accepted = 7001;
   c.connections_active = 7002;
+  c.connections_refused = 7003;
+  c.connections_header_timeouts = 7004;
+  c.connections_idle_timeouts = 7005;
 }
 
 pool_snapshot fake_snapshot(bool full) {
@@ -106,8 +109,11 @@ TEST_CASE("to_json has every contract field with the counters' values", "[stats]
   CHECK(j.at("queue") == nlohmann::json{{"length", 9}, {"peak", c.queue_peak}, {"limit", 1024}});
   CHECK(j.at("requests").at("active") == 7);
   check_counters(j, c);
-  CHECK(j.at("connections") ==
-        nlohmann::json{{"active", s.c.connections_active}, {"accepted", s.c.connections_accepted}});
+  CHECK(j.at("connections") == nlohmann::json{{"active", s.c.connections_active},
+                                              {"accepted", s.c.connections_accepted},
+                                              {"refused", s.c.connections_refused},
+                                              {"header_timeouts", s.c.connections_header_timeouts},
+                                              {"idle_timeouts", s.c.connections_idle_timeouts}});
   CHECK_FALSE(j.contains("workers"));
 
   const auto now = fcgimux::clock_type::now();
@@ -309,8 +315,11 @@ TEST_CASE("two pools: each under pools.NAME, the top level their totals", "[stat
     sum += b.c;
     check_counters(j, sum);
     CHECK(j["requests"]["active"] == 7);
-    CHECK(j.at("connections") ==
-          nlohmann::json{{"active", s.c.connections_active}, {"accepted", s.c.connections_accepted}});
+    CHECK(j.at("connections") == nlohmann::json{{"active", s.c.connections_active},
+                                                {"accepted", s.c.connections_accepted},
+                                                {"refused", s.c.connections_refused},
+                                                {"header_timeouts", s.c.connections_header_timeouts},
+                                                {"idle_timeouts", s.c.connections_idle_timeouts}});
   }
 
   SECTION("the total latency percentiles are over the merged samples") {
