@@ -43,5 +43,9 @@ void finish_pool(pool_config& p, bool only_pool, const process_identity& self);
 /// Checks the process-wide settings and what pools must not share.
 void finish_process(config& c, bool named_pools, const process_identity& self);
 void check_listen(std::string_view key, const std::string& address);
+/// One --server value: ADDRESS[,weight=N][,max-conns=N][,backup] (config/servers.cpp).
+server_config parse_server(const std::string& spec);
+/// Checks a server's settings and resolves its address (getaddrinfo, once).
+void resolve_server(server_config& s);
 
 }  // namespace fcgimux::config_detail
