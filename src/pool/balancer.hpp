@@ -18,7 +18,7 @@ struct balance_slot {
   std::size_t in_flight = 0;  ///< requests there now
   std::size_t limit = 0;      ///< requests there at most; 0: none (not ready yet)
   bool backup = false;
-  bool usable = true;  ///< false while it may not take requests (its limit is still being asked)
+  bool usable = true;           ///< false while it may not take requests (its limit is still being asked)
   std::int64_t rr_current = 0;  ///< round-robin's running score (smooth weighted round-robin)
 
   bool has_room() const noexcept { return usable && in_flight < limit; }

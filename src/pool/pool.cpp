@@ -44,9 +44,15 @@ void pool::start(const std::string& runtime_dir) {
 }
 
 void pool::prepare(const pool_config& next) {
+  // The member sets are built once, with the pool: a reload changes what they do, not what they are.
   if (!servers_.same_servers(next))
     throw std::system_error(std::make_error_code(std::errc::operation_not_supported),
                             fmt::format("pool \"{}\": its servers changed, which needs a restart", cfg_.name));
+  if (next.command.empty() != cfg_.command.empty())
+    throw std::system_error(
+        std::make_error_code(std::errc::operation_not_supported),
+        fmt::format("pool \"{}\": {} a command, which needs a restart", cfg_.name,
+                    cfg_.command.empty() ? "gained" : "lost"));
   next_access_log_.reset();
   if (next.access_log != cfg_.access_log || next.access_format != cfg_.access_format)
     next_access_log_ = open_access_log(next);

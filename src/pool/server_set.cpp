@@ -70,9 +70,9 @@ void server_set::probe(remote_server& s) {
         s.limit_known = true;
         update_usable(s);
         log::info("pool {}: server {} {}: max-conns {}{}", cfg_.name, s.cfg.address,
-                  !got.answered   ? "did not answer FCGI_GET_VALUES"
+                  !got.answered ? "did not answer FCGI_GET_VALUES"
                   : v.max_conns ? fmt::format("says FCGI_MAX_CONNS={}", *v.max_conns)
-                                  : std::string("names no FCGI_MAX_CONNS"),
+                                : std::string("names no FCGI_MAX_CONNS"),
                   slot.limit, v.max_conns ? "" : " (give it max-conns: the server's own limit)");
         events_.member_ready();
       },
@@ -80,35 +80,33 @@ void server_set::probe(remote_server& s) {
 }
 
 std::shared_ptr<pool_member> server_set::take() {
-  for (;;) {
-    std::size_t i = balancer_.pick(slots_);
-    if (i == balancer::none) return nullptr;
-    remote_server& s = *servers_[i];
-    std::shared_ptr<pool_member> m;
-    while (!s.idle.empty() && !m) {
-      m = std::move(s.idle.back());
-      s.idle.pop_back();
-      if (!kept_connection_clean(*m)) {
-        --s.connections;
-        m.reset();
-      }
+  std::size_t i = balancer_.pick(slots_);
+  if (i == balancer::none) return nullptr;
+  remote_server& s = *servers_[i];
+  std::shared_ptr<pool_member> m;
+  while (!s.idle.empty() && !m) {
+    m = std::move(s.idle.back());
+    s.idle.pop_back();
+    if (!kept_connection_clean(*m)) {
+      --s.connections;
+      m.reset();
     }
-    if (!m) {
-      // No kept connection: a new one, within the limit (in flight < limit, and every
-      // connection is either in flight or idle, so there is room for one).
-      FCGIMUX_INVARIANT(s.connections < slots_[i].limit, "a server's connections stay within its limit");
-      m = std::make_shared<pool_member>();
-      m->home = this;
-      m->pid = 0;
-      m->where = s.where;
-      m->server = &s;
-      m->connect_timeout = std::chrono::duration_cast<std::chrono::milliseconds>(to_duration(cfg_.connect_timeout));
-      ++s.connections;
-    }
-    m->state = member_state::busy;
-    ++slots_[i].in_flight;
-    return m;
   }
+  if (!m) {
+    // No kept connection: a new one, within the limit (in flight < limit, and every connection
+    // is either in flight or idle, so there is room for one).
+    FCGIMUX_INVARIANT(s.connections < slots_[i].limit, "a server's connections stay within its limit");
+    m = std::make_shared<pool_member>();
+    m->home = this;
+    m->pid = 0;
+    m->where = s.where;
+    m->server = &s;
+    m->connect_timeout = std::chrono::duration_cast<std::chrono::milliseconds>(to_duration(cfg_.connect_timeout));
+    ++s.connections;
+  }
+  m->state = member_state::busy;
+  ++slots_[i].in_flight;
+  return m;
 }
 
 bool server_set::kept_connection_clean(pool_member& m) {
@@ -150,10 +148,8 @@ void server_set::failed(remote_server& s) {
   if (cfg_.max_fails == 0 || s.fails < cfg_.max_fails || s.ejected || stopped_) return;
   // Never the last member: a pool whose every server fails would then refuse everything at once,
   // where a server that comes back would otherwise have been found by the next request.
-  const bool other_left =
-      !cfg_.command.empty() || std::any_of(servers_.begin(), servers_.end(), [&](auto& o) {
-        return o.get() != &s && !o->ejected;
-      });
+  const bool other_left = !cfg_.command.empty() || std::any_of(servers_.begin(), servers_.end(),
+                                                               [&](auto& o) { return o.get() != &s && !o->ejected; });
   if (other_left) eject(s);
 }
 
@@ -167,8 +163,8 @@ void server_set::eject(remote_server& s) {
   for (auto& m : s.idle) m->conn.reset();
   s.connections -= s.idle.size();
   s.idle.clear();
-  log::warning("pool {}: server {} failed {} requests in a row; ejected for {:.1f} s", cfg_.name, s.cfg.address, s.fails,
-               std::chrono::duration<double>(length).count());
+  log::warning("pool {}: server {} failed {} requests in a row; ejected for {:.1f} s", cfg_.name, s.cfg.address,
+               s.fails, std::chrono::duration<double>(length).count());
   s.eject_timer.expires_after(length);
   s.eject_timer.async_wait([this, &s](const std::error_code& ec) {
     if (ec || stopped_) return;
@@ -200,9 +196,10 @@ void server_set::refused_kept_connection(pool_member& m) {
   remote_server& s = *m.server;
   if (!s.keep_conn || cfg_.keep_conn == keep_conn_mode::yes) return;
   s.keep_conn = false;
-  log::warning("pool {}: server {} closed a kept (FCGI_KEEP_CONN) connection without answering; a connection per "
-               "request from now on",
-               cfg_.name, s.cfg.address);
+  log::warning(
+      "pool {}: server {} closed a kept (FCGI_KEEP_CONN) connection without answering; a connection per "
+      "request from now on",
+      cfg_.name, s.cfg.address);
 }
 
 bool server_set::keeps_connections(const remote_server& s) const noexcept {

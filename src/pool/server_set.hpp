@@ -28,10 +28,10 @@ struct remote_server {
   explicit remote_server(asio::io_context& io) : retry(io), eject_timer(io) {}
   server_config cfg;
   member_endpoint where;
-  std::size_t index = 0;        ///< its slot in the set's balance slots
-  std::size_t connections = 0;  ///< in flight + idle kept ones: never above slot.limit
+  std::size_t index = 0;                           ///< its slot in the set's balance slots
+  std::size_t connections = 0;                     ///< in flight + idle kept ones: never above slot.limit
   std::vector<std::shared_ptr<pool_member>> idle;  ///< kept connections; back() the most recent
-  bool keep_conn = true;   ///< false once it closed a kept connection without answering
+  bool keep_conn = true;                           ///< false once it closed a kept connection without answering
   std::uint64_t requests = 0, failures = 0;
   asio::steady_timer retry;  ///< the next GET_VALUES try, while the server could not be reached
   bool limit_known = false;  ///< from max-conns or its GET_VALUES answer (or the default, once asked)

@@ -261,7 +261,8 @@ void worker_pool::done_with(const std::shared_ptr<pool_member>& w, bool healthy)
     return;
   }
   if (w->process->retiring) {
-    log::debug("pool {}: worker {} (generation {}) replaced after its last request", cfg_.name, w->pid, w->process->generation);
+    log::debug("pool {}: worker {} (generation {}) replaced after its last request", cfg_.name, w->pid,
+               w->process->generation);
     stop_worker(w);
     roll_step();
     return;

@@ -27,8 +27,9 @@ void worker_pool::roll() {
   // How many workers the roll ends with: the pool as it is, not counting a retargeted roll's
   // extra ones (a new worker of the last generation is an old one now).
   if (!retarget)
-    roll_size_ = static_cast<std::size_t>(std::count_if(
-        workers_.begin(), workers_.end(), [](auto& w) { return w->state != worker_state::stopping && !w->process->exited; }));
+    roll_size_ = static_cast<std::size_t>(std::count_if(workers_.begin(), workers_.end(), [](auto& w) {
+      return w->state != worker_state::stopping && !w->process->exited;
+    }));
   roll_size_ = std::max(roll_size_, cfg_.workers);
   rolling_ = rolling::rolling;
   roll_error_.clear();
@@ -79,7 +80,8 @@ void worker_pool::roll_step() {
     auto pick = std::find_if(workers_.begin(), workers_.end(),
                              [&](auto& w) { return is_old(w) && w->state != worker_state::busy; });
     if (pick == workers_.end())
-      pick = std::find_if(workers_.begin(), workers_.end(), [&](auto& w) { return is_old(w) && !w->process->retiring; });
+      pick =
+          std::find_if(workers_.begin(), workers_.end(), [&](auto& w) { return is_old(w) && !w->process->retiring; });
     if (pick == workers_.end()) break;
     --replacements_;
     auto old = *pick;

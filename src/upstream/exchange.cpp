@@ -299,12 +299,9 @@ void send_head(exchange_owner& pool, pool_member& w, request& r, exchange_result
   res.head_written = head.size() - unsent.size();
 }
 
-// Connects w.conn to the member. A server's connect has a time limit of its own: a host that
-// drops packets would otherwise hold the request until --request-timeout (or for ever). A worker's
-// unix socket answers at once (or refuses), so its connect arms no timer.
-asio::awaitable<std::tuple<std::error_code>> connect(pool_member& w, const asio::any_io_executor& ex) {
-  if (w.connect_timeout <= std::chrono::milliseconds::zero())
-    co_return co_await w.conn->async_connect(w.where.address, use_tuple);
+// Connects w.conn to a server within its time limit: a host that drops packets would otherwise
+// hold the request until --request-timeout (or for ever).
+asio::awaitable<std::error_code> connect_within(pool_member& w, const asio::any_io_executor& ex) {
   asio::steady_timer limit(ex, w.connect_timeout);
   bool expired = false, connecting = true, pending = true;
   limit.async_wait([&](const std::error_code& ec) {
@@ -319,7 +316,7 @@ asio::awaitable<std::tuple<std::error_code>> connect(pool_member& w, const asio:
   // The timer's handler refers to this frame: it has to run (cancelled) before the frame goes.
   while (pending) co_await asio::post(ex, asio::use_awaitable);
   if (expired) ec = asio::error::timed_out;
-  co_return std::tuple<std::error_code>{ec};
+  co_return ec;
 }
 
 asio::awaitable<void> talk(exchange_ctx& x, const asio::any_io_executor& ex) {
@@ -330,7 +327,13 @@ asio::awaitable<void> talk(exchange_ctx& x, const asio::any_io_executor& ex) {
     if (!w.conn) {
       // In w.conn from the start, so that the request timer can cancel a connect that hangs.
       w.conn.emplace(ex);
-      auto [ec] = co_await connect(w, ex);
+      // A worker's unix socket answers at once (or refuses): its connect needs no timer, nor
+      // the coroutine frame of connect_within().
+      std::error_code ec;
+      if (w.connect_timeout > std::chrono::milliseconds::zero())
+        ec = co_await connect_within(w, ex);
+      else
+        std::tie(ec) = co_await w.conn->async_connect(w.where.address, use_tuple);
       if (ec || res.timed_out) {
         res.connect_failed = !res.timed_out;
         res.ec = ec;

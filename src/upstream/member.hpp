@@ -52,8 +52,8 @@ struct pool_member final {
   std::optional<asio::generic::stream_protocol::socket> conn;
   std::uint64_t requests = 0;
   std::shared_ptr<request> current;
-  bool ended_unanswered = false;  ///< closed a request's connection without answering: a failure
-  std::vector<char> read_buffer;  ///< for this member's answers; allocated on first use
+  bool ended_unanswered = false;    ///< closed a request's connection without answering: a failure
+  std::vector<char> read_buffer;    ///< for this member's answers; allocated on first use
   std::shared_ptr<worker> process;  ///< the spawned process behind it; null for a server
   remote_server* server = nullptr;  ///< the server it is a connection to; null for a worker
   /// How long a connect may take; zero: no limit of its own (a worker's unix socket answers at once).

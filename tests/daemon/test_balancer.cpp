@@ -1,8 +1,8 @@
 // The balancer behind fake servers (balance slots, no sockets): least outstanding per weight,
 // weighted round-robin, first; never a server without room; backups only when the rest are full.
-#include "src/pool/balancer.hpp"
 #include "proto/encoder.hpp"
 #include "proto/name_value.hpp"
+#include "src/pool/balancer.hpp"
 #include "src/upstream/server_values.hpp"
 
 #include <catch2/catch.hpp>
@@ -183,7 +183,8 @@ TEST_CASE("the query asks for the three variables", "[server_values]") {
   std::string q = get_values_query();
   REQUIRE(q.size() > 8);
   CHECK(static_cast<std::uint8_t>(q[1]) == static_cast<std::uint8_t>(proto::record_type::get_values));
-  std::string_view block = std::string_view(q).substr(8, (static_cast<unsigned char>(q[4]) << 8) | static_cast<unsigned char>(q[5]));
+  std::string_view block =
+      std::string_view(q).substr(8, (static_cast<unsigned char>(q[4]) << 8) | static_cast<unsigned char>(q[5]));
   CHECK(proto::find_name_value(block, "FCGI_MAX_CONNS").found);
   CHECK(proto::find_name_value(block, "FCGI_MAX_REQS").found);
   CHECK(proto::find_name_value(block, "FCGI_MPXS_CONNS").found);

@@ -56,9 +56,9 @@ int port_of(const fcgimux::server_config& s) {
 
 }  // namespace
 
-TEST_CASE("--server: a pool of servers only spawns nothing", "[servers]") {
-  auto c = parse({"--server", "127.0.0.1:9100", "--server", "localhost:9101,weight=3,max-conns=7,backup",
-                  "--server", "unix:/run/php/fpm.sock", "--balance", "round-robin"});
+TEST_CASE("servers given with --server: a pool of servers only spawns nothing", "[servers]") {
+  auto c = parse({"--server", "127.0.0.1:9100", "--server", "localhost:9101,weight=3,max-conns=7,backup", "--server",
+                  "unix:/run/php/fpm.sock", "--balance", "round-robin"});
   REQUIRE(c.pools.size() == 1);
   const auto& p = c.pools[0];
   CHECK(p.command.empty());
@@ -80,7 +80,7 @@ TEST_CASE("--server: a pool of servers only spawns nothing", "[servers]") {
   CHECK_FALSE(p.servers_first);
 }
 
-TEST_CASE("a pool with a command and servers keeps its workers; --prefer servers reverses the order", "[servers]") {
+TEST_CASE("a pool with a command and servers keeps its workers, --prefer servers reverses the order", "[servers]") {
   auto c = parse({"--server", "127.0.0.1:9100", "-n", "2", "--prefer", "servers", "--", "/usr/bin/php-cgi"});
   const auto& p = c.pools[0];
   CHECK(p.workers == 2);
@@ -89,7 +89,7 @@ TEST_CASE("a pool with a command and servers keeps its workers; --prefer servers
   CHECK(p.balance == fcgimux::balance_mode::least_outstanding);
 }
 
-TEST_CASE("a file's \"servers\" are objects; its pools each have their own", "[servers]") {
+TEST_CASE("a file's \"servers\" are objects, and its pools each have their own", "[servers]") {
   temp_file f(R"({"pools": [
       {"name": "app", "listen": "127.0.0.1:9200", "balance": "first", "connect-timeout": 0.5,
        "servers": [{"address": "127.0.0.1:9300", "weight": 2, "max-conns": 4},
@@ -117,8 +117,10 @@ TEST_CASE("servers that cannot work are refused with one line", "[servers]") {
   CHECK(error_of({"--server", "127.0.0.1:9000,max-conns=x"}) ==
         "server: max-conns 'x' is not a whole number from 1 to 65535");
   CHECK(error_of({"--server", "127.0.0.1:9000,heavy"}) == "server: 'heavy' is not weight=N, max-conns=N or backup");
-  CHECK(error_of({"--server", "127.0.0.1:9000,backup"}) == "server: every server is a backup: a pool needs one that is not");
-  CHECK(error_of({"--server", "no-such-host.invalid:9000"}).rfind("server: cannot resolve 'no-such-host.invalid:9000'", 0) == 0);
+  CHECK(error_of({"--server", "127.0.0.1:9000,backup"}) ==
+        "server: every server is a backup: a pool needs one that is not");
+  CHECK(error_of({"--server", "no-such-host.invalid:9000"})
+            .rfind("server: cannot resolve 'no-such-host.invalid:9000'", 0) == 0);
   CHECK(error_of({"--server", "127.0.0.1:9000", "--balance", "random"}) ==
         "balance: 'random' is not least-outstanding, round-robin or first");
   CHECK(error_of({"--server", "127.0.0.1:9000", "--prefer", "both"}) == "prefer: 'both' is not workers or servers");

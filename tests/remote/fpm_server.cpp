@@ -13,16 +13,17 @@
 namespace fcgimux::test {
 
 std::string answer_script() {
-  // The script counts the requests in flight in its directory (under a lock) and keeps the
-  // highest count: the server's own measure of its concurrency.
+  // The script counts the requests in flight in its directory, per SERVER_MARK (under a lock),
+  // and keeps the highest count: the server's own measure of its concurrency.
   return R"(<?php
 function bump($d) {
-  $f = fopen(__DIR__ . '/inflight', 'c+');
+  $mark = getenv('SERVER_MARK');
+  $f = fopen(__DIR__ . "/inflight-$mark", 'c+');
   flock($f, LOCK_EX);
   $n = (int)stream_get_contents($f) + $d;
   ftruncate($f, 0); rewind($f); fwrite($f, (string)$n);
-  $peak = (int)@file_get_contents(__DIR__ . '/peak');
-  if ($n > $peak) file_put_contents(__DIR__ . '/peak', (string)$n);
+  $peak = (int)@file_get_contents(__DIR__ . "/peak-$mark");
+  if ($n > $peak) file_put_contents(__DIR__ . "/peak-$mark", (string)$n);
   flock($f, LOCK_UN);
   fclose($f);
 }
@@ -45,9 +46,9 @@ fpm_server::fpm_server(std::string mark, int children) : mark_(std::move(mark)),
   const bool root = ::geteuid() == 0;
   std::ostringstream conf;
   conf << "[global]\nerror_log = " << dir_.file("fpm.log") << "\ndaemonize = no\npid = " << dir_.file("fpm.pid")
-       << "\n[answer]\nlisten = 127.0.0.1:" << port_ << "\nlisten.backlog = 511\npm = static\npm.max_children = "
-       << children << "\npm.status_path = /fpm-status\nenv[SERVER_MARK] = " << mark_
-       << "\ncatch_workers_output = yes\n";
+       << "\n[answer]\nlisten = 127.0.0.1:" << port_
+       << "\nlisten.backlog = 511\npm = static\npm.max_children = " << children
+       << "\npm.status_path = /fpm-status\nenv[SERVER_MARK] = " << mark_ << "\ncatch_workers_output = yes\n";
   if (root) conf << "user = root\ngroup = root\n";
   write_file(dir_.file("fpm.conf"), conf.str());
   spawn_options o;

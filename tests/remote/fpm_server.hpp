@@ -37,7 +37,7 @@ class fpm_server {
   std::map<std::string, long> status() const;
   /// The most requests the script had in flight at once on this server, by its own count.
   int peak() const {
-    auto t = read_file(dir_.file("peak"));
+    auto t = read_file(dir_.file("peak-" + mark_));
     return t.empty() ? 0 : std::stoi(t);
   }
   /// php-fpm's log, for failure messages.

@@ -12,14 +12,15 @@
 #include "tests/support/paths.hpp"
 
 #include <catch2/catch.hpp>
+#include <nlohmann/json.hpp>
 
 #include <signal.h>
 
 #include <atomic>
 #include <fstream>
-#include <sstream>
 #include <map>
 #include <mutex>
+#include <sstream>
 #include <thread>
 #include <vector>
 
@@ -120,10 +121,23 @@ int connections_in(std::uint16_t port, const std::string& wanted, bool either_en
   return n;
 }
 
-
 int connections_to(std::uint16_t port) { return connections_in(port, "01", false); }
 // Connections to `port` closed lately: TIME_WAIT (06) at whichever end closed first.
 int ended_connections(std::uint16_t port) { return connections_in(port, "06", true); }
+
+// Waits until fcgimux's stats say `n` workers are idle: ready, their exec done (a worker that is
+// still starting takes no request, and the server would get it).
+bool workers_idle(const fcgimux_instance& mux, std::size_t n) {
+  for (int i = 0; i < 500; ++i) {
+    auto r = http_request(mux.stats_port(), "GET", "/stats");
+    if (r.ok && r.status == 200) {
+      auto j = nlohmann::json::parse(r.body, nullptr, false);
+      if (j.is_object() && j["pool"]["idle"] == n) return true;
+    }
+    std::this_thread::sleep_for(20ms);
+  }
+  return false;
+}
 
 std::string joined(const std::vector<std::string>& v) {
   std::string s;
@@ -133,11 +147,12 @@ std::string joined(const std::vector<std::string>& v) {
 
 }  // namespace
 
-TEST_CASE("a pool of servers only: GETs and POSTs spread over three php-fpm, every answer the right one",
-          "[remote]") {
+TEST_CASE("a pool of servers only: GETs and POSTs spread over three php-fpm, every answer the right one", "[remote]") {
   fpm_server a("a", 4), b("b", 4), c("c", 4);
   fcgimux_options o;
-  o.args = {"--stats", "off", "--server", a.address() + ",max-conns=4", "--server", b.address() + ",max-conns=4",
+  o.args = {"--stats",  "off",
+            "--server", a.address() + ",max-conns=4",
+            "--server", b.address() + ",max-conns=4",
             "--server", c.address() + ",max-conns=4"};
   fcgimux_instance mux(o);
   std::vector<std::string> failures;
@@ -156,10 +171,11 @@ TEST_CASE("workers first, servers as their overflow: the server gets requests on
           "[remote]") {
   fpm_server fpm("remote", 4);
   fcgimux_options o;
-  o.args = {"--stats", "off", "-n", "2", "--env", "SERVER_MARK=local", "--server", fpm.address() + ",max-conns=4"};
+  o.args = {"--stats", "127.0.0.1:0",       "-n",       "2",
+            "--env",   "SERVER_MARK=local", "--server", fpm.address() + ",max-conns=4"};
   o.command = {php_cgi_bin};
   fcgimux_instance mux(o);
-  REQUIRE(mux.wait_for_workers(2, 20s));
+  REQUIRE(workers_idle(mux, 2));
   // One at a time: an idle worker is always there, so the server gets nothing.
   std::map<std::string, int> seq;
   for (int i = 0; i < 20; ++i) {
@@ -179,14 +195,15 @@ TEST_CASE("workers first, servers as their overflow: the server gets requests on
   CHECK(burst["remote"] == 4);
 }
 
-TEST_CASE("--prefer servers: the workers are the servers' overflow", "[remote]") {
+TEST_CASE("prefer servers: the workers are the servers' overflow", "[remote]") {
   fpm_server fpm("remote", 2);
   fcgimux_options o;
-  o.args = {"--stats",  "off",           "-n",     "2", "--env", "SERVER_MARK=local", "--server",
-            fpm.address() + ",max-conns=2", "--prefer", "servers"};
+  o.args = {
+      "--stats",  "127.0.0.1:0", "-n", "2", "--env", "SERVER_MARK=local", "--server", fpm.address() + ",max-conns=2",
+      "--prefer", "servers"};
   o.command = {php_cgi_bin};
   fcgimux_instance mux(o);
-  REQUIRE(mux.wait_for_workers(2, 20s));
+  REQUIRE(workers_idle(mux, 2));
   for (int i = 0; i < 10; ++i) {
     auto r = ask(mux.address(), fpm.script(), "GET", "/answer.php", "");
     INFO(r.why << mux.stderr_text());
@@ -201,7 +218,7 @@ TEST_CASE("--prefer servers: the workers are the servers' overflow", "[remote]")
   CHECK(burst["local"] == 2);
 }
 
-TEST_CASE("max-conns: never more requests in flight at a server than its limit; the rest wait in fcgimux's queue",
+TEST_CASE("max-conns: never more requests in flight at a server than its limit, the rest wait in fcgimux's queue",
           "[remote]") {
   fpm_server fpm("one", 6);
   fcgimux_options o;
@@ -272,12 +289,14 @@ TEST_CASE("nginx in front: kept connections through fcgimux to two php-fpm, GETs
   CHECK(by_server["b"] > 0);
 }
 
-TEST_CASE("a killed server: its refused connects are sent elsewhere, it is ejected, no request fails",
-          "[remote]") {
+TEST_CASE("a killed server: its refused connects are sent elsewhere, it is ejected, no request fails", "[remote]") {
   fpm_server a("a", 3), b("b", 3), c("c", 3);
   fcgimux_options o;
-  o.args = {"--stats",        "off", "--server", a.address() + ",max-conns=3", "--server", b.address() + ",max-conns=3",
-            "--server", c.address() + ",max-conns=3", "--eject-time", "30"};
+  o.args = {"--stats",      "off",
+            "--server",     a.address() + ",max-conns=3",
+            "--server",     b.address() + ",max-conns=3",
+            "--server",     c.address() + ",max-conns=3",
+            "--eject-time", "30"};
   fcgimux_instance mux(o);
   std::vector<std::string> failures;
   auto before = load(mux.address(), a.script(), 6, 6, "", failures);
@@ -295,7 +314,6 @@ TEST_CASE("a killed server: its refused connects are sent elsewhere, it is eject
   CHECK(mux.stderr_text().find("server " + b.address() + " failed 3 requests in a row; ejected for 30.0 s") !=
         std::string::npos);
 }
-
 
 TEST_CASE("a server that answers FCGI_MAX_CONNS=1 gets one connection and one request at a time", "[remote]") {
   // The demo answers GET_VALUES at once with FCGI_MAX_CONNS=1 and serves one connection at a time.
@@ -333,4 +351,26 @@ TEST_CASE("a server that answers FCGI_MAX_CONNS=1 gets one connection and one re
   CHECK(ok == 12);
   CHECK(most == 1);
   CHECK(mux.stderr_text().find("says FCGI_MAX_CONNS=1: max-conns 1") != std::string::npos);
+}
+
+TEST_CASE("a SIGHUP that changes a pool's servers is refused, the running servers serve on", "[remote]") {
+  fpm_server a("a", 2), b("b", 2);
+  temp_dir dir("fcgimux-remote-reload");
+  const std::string file = dir.file("fcgimux.json");
+  auto config_with = [&](const fpm_server& s) {
+    write_file(file, R"({"stats": "off", "servers": [{"address": ")" + s.address() + R"(", "max-conns": 2}]})");
+  };
+  config_with(a);
+  fcgimux_options o;
+  o.args = {"-c", file};
+  fcgimux_instance mux(o);
+  REQUIRE(ask(mux.address(), a.script(), "GET", "/answer.php", "").server == "a");
+  config_with(b);
+  mux.process().send_signal(SIGHUP);
+  const std::string refused = "reload failed: pool \"default\": its servers changed, which needs a restart";
+  for (int i = 0; i < 100 && mux.stderr_text().find(refused) == std::string::npos; ++i)
+    std::this_thread::sleep_for(50ms);
+  INFO(mux.stderr_text());
+  CHECK(mux.stderr_text().find(refused) != std::string::npos);
+  for (int i = 0; i < 5; ++i) CHECK(ask(mux.address(), a.script(), "GET", "/answer.php", "").server == "a");
 }
