@@ -25,6 +25,12 @@ std::optional<std::size_t> to_count(std::string_view v) {
   return n;
 }
 
+// Cancels `limit` and waits for its handler, which refers to the caller's frame, to have run.
+asio::awaitable<void> disarm(asio::steady_timer& limit, const bool& pending) {
+  limit.cancel();
+  while (pending) co_await asio::post(limit.get_executor(), asio::use_awaitable);
+}
+
 }  // namespace
 
 std::string get_values_query() {
@@ -85,14 +91,10 @@ asio::awaitable<values_outcome> ask_values(asio::any_io_executor ex, const membe
       sock.cancel(ignore);
     });
   };
-  auto disarm = [&]() -> asio::awaitable<void> {
-    limit.cancel();
-    while (pending) co_await asio::post(ex, asio::use_awaitable);
-  };
   arm();
   auto [cec] = co_await sock.async_connect(where.address, use_tuple);
   connected = !cec && !expired;
-  co_await disarm();
+  co_await disarm(limit, pending);
   if (!connected) {
     out.connect_error = cec ? cec : std::make_error_code(std::errc::timed_out);
     co_return out;
@@ -116,7 +118,7 @@ asio::awaitable<values_outcome> ask_values(asio::any_io_executor ex, const membe
     }
     if (bad) break;
   }
-  co_await disarm();
+  co_await disarm(limit, pending);
   std::error_code ignore;
   sock.close(ignore);
   co_return out;
