@@ -68,12 +68,14 @@ void server_set::probe(remote_server& s) {
         const auto& v = got.values;
         slot.limit = v.max_conns && *v.max_conns > 0 ? *v.max_conns : default_server_conns;
         s.limit_known = true;
+        s.limit_guessed = !(v.max_conns && *v.max_conns > 0);
         update_usable(s);
         log::info("pool {}: server {} {}: max-conns {}{}", cfg_.name, s.cfg.address,
                   !got.answered ? "did not answer FCGI_GET_VALUES"
                   : v.max_conns ? fmt::format("says FCGI_MAX_CONNS={}", *v.max_conns)
                                 : std::string("names no FCGI_MAX_CONNS"),
-                  slot.limit, v.max_conns ? "" : " (give it max-conns: the server's own limit)");
+                  slot.limit,
+                  s.limit_guessed ? ", a connection per request (give it max-conns, the server's own limit)" : "");
         events_.member_ready();
       },
       log::on_exception("a server's GET_VALUES"));
@@ -203,7 +205,7 @@ void server_set::refused_kept_connection(pool_member& m) {
 }
 
 bool server_set::keeps_connections(const remote_server& s) const noexcept {
-  return s.keep_conn && cfg_.keep_conn != keep_conn_mode::no;
+  return s.keep_conn && !s.limit_guessed && cfg_.keep_conn != keep_conn_mode::no;
 }
 
 std::size_t server_set::busy_count() const noexcept {

@@ -35,6 +35,10 @@ struct remote_server {
   std::uint64_t requests = 0, failures = 0;
   asio::steady_timer retry;  ///< the next GET_VALUES try, while the server could not be reached
   bool limit_known = false;  ///< from max-conns or its GET_VALUES answer (or the default, once asked)
+  /// The limit is the default, not the server's word: its connections are not kept, since a kept
+  /// idle connection holds one of its processes, and a guess above its real number of processes
+  /// would leave the requests on the other connections in its backlog for as long as they are kept.
+  bool limit_guessed = false;
   // Passive health: failed requests in a row; an ejected server takes no request for a while.
   std::size_t fails = 0;
   std::size_t ejections = 0;  ///< in a row, without a request answered since: each doubles the time

@@ -249,7 +249,7 @@ TEST_CASE("no max-conns: php-fpm names no FCGI_MAX_CONNS, so the default limit o
   CHECK(failures.empty());
   CHECK(by_server["one"] == 10);
   CHECK(fpm.peak() == 5);
-  CHECK(mux.stderr_text().find("names no FCGI_MAX_CONNS: max-conns 5") != std::string::npos);
+  CHECK(mux.stderr_text().find("names no FCGI_MAX_CONNS: max-conns 5, a connection per request") != std::string::npos);
 }
 
 TEST_CASE("nginx in front: kept connections through fcgimux to two php-fpm, GETs and POSTs", "[remote]") {
