@@ -75,6 +75,7 @@ config parse_config(int argc, char** argv, const process_identity& self) {
   // Flags win over the file. Lists given on the command line replace the file's, not extend them.
   bool listen_cleared = false;
   bool stats_allow_cleared = false;
+  bool servers_cleared = false;
   for (auto& [o, v] : given) {
     if (o->name == "stats-allow" && !stats_allow_cleared) {
       c.stats_allow.clear();
@@ -89,6 +90,12 @@ config parse_config(int argc, char** argv, const process_identity& self) {
     if (o->name == "listen" && !listen_cleared) {
       pools.front().listen.clear();
       listen_cleared = true;
+    }
+    if (o->name == "server" && pools_file)
+      throw config_error("--server: the pools of the config file have their own servers");
+    if (o->name == "server" && !servers_cleared) {
+      pools.front().servers.clear();
+      servers_cleared = true;
     }
     for (auto& p : pools) o->set_pool(p, v);  // with a pools file: a setting for every pool
   }

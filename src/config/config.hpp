@@ -5,6 +5,7 @@
 
 #include "src/base/cidr.hpp"
 
+#include <sys/socket.h>
 #include <sys/types.h>
 #include <chrono>
 #include <cstddef>
@@ -47,6 +48,24 @@ struct socket_owner_ids {
   bool set = false;
   uid_t uid = 0;
   gid_t gid = 0;
+};
+
+/// A remote FastCGI server of a pool (docs/remote.md); its address is resolved once, when the
+/// configuration is read (never on the event loop's hot path).
+struct server_config {
+  std::string address;        ///< as given: HOST:PORT or unix:PATH
+  std::size_t weight = 1;     ///< its share under least-outstanding and round-robin balancing
+  std::size_t max_conns = 0;  ///< requests in flight there at most; 0: its FCGI_MAX_CONNS answer
+  bool backup = false;        ///< used only while no other member of the pool can take a request
+  sockaddr_storage resolved{};  ///< filled in by parse_config
+  socklen_t resolved_length = 0;
+};
+
+/// Which of a pool's servers takes the next request.
+enum class balance_mode : std::uint8_t {
+  least_outstanding,  ///< fewest requests in flight for its weight
+  round_robin,        ///< in turn, weighted
+  first               ///< the first in the configured order that has room
 };
 
 /// Everything about one pool: where its requests come in, what runs them, and its limits.
@@ -96,6 +115,13 @@ struct pool_config {
   unsigned socket_mode = 0660;     ///< --socket-mode of the pool's unix listeners
   worker_credentials credentials;  ///< resolved from user and group by parse_config
   socket_owner_ids socket_ids;     ///< resolved from socket_owner by parse_config
+  // Remote servers (docs/remote.md).
+  std::vector<server_config> servers;  ///< --server / "servers": members fcgimux connects to and does not spawn
+  balance_mode balance = balance_mode::least_outstanding;
+  bool servers_first = false;     ///< --prefer servers: the workers are the servers' overflow
+  seconds connect_timeout{2};     ///< for a connect to a server
+  std::size_t max_fails = 3;      ///< failures in a row that eject a server; 0: never
+  seconds eject_time{10};         ///< a first ejection's length; doubled while it keeps failing
 };
 
 /// The whole process: what is not about one pool, and the pools.

@@ -1,6 +1,7 @@
 #include "src/config/config_file.hpp"
 
 #include "src/config/options.hpp"
+#include "src/config/servers.hpp"
 
 #include <fmt/core.h>
 #include <nlohmann/json.hpp>
@@ -51,6 +52,10 @@ void apply_pool_key(pool_config& p, const std::string& key, const json& v) {
     p.command = string_array(key, v);
     return;
   }
+  if (key == "servers") {
+    p.servers = servers_from_json(v);
+    return;
+  }
   if (key == "env") {
     // A pool's variables are added to the top level's, replacing those of the same name.
     for (auto& [name, value] : environment(v)) {
@@ -66,12 +71,10 @@ void apply_pool_key(pool_config& p, const std::string& key, const json& v) {
   if (!o || o->s != scope::pool) throw config_error(fmt::format("unknown key \"{}\"", key));
   if (o->k == kind::list) {
     // A pool's list replaces the defaults', not extends them.
-    if (key == "pass-env")
-      p.pass_env.clear();
-    else if (key == "allow")
-      p.allow.clear();
-    else
-      p.listen.clear();
+    if (key == "listen") p.listen.clear();
+    if (key == "server") p.servers.clear();
+    if (key == "pass-env") p.pass_env.clear();
+    if (key == "allow") p.allow.clear();
     if (v.is_string())
       o->set_pool(p, v.get<std::string>());
     else if (v.is_array())

@@ -225,6 +225,38 @@ const std::vector<option_def>& options() {
        },
        "ADDRESS[/PREFIX] a TCP listener of the pool accepts connections from; repeatable; others are closed at "
        "once (default: any; php-fpm's listen.allowed_clients)"},
+      // Remote servers (docs/remote.md).
+      {"server", 0, kind::list, scope::pool, no_process,
+       [](pool_config& p, const std::string& v) { p.servers.push_back(parse_server(v)); },
+       "a FastCGI server to send requests to: HOST:PORT or unix:PATH, then ,weight=N ,max-conns=N ,backup; "
+       "repeatable (a file's \"servers\" is an array of objects)"},
+      {"balance", 0, kind::text, scope::pool, no_process,
+       [](pool_config& p, const std::string& v) {
+         if (v == "least-outstanding")
+           p.balance = balance_mode::least_outstanding;
+         else if (v == "round-robin")
+           p.balance = balance_mode::round_robin;
+         else if (v == "first")
+           p.balance = balance_mode::first;
+         else
+           throw config_error(fmt::format("balance: '{}' is not least-outstanding, round-robin or first", v));
+       },
+       "which server takes a request: least-outstanding (fewest in flight per weight), round-robin or first "
+       "(default least-outstanding)"},
+      {"prefer", 0, kind::text, scope::pool, no_process,
+       [](pool_config& p, const std::string& v) {
+         if (v != "workers" && v != "servers")
+           throw config_error(fmt::format("prefer: '{}' is not workers or servers", v));
+         p.servers_first = v == "servers";
+       },
+       "a pool with workers and servers sends requests to these first, to the others when they are full "
+       "(default workers)"},
+      {"connect-timeout", 0, kind::seconds, scope::pool, no_process, POOL_SECONDS(connect_timeout),
+       "seconds a connect to a server may take (default 2)"},
+      {"max-fails", 0, kind::count, scope::pool, no_process, POOL_COUNT(max_fails),
+       "failed requests in a row (refused or timed-out connects, resets) that eject a server; 0 = never (default 3)"},
+      {"eject-time", 0, kind::seconds, scope::pool, no_process, POOL_SECONDS(eject_time),
+       "seconds an ejected server takes no request, doubled while it keeps failing, at most 32 times (default 10)"},
       {"shutdown-timeout", 0, kind::seconds, scope::process,
        [](config& c, const std::string& v) { c.shutdown_timeout = seconds(to_number("shutdown-timeout", v)); }, no_pool,
        "seconds to let requests finish on SIGTERM (default 30)"},

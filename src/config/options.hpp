@@ -46,5 +46,9 @@ void check_listen(std::string_view key, const std::string& address);
 /// Listeners (and the stats address) the kernel would not bind side by side once their names are
 /// resolved: one address spelt two ways, a wildcard and an address of its family on one port.
 void check_listen_conflicts(const config& c);
+/// One --server value: ADDRESS[,weight=N][,max-conns=N][,backup] (config/servers.cpp).
+server_config parse_server(const std::string& spec);
+/// Checks a server's settings and resolves its address (getaddrinfo, once).
+void resolve_server(server_config& s);
 
 }  // namespace fcgimux::config_detail

@@ -138,11 +138,21 @@ void finish_pool(pool_config& p, bool only_pool, const process_identity& self) {
     p.listen.push_back("127.0.0.1:9000");
   }
   for (const auto& a : p.listen) check_listen("listen", a);
-  if (p.command.empty()) {
-    if (only_pool) throw config_error("no PROGRAM given (fcgimux [options] -- PROGRAM [ARGS...])");
+  if (p.command.empty() && p.servers.empty()) {
+    if (only_pool) throw config_error("no PROGRAM given (fcgimux [options] -- PROGRAM [ARGS...]), and no --server");
     throw config_error("command: a pool needs a PROGRAM [ARGS...]");
   }
-  if (p.workers == 0) throw config_error("workers: must be at least 1");
+  for (auto& s : p.servers) resolve_server(s);
+  if (!p.servers.empty() && std::all_of(p.servers.begin(), p.servers.end(), [](auto& s) { return s.backup; }) &&
+      p.command.empty())
+    throw config_error("server: every server is a backup: a pool needs one that is not");
+  if (p.connect_timeout <= seconds::zero()) throw config_error("connect-timeout: must be more than 0");
+  if (p.eject_time <= seconds::zero()) throw config_error("eject-time: must be more than 0");
+  if (p.command.empty()) {
+    // A pool of servers only spawns nothing: its minimum and maximum are 0, so the scaler never starts a worker.
+    p.workers = p.max_workers = p.spare = 0;
+  }
+  if (p.workers == 0 && !p.command.empty()) throw config_error("workers: must be at least 1");
   if (p.max_workers == 0) p.max_workers = p.variable_pool ? 2 * p.workers : p.workers;
   if (p.max_workers < p.workers)
     throw config_error(fmt::format("max-workers ({}) must be >= workers ({})", p.max_workers, p.workers));
@@ -165,7 +175,7 @@ void finish_pool(pool_config& p, bool only_pool, const process_identity& self) {
     throw config_error("chdir: must be an absolute path (inside --chroot when given)");
   if (!p.pass_env.empty() && !p.clear_env)
     throw config_error("pass-env: only means something with --clear-env yes (without it workers get everything)");
-  resolve_workers(p, self);
+  if (!p.command.empty()) resolve_workers(p, self);  // a pool of servers only runs nothing as anybody
   resolve_socket_owner(p, self);
 }
 

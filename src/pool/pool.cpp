@@ -35,14 +35,27 @@ pool::pool(asio::io_context& io, pool_config cfg, const fcgimux::stats& process,
       process_stats_(process),
       front_(front_of(cfg_, limits)),
       members_(io, cfg_, st_, reaper, *this),
+      servers_(io, cfg_, *this),
       sched_(io, cfg_, st_, *this),
       access_log_(open_access_log(cfg_)) {
   st_.view = [this](bool full) { return snapshot(full); };
 }
 
-void pool::start(const std::string& runtime_dir) { members_.start(fmt::format("{}/{}.w", runtime_dir, cfg_.name)); }
+void pool::start(const std::string& runtime_dir) {
+  members_.start(fmt::format("{}/{}.w", runtime_dir, cfg_.name));
+  servers_.start();
+}
 
 void pool::prepare(const pool_config& next) {
+  // The member sets are built once, with the pool: a reload changes what they do, not what they are.
+  if (!servers_.same_servers(next))
+    throw std::system_error(std::make_error_code(std::errc::operation_not_supported),
+                            fmt::format("pool \"{}\": its servers changed, which needs a restart", cfg_.name));
+  if (next.command.empty() != cfg_.command.empty())
+    throw std::system_error(
+        std::make_error_code(std::errc::operation_not_supported),
+        fmt::format("pool \"{}\": {} a command, which needs a restart", cfg_.name,
+                    cfg_.command.empty() ? "gained" : "lost"));
   next_access_log_.reset();
   if (next.access_log != cfg_.access_log || next.access_format != cfg_.access_format)
     next_access_log_ = open_access_log(next);
@@ -62,6 +75,7 @@ void pool::reconfigure(const pool_config& next, const front_limits& limits) {
   // Front sessions hold a reference to these limits: they follow at their next record.
   front_ = front_of(cfg_, limits);
   members_.settings_changed();
+  servers_.settings_changed();
   members_.grow();  // a larger minimum
 }
 
@@ -86,7 +100,7 @@ void pool::request_refused() {
   ++st_.c.requests_completed;
 }
 
-bool pool::taking_requests() const { return !stopping_ || members_.can_take_requests(); }
+bool pool::taking_requests() const { return !stopping_ || members_.can_take_requests() || !servers_.empty(); }
 
 void pool::request_unavailable(request& r) {
   ++st_.c.requests_rejected;
@@ -125,15 +139,26 @@ void pool::request_finished(request& r, int http_status) {
   if (access_log_ && !access_log_->write(r, cfg_.name)) ++st_.c.access_log_dropped;
 }
 
-// Every member of this pool is a spawned worker: the downcasts below are what a second kind of
-// member (a remote server) would turn into a virtual call on the member.
-void pool::refused_kept_connection(pool_member& m) { members_.refused_kept_connection(static_cast<worker&>(m)); }
+// The member's own set (its workers, or its servers) decides what each of these means for it.
+void pool::refused_kept_connection(pool_member& m) { m.home->refused_kept_connection(m); }
 
-void pool::done_with(const std::shared_ptr<pool_member>& m, bool healthy) {
-  members_.done_with(std::static_pointer_cast<worker>(m), healthy);
+void pool::done_with(const std::shared_ptr<pool_member>& m, bool healthy) { m->home->done_with(m, healthy); }
+
+void pool::kill_now(pool_member& m) { m.home->kill_now(m); }
+
+std::shared_ptr<pool_member> pool::take_idle() {
+  // The workers first (a pool with no servers: only they), the servers as their overflow; or
+  // the reverse with --prefer servers.
+  if (cfg_.servers_first)
+    if (auto m = servers_.take()) return m;
+  if (auto m = members_.take_idle()) return m;
+  return cfg_.servers_first ? nullptr : servers_.take();
 }
 
-void pool::kill_now(pool_member& m) { members_.kill_now(static_cast<worker&>(m)); }
+void pool::no_member_left(std::string_view why) {
+  // The servers still serve a pool whose workers cannot start (or are gone in a shutdown).
+  if (servers_.empty()) sched_.fail_all(why);
+}
 
 void pool::serve(std::shared_ptr<pool_member> m, std::shared_ptr<request> r) {
   start_exchange(*this, std::move(m), std::move(r));
@@ -147,11 +172,11 @@ pool_snapshot pool::snapshot(bool full) const {
   s.size = p.live;
   s.starting = p.starting;
   s.idle = p.idle;
-  s.busy = members_.busy_count();
+  s.busy = members_.busy_count() + servers_.busy_count();
   s.queue_length = sched_.length();
   s.queue_limit = cfg_.queue_limit;
   s.can_serve = !stopping_ && !members_.cannot_serve() &&
-                (p.idle > 0 || s.busy > 0 || p.live < cfg_.max_workers || p.starting > 0);
+                (p.idle > 0 || s.busy > 0 || p.live < cfg_.max_workers || p.starting > 0 || !servers_.empty());
   s.generation = members_.generation();
   s.roll = members_.roll_state();
   if (full) s.workers = members_.describe();

@@ -9,6 +9,7 @@
 #include "src/core/front_port.hpp"
 #include "src/front/request_target.hpp"
 #include "src/pool/scheduler.hpp"
+#include "src/pool/server_set.hpp"
 #include "src/pool/worker_pool.hpp"
 #include "src/stats/pool_stats.hpp"
 #include "src/upstream/exchange_owner.hpp"
@@ -45,7 +46,10 @@ class pool final : public request_target,
   /// Answers every waiting request with 503.
   void fail_waiting(std::string_view why) { sched_.fail_all(why); }
   /// SIGTERM to every worker, SIGKILL after --stop-grace.
-  void stop_members() { members_.stop_all(); }
+  void stop_members() {
+    members_.stop_all();
+    servers_.stop_all();
+  }
   bool members_gone() const noexcept { return members_.all_gone(); }
   void kill_members() { members_.kill_all(); }
   void stop_timers() { sched_.stop(); }
@@ -75,7 +79,9 @@ class pool final : public request_target,
   asio::io_context& io() noexcept override { return io_; }
   const pool_config& settings() const noexcept override { return cfg_; }
   pool_stats& stats() noexcept override { return st_; }
-  bool keeps_connections() const noexcept override { return members_.keeps_connections(); }
+  bool keeps_connections(const pool_member& m) const noexcept override {
+    return m.server ? servers_.keeps_connections(*m.server) : members_.keeps_connections();
+  }
   void refused_kept_connection(pool_member& m) override;
   void done_with(const std::shared_ptr<pool_member>& m, bool healthy) override;
   void kill_now(pool_member& m) override;
@@ -88,13 +94,13 @@ class pool final : public request_target,
  private:
   // member_events
   void member_ready() override { sched_.dispatch(); }
-  void no_member_left(std::string_view why) override { sched_.fail_all(why); }
+  void no_member_left(std::string_view why) override;
   std::size_t waiting() const noexcept override { return sched_.length(); }
   void roll_stopped(std::string_view why) override;
   // member_source
-  std::shared_ptr<pool_member> take_idle() override { return members_.take_idle(); }
+  std::shared_ptr<pool_member> take_idle() override;
   void grow() override { members_.grow(); }
-  bool cannot_serve() const noexcept override { return members_.cannot_serve(); }
+  bool cannot_serve() const noexcept override { return members_.cannot_serve() && servers_.empty(); }
   pool_counts counts() const noexcept override { return members_.counts(); }
   void serve(std::shared_ptr<pool_member> m, std::shared_ptr<request> r) override;
 
@@ -104,6 +110,7 @@ class pool final : public request_target,
   front_settings front_;
   pool_stats st_;
   worker_pool members_;
+  server_set servers_;  // empty unless the pool has --server
   scheduler sched_;
   std::size_t live_ = 0;
   bool stopping_ = false;

@@ -69,10 +69,12 @@ void worker_pool::start(const std::string& socket_prefix) {
 void worker_pool::spawn(std::size_t n) {
   // Callers decide whether a drain allows it (grow() does not; a worker's exit may).
   for (std::size_t i = 0; i < n && !stopping_all_; ++i) {
-    auto w = std::make_shared<worker>(io_);
-    w->serial = next_serial_++;
-    w->generation = generation_;
-    w->socket_path = fmt::format("{}{}.sock", socket_prefix_, w->serial);
+    auto w = std::make_shared<pool_member>();
+    w->home = this;
+    w->process = std::make_shared<worker>(io_);
+    w->process->serial = next_serial_++;
+    w->process->generation = generation_;
+    w->where = unix_endpoint(fmt::format("{}{}.sock", socket_prefix_, w->process->serial));
     std::error_code ec;
     spawn_options opts{.batch_scheduling = cfg_.batch_workers,
                        .env = cfg_.env,
@@ -82,7 +84,7 @@ void worker_pool::spawn(std::size_t n) {
                        .credentials = cfg_.credentials,
                        .chroot = cfg_.chroot,
                        .chdir = cfg_.chdir};
-    spawned_process p = spawn_worker(cfg_.command, w->socket_path, opts, ec);
+    spawned_process p = spawn_worker(cfg_.command, w->where.text, opts, ec);
     if (ec) {
       log::error("pool {}: cannot start a worker: {}", cfg_.name, ec.message());
       ++start_failures_;
@@ -90,32 +92,32 @@ void worker_pool::spawn(std::size_t n) {
       schedule_spawn(spawn_not_before_);
       return;
     }
-    w->pid = p.pid;
-    w->group = process_group(p.pid, p.pidfd);
+    w->pid = w->process->pid = p.pid;
+    w->process->group = process_group(p.pid, p.pidfd);
     std::error_code aec;
-    w->exec_status.assign(p.exec_status_fd, aec);
-    if (!aec) w->err_pipe.assign(p.stderr_fd, aec);
+    w->process->exec_status.assign(p.exec_status_fd, aec);
+    if (!aec) w->process->err_pipe.assign(p.stderr_fd, aec);
     if (aec) log::error("worker {}: cannot watch its pipes: {}", p.pid, aec.message());
     ++st_.c.workers_spawned;
     workers_.push_back(w);
     // What it forked goes with it, killed while its exited leader still holds the group's number.
     reaper_.watch(
-        w->pid, [this, w](int status) { on_exit(w, status); }, [w] { signal_worker(*w, SIGKILL); });
+        w->pid, [this, w](int status) { on_exit(w, status); }, [w] { signal_worker(*w->process, SIGKILL); });
     log::debug("worker {} started: {}", w->pid, cfg_.command.front());
     watch_exec(w);
-    watch_stderr(w);
+    watch_stderr(w->process);
   }
 }
 
-void worker_pool::watch_exec(std::shared_ptr<worker> w) {
+void worker_pool::watch_exec(std::shared_ptr<pool_member> w) {
   asio::co_spawn(
       io_,
       [this, w]() -> asio::awaitable<void> {
         child_failure failure;
-        auto [ec, n] = co_await asio::async_read(w->exec_status, asio::buffer(&failure, sizeof failure),
+        auto [ec, n] = co_await asio::async_read(w->process->exec_status, asio::buffer(&failure, sizeof failure),
                                                  asio::experimental::as_tuple(asio::use_awaitable));
         std::error_code ignore;
-        w->exec_status.close(ignore);
+        w->process->exec_status.close(ignore);
         if (n == sizeof failure) {
           const std::string what = fcgimux::describe(failure.step, cfg_.command.front(), cfg_.chroot, cfg_.chdir);
           if (failure.error != 0)
@@ -125,7 +127,7 @@ void worker_pool::watch_exec(std::shared_ptr<worker> w) {
           co_return;  // the child exits 127 and is reaped as a failed start
         }
         // EOF: exec succeeded. The socket was listening before exec, so connections queue from now.
-        if (w->exited || w->state != worker_state::starting) co_return;
+        if (w->process->exited || w->state != worker_state::starting) co_return;
         make_idle(w);
         new_worker_ready(w);
         events_.member_ready();
@@ -171,23 +173,23 @@ void worker_pool::watch_stderr(std::shared_ptr<worker> w) {
       log::on_exception("a worker's stderr reader"));
 }
 
-void worker_pool::on_exit(const std::shared_ptr<worker>& w, int status) {
-  w->exited = true;
-  w->group.leader_reaped();
-  w->kill_timer.cancel();
-  w->probation.cancel();
+void worker_pool::on_exit(const std::shared_ptr<pool_member>& w, int status) {
+  w->process->exited = true;
+  w->process->group.leader_reaped();
+  w->process->kill_timer.cancel();
+  w->process->probation.cancel();
   ++st_.c.workers_exited;
   auto now = clock_type::now();
   // What it forked was killed just before this reap (the reaper's `last`): nobody would ever ask
   // those processes for anything. Once reaped, its number is no longer a safe name for its group.
   bool clean = WIFEXITED(status) && WEXITSTATUS(status) == 0 && !w->ended_unanswered;
-  bool crashed = !w->signalled_by_us && !clean;
+  bool crashed = !w->process->signalled_by_us && !clean;
   if (crashed) ++st_.c.workers_crashed;
   // Died on its own before it was given any request: the program cannot run (bad path, bad
   // arguments, a crash at start-up). A crash while serving is the request's or the program's bug.
-  bool failed_start = !w->signalled_by_us && w->requests == 0 && !w->current &&
-                      (w->state == worker_state::starting || now - w->started_at < min_healthy_uptime);
-  if (w->refused_kept_connection) settle_kept_connections(*w, status);
+  bool failed_start = !w->process->signalled_by_us && w->requests == 0 && !w->current &&
+                      (w->state == worker_state::starting || now - w->process->started_at < min_healthy_uptime);
+  if (w->process->refused_kept_connection) settle_kept_connections(*w, status);
   if (failed_start)
     ++start_failures_;
   else if (crashed)
@@ -203,7 +205,7 @@ void worker_pool::on_exit(const std::shared_ptr<worker>& w, int status) {
   }
   remove_idle(w.get());
   if (!w->current) w->conn.reset();  // a busy worker's exchange owns the connection and sees EOF
-  ::unlink(w->socket_path.c_str());
+  ::unlink(w->where.text.c_str());
   std::erase(workers_, w);
   if (stopping_all_) return;
   if (no_spawn_) {
@@ -226,21 +228,21 @@ void worker_pool::back_off(clock_type::time_point now) {
   spawn_not_before_ = now + std::max(delay(start_failures_, max_backoff), delay(crash_streak_, max_crash_backoff));
 }
 
-void worker_pool::make_idle(const std::shared_ptr<worker>& w) {
+void worker_pool::make_idle(const std::shared_ptr<pool_member>& w) {
   w->state = worker_state::idle;
-  w->idle_since = clock_type::now();
+  w->process->idle_since = clock_type::now();
   idle_.push_back(w);
 }
 
-void worker_pool::remove_idle(worker* w) {
+void worker_pool::remove_idle(pool_member* w) {
   std::erase_if(idle_, [w](auto& p) { return p.get() == w; });
 }
 
-std::shared_ptr<worker> worker_pool::take_idle() {
+std::shared_ptr<pool_member> worker_pool::take_idle() {
   while (!idle_.empty()) {
     auto w = idle_.back();
     idle_.pop_back();
-    if (w->exited || w->state != worker_state::idle) continue;
+    if (w->process->exited || w->state != worker_state::idle) continue;
     if (w->conn && !kept_connection_clean(*w)) continue;
     w->state = worker_state::busy;
     return w;
@@ -248,7 +250,7 @@ std::shared_ptr<worker> worker_pool::take_idle() {
   return nullptr;
 }
 
-bool worker_pool::kept_connection_clean(worker& w) {
+bool worker_pool::kept_connection_clean(pool_member& w) {
   // Bytes on an idle connection would be read as the next request's answer: a worker that
   // writes between requests is replaced. EOF is a worker that closed the connection (php-cgi
   // after PHP_FCGI_MAX_REQUESTS, libfcgi's idle timeout): the next request connects anew.
@@ -263,17 +265,18 @@ bool worker_pool::kept_connection_clean(worker& w) {
   return false;
 }
 
-void worker_pool::done_with(const std::shared_ptr<worker>& w, bool healthy) {
+void worker_pool::done_with(const std::shared_ptr<pool_member>& w, bool healthy) {
   FCGIMUX_INVARIANT(w->current, "a worker is given back once per request");
   w->current.reset();
   ++w->requests;
-  if (w->exited || w->state == worker_state::stopping) return;
+  if (w->process->exited || w->state == worker_state::stopping) return;
   if (stopping_all_) {
     stop_worker(w);
     return;
   }
-  if (w->retiring) {
-    log::debug("pool {}: worker {} (generation {}) replaced after its last request", cfg_.name, w->pid, w->generation);
+  if (w->process->retiring) {
+    log::debug("pool {}: worker {} (generation {}) replaced after its last request", cfg_.name, w->pid,
+               w->process->generation);
     stop_worker(w);
     roll_step();
     return;
@@ -290,9 +293,9 @@ void worker_pool::done_with(const std::shared_ptr<worker>& w, bool healthy) {
   }
   if (!healthy) {
     w->conn.reset();
-    w->probation.expires_after(probation_time);
-    w->probation.async_wait([this, w](const std::error_code& ec) {
-      if (ec || w->exited || w->state != worker_state::busy) return;
+    w->process->probation.expires_after(probation_time);
+    w->process->probation.async_wait([this, w](const std::error_code& ec) {
+      if (ec || w->process->exited || w->state != worker_state::busy) return;
       make_idle(w);
       events_.member_ready();
     });
@@ -307,13 +310,13 @@ void worker_pool::signal_worker(const worker& w, int sig) {
   w.group.signal(sig);
 }
 
-void worker_pool::kill_now(worker& w) {
-  if (w.exited) return;
-  w.signalled_by_us = true;
-  signal_worker(w, SIGKILL);
+void worker_pool::kill_now(pool_member& w) {
+  if (w.process->exited) return;
+  w.process->signalled_by_us = true;
+  signal_worker(*w.process, SIGKILL);
 }
 
-void worker_pool::stop_worker(const std::shared_ptr<worker>& w) {
+void worker_pool::stop_worker(const std::shared_ptr<pool_member>& w) {
   remove_idle(w.get());
   w->state = worker_state::stopping;
   // php-cgi blocked reading a kept connection ignores SIGTERM until that connection closes. A busy
@@ -325,14 +328,14 @@ void worker_pool::stop_worker(const std::shared_ptr<worker>& w) {
   } else {
     w->conn.reset();
   }
-  if (w->exited) return;
-  w->signalled_by_us = true;
-  signal_worker(*w, SIGTERM);
-  w->kill_timer.expires_after(to_duration(cfg_.stop_grace));
-  w->kill_timer.async_wait([w](const std::error_code& ec) {
-    if (ec || w->exited) return;
+  if (w->process->exited) return;
+  w->process->signalled_by_us = true;
+  signal_worker(*w->process, SIGTERM);
+  w->process->kill_timer.expires_after(to_duration(cfg_.stop_grace));
+  w->process->kill_timer.async_wait([w](const std::error_code& ec) {
+    if (ec || w->process->exited) return;
     log::warning("worker {} ignored SIGTERM; sending SIGKILL", w->pid);
-    signal_worker(*w, SIGKILL);
+    signal_worker(*w->process, SIGKILL);
   });
 }
 
@@ -383,9 +386,9 @@ void worker_pool::release_pass() {
   if (rolling_ != rolling::rolling) release_over_max();
   if (!idle_.empty() && rolling_ != rolling::rolling) {
     auto oldest = idle_.front();
-    if (scaler_.may_release(counts(), oldest->idle_since, clock_type::now())) {
+    if (scaler_.may_release(counts(), oldest->process->idle_since, clock_type::now())) {
       log::debug("worker {} released after {:.1f} s idle", oldest->pid,
-                 std::chrono::duration<double>(clock_type::now() - oldest->idle_since).count());
+                 std::chrono::duration<double>(clock_type::now() - oldest->process->idle_since).count());
       stop_worker(oldest);
     }
   }
@@ -415,9 +418,9 @@ void worker_pool::kill_pid(int pid) {
 
 void worker_pool::kill_all() {
   for (auto& w : workers_)
-    if (!w->exited) {
-      w->signalled_by_us = true;
-      signal_worker(*w, SIGKILL);
+    if (!w->process->exited) {
+      w->process->signalled_by_us = true;
+      signal_worker(*w->process, SIGKILL);
     }
 }
 
@@ -432,16 +435,16 @@ void worker_pool::stop_spawning() {
   if (!can_take_requests()) events_.no_member_left("fcgimux is shutting down and no worker is left");
 }
 
-void worker_pool::refused_kept_connection(worker& w) {
-  w.refused_kept_connection = true;
+void worker_pool::refused_kept_connection(pool_member& w) {
+  w.process->refused_kept_connection = true;
   if (cfg_.keep_conn == keep_conn_mode::auto_ && keep_conn_) {
     keep_conn_ = false;
     keep_conn_suspended_ = true;
   }
 }
 
-void worker_pool::settle_kept_connections(const worker& w, int status) {
-  bool by_itself = WIFEXITED(status) && !w.signalled_by_us;
+void worker_pool::settle_kept_connections(const pool_member& w, int status) {
+  bool by_itself = WIFEXITED(status) && !w.process->signalled_by_us;
   if (!by_itself) {
     if (keep_conn_suspended_) keep_conn_ = true;
     keep_conn_suspended_ = false;
@@ -494,8 +497,8 @@ std::vector<worker_info> worker_pool::describe() const {
     i.pid = w->pid;
     i.state = state_name(w->state);
     i.requests = w->requests;
-    i.generation = w->generation;
-    i.uptime_s = std::chrono::duration<double>(now - w->started_at).count();
+    i.generation = w->process->generation;
+    i.uptime_s = std::chrono::duration<double>(now - w->process->started_at).count();
     if (w->current) {
       i.has_current = true;
       i.current_uri = w->current->uri;

@@ -24,10 +24,12 @@ namespace fcgimux {
 
 using worker_state = member_state;
 
-/// A pool member that fcgimux spawned and watches: its process, pipes and timers.
-struct worker final : pool_member {
+/// The process behind a member that fcgimux spawned and watches: its pipes, timers and history.
+/// It is one optional part of its pool_member (`process`), which the exchange sees.
+struct worker {
   explicit worker(asio::io_context& io) : exec_status(io), err_pipe(io), kill_timer(io), probation(io) {}
 
+  int pid = -1;
   std::uint64_t serial = 0;
   process_group group;           ///< how it is signalled: never by a number that may be reused
   std::uint64_t generation = 1;  ///< the pool's generation when it was started (a roll raises it)
@@ -61,7 +63,7 @@ class member_events {
   ~member_events() = default;
 };
 
-class worker_pool {
+class worker_pool final : public member_home {
  public:
   worker_pool(asio::io_context& io, const pool_config& cfg, pool_stats& st, reaper& reaper, member_events& events);
 
@@ -69,13 +71,13 @@ class worker_pool {
   void start(const std::string& socket_prefix);
 
   /// The most recently idle worker (so extra workers stay idle and can be released), or null.
-  std::shared_ptr<worker> take_idle();
+  std::shared_ptr<pool_member> take_idle();
   /// An exchange is over. `healthy`: the worker answered completely and may serve again.
-  void done_with(const std::shared_ptr<worker>& w, bool healthy);
+  void done_with(const std::shared_ptr<pool_member>& w, bool healthy) override;
   /// Requests are waiting: start as many workers as they need, within the limits.
   void grow();
   /// Kills a worker at once (request timeout); it is replaced like any other exit.
-  void kill_now(worker& w);
+  void kill_now(pool_member& w) override;
 
   /// Nothing alive and starting keeps failing: waiting is pointless.
   bool cannot_serve() const noexcept;
@@ -86,7 +88,7 @@ class worker_pool {
   /// `w` closed a kept connection without answering its first request, as kcgi apps do. Under
   /// --keep-conn auto the pool stops asking for kept connections at once; the worker's exit then
   /// settles it (settle_kept_connections).
-  void refused_kept_connection(worker& w);
+  void refused_kept_connection(pool_member& w) override;
   /// A stop has begun: no worker is started from now on, whatever exits.
   void stop_spawning();
   /// Stops every worker: close its connection, SIGTERM, SIGKILL after --stop-grace.
@@ -113,18 +115,18 @@ class worker_pool {
 
  private:
   void spawn(std::size_t n);
-  void watch_exec(std::shared_ptr<worker> w);
+  void watch_exec(std::shared_ptr<pool_member> w);
   void watch_stderr(std::shared_ptr<worker> w);
-  void on_exit(const std::shared_ptr<worker>& w, int status);
-  void stop_worker(const std::shared_ptr<worker>& w);
-  void make_idle(const std::shared_ptr<worker>& w);
-  void remove_idle(worker* w);
+  void on_exit(const std::shared_ptr<pool_member>& w, int status);
+  void stop_worker(const std::shared_ptr<pool_member>& w);
+  void make_idle(const std::shared_ptr<pool_member>& w);
+  void remove_idle(pool_member* w);
   void schedule_spawn(clock_type::time_point at);
   void release_pass();
   /// Stops idle workers while the pool is over --max-workers (lowered by a reload).
   void release_over_max();
   /// False (and the worker on its way out) if its kept connection holds bytes nobody asked for.
-  bool kept_connection_clean(worker& w);
+  bool kept_connection_clean(pool_member& w);
 
   asio::io_context& io_;
   const pool_config& cfg_;
@@ -132,8 +134,8 @@ class worker_pool {
   reaper& reaper_;
   member_events& events_;
   std::string socket_prefix_;
-  std::vector<std::shared_ptr<worker>> workers_;
-  std::vector<std::shared_ptr<worker>> idle_;  // a stack: back() is the most recently idle
+  std::vector<std::shared_ptr<pool_member>> workers_;
+  std::vector<std::shared_ptr<pool_member>> idle_;  // a stack: back() is the most recently idle
   scaler scaler_;
   asio::steady_timer release_timer_;
   asio::steady_timer spawn_timer_;
@@ -150,7 +152,7 @@ class worker_pool {
   bool keep_conn_suspended_ = false;  // auto: off until a worker's exit says why it closed
   /// An exit by itself confirms a program that cannot keep connections (logged once); a crash
   /// says nothing about them, and auto goes back to keeping them.
-  void settle_kept_connections(const worker& w, int status);
+  void settle_kept_connections(const pool_member& w, int status);
   // The roll (worker_pool_roll.cpp).
   using rolling = roll_phase;  // one enum for the roll and what the stats show of it
   /// Retires old workers for the new ones that became ready, starts new ones within the surge,
@@ -158,11 +160,11 @@ class worker_pool {
   void roll_step();
   /// A worker of the newest generation is ready (its exec succeeded): it replaces an old one once
   /// it has proven itself (roll_proven).
-  void new_worker_ready(const std::shared_ptr<worker>& w);
+  void new_worker_ready(const std::shared_ptr<pool_member>& w);
   /// A new worker served a request, or stayed up for a while: one old worker may go.
-  void roll_proven(worker& w);
+  void roll_proven(pool_member& w);
   /// A worker of the newest generation could not start: the roll stops, the old ones serve on.
-  void roll_failed(const worker& w, const std::string& why);
+  void roll_failed(const pool_member& w, const std::string& why);
   std::uint64_t generation_ = 1;
   rolling rolling_ = rolling::idle;
   std::size_t replacements_ = 0;  // new workers ready that have not retired an old one yet

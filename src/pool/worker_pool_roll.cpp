@@ -28,7 +28,7 @@ void worker_pool::roll() {
   // extra ones (a new worker of the last generation is an old one now).
   if (!retarget)
     roll_size_ = static_cast<std::size_t>(std::count_if(
-        workers_.begin(), workers_.end(), [](auto& w) { return w->state != worker_state::stopping && !w->exited; }));
+        workers_.begin(), workers_.end(), [](auto& w) { return w->state != worker_state::stopping && !w->process->exited; }));
   // Within the current settings: a reload that lowered --max-workers ends the roll at the new
   // maximum, instead of replacing every worker and leaving the extra ones to --idle-timeout.
   roll_size_ = std::clamp(roll_size_, cfg_.workers, std::max(cfg_.workers, cfg_.max_workers));
@@ -42,26 +42,26 @@ void worker_pool::roll() {
   roll_step();
 }
 
-void worker_pool::new_worker_ready(const std::shared_ptr<worker>& w) {
-  if (rolling_ != rolling::rolling || w->generation != generation_) return;
+void worker_pool::new_worker_ready(const std::shared_ptr<pool_member>& w) {
+  if (rolling_ != rolling::rolling || w->process->generation != generation_) return;
   // A program that starts and exits at once (a bad deploy) must not cost an old worker: a new
   // one counts once it has served a request (done_with) or stayed up for this long.
   auto timer = std::make_shared<asio::steady_timer>(io_, roll_probation);
-  timer->async_wait([this, timer, weak = std::weak_ptr<worker>(w)](const std::error_code& ec) {
+  timer->async_wait([this, timer, weak = std::weak_ptr<pool_member>(w)](const std::error_code& ec) {
     if (auto w = weak.lock(); w && !ec) roll_proven(*w);
   });
 }
 
-void worker_pool::roll_proven(worker& w) {
-  if (w.proven || w.exited || w.state == worker_state::stopping) return;
-  w.proven = true;
-  if (rolling_ != rolling::rolling || w.generation != generation_) return;
+void worker_pool::roll_proven(pool_member& w) {
+  if (w.process->proven || w.process->exited || w.state == worker_state::stopping) return;
+  w.process->proven = true;
+  if (rolling_ != rolling::rolling || w.process->generation != generation_) return;
   ++replacements_;
   roll_step();
 }
 
-void worker_pool::roll_failed(const worker& w, const std::string& why) {
-  if (rolling_ != rolling::rolling || w.generation != generation_) return;
+void worker_pool::roll_failed(const pool_member& w, const std::string& why) {
+  if (rolling_ != rolling::rolling || w.process->generation != generation_) return;
   rolling_ = rolling::failed;
   replacements_ = 0;
   roll_error_ = fmt::format("a worker of generation {} {} as it started", generation_, why);
@@ -72,8 +72,8 @@ void worker_pool::roll_failed(const worker& w, const std::string& why) {
 
 void worker_pool::roll_step() {
   if (rolling_ != rolling::rolling || stopping_all_ || no_spawn_) return;
-  auto is_old = [this](const std::shared_ptr<worker>& w) {
-    return w->generation < generation_ && w->state != worker_state::stopping && !w->exited;
+  auto is_old = [this](const std::shared_ptr<pool_member>& w) {
+    return w->process->generation < generation_ && w->state != worker_state::stopping && !w->process->exited;
   };
   // Each ready new worker retires one old one: an idle (or still starting) one first, else a busy
   // one, which is stopped when its request ends.
@@ -81,14 +81,15 @@ void worker_pool::roll_step() {
     auto pick = std::find_if(workers_.begin(), workers_.end(),
                              [&](auto& w) { return is_old(w) && w->state != worker_state::busy; });
     if (pick == workers_.end())
-      pick = std::find_if(workers_.begin(), workers_.end(), [&](auto& w) { return is_old(w) && !w->retiring; });
+      pick =
+          std::find_if(workers_.begin(), workers_.end(), [&](auto& w) { return is_old(w) && !w->process->retiring; });
     if (pick == workers_.end()) break;
     --replacements_;
     auto old = *pick;
     if (old->state == worker_state::busy) {
-      old->retiring = true;
+      old->process->retiring = true;
     } else {
-      log::debug("pool {}: worker {} (generation {}) replaced", cfg_.name, old->pid, old->generation);
+      log::debug("pool {}: worker {} (generation {}) replaced", cfg_.name, old->pid, old->process->generation);
       stop_worker(old);
     }
   }
@@ -96,9 +97,9 @@ void worker_pool::roll_step() {
   for (auto& w : workers_) {
     if (is_old(w)) {
       ++old_left;
-    } else if (w->generation == generation_ && !w->exited && w->state != worker_state::stopping) {
+    } else if (w->process->generation == generation_ && !w->process->exited && w->state != worker_state::stopping) {
       ++new_total;
-      if (!w->proven) ++new_pending;  // starting, or ready and not proven yet
+      if (!w->process->proven) ++new_pending;  // starting, or ready and not proven yet
     }
   }
   // Every new worker is there and proven: what is left of the old ones goes (the extra ones of
@@ -107,7 +108,7 @@ void worker_pool::roll_step() {
     for (auto& w : std::vector(workers_))
       if (is_old(w)) {
         if (w->state == worker_state::busy)
-          w->retiring = true;
+          w->process->retiring = true;
         else
           stop_worker(w);
       }
@@ -142,8 +143,8 @@ roll_status worker_pool::roll_state() const noexcept {
   roll_status r;
   r.state = rolling_;
   for (auto& w : workers_) {
-    if (w->state == worker_state::stopping || w->exited) continue;
-    if (w->generation < generation_)
+    if (w->state == worker_state::stopping || w->process->exited) continue;
+    if (w->process->generation < generation_)
       ++r.old_workers;
     else
       ++r.new_workers;

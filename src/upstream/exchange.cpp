@@ -14,7 +14,7 @@
 
 #include <asio/co_spawn.hpp>
 #include <asio/experimental/as_tuple.hpp>
-#include <asio/local/stream_protocol.hpp>
+#include <asio/ip/tcp.hpp>
 #include <asio/post.hpp>
 #include <asio/steady_timer.hpp>
 #include <asio/this_coro.hpp>
@@ -272,7 +272,7 @@ asio::awaitable<void> disarm_request_timer(exchange_ctx& x) {
 // has gone back to sleep. Otherwise talk() calls it once it has a connection.
 void send_head(exchange_owner& pool, pool_member& w, request& r, exchange_result& res) {
   std::string& head = res.head;
-  res.keep_conn = pool.keeps_connections();
+  res.keep_conn = pool.keeps_connections(w);
   head.reserve(64 + r.params.size() + r.body.size());
   proto::append_begin_request(head, worker_request_id, static_cast<std::uint16_t>(proto::role::responder),
                               res.keep_conn ? proto::flag_keep_conn : 0);
@@ -299,6 +299,26 @@ void send_head(exchange_owner& pool, pool_member& w, request& r, exchange_result
   res.head_written = head.size() - unsent.size();
 }
 
+// Connects w.conn to a server within its time limit: a host that drops packets would otherwise
+// hold the request until --request-timeout (or for ever).
+asio::awaitable<std::error_code> connect_within(pool_member& w, const asio::any_io_executor& ex) {
+  asio::steady_timer limit(ex, w.connect_timeout);
+  bool expired = false, connecting = true, pending = true;
+  limit.async_wait([&](const std::error_code& ec) {
+    pending = false;
+    if (ec || !connecting) return;
+    expired = true;
+    interrupt_worker_io(w);
+  });
+  auto [ec] = co_await w.conn->async_connect(w.where.address, use_tuple);
+  connecting = false;
+  limit.cancel();
+  // The timer's handler refers to this frame: it has to run (cancelled) before the frame goes.
+  while (pending) co_await asio::post(ex, asio::use_awaitable);
+  if (expired) ec = asio::error::timed_out;
+  co_return ec;
+}
+
 asio::awaitable<void> talk(exchange_ctx& x, const asio::any_io_executor& ex) {
   pool_member& w = x.w;
   exchange_result& res = x.res;
@@ -307,8 +327,13 @@ asio::awaitable<void> talk(exchange_ctx& x, const asio::any_io_executor& ex) {
     if (!w.conn) {
       // In w.conn from the start, so that the request timer can cancel a connect that hangs.
       w.conn.emplace(ex);
-      asio::generic::stream_protocol::endpoint ep{asio::local::stream_protocol::endpoint(w.socket_path)};
-      auto [ec] = co_await w.conn->async_connect(ep, use_tuple);
+      // A worker's unix socket answers at once (or refuses): its connect needs no timer, nor
+      // the coroutine frame of connect_within().
+      std::error_code ec;
+      if (w.connect_timeout > std::chrono::milliseconds::zero())
+        ec = co_await connect_within(w, ex);
+      else
+        std::tie(ec) = co_await w.conn->async_connect(w.where.address, use_tuple);
       if (ec || res.timed_out) {
         res.connect_failed = !res.timed_out;
         res.ec = ec;
@@ -317,6 +342,7 @@ asio::awaitable<void> talk(exchange_ctx& x, const asio::any_io_executor& ex) {
       }
       std::error_code nb;
       w.conn->non_blocking(true, nb);
+      if (w.where.tcp) w.conn->set_option(asio::ip::tcp::no_delay(true), nb);
     }
     send_head(x.pool, w, x.r, res);
   }
@@ -372,7 +398,7 @@ asio::awaitable<void> exchange(exchange_owner& pool, std::shared_ptr<pool_member
   } catch (const std::exception& e) {
     // Nothing on this path throws but allocation; if it does, the request still ends (502 or
     // cut off, below) and the worker, in an unknown state, is replaced.
-    log::error("internal error in an exchange with worker {}: {}", w->pid, e.what());
+    log::error("internal error in an exchange with {}: {}", member_name(*w), e.what());
     internal_error = true;
     res.ec = std::make_error_code(std::errc::io_error);
     res.got_end = false;
@@ -387,13 +413,13 @@ asio::awaitable<void> exchange(exchange_owner& pool, std::shared_ptr<pool_member
     auto elapsed = clock_type::now() - r->started_at;
     pool.stats().service_latency.record(elapsed);
     if (pool.settings().slow_threshold > seconds::zero() && elapsed > pool.settings().slow_threshold)
-      log::warning("slow request: {} took {:.0f} ms on worker {}", uri_of(*r),
-                   std::chrono::duration<double, std::milli>(elapsed).count(), w->pid);
+      log::warning("slow request: {} took {:.0f} ms on {}", uri_of(*r),
+                   std::chrono::duration<double, std::milli>(elapsed).count(), member_name(*w));
     r->body.clear();
     // The worker first: a request waiting for it is written to it now (send_head), and the worker
     // works on it while fcgimux writes this answer to its front.
     if (res.broken_after_end) {
-      log::warning("worker {} wrote past the END_REQUEST of request {}; replacing it", w->pid, uri_of(*r));
+      log::warning("{} wrote past the END_REQUEST of request {}; replacing it", member_name(*w), uri_of(*r));
       pool.kill_now(*w);
     }
     pool.done_with(w, !res.broken_after_end);
@@ -412,7 +438,7 @@ asio::awaitable<void> exchange(exchange_owner& pool, std::shared_ptr<pool_member
                                             .io = res.ec});
   if (failure == exchange_errc::internal) pool.kill_now(*w);
   if (failure == exchange_errc::broken) {
-    log::error("worker {} {} (request {}); replacing it", w->pid, res.broken, uri_of(*r));
+    log::error("{} {} (request {}); replacing it", member_name(*w), res.broken, uri_of(*r));
     pool.kill_now(*w);
     pool.done_with(w, false);
     if (!r->front_gone) ++pool.stats().c.requests_failed;
@@ -420,8 +446,8 @@ asio::awaitable<void> exchange(exchange_owner& pool, std::shared_ptr<pool_member
     co_return;
   }
   if (failure == exchange_errc::timed_out) {
-    log::warning("request {} timed out after {} s on worker {}; killing it", uri_of(*r),
-                 pool.settings().request_timeout.count(), w->pid);
+    log::warning("request {} timed out after {} s on {}; killing it", uri_of(*r),
+                 pool.settings().request_timeout.count(), member_name(*w));
     pool.kill_now(*w);
     pool.done_with(w, false);
     ++pool.stats().c.requests_timed_out;
@@ -440,7 +466,7 @@ asio::awaitable<void> exchange(exchange_owner& pool, std::shared_ptr<pool_member
   const bool may_resend = failure == exchange_condition::safe_to_resend && !r->front_gone && r->attempts < max_attempts;
   pool.done_with(w, false);
   if (may_resend) {
-    log::debug("worker {} dropped request {} unanswered ({}); sending it to another worker", w->pid, r->uri,
+    log::debug("{} dropped request {} unanswered ({}); sending it to another member", member_name(*w), r->uri,
                res.ec.message());
     // What of a streamed body went to this worker comes first again.
     if (!res.sent_body.empty()) r->body.insert(0, res.sent_body);
@@ -452,7 +478,7 @@ asio::awaitable<void> exchange(exchange_owner& pool, std::shared_ptr<pool_member
                     : res.ec ? fmt::format("{} ({})", failure.message(), res.ec.message())
                              : failure.message();
   if (!r->front_gone) {
-    log::error("worker {} failed request {}: {}", w->pid, uri_of(*r), why);
+    log::error("{} failed request {}: {}", member_name(*w), uri_of(*r), why);
     ++pool.stats().c.requests_failed;
   }
   fail(*r, 502, "the worker failed");

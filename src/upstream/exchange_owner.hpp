@@ -17,8 +17,8 @@ class exchange_owner {
   virtual asio::io_context& io() noexcept = 0;
   virtual const pool_config& settings() const noexcept = 0;
   virtual pool_stats& stats() noexcept = 0;
-  /// Whether requests ask the members for FCGI_KEEP_CONN (--keep-conn, and what auto found).
-  virtual bool keeps_connections() const noexcept = 0;
+  /// Whether a request asks `m` for FCGI_KEEP_CONN (--keep-conn, and what auto found).
+  virtual bool keeps_connections(const pool_member& m) const noexcept = 0;
   /// `m` closed a kept connection without answering its first request, as kcgi apps do.
   virtual void refused_kept_connection(pool_member& m) = 0;
   /// The exchange is over. `healthy`: the member answered completely and may serve again.

@@ -1,0 +1,242 @@
+#include "src/pool/server_set.hpp"
+
+#include "src/base/invariant.hpp"
+#include "src/base/log.hpp"
+#include "src/upstream/server_values.hpp"
+
+#include <asio/co_spawn.hpp>
+
+#include <sys/socket.h>
+
+#include <algorithm>
+#include <cerrno>
+
+namespace fcgimux {
+namespace {
+
+using namespace std::chrono_literals;
+
+// A server that does not answer GET_VALUES this fast is taken to have said nothing: libfcgi
+// answers a lone query only once more bytes arrive, so waiting longer would gain nothing.
+constexpr auto answer_time = 1000ms;
+// A server that could not be reached for its GET_VALUES is asked again this often.
+constexpr auto probe_retry = 1000ms;
+
+}  // namespace
+
+server_set::server_set(asio::io_context& io, const pool_config& cfg, member_events& events)
+    : io_(io), cfg_(cfg), events_(events), balancer_(cfg.balance) {
+  for (const server_config& c : cfg.servers) {
+    auto s = std::make_unique<remote_server>(io);
+    s->cfg = c;
+    s->where = socket_endpoint(reinterpret_cast<const sockaddr*>(&c.resolved), c.resolved_length, c.address);
+    s->index = slots_.size();
+    balance_slot slot;
+    slot.weight = c.weight;
+    slot.backup = c.backup;
+    slot.limit = c.max_conns;
+    // Without a configured limit the server is asked first; it takes requests once it answered.
+    s->limit_known = c.max_conns > 0;
+    slot.usable = s->limit_known;
+    slots_.push_back(slot);
+    servers_.push_back(std::move(s));
+  }
+}
+
+void server_set::start() {
+  for (auto& s : servers_)
+    if (!s->limit_known) probe(*s);
+}
+
+void server_set::probe(remote_server& s) {
+  auto timeout = std::chrono::duration_cast<std::chrono::milliseconds>(to_duration(cfg_.connect_timeout));
+  asio::co_spawn(
+      io_,
+      [this, &s, timeout]() -> asio::awaitable<void> {
+        values_outcome got = co_await ask_values(io_.get_executor(), s.where, timeout, answer_time);
+        if (stopped_) co_return;
+        if (got.connect_error) {
+          log::warning("pool {}: server {} cannot be reached ({}); asking again in {} ms", cfg_.name, s.cfg.address,
+                       got.connect_error.message(), probe_retry.count());
+          s.retry.expires_after(probe_retry);
+          s.retry.async_wait([this, &s](const std::error_code& ec) {
+            if (!ec && !stopped_) probe(s);
+          });
+          co_return;
+        }
+        balance_slot& slot = slots_[s.index];
+        const auto& v = got.values;
+        slot.limit = v.max_conns && *v.max_conns > 0 ? *v.max_conns : default_server_conns;
+        s.limit_known = true;
+        s.limit_guessed = !(v.max_conns && *v.max_conns > 0);
+        update_usable(s);
+        log::info("pool {}: server {} {}: max-conns {}{}", cfg_.name, s.cfg.address,
+                  !got.answered ? "did not answer FCGI_GET_VALUES"
+                  : v.max_conns ? fmt::format("says FCGI_MAX_CONNS={}", *v.max_conns)
+                                : std::string("names no FCGI_MAX_CONNS"),
+                  slot.limit,
+                  s.limit_guessed ? ", a connection per request (give it max-conns, the server's own limit)" : "");
+        events_.member_ready();
+      },
+      log::on_exception("a server's GET_VALUES"));
+}
+
+std::shared_ptr<pool_member> server_set::take() {
+  std::size_t i = balancer_.pick(slots_);
+  if (i == balancer::none) return nullptr;
+  remote_server& s = *servers_[i];
+  std::shared_ptr<pool_member> m;
+  while (!s.idle.empty() && !m) {
+    m = std::move(s.idle.back());
+    s.idle.pop_back();
+    if (!kept_connection_clean(*m)) {
+      --s.connections;
+      m.reset();
+    }
+  }
+  if (!m) {
+    // No kept connection: a new one, within the limit (in flight < limit, and every connection
+    // is either in flight or idle, so there is room for one).
+    FCGIMUX_INVARIANT(s.connections < slots_[i].limit, "a server's connections stay within its limit");
+    m = std::make_shared<pool_member>();
+    m->home = this;
+    m->pid = 0;
+    m->where = s.where;
+    m->server = &s;
+    m->connect_timeout = std::chrono::duration_cast<std::chrono::milliseconds>(to_duration(cfg_.connect_timeout));
+    ++s.connections;
+  }
+  m->state = member_state::busy;
+  ++slots_[i].in_flight;
+  return m;
+}
+
+bool server_set::kept_connection_clean(pool_member& m) {
+  // As for a worker: bytes on an idle connection would be read as the next answer, and EOF is a
+  // server that closed it (php-fpm after pm.max_requests). Either way this connection is done.
+  char c;
+  ssize_t n = ::recv(m.conn->native_handle(), &c, 1, MSG_PEEK | MSG_DONTWAIT);
+  if (n < 0 && (errno == EAGAIN || errno == EWOULDBLOCK)) return true;
+  if (n > 0) log::warning("pool {}: server {} wrote on an idle connection; closing it", cfg_.name, m.where.text);
+  m.conn.reset();
+  return false;
+}
+
+void server_set::done_with(const std::shared_ptr<pool_member>& m, bool healthy) {
+  FCGIMUX_INVARIANT(m->current && m->server, "a server's member is given back once per request");
+  remote_server& s = *m->server;
+  m->current.reset();
+  ++m->requests;
+  ++s.requests;
+  --slots_[s.index].in_flight;
+  if (healthy)
+    s.fails = s.ejections = 0;
+  else
+    failed(s);
+  if (healthy && m->conn && !stopped_ && s.keep_conn) {
+    m->state = member_state::idle;
+    s.idle.push_back(m);
+  } else {
+    m->conn.reset();
+    m->state = member_state::stopping;
+    --s.connections;
+  }
+  events_.member_ready();
+}
+
+void server_set::failed(remote_server& s) {
+  ++s.failures;
+  ++s.fails;
+  if (cfg_.max_fails == 0 || s.fails < cfg_.max_fails || s.ejected || stopped_) return;
+  // Never the last member: a pool whose every server fails would then refuse everything at once,
+  // where a server that comes back would otherwise have been found by the next request.
+  const bool other_left = !cfg_.command.empty() || std::any_of(servers_.begin(), servers_.end(),
+                                                               [&](auto& o) { return o.get() != &s && !o->ejected; });
+  if (other_left) eject(s);
+}
+
+void server_set::eject(remote_server& s) {
+  // 10 s, 20 s, 40 s ... while it keeps failing: at most 32 times the first.
+  const auto length = to_duration(cfg_.eject_time) * (1 << std::min<std::size_t>(s.ejections, 5));
+  ++s.ejections;
+  s.ejected = true;
+  update_usable(s);
+  // Its kept connections are as dead as it is.
+  for (auto& m : s.idle) m->conn.reset();
+  s.connections -= s.idle.size();
+  s.idle.clear();
+  log::warning("pool {}: server {} failed {} requests in a row; ejected for {:.1f} s", cfg_.name, s.cfg.address,
+               s.fails, std::chrono::duration<double>(length).count());
+  s.eject_timer.expires_after(length);
+  s.eject_timer.async_wait([this, &s](const std::error_code& ec) {
+    if (ec || stopped_) return;
+    s.ejected = false;
+    // One more failure ejects it again, for twice as long; one answer clears the count.
+    s.fails = cfg_.max_fails > 0 ? cfg_.max_fails - 1 : 0;
+    update_usable(s);
+    log::info("pool {}: server {} takes requests again", cfg_.name, s.cfg.address);
+    events_.member_ready();
+  });
+}
+
+void server_set::update_usable(remote_server& s) { slots_[s.index].usable = s.limit_known && !s.ejected; }
+
+std::size_t server_set::ejected_count() const noexcept {
+  return static_cast<std::size_t>(std::count_if(servers_.begin(), servers_.end(), [](auto& s) { return s->ejected; }));
+}
+
+void server_set::kill_now(pool_member& m) {
+  // Nothing of ours to kill: the connection is closed, and the exchange sees it end.
+  if (m.conn) {
+    std::error_code ignore;
+    m.conn->shutdown(asio::socket_base::shutdown_both, ignore);
+    m.conn->cancel(ignore);
+  }
+}
+
+void server_set::refused_kept_connection(pool_member& m) {
+  remote_server& s = *m.server;
+  if (!s.keep_conn || cfg_.keep_conn == keep_conn_mode::yes) return;
+  s.keep_conn = false;
+  log::warning(
+      "pool {}: server {} closed a kept (FCGI_KEEP_CONN) connection without answering; a connection per "
+      "request from now on",
+      cfg_.name, s.cfg.address);
+}
+
+bool server_set::keeps_connections(const remote_server& s) const noexcept {
+  return s.keep_conn && !s.limit_guessed && cfg_.keep_conn != keep_conn_mode::no;
+}
+
+std::size_t server_set::busy_count() const noexcept {
+  std::size_t n = 0;
+  for (auto& slot : slots_) n += slot.in_flight;
+  return n;
+}
+
+bool server_set::has_room() const noexcept {
+  return std::any_of(slots_.begin(), slots_.end(), [](auto& s) { return s.has_room(); });
+}
+
+bool server_set::same_servers(const pool_config& next) const noexcept {
+  if (next.servers.size() != servers_.size()) return false;
+  for (std::size_t i = 0; i < servers_.size(); ++i) {
+    const server_config &a = servers_[i]->cfg, &b = next.servers[i];
+    if (a.address != b.address || a.weight != b.weight || a.max_conns != b.max_conns || a.backup != b.backup)
+      return false;
+  }
+  return true;
+}
+
+void server_set::stop_all() {
+  stopped_ = true;
+  for (auto& s : servers_) {
+    s->retry.cancel();
+    s->eject_timer.cancel();
+    for (auto& m : s->idle) m->conn.reset();
+    s->connections -= s->idle.size();
+    s->idle.clear();
+  }
+}
+
+}  // namespace fcgimux

@@ -1,0 +1,97 @@
+#pragma once
+// The remote FastCGI servers of a pool (docs/remote.md): members fcgimux connects to and never
+// spawns. Each server takes at most its limit of requests at once (max-conns, else its
+// FCGI_MAX_CONNS answer, else default_server_conns), one request per connection, and keeps
+// the connections it has opened (FCGI_KEEP_CONN) for the next requests: never more connections
+// than its limit, so no kept connection can hold one of its processes while a request waits in
+// its backlog. Which server takes a request is the balancer's choice.
+
+#include "src/config/config.hpp"
+#include "src/pool/balancer.hpp"
+#include "src/pool/worker_pool.hpp"
+#include "src/upstream/member.hpp"
+
+#include <asio/io_context.hpp>
+#include <asio/steady_timer.hpp>
+
+#include <memory>
+#include <vector>
+
+namespace fcgimux {
+
+/// A server's limit when neither the configuration nor the server says (php-fpm names only
+/// FCGI_MPXS_CONNS): php-fpm's own default pm.max_children.
+inline constexpr std::size_t default_server_conns = 5;
+
+/// One configured server: where it is, its limit, its kept connections.
+struct remote_server {
+  explicit remote_server(asio::io_context& io) : retry(io), eject_timer(io) {}
+  server_config cfg;
+  member_endpoint where;
+  std::size_t index = 0;                           ///< its slot in the set's balance slots
+  std::size_t connections = 0;                     ///< in flight + idle kept ones: never above slot.limit
+  std::vector<std::shared_ptr<pool_member>> idle;  ///< kept connections; back() the most recent
+  bool keep_conn = true;                           ///< false once it closed a kept connection without answering
+  std::uint64_t requests = 0, failures = 0;
+  asio::steady_timer retry;  ///< the next GET_VALUES try, while the server could not be reached
+  bool limit_known = false;  ///< from max-conns or its GET_VALUES answer (or the default, once asked)
+  /// The limit is the default, not the server's word: its connections are not kept, since a kept
+  /// idle connection holds one of its processes, and a guess above its real number of processes
+  /// would leave the requests on the other connections in its backlog for as long as they are kept.
+  bool limit_guessed = false;
+  // Passive health: failed requests in a row; an ejected server takes no request for a while.
+  std::size_t fails = 0;
+  std::size_t ejections = 0;  ///< in a row, without a request answered since: each doubles the time
+  bool ejected = false;
+  asio::steady_timer eject_timer;
+};
+
+class server_set final : public member_home {
+ public:
+  server_set(asio::io_context& io, const pool_config& cfg, member_events& events);
+
+  /// Asks every server whose limit is not configured for its FCGI_MAX_CONNS.
+  void start();
+  /// A member (a kept connection, or one to open) of the server the balancer picks, marked busy;
+  /// null when no server has room.
+  std::shared_ptr<pool_member> take();
+  bool empty() const noexcept { return servers_.empty(); }
+  /// Requests in flight at the servers.
+  std::size_t busy_count() const noexcept;
+  /// Whether some server has room for a request now.
+  bool has_room() const noexcept;
+  /// Whether requests ask the server for FCGI_KEEP_CONN.
+  bool keeps_connections(const remote_server& s) const noexcept;
+  /// The servers' settings are the same in `next` (a reload that changes them needs a restart).
+  bool same_servers(const pool_config& next) const noexcept;
+  /// Servers ejected now (passive health).
+  std::size_t ejected_count() const noexcept;
+  /// Closes every idle kept connection and stops the probes (shutdown).
+  void stop_all();
+  /// A reload kept the pool: the balancing mode follows (the servers themselves do not change).
+  void settings_changed() { balancer_.set_mode(cfg_.balance); }
+
+  // member_home
+  void done_with(const std::shared_ptr<pool_member>& m, bool healthy) override;
+  void kill_now(pool_member& m) override;
+  void refused_kept_connection(pool_member& m) override;
+
+ private:
+  void probe(remote_server& s);
+  /// Counts a failed request; ejects the server after --max-fails in a row, if another member is left.
+  void failed(remote_server& s);
+  void eject(remote_server& s);
+  /// The server takes requests: its limit is known and it is not ejected.
+  void update_usable(remote_server& s);
+  bool kept_connection_clean(pool_member& m);
+
+  asio::io_context& io_;
+  const pool_config& cfg_;
+  member_events& events_;
+  std::vector<std::unique_ptr<remote_server>> servers_;
+  std::vector<balance_slot> slots_;  // servers_[i]'s weight, in flight and limit, for the balancer
+  balancer balancer_;
+  bool stopped_ = false;
+};
+
+}  // namespace fcgimux

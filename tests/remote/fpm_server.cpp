@@ -1,0 +1,112 @@
+#include "tests/remote/fpm_server.hpp"
+
+#include "tests/support/fcgi_client.hpp"
+
+#include <unistd.h>
+
+#include <nlohmann/json.hpp>
+
+#include <sstream>
+#include <stdexcept>
+#include <thread>
+
+namespace fcgimux::test {
+
+std::string answer_script() {
+  // The script counts the requests in flight in its directory, per SERVER_MARK (under a lock),
+  // and keeps the highest count: the server's own measure of its concurrency.
+  return R"(<?php
+function bump($d) {
+  $mark = getenv('SERVER_MARK');
+  $f = fopen(__DIR__ . "/inflight-$mark", 'c+');
+  flock($f, LOCK_EX);
+  $n = (int)stream_get_contents($f) + $d;
+  ftruncate($f, 0); rewind($f); fwrite($f, (string)$n);
+  $peak = (int)@file_get_contents(__DIR__ . "/peak-$mark");
+  if ($n > $peak) file_put_contents(__DIR__ . "/peak-$mark", (string)$n);
+  flock($f, LOCK_UN);
+  fclose($f);
+}
+bump(1);
+if (isset($_GET['sleep'])) usleep((int)$_GET['sleep'] * 1000);
+bump(-1);
+$body = file_get_contents('php://input');
+$mark = getenv('SERVER_MARK');
+header('Content-Type: text/plain');
+printf("server=%s method=%s len=%d crc=%08x\n", $mark === false ? '-' : $mark, $_SERVER['REQUEST_METHOD'],
+       strlen($body), crc32($body));
+)";
+}
+
+fpm_server::fpm_server(std::string mark, int children) : mark_(std::move(mark)), dir_("fcgimux-fpm") {
+  write_file(dir_.file("answer.php"), answer_script());
+  // A free port now; php-fpm takes no port 0. Another test could take it first: then php-fpm
+  // fails to bind and this throws, naming why.
+  port_ = free_tcp_port();
+  const bool root = ::geteuid() == 0;
+  std::ostringstream conf;
+  conf << "[global]\nerror_log = " << dir_.file("fpm.log") << "\ndaemonize = no\npid = " << dir_.file("fpm.pid")
+       << "\n[answer]\nlisten = 127.0.0.1:" << port_
+       << "\nlisten.backlog = 511\npm = static\npm.max_children = " << children
+       << "\npm.status_path = /fpm-status\nenv[SERVER_MARK] = " << mark_ << "\ncatch_workers_output = yes\n";
+  if (root) conf << "user = root\ngroup = root\n";
+  write_file(dir_.file("fpm.conf"), conf.str());
+  spawn_options o;
+  o.argv = {php_fpm_bin, "-y", dir_.file("fpm.conf"), "-F", "-n", "-d", "display_errors=stderr"};
+  if (root) o.argv.push_back("-R");
+  o.stderr_path = dir_.file("stderr.log");
+  process_ = child_process(o);
+  if (!wait_connectable(where(), std::chrono::seconds(20)))
+    throw std::runtime_error("php-fpm " + mark_ + " did not listen on " + address() + ": " + log() +
+                             read_file(dir_.file("stderr.log")));
+}
+
+std::string fpm_server::address() const { return "127.0.0.1:" + std::to_string(port_); }
+
+std::map<std::string, long> fpm_server::status() const {
+  std::map<std::string, long> out;
+  fcgi_client c(where());
+  if (!c.connected()) return out;
+  request_spec r;
+  r.params = cgi_params("GET", "/fpm-status?json");
+  r.params.emplace_back("SCRIPT_FILENAME", "/fpm-status");
+  if (c.exchange(r, std::chrono::seconds(10)) != read_status::ok) return out;
+  const std::string& body = c.response(1).out;
+  auto start = body.find("\r\n\r\n");
+  auto j = nlohmann::json::parse(body.substr(start == std::string::npos ? 0 : start + 4), nullptr, false);
+  if (!j.is_object()) return out;
+  for (auto& [k, v] : j.items())
+    if (v.is_number_integer()) out[k] = v.get<long>();
+  return out;
+}
+
+script_answer parse_answer(const std::string& body) {
+  script_answer a;
+  std::istringstream in(body);
+  std::string item;
+  int seen = 0;
+  while (in >> item) {
+    auto eq = item.find('=');
+    if (eq == std::string::npos) continue;
+    std::string k = item.substr(0, eq), v = item.substr(eq + 1);
+    if (k == "server") a.server = v, ++seen;
+    if (k == "method") a.method = v, ++seen;
+    if (k == "len") a.length = std::stoul(v), ++seen;
+    if (k == "crc") a.crc = v, ++seen;
+  }
+  a.ok = seen == 4;
+  return a;
+}
+
+std::string crc32_hex(const std::string& data) {
+  std::uint32_t crc = 0xffffffffu;
+  for (unsigned char ch : data) {
+    crc ^= ch;
+    for (int k = 0; k < 8; ++k) crc = (crc >> 1) ^ (0xedb88320u & (0u - (crc & 1u)));
+  }
+  char buf[9];
+  std::snprintf(buf, sizeof buf, "%08x", crc ^ 0xffffffffu);
+  return buf;
+}
+
+}  // namespace fcgimux::test
