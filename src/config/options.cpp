@@ -209,7 +209,7 @@ const std::vector<option_def>& options() {
       {"socket-mode", 0, kind::text, scope::pool, no_process,
        [](pool_config& p, const std::string& v) { p.socket_mode = to_mode("socket-mode", v); },
        "octal permissions of the pool's unix listeners (default 0660)"},
-      // What a front may hold (docs/security-front.md).
+      // What a front may hold (docs/security.md, "Fronts").
       {"header-timeout", 0, kind::seconds, scope::pool, no_process, POOL_SECONDS(header_timeout),
        "seconds from a BEGIN_REQUEST to the end of its PARAMS before the front connection is closed; 0 = off "
        "(default 30, as nginx's client_header_timeout)"},
