@@ -64,7 +64,7 @@ TEST_CASE("PARAMS that are not whole name-value pairs never reach a worker", "[s
     CHECK(c.read_until_closed(10s) == read_status::ok);
     CHECK_FALSE(c.response(1).ended);  // the front broke the protocol: no answer, as for bad records
   }
-  CHECK(mux.stderr_text().find("not whole name-value pairs") != std::string::npos);
+  CHECK(eventually([&] { return mux.stderr_text().find("not whole name-value pairs") != std::string::npos; }, 10s));  // written by the log thread
 
   // A valid request after them does reach the worker, and it is the only one that did.
   fcgi_client ok(mux.address());
@@ -100,7 +100,7 @@ TEST_CASE("slow heads on every --max-conns slot are closed after --header-timeou
     CHECK_FALSE(s.response(1).ended);
   }
   CHECK(eventually([&] { return stats_of(mux)["connections"]["header_timeouts"] == 4; }, 10s));
-  CHECK(mux.stderr_text().find("--header-timeout") != std::string::npos);
+  CHECK(eventually([&] { return mux.stderr_text().find("--header-timeout") != std::string::npos; }, 10s));  // written by the log thread
 }
 
 TEST_CASE("a connection with no request is closed after --front-idle-timeout", "[security][front]") {
@@ -128,7 +128,7 @@ TEST_CASE("a peer outside --allow is refused at accept, one inside is served", "
   CHECK(::recv(refused.get(), &byte, 1, 0) <= 0);  // closed at once (EOF or reset), nothing sent
   CHECK(errno != EAGAIN);
   CHECK(eventually([&] { return stats_of(mux)["connections"]["refused"] == 1; }, 10s));
-  CHECK(mux.stderr_text().find("from 127.0.0.2:") != std::string::npos);
+  CHECK(eventually([&] { return mux.stderr_text().find("from 127.0.0.2:") != std::string::npos; }, 10s));  // written by the log thread
   require_serving(mux);  // from 127.0.0.1
   CHECK(stats_of(mux)["connections"]["refused"] == 1);
 }

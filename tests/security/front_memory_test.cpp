@@ -119,6 +119,7 @@ TEST_CASE("a queued request's body is bounded while another request of the conne
   INFO("sent " << r.sent << " bytes; RSS before " << before << " KiB, peak " << peak << " KiB");
   CHECK(r.closed);
   CHECK(peak < before + growth_bound_kib);
-  CHECK(mux.stderr_text().find("--max-reqs x --body-buffer") != std::string::npos);
+  // The log writer thread writes the line a moment after the close.
+  CHECK(eventually([&] { return mux.stderr_text().find("--max-reqs x --body-buffer") != std::string::npos; }, 10s));
   require_serving(mux);
 }

@@ -117,7 +117,7 @@ TEST_CASE("/healthz and /stats are answered while 64 stats connections hang", "[
   const auto closed = slow.front()->read_until_closed(5s);
   CHECK(closed.has_value());
   INFO(mux.stderr_text());
-  CHECK(mux.stderr_text().find("closing the one idle longest") != std::string::npos);
+  CHECK(eventually([&] { return mux.stderr_text().find("closing the one idle longest") != std::string::npos; }, 10s));
 }
 
 TEST_CASE("a stats client from an address --stats-allow does not list gets 403", "[security][stats]") {
