@@ -1,4 +1,5 @@
 #!/usr/bin/env bash
+# SPDX-License-Identifier: ISC
 # A burst after idle (issue 4): 32 clients suddenly sending 20 ms PHP requests to a pool of minimum 2,
 # maximum 16. nginx -> fcgimux -n 2 -N 16 -- php-cgi versus nginx -> php-fpm (pm=dynamic and
 # pm=ondemand). See bench/README.md.

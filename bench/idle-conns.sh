@@ -1,4 +1,5 @@
 #!/usr/bin/env bash
+# SPDX-License-Identifier: ISC
 # fcgimux's resident memory with 10,000 idle front connections, then with each of them having made
 # one FCGI_KEEP_CONN request and kept open (issue 3). See bench/README.md.
 set -euo pipefail

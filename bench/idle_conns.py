@@ -1,4 +1,5 @@
 #!/usr/bin/env python3
+# SPDX-License-Identifier: ISC
 """Client side of bench/idle-conns.sh: fcgimux's memory with many idle front connections.
 
 Phases, each followed by a reading of VmRSS / VmHWM from /proc/PID/status:

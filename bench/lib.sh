@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: ISC
 # Shared by the bench/*.sh scripts (sourced, not run): process tracking and cleanup, free ports,
 # nginx in front of a FastCGI address, a wrk run and the side probe.
 # Everything listens on 127.0.0.1 or on unix sockets in a private temp directory.

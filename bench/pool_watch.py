@@ -1,4 +1,5 @@
 #!/usr/bin/env python3
+# SPDX-License-Identifier: ISC
 """Burst driver for bench/burst.sh: starts the burst command and watches the pool grow.
 
 Every --interval seconds the pool is sampled, either from fcgimux's stats (--stats HOST:PORT:

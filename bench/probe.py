@@ -1,4 +1,5 @@
 #!/usr/bin/env python3
+# SPDX-License-Identifier: ISC
 """Side probe: times one HTTP request every --interval seconds for --duration seconds.
 
 wrk does not count requests still unanswered when its run ends, so a stall can hide from it; this

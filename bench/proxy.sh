@@ -1,4 +1,5 @@
 #!/usr/bin/env bash
+# SPDX-License-Identifier: ISC
 # nginx -> FastCGI throughput and tail latency, direct spawn-fcgi pool versus fcgimux, each with and
 # without nginx upstream keep-alive (issue 3). See bench/README.md.
 set -euo pipefail

@@ -1,4 +1,5 @@
 #!/usr/bin/env bash
+# SPDX-License-Identifier: ISC
 # Latency and errors while SIGHUP replaces every worker (or SIGUSR2 replaces fcgimux itself, -m
 # upgrade), against the steady state, in one run (issue 15): nginx with keep-alive -> fcgimux ->
 # php-cgi (or the demo). See bench/README.md.

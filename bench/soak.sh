@@ -1,4 +1,5 @@
 #!/usr/bin/env bash
+# SPDX-License-Identifier: ISC
 # A bounded soak test (issue 13): a million requests through nginx (keep-alive upstream) to fcgimux
 # with php-cgi workers that recycle every 500 requests, one worker SIGKILLed every 5 s, a mix of
 # small and large GETs and POSTs (uploads above --body-buffer stream to the worker). Passes when no

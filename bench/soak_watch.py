@@ -1,4 +1,5 @@
 #!/usr/bin/env python3
+# SPDX-License-Identifier: ISC
 """Sampler and worker killer for bench/soak.sh.
 
 Every --interval seconds, one JSON line on --samples: fcgimux's VmRSS (kB, /proc/PID/status), its

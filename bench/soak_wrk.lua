@@ -1,3 +1,4 @@
+-- SPDX-License-Identifier: ISC
 -- wrk -s bench/soak_wrk.lua URL -- MANIFEST QUOTA DEADLINE DONEFILE BADFILE    (run by bench/soak.sh)
 --
 -- The soak's load: a fixed mix of GETs and POSTs to soak.php, every answer checked, every request

@@ -1,3 +1,4 @@
+-- SPDX-License-Identifier: ISC
 -- wrk -s bench/wrk_report.lua: after wrk's own report, one machine-readable line
 --   WRK requests=N duration_us=N rps=R p50_us=N p90_us=N p99_us=N max_us=N connect=N read=N write=N status=N timeout=N
 -- Latencies cover completed requests only: wrk never counts requests still unanswered at the end.

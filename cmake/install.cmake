@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: ISC
 # cmake --install: the daemon, its kfcgi and spawn-fcgi links, the demo worker, the manual, the
 # systemd units and example configurations. Every destination is relative to the prefix, which
 # `cmake --install --prefix` and cpack choose at install time, not at configure time.

@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: ISC
 # Runs at install time (install(SCRIPT)), when CMAKE_INSTALL_PREFIX is the one this install uses:
 # writes config/fcgimux.service with ExecStart= and ExecReload= naming the installed binary.
 set(bin "${FCGIMUX_BINDIR}/fcgimux")

@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: ISC
 # The layers of src/ and what each may include, read from the `layers` block of docs/architecture.md
 # (scripts/check-layers.sh reads the same block, so the build, the check and the doc agree).
 #

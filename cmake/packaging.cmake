@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: ISC
 # cpack -G DEB (the default generator): a .deb of what cmake/install.cmake installs, under /usr,
 # its dependencies found by dpkg-shlibdeps (dpkg-dev and file must be installed).
 set(CPACK_PACKAGE_NAME fcgimux)

@@ -1,4 +1,5 @@
 #!/bin/bash
+# SPDX-License-Identifier: ISC
 # Exits 0 when fcgimux's stats server answers GET /healthz with 200.
 # bash's /dev/tcp does the HTTP request, so the image needs no curl.
 # FCGIMUX_HEALTH_ADDR=HOST:PORT names the stats listener (default 127.0.0.1:9001).

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: ISC
 // Arbitrary worker output, split at fuzzer-chosen points, through the exchange's answer reader
 // (src/upstream/answer_reader.cpp): whatever the bytes, it never relays STDOUT before a sound head, never
 // relays after the end, holds no more than a bounded head, and relays exactly the STDOUT stream a

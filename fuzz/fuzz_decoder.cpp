@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: ISC
 // Whole input to the decoder, client side (no tracking) and server side (tracking, small limits).
 
 #include "fuzz_support.hpp"

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: ISC
 // Arbitrary front bytes interleaved with arbitrary events (a worker taking a request, answering
 // it, failing it before or after output, an abort's aftermath, a close, a drain) through the
 // front session, with the rest of fcgimux modelled by tests/daemon/front_session_driver.hpp.

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: ISC
 // The stats server's HTTP request parser (src/admin/http_request_parser.cpp): any bytes, fed
 // whole or in pieces, pipelined heads included, give the same heads and errors, and what it
 // returns keeps its promises. The input is the raw request stream, so seeds are plain requests;

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: ISC
 // Name-value blocks: the reader, validation, lookup and re-encoding must agree.
 
 #include "fuzz_support.hpp"

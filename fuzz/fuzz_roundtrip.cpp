@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: ISC
 // Records derived from the input are encoded, decoded (whole and split) and must come back.
 
 #include "fuzz_support.hpp"

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: ISC
 // The same bytes split at fuzzer-chosen points must decode exactly as when given whole.
 
 #include "fuzz_support.hpp"

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: ISC
 #pragma once
 // Shared by the fuzz targets: decode in pieces, check the decoder's promises on every call, and
 // reduce the events to a form that must not depend on the split.

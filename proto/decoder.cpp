@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: ISC
 #include "proto/decoder.hpp"
 
 #include "proto/name_value.hpp"

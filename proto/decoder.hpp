@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: ISC
 #pragma once
 // Incremental, split-safe FastCGI record decoder (sans-I/O).
 //

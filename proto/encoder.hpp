@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: ISC
 #pragma once
 // Record encoder: appends records to a caller's buffer. Content is padded to a multiple of 8
 // bytes, as nginx does. The caller reuses its buffer, so steady state does not allocate.

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: ISC
 #include "proto/error.hpp"
 
 #include <string>

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: ISC
 #pragma once
 // Codec errors. "Need more bytes" is not an error; every value here is fatal for the connection
 // that produced it, and the decoder that reported it stays failed.

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: ISC
 #include "proto/name_value.hpp"
 
 namespace fcgimux::proto {

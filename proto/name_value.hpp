@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: ISC
 #pragma once
 // FastCGI name-value pairs (PARAMS, GET_VALUES, GET_VALUES_RESULT): lengths of 1 byte (0..127) or
 // 4 bytes with the high bit set (128..2^31-1).

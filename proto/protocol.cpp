@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: ISC
 #include "proto/protocol.hpp"
 
 namespace fcgimux::proto {

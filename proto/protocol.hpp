@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: ISC
 #pragma once
 // FastCGI 1.0 constants and the 8-byte record header. No I/O, no allocation.
 

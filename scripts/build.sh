@@ -1,4 +1,5 @@
 #!/usr/bin/env bash
+# SPDX-License-Identifier: ISC
 # Configures and builds into a build directory: scripts/build.sh [DIR] [extra cmake args...]
 set -euo pipefail
 cd "$(dirname "$0")/.."

@@ -1,4 +1,5 @@
 #!/usr/bin/env bash
+# SPDX-License-Identifier: ISC
 # Recaptures tests/fixtures/*.bin from the real programs, so that the codec is tested on what they
 # actually put on the wire:
 #   nginx-get.bin, nginx-post.bin   what nginx (fastcgi_pass) sends for a GET and a POST

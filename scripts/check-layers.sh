@@ -1,4 +1,5 @@
 #!/usr/bin/env bash
+# SPDX-License-Identifier: ISC
 # Checks every #include of src/ and proto/ against the layers block of docs/architecture.md (the
 # block CMake builds each layer's include root from, cmake/layers.cmake), and names the file, the
 # line and the rule each one breaks.

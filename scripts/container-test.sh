@@ -1,4 +1,5 @@
 #!/usr/bin/env bash
+# SPDX-License-Identifier: ISC
 # Builds the images of docker/Dockerfile (demo, php, nginx) with rootful podman and smoke-tests them:
 # FastCGI requests through fcgimux, nginx -> fcgimux -> php-cgi, /stats, /metrics and /healthz, the
 # image's HEALTHCHECK, a request in flight while the container is stopped, and fcgimux's exit status.

@@ -1,4 +1,5 @@
 #!/usr/bin/env bash
+# SPDX-License-Identifier: ISC
 # The README's first command: installs what is missing, builds, and starts fcgimux on
 # 127.0.0.1:9000 with the bundled demo worker (stats on 127.0.0.1:9001), shows one request going
 # through it with cgi-fcgi, and keeps serving in the foreground until Ctrl-C.

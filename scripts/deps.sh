@@ -1,4 +1,5 @@
 #!/usr/bin/env bash
+# SPDX-License-Identifier: ISC
 # Installs, from Debian's packages, whatever the named groups need and the machine lacks.
 #   scripts/deps.sh build          compiler, CMake and the libraries
 #   scripts/deps.sh test           + the real peers the tests run (nginx, php-cgi, fcgiwrap, ...)

@@ -1,4 +1,5 @@
 #!/usr/bin/env bash
+# SPDX-License-Identifier: ISC
 # Builds the libFuzzer targets (clang, ASan+UBSan) into build-fuzz and runs each for SECONDS
 # (default 30), or for N executions with --runs N (the long recorded runs, docs/performance.md),
 # J targets at a time with --jobs J. Prints execs/s and total execs per target; fails on any

@@ -1,4 +1,5 @@
 #!/usr/bin/env python3
+# SPDX-License-Identifier: ISC
 """Records how fcgimux's pool follows a load step: idle, a burst of C concurrent clients whose
 requests take SLEEP ms, then idle again. Prints pool size, busy workers and queue length from
 /stats every STEP seconds. Traffic goes to 127.0.0.1 only; the run is bounded in time.

@@ -1,4 +1,5 @@
 #!/usr/bin/env bash
+# SPDX-License-Identifier: ISC
 # The suite on a busy machine: the normal build's suite five times in a row, then the ASan+UBSan
 # suite once, while two CPU hogs (stress-ng --cpu 2) run beside them. A test that waits for a
 # fixed time instead of an event, or whose bound a loaded 2-core machine misses, fails here.

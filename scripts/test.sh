@@ -1,4 +1,5 @@
 #!/usr/bin/env bash
+# SPDX-License-Identifier: ISC
 # The README's test command, and all that .ci/run does: installs what is missing, builds, and
 # runs every test: the check of every #include against the layers of docs/architecture.md, the
 # Catch2 suites (unit and integration, with real nginx, php-cgi, fcgiwrap), the same suites under

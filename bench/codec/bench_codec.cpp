@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: ISC
 // Codec throughput on what real peers send, each beside a memcpy of the same bytes:
 //   request   nginx GET with 30 params (tests/fixtures/nginx-get.bin), PARAMS parsed into pairs
 //   4k        php-cgi's answer with a 4 KiB body (tests/fixtures/php-cgi-response.bin)

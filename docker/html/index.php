@@ -1,4 +1,5 @@
 <?php
+// SPDX-License-Identifier: ISC
 // Sample page for the fcgimux php image: shows which php-cgi worker answered.
 header('Content-Type: text/plain');
 printf("hello from php %s, pid %d\n", PHP_VERSION, getmypid());

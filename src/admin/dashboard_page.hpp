@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: ISC
 #pragma once
 // The dashboard served at "/": one self-contained page (no external files, no libraries). It shows
 // the pools side by side, and one pool (or all together) in detail: it loads the last ten minutes

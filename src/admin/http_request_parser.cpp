@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: ISC
 #include "src/admin/http_request_parser.hpp"
 
 namespace fcgimux {

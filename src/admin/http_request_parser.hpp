@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: ISC
 #pragma once
 // Incremental, split-safe parser of an HTTP/1.x request head (RFC 9112), the subset the stats
 // server needs (sans-I/O: no Asio, no sockets, no exceptions).

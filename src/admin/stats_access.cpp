@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: ISC
 #include "src/admin/stats_access.hpp"
 
 namespace fcgimux {

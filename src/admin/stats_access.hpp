@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: ISC
 #pragma once
 // Who may read the stats server (docs/stats.md, "Access"): the client's address against
 // --stats-allow, then the bearer token of --stats-token-file. /healthz asks for neither.

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: ISC
 #include "src/admin/stats_routes.hpp"
 
 #include "src/admin/dashboard_page.hpp"

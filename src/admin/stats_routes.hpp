@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: ISC
 #pragma once
 // What the stats server answers to each path (/stats, /metrics, /healthz, /history, /), and the
 // bytes of an answer's head. No I/O: stats_server reads the request and writes what this returns.

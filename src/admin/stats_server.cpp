@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: ISC
 // GCC 12 pairs a coroutine frame's class operator delete with the aligned_alloc inside Asio's
 // operator new and warns; the two do match (Asio frees with std::free). A false positive.
 #pragma GCC diagnostic ignored "-Wmismatched-new-delete"

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: ISC
 #pragma once
 // A small HTTP/1.1 server for /stats, /metrics, /healthz, /history and the dashboard. It runs on the same
 // io_context as the proxy but never waits on a worker, so it answers while every worker is busy.

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: ISC
 #include "src/app/capabilities.hpp"
 
 #include <fmt/core.h>

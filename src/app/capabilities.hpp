@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: ISC
 #pragma once
 // What fcgimux keeps of root's powers once it has started (docs/privileges.md): it stays uid 0,
 // like php-fpm's master, but drops every capability it does not need from its bounding,

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: ISC
 #include "src/app/connection_handoff.hpp"
 
 #include "src/app/upgrade.hpp"

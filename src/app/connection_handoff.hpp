@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: ISC
 #pragma once
 // After a binary upgrade (SIGUSR2) the old process passes each front connection that comes to rest
 // to the new one over the upgrade channel (SCM_RIGHTS), on the loop: a non-blocking send, and when

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: ISC
 #include "src/app/daemon.hpp"
 
 #include <fcntl.h>

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: ISC
 #pragma once
 // --daemon: going to the background as a service manager of the forking kind expects, and as
 // kfcgi and spawn-fcgi did: the command returns once the daemon serves, with status 0, or with 1

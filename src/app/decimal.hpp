@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: ISC
 #pragma once
 // Numbers that reach fcgimux as text from its environment: $LISTEN_PID, $LISTEN_FDS (socket
 // activation) and the descriptors a binary upgrade names.

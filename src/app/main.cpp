@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: ISC
 // fcgimux: a FastCGI proxy and process manager.
 
 #include "src/app/daemon.hpp"

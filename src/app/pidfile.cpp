@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: ISC
 #include "src/app/pidfile.hpp"
 
 #include "src/base/log.hpp"

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: ISC
 #pragma once
 // The pid file (--pidfile, spawn-fcgi's -P): the pid of the fcgimux that serves, for init scripts
 // and `kill $(cat FILE)`.

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: ISC
 // SIGHUP: the configuration is read again and, if valid, applied without a failed request: pool
 // settings take effect, pools come and go, listeners are bound or closed, and every pool's workers
 // roll (HUP means "new code deployed"). Anything wrong (a bad file, an address that cannot be

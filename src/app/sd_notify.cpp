@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: ISC
 #include "src/app/sd_notify.hpp"
 
 #include "src/base/log.hpp"

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: ISC
 #pragma once
 // systemd's readiness protocol without libsystemd: one datagram per state change to the unix
 // socket named by $NOTIFY_SOCKET (an abstract one when it starts with '@'). Without the variable

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: ISC
 #include "src/app/server.hpp"
 
 #include "src/admin/stats_server.hpp"

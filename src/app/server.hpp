@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: ISC
 #pragma once
 // The composition root: builds the pools, their listeners, the stats and the reaper from the
 // configuration, wires them together, and runs the shutdown. It holds no request logic.

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: ISC
 // SIGUSR2: the running fcgimux hands its listeners to a new process started from the binary on
 // disk, and leaves once that one serves. Until then nothing changes here, so a new binary that
 // fails in any way costs nothing. docs/operations.md tells the sequence.

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: ISC
 #include "src/app/socket_activation.hpp"
 
 #include "src/app/decimal.hpp"

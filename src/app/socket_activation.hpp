@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: ISC
 #pragma once
 // systemd's socket activation without libsystemd: when $LISTEN_PID is fcgimux's pid, the
 // $LISTEN_FDS sockets from fd 3 on (named by $LISTEN_FDNAMES) are fcgimux's listeners instead of

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: ISC
 #include "src/app/upgrade.hpp"
 
 #include "src/app/decimal.hpp"

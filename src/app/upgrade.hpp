@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: ISC
 #pragma once
 // Binary upgrade on SIGUSR2, the process side: the running fcgimux starts the binary on disk again
 // with the same arguments and hands it its listening sockets through systemd's LISTEN_FDS protocol

@@ -1,2 +1,3 @@
+// SPDX-License-Identifier: ISC
 // The one translation unit that compiles Asio (ASIO_SEPARATE_COMPILATION).
 #include <asio/impl/src.hpp>

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: ISC
 #include "src/base/cidr.hpp"
 
 #include <arpa/inet.h>

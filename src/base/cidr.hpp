@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: ISC
 #pragma once
 // An IPv4 or IPv6 address block (10.0.0.0/8, ::1/128, or one address), as the allow lists of
 // client addresses take it. Asio-free, so configuration validation and the fuzzers can use it.

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: ISC
 #pragma once
 // The one clock of fcgimux's timeouts and latencies.
 

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: ISC
 #pragma once
 // A wake-up for coroutines on one io_context: notify() wakes every current waiter, or the next
 // one if none waits yet. Waiters re-check their condition after waking.

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: ISC
 #pragma once
 // Checks of what must always hold (one owner per request, counts that never go negative). A
 // violated one means fcgimux's own state is wrong: it logs where and aborts, in every build,

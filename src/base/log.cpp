@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: ISC
 #include "src/base/log.hpp"
 
 #include "src/base/log_file.hpp"

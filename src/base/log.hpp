@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: ISC
 #pragma once
 // fcgimux's own log (and its workers' stderr lines), each line with a level. Where it goes is
 // --error-log: stderr ("fcgimux: message", written by the writer thread of log_file.hpp once

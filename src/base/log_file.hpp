@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: ISC
 #pragma once
 // Log outputs written by one background thread, so that the event loop never waits for a disk, a
 // pipe or syslog: the loop appends a finished line to its output's buffer under a short lock (no

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: ISC
 #pragma once
 // One non-blocking send, for output that nearly always fits the socket buffer: written at once it
 // costs no loop turn and no asynchronous operation; the caller hands what is left to async_write.

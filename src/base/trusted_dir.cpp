@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: ISC
 #include "src/base/trusted_dir.hpp"
 
 #include <fmt/core.h>

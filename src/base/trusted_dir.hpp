@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: ISC
 #pragma once
 // Directories root works in by path: which ones another user could swap a name in (a symlink put
 // where fcgimux expects its own file), and /run/fcgimux, the directory the examples use.

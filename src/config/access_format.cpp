@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: ISC
 #include "src/config/access_format.hpp"
 
 #include "src/config/config.hpp"

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: ISC
 #pragma once
 // --access-format: php-fpm's access.format, parsed once when the configuration is read (a bad
 // format is a configuration error, not a broken line per request). docs/logging.md lists the tokens.

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: ISC
 #include "src/config/accounts.hpp"
 
 #include <grp.h>

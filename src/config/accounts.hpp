@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: ISC
 #pragma once
 // Users and groups by name or number, from the system's databases (NSS). Start-up and reload only:
 // a lookup may block, and none may run in a forked child. Internal to src/config/.

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: ISC
 #include "src/config/compat.hpp"
 
 #include "src/config/options.hpp"

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: ISC
 #pragma once
 // fcgimux started under the name of the tool it replaces. Invoked as `kfcgi` or `spawn-fcgi` (a
 // link to the binary), it takes that tool's command line, translates it into fcgimux's own long

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: ISC
 #include "src/config/config.hpp"
 
 #include "src/config/compat.hpp"

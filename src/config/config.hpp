@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: ISC
 #pragma once
 // Settings from the command line and an optional JSON file (-c). Keys of the file are the long
 // option names; the command line wins over the file. A file may hold several pools ("pools": [...]);

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: ISC
 #pragma once
 // Reading the JSON file given with -c. Internal to src/config/.
 

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: ISC
 // Listeners that the kernel would refuse to bind side by side, found while the configuration is
 // read, with both owners named: two spellings of one address (localhost:9000 and 127.0.0.1:9000),
 // and a wildcard address with another address of its family on the same port (0.0.0.0:9000 and

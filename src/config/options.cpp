@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: ISC
 #include "src/config/options.hpp"
 
 #include <fmt/core.h>

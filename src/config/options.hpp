@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: ISC
 #pragma once
 // The table of settings that the command line, the JSON file and --help all read: one entry per
 // option, saying whether it is about the whole process or about a pool. Internal to src/config/.

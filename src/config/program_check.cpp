@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: ISC
 #include "src/config/program_check.hpp"
 
 #include <fmt/core.h>

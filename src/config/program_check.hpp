@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: ISC
 #pragma once
 // What only a start would find out about a configuration, checked without starting anything
 // (-t, --check-config): that every pool's program is there to be executed.

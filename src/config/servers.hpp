@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: ISC
 #pragma once
 // A pool's "servers" in a JSON file: an array of {"address", "weight", "max-conns", "backup"}.
 // Internal to src/config/.

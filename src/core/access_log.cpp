@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: ISC
 #include "src/core/access_log.hpp"
 
 #include "proto/name_value.hpp"

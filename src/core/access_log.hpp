@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: ISC
 #pragma once
 // A pool's access log (--access-log, --access-format): one line per request, formatted on the
 // event loop when the request ends and handed to the log writer thread (base/log_file.hpp), which

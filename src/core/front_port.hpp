@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: ISC
 #pragma once
 // What the rest of fcgimux may do with the front connection a request came in on: the narrow
 // side of client_connection that the request's lifecycle and the backend exchange see.

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: ISC
 #pragma once
 // One FastCGI request from a front connection. Exactly one party owns it at a time, and `state`
 // names it: the client connection while PARAMS and the buffered body arrive (reading), the

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: ISC
 #include "src/core/request_lifecycle.hpp"
 
 #include "src/core/front_port.hpp"

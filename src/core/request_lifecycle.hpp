@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: ISC
 #pragma once
 // The one place that answers and ends a request: whoever owns a request (its front session, the
 // scheduler, an exchange) ends it through these, exactly once.

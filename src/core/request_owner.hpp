@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: ISC
 #pragma once
 // Who counts a request's end (its pool): the lifecycle tells it exactly once. No Asio here, so
 // that the sans-I/O parts and their fuzzers can use it.

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: ISC
 #include "demo_connection.hpp"
 
 #include "demo_response.hpp"

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: ISC
 #include "demo_options.hpp"
 
 #include <charconv>

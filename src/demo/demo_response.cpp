@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: ISC
 #include "demo_response.hpp"
 
 #include "proto/encoder.hpp"

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: ISC
 #include "listen_socket.hpp"
 
 #include <arpa/inet.h>

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: ISC
 // fcgimux-demo: a spawn-fcgi-style FastCGI responder whose behaviour each request's query string
 // scripts; see usage_text().
 

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: ISC
 #include "src/front/client_connection.hpp"
 
 #include "src/base/log.hpp"

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: ISC
 #pragma once
 // One front connection (nginx, HAProxy, ...): its socket. What the records mean is the front
 // session's business (front_session.hpp); this reads into it, writes what it produced, and ties

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: ISC
 #include "src/front/front_session.hpp"
 
 #include "proto/encoder.hpp"

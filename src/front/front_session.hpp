@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: ISC
 #pragma once
 // The FastCGI rules of one front connection, without I/O: fed the bytes the front sends, it keeps
 // the connection's requests by id, answers management records, refuses what it must, decides

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: ISC
 #include "src/front/listener.hpp"
 
 #include "src/base/log.hpp"

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: ISC
 #pragma once
 // A front listener (TCP or unix socket): accepts connections for the pool it serves.
 

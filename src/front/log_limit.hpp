@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: ISC
 #pragma once
 // A budget for log lines a peer can cause at will (refused connections, head timeouts): at most one
 // a second, the next one saying how many were left out, so a flood cannot fill the log.

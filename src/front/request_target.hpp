@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: ISC
 #pragma once
 // What a front connection needs from the rest of fcgimux: the pool its listener serves (where
 // its requests go) and the registry of open connections (the process-wide limit). Narrow on

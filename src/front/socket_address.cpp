@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: ISC
 #include "src/front/socket_address.hpp"
 
 #include <fmt/core.h>

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: ISC
 #pragma once
 // How fcgimux writes a socket's address, in its log, its stats and to match the sockets passed by
 // systemd or a binary upgrade with the configured listeners: IP:PORT, [IP6]:PORT or unix:PATH.

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: ISC
 #include "src/front/unix_bind.hpp"
 
 #include "src/base/trusted_dir.hpp"

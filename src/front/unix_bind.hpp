@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: ISC
 #pragma once
 // Binding a unix listener's path as root in a directory another user may write (/run/php is
 // www-data's): the socket file is created with its final owner and mode, so that no call ever

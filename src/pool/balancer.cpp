@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: ISC
 #include "src/pool/balancer.hpp"
 
 namespace fcgimux {

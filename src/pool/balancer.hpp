@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: ISC
 #pragma once
 // Which server of a pool takes the next request, free of I/O so that it is tested alone
 // (tests/daemon/test_balancer.cpp). A server with no room (in flight = its limit) is never picked:

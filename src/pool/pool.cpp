@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: ISC
 #include "src/pool/pool.hpp"
 
 #include "proto/name_value.hpp"

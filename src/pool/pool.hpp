@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: ISC
 #pragma once
 // One pool: its settings, members, queue, scaler and counters. Requests come in from its
 // listeners (request_target), wait in its queue (scheduler), are served by one of its members

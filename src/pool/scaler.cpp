@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: ISC
 #include "src/pool/scaler.hpp"
 
 #include <algorithm>

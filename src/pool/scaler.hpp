@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: ISC
 #pragma once
 // The pool-sizing policy, kept free of I/O so it can be tested alone (docs/scaling.md).
 // Growth is driven by events: every time a request has to wait, the pool is asked for as many

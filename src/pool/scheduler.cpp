@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: ISC
 #include "src/pool/scheduler.hpp"
 
 #include "src/base/invariant.hpp"

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: ISC
 #pragma once
 // The queue between front and members: one FIFO of requests waiting for a member. It hands the
 // oldest waiting request to the next idle member, refuses requests past --queue-limit, and

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: ISC
 #pragma once
 // The remote FastCGI servers of a pool (docs/remote.md): members fcgimux connects to and never
 // spawns. Each server takes at most its limit of requests at once (max-conns, else its

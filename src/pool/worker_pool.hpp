@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: ISC
 #pragma once
 // The workers of the pool: starting them, knowing which is idle, reaping them when they exit,
 // replacing them (with back-off when they cannot start), releasing extra idle ones, stopping all.

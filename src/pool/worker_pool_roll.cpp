@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: ISC
 // The rolling restart of a pool's workers (SIGHUP): every worker is replaced, and the number of
 // ready workers never drops below what it was. A new worker is started first; each one that has
 // proven itself (a request served, or a second up) retires one old worker: an idle one at once, a

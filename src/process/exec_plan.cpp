@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: ISC
 #include "src/process/exec_plan.hpp"
 
 #include <algorithm>

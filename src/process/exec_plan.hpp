@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: ISC
 #pragma once
 // What execve needs for one worker, built before fork(): the child of fork() in a process with a
 // second thread (the log writer) may only make async-signal-safe calls, so it must not allocate,

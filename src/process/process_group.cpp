@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: ISC
 #include "src/process/process_group.hpp"
 
 #include <sys/syscall.h>

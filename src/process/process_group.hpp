@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: ISC
 #pragma once
 // A worker's process group, signalled so that a reused pid can never be hit. The worker leads
 // the group (setsid before exec), so the group's id is the worker's pid. Which call is safe when

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: ISC
 #include "src/process/reaper.hpp"
 
 #include <sys/wait.h>

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: ISC
 #pragma once
 // The one SIGCHLD handler of fcgimux: reaps every exited child and tells whoever started it.
 // One reaper for all pools, because waitpid(-1) in one pool would take another pool's children.

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: ISC
 #pragma once
 // What is risky in how a pool's workers are started, found at start-up and on each SIGHUP (it
 // looks at the file system, so never on the data path): the root group, and a jail or program

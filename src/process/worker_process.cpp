@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: ISC
 #include "src/process/worker_process.hpp"
 
 #include "src/process/exec_plan.hpp"

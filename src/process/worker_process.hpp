@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: ISC
 #pragma once
 // Starting and signalling one worker process, the way spawn-fcgi does: a listening unix socket
 // becomes the program's fd 0. fcgimux keeps no copy of that socket, so once the worker is gone

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: ISC
 #pragma once
 // A latency histogram cheap enough for the data path: fixed log-linear buckets (HDR-like: 16 linear
 // steps per power of two, 8.192 us to 68.7 s), a lifetime copy for Prometheus, and a ring of 10 s

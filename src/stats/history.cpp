@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: ISC
 #include "src/stats/history.hpp"
 
 #include "src/stats/stats.hpp"

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: ISC
 #pragma once
 // The last ten minutes of what the dashboard charts, kept by fcgimux itself: a page opened during
 // an incident shows what led to it. One sample a second, per pool and for the totals; a fixed

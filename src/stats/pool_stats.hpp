@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: ISC
 #pragma once
 // What fcgimux counts for one pool. The data path only increments counters and records latencies
 // here; the stats server renders them (JSON, Prometheus) on demand, so a scrape never touches the

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: ISC
 // Prometheus text exposition format 0.0.4. Every per-pool series carries pool="NAME"; the
 // process-wide ones (info, uptime, connections) carry no pool label.
 

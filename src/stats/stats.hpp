@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: ISC
 #pragma once
 // The stats of the whole process: its own counters and every pool's, rendered as the JSON of
 // docs/stats.md (totals, and each pool under "pools") and as Prometheus text (a pool="NAME" label

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: ISC
 #include "src/upstream/answer_reader.hpp"
 
 namespace fcgimux {

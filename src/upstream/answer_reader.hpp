@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: ISC
 #pragma once
 // A worker's answer to one request, read without I/O: fed the bytes that come from the worker, it
 // says what to do with each piece: relay it to the front, end the request, or give up on a worker

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: ISC
 #include "src/upstream/endpoint.hpp"
 
 #include <asio/local/stream_protocol.hpp>

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: ISC
 #pragma once
 // Where a member listens, resolved before any request needs it: a unix socket path (a spawned
 // worker, or a server given as unix:PATH) or a TCP address (a remote server). Both are one

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: ISC
 #include "src/upstream/exchange.hpp"
 
 #include "proto/decoder.hpp"

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: ISC
 #pragma once
 // One request at one pool member: connect (or reuse the kept connection), write BEGIN_REQUEST,
 // PARAMS and STDIN under fcgimux's own request id, relay STDOUT and STDERR back to the front as

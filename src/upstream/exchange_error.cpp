@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: ISC
 #include "src/upstream/exchange_error.hpp"
 
 #include <asio/error.hpp>

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: ISC
 #pragma once
 // How an exchange with a pool member failed, as a std::error_code of its own category, and the
 // one condition the rest of fcgimux asks about it: is the request safe to send to another member?

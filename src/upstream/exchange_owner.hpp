@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: ISC
 #pragma once
 // What a backend exchange asks of the pool it serves: its settings and counters, and what to do
 // with the member and the request once the exchange knows how it went.

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: ISC
 #include "src/upstream/member.hpp"
 
 #include <fmt/core.h>

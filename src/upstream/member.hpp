@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: ISC
 #pragma once
 // A pool member as the backend exchange sees it: where to connect, the kept connection, the
 // request it serves, and the set it came from (member_home), which takes it back. What is behind

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: ISC
 #pragma once
 // Reads and checks the head of a CGI response (the first STDOUT bytes) before any of it goes to
 // the front: its status for the stats and the slow log, and whether it is a head at all. A head

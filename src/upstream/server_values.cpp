@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: ISC
 #include "src/upstream/server_values.hpp"
 
 #include "proto/decoder.hpp"

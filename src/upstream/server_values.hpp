@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: ISC
 #pragma once
 // FCGI_GET_VALUES towards a server: what it says of its own concurrency (FCGI_MAX_CONNS,
 // FCGI_MAX_REQS, FCGI_MPXS_CONNS). The query and the reading of its answer are free of I/O

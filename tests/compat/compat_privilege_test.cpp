@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: ISC
 // kfcgi and spawn-fcgi command lines that drop privileges (issue 16), as root with real users
 // (nobody for the workers, www-data as nginx's user), a real chroot jail holding the static
 // identity responder of tests/privilege, nginx in front, and kfcgi's daemon logging to syslog.

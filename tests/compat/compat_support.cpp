@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: ISC
 #include "compat_support.hpp"
 
 #include "tests/support/fcgimux_instance.hpp"

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: ISC
 #pragma once
 // What the compat tests share: the fcgimux binary under kfcgi's or spawn-fcgi's name, started
 // with that tool's command line, and the daemon it may leave behind.

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: ISC
 // fcgimux started as kfcgi and as spawn-fcgi (issue 16): the real binary through a link of that
 // name, with their command lines, php-cgi, a kcgi-style program and nginx. Also --daemon and
 // --pidfile in fcgimux's own mode.

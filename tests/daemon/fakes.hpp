@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: ISC
 #pragma once
 // Fakes behind the narrow interfaces of src/core and src/pool, for unit tests without sockets or
 // processes: a front that records what it was sent, an owner that counts ends, and a set of

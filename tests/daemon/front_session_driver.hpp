@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: ISC
 #pragma once
 // Drives a front_session the way fcgimux does, with the rest of fcgimux replaced by a model: a
 // queue, workers that take queued requests and answer or fail them, and checks of the promises

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: ISC
 #include "proto/encoder.hpp"
 #include "src/upstream/answer_reader.hpp"
 

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: ISC
 // The balancer behind fake servers (balance slots, no sockets): least outstanding per weight,
 // weighted round-robin, first; never a server without room; backups only when the rest are full.
 #include "proto/encoder.hpp"

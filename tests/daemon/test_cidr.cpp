@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: ISC
 // --allow's address ranges (base/cidr, shared with --stats-allow): IPv4, IPv6, and IPv4 clients
 // seen through a dual-stack listener.
 

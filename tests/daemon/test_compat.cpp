@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: ISC
 // The kfcgi and spawn-fcgi command lines: what each flag becomes in fcgimux's options, and, where
 // those options exist, what parse_config() makes of the whole line. Also --backlog, --env,
 // --daemon and --pidfile, which the translations use.

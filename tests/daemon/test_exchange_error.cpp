@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: ISC
 // How an exchange failed, and the one question asked of it: safe to send to another worker?
 
 #include "src/upstream/exchange_error.hpp"

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: ISC
 // The front session without a socket: records in, records out, and the request lifecycle of the
 // model in front_session_driver.hpp.
 

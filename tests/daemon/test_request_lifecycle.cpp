@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: ISC
 // The one place that answers and ends a request (src/core/request_lifecycle), with a fake front
 // and a fake owner: an end is counted once, an answer nobody waits for is not a response.
 

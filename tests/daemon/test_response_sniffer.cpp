@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: ISC
 #include "src/upstream/response_sniffer.hpp"
 
 #include <catch2/catch.hpp>

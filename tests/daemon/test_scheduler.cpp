@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: ISC
 // The pool's queue (src/pool/scheduler) behind its narrow interfaces: fake members, a fake front,
 // a fake owner. No socket, no process; the io_context only runs the queue timer.
 

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: ISC
 // A pool's remote servers in the configuration: --server ADDR[,weight=N][,max-conns=N][,backup],
 // a file's "servers" array, addresses resolved once, and the errors for what cannot work.
 #include "src/config/config.hpp"

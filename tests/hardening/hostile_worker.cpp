@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: ISC
 // A FastCGI worker for tests that misbehaves on request: `?do=NAME` picks what it does wrong
 // (see respond()). Accepts on the listening socket at fd 0, one connection and one request at a
 // time, honouring FCGI_KEEP_CONN; `?do=ok` (or no query) answers normally.

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: ISC
 // A worker is someone else's program and can do anything. Each misbehaviour gets a defined
 // outcome (502, 504, or an answer cut off), a log line with the worker's pid, the worker replaced
 // where it broke the protocol, and no effect on the next request or on fcgimux's memory.

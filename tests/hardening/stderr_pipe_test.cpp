@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: ISC
 // fcgimux's stderr (the default error log) may be a pipe that nobody reads fast enough: a
 // terminal scrolled back, a log shipper that stalled. Its lines then wait in the log writer
 // thread (or are dropped), never in the event loop: requests are served and timeouts fire.

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: ISC
 // --request-timeout fires whatever the exchange waits for (the worker, a front that does not read,
 // a body that does not come); --send-timeout closes a front that takes no byte of its answer.
 

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: ISC
 // Request bodies larger than --body-buffer stream to the worker while the front still sends them.
 // Each must be answered, with its own body, however the worker's answer and the last body write
 // interleave, and whether or not the worker it first went to is retiring.

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: ISC
 // Workers that are not what the configuration says (a kcgi app under KEEP_CONN, programs that
 // pre-fork), and a stop that neither spawns, nor refuses what open connections still ask for,
 // nor leaves a process behind.

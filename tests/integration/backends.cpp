@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: ISC
 #include "backends.hpp"
 
 #include "tests/support/paths.hpp"

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: ISC
 #pragma once
 // The worker programs the integration tests run, all answering the same two requests:
 // "/echo" (body = the request's STDIN) and "/data?bytes=N" (N bytes of pattern_bytes()).

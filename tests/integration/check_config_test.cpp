@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: ISC
 // fcgimux -t / --check-config: every check of a start (flags, the -c file, users, listen
 // addresses, the programs) and nothing else: no socket bound, no worker, no pid or log file.
 // Also the command-line wording and the resolved-address check that -t runs with the others.

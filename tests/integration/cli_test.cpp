@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: ISC
 // Command line and configuration file errors: exit status 2 and one line naming the problem.
 
 #include "backends.hpp"

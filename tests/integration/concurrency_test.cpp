@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: ISC
 // Many front connections at once, and many interleaved request ids on one connection.
 
 #include "backends.hpp"

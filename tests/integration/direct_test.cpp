@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: ISC
 // The worker programs without fcgimux: proves the harness and pins down how each peer behaves,
 // so a failure behind fcgimux can be told apart from a failure of the peer or the harness.
 

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: ISC
 // How bytes flow through fcgimux: odd record splits, slow writers and readers, unix listeners.
 
 #include "backends.hpp"

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: ISC
 // What a front client that breaks the rules gets, and that fcgimux keeps serving everyone else.
 
 #include "backends.hpp"

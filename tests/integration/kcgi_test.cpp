@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: ISC
 // A kcgi-style worker (exits on KEEP_CONN, one request per connection) with --keep-conn no.
 
 #include "backends.hpp"

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: ISC
 // Real nginx in front of fcgimux, with and without kept-alive upstream connections.
 
 #include "backends.hpp"

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: ISC
 // Each real worker program behind fcgimux: bodies and large answers must pass through intact.
 
 #include "backends.hpp"

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: ISC
 // Workers that die mid-request: the request gets a 502, a replacement is spawned, others go on.
 
 #include "backends.hpp"

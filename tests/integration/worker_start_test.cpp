@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: ISC
 // What a worker finds when it starts: the list (fd 0 a listening socket, fd 1 /dev/null,
 // fd 2 a pipe to fcgimux's log, nothing else open, default signal mask and dispositions) and a
 // session of its own, as spawn-fcgi gives its workers. The worker is /bin/sleep, which changes

@@ -1,4 +1,5 @@
 #!/usr/bin/env bash
+# SPDX-License-Identifier: ISC
 # scripts/check-layers.sh passes a copy of the tree and, once an upward include and an include
 # through .. are planted in it, fails naming the file, the line and the rule of each.
 #   check_layers_test.sh SOURCE_DIR

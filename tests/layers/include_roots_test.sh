@@ -1,4 +1,5 @@
 #!/usr/bin/env bash
+# SPDX-License-Identifier: ISC
 # The include directories each layer's target compiles with (DIRS_FILE: "LAYER DIR..." a line)
 # resolve exactly the layers docs/architecture.md lets it include (__has_include, the compiler's own
 # lookup, for every layer), and a real #include of the nearest layer above it stops the compiler with

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: ISC
 #pragma once
 // Small helpers for the lifecycle tests: one request, the stats document, waiting for a condition.
 

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: ISC
 // Overload is answered at once with 503 + Retry-After, never with a pile-up.
 
 #include "tests/lifecycle/lifecycle_support.hpp"

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: ISC
 // Defects found in review, each kept fixed by a test that reproduced it.
 
 #include "tests/lifecycle/lifecycle_support.hpp"

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: ISC
 // The pool follows the load: event-driven growth, the spawn-rate cap, slow release.
 
 #include "tests/lifecycle/lifecycle_support.hpp"

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: ISC
 // --status-path: fcgimux answers its stats over FastCGI itself, even while every worker is busy.
 
 #include "tests/lifecycle/lifecycle_support.hpp"

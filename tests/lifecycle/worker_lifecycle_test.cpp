@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: ISC
 // Workers come and go (timeouts, retirement, php-cgi's own recycling, crashes) without a request
 // being lost or answered wrongly.
 

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: ISC
 // --access-format without any process: what the parser refuses, and the line each token writes
 // for a request built by hand.
 

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: ISC
 // --access-log and --access-format with the real binary: the exact line of known requests (a GET
 // with a query, a POST, a worker's 404, php-cgi's 404, fcgimux's own 503 and 504, a client that
 // left), the default format, nginx in front, stdout, a reload that moves the file, and a log that

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: ISC
 // --error-log: fcgimux's own lines and its workers' stderr, each with a level, to a file, to stderr
 // (with the journal's "<N>" prefixes when $JOURNAL_STREAM names it) and to syslog.
 

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: ISC
 #include "logs_support.hpp"
 
 #include "tests/pools/pools_support.hpp"

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: ISC
 #pragma once
 // What the log tests share: reading a log file as lines, one FastCGI request with extra
 // parameters, and an fcgimux whose own log goes to a file (so its "listening on" line is there,

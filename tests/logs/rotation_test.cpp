@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: ISC
 // SIGUSR1 as logrotate's postrotate sends it: the files are renamed, then fcgimux reopens them by
 // path. Under steady traffic no access log line is lost or written twice, each new file gets the
 // lines that come after, and a path that cannot be opened again keeps the old file.

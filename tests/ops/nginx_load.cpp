@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: ISC
 #include "tests/ops/nginx_load.hpp"
 
 #include "tests/support/http_client.hpp"

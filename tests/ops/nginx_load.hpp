@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: ISC
 #pragma once
 // The load every operations test runs while it changes fcgimux under it: clients through nginx,
 // each on its own kept connection, alternating POSTs (bodies echoed and compared) and GETs (sizes

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: ISC
 // systemd's readiness protocol, tested without systemd: a datagram socket of our own as
 // $NOTIFY_SOCKET sees READY=1 once the workers are up, RELOADING=1 then READY=1 around a SIGHUP,
 // and STOPPING=1 on SIGTERM; the workers never see the variable.

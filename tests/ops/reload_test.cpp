@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: ISC
 // SIGHUP reads the configuration again (issue 15): a bad one changes nothing and is counted; a
 // good one takes effect (sizes, pools added and removed, listeners added and closed) and rolls.
 

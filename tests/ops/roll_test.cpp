@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: ISC
 // SIGHUP replaces every worker of every pool (issue 15, the rolling restart): under load behind
 // nginx, with no failed request and never fewer ready workers; a request in flight on an old worker
 // finishes; new workers that cannot start leave the old ones serving.

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: ISC
 // Socket activation as systemd does it, with Debian's systemd-socket-activate: fcgimux serves on
 // the TCP and unix sockets it is given instead of binding its own, leaves the unix socket file to
 // its owner, and its workers never see LISTEN_FDS.

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: ISC
 // SIGUSR2 replaces fcgimux itself (issue 15, the binary upgrade): under load behind nginx, and on
 // a unix listener, with no failed request and the very same listening socket; a new binary that
 // exits at once or never gets ready leaves the old process serving; systemd hears MAINPID=.

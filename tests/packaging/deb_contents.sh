@@ -1,4 +1,5 @@
 #!/usr/bin/env bash
+# SPDX-License-Identifier: ISC
 # deb_contents.sh BUILD_DIR SOURCE_DIR: cpack makes the .deb from this build, and it carries
 # /usr/share/doc/fcgimux/copyright in Debian's machine-readable format, with the licence of LICENSE.
 set -uo pipefail

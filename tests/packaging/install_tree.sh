@@ -1,4 +1,5 @@
 #!/usr/bin/env bash
+# SPDX-License-Identifier: ISC
 # install_tree.sh CMAKE BUILD_DIR SOURCE_DIR: `cmake --install` into a temporary DESTDIR installs
 # exactly the expected files, links and units, under /usr (as the .deb) and under /usr/local.
 set -uo pipefail

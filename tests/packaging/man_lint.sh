@@ -1,4 +1,5 @@
 #!/usr/bin/env bash
+# SPDX-License-Identifier: ISC
 # man_lint.sh PAGE: mandoc and groff find nothing to warn about in the manual page.
 set -uo pipefail
 page=$1

@@ -1,4 +1,5 @@
 #!/usr/bin/env bash
+# SPDX-License-Identifier: ISC
 # man_options.sh FCGIMUX PAGE: every option that `fcgimux --help` prints has an entry of its own
 # under OPTIONS in the manual page, with the same short letter ("-n, --workers"). Options the page
 # documents beyond --help are fine (they may not have landed yet).

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: ISC
 // The dashboard with two real pools, in headless Chromium: the pools side by side, one pool in
 // detail, and charts that start with the history fcgimux kept before the page was opened.
 

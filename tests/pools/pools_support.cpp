@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: ISC
 #include "tests/pools/pools_support.hpp"
 
 #include "tests/support/http_client.hpp"

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: ISC
 #pragma once
 // Several pools in one fcgimux (issue 14): a running fcgimux started from a pools file, with the
 // port of each pool's listener.

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: ISC
 // Several pools in one fcgimux (issue 14), with the real binary, php-cgi, fcgiwrap, the demo
 // worker and nginx: routing by listener, per-pool counters and totals, isolation, per-pool stats.
 

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: ISC
 // --chroot: the workers' root is the jail, the program is found inside it, and a static C
 // responder copied into the jail serves requests through fcgimux, from a FastCGI client and nginx.
 

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: ISC
 /* A FastCGI responder in plain C, linked statically so that it runs alone inside a chroot jail
  * (no loader, no libraries there). It accepts on fd 0, as spawn-fcgi hands the socket over, and
  * answers every request with who it is and what it can do:

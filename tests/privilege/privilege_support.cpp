@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: ISC
 #include "privilege_support.hpp"
 
 #include "tests/support/cgi_response.hpp"

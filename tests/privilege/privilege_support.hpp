@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: ISC
 #pragma once
 // What the privilege tests share: who a process runs as (from /proc), a request to the identity
 // responder, a connect() under another user's ids, and a temporary group.

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: ISC
 // Unix front listeners: --socket-owner and --socket-mode set before the socket listens, so that
 // www-data (as nginx runs) can connect and another user cannot; a path a live server holds is
 // refused, a stale socket file replaced, and the path removed when fcgimux stops.

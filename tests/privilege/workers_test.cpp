@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: ISC
 // Workers run as --user/--group with the user's supplementary groups and cannot become root again;
 // as root without --user fcgimux refuses to start; fcgimux itself keeps only the capabilities it
 // needs, and with them still starts, signals and replaces workers of another user (SIGHUP).

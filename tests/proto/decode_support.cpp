@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: ISC
 #include "decode_support.hpp"
 
 #include "feed_pieces.hpp"

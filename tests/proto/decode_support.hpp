@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: ISC
 #pragma once
 // Test helpers: feed bytes to a decoder in pieces and reduce what it produced to a form that must
 // not depend on where the bytes were split.

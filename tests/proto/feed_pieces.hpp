@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: ISC
 #pragma once
 // Feeding a decoder its input in pieces, shared by the proto tests and the fuzz targets. Header-only,
 // because the fuzz build compiles only proto/ and fuzz/; what to check and record is the caller's.

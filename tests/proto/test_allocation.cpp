@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: ISC
 // The hot path does not allocate: once a decoder has warmed up, decoding more records costs no
 // allocation, whether the bytes come whole or one at a time.
 

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: ISC
 // Encoder: padding to 8, splitting of long streams, GET_VALUES blocks.
 
 #include "decode_support.hpp"

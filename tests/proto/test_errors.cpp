@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: ISC
 // Each malformed input gives its own error, at the same point whatever the split, and the decoder
 // stays failed afterwards.
 

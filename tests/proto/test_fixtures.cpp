@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: ISC
 // Bytes captured from real nginx, php-cgi and fcgiwrap (scripts/capture-fixtures.sh).
 
 #include "decode_support.hpp"

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: ISC
 // Server-side limits: active ids, over_limit, records of inactive ids, the PARAMS budget.
 
 #include "decode_support.hpp"

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: ISC
 // Name-value pairs: the 127/128 length boundary, 4-byte lengths, truncation.
 
 #include "decode_support.hpp"

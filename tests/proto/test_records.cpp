@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: ISC
 // Every record type encoded, decoded back, and decoded again from every split of the same bytes.
 
 #include "decode_support.hpp"

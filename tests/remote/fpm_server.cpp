@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: ISC
 #include "tests/remote/fpm_server.hpp"
 
 #include "tests/support/fcgi_client.hpp"

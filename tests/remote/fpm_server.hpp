@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: ISC
 #pragma once
 // A private php-fpm (Debian's php8.2-fpm) for the remote-server tests: its own configuration and
 // temp directory, pm = static, listening on a free 127.0.0.1 port, serving one script that says

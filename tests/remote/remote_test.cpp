@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: ISC
 // Remote FastCGI servers as pool members (issue 22), with the real fcgimux, real php-fpm servers
 // (each with its own configuration, directory and free port), php-cgi as local workers and nginx:
 // a pool of servers only, workers with servers as their overflow, max-conns and FCGI_GET_VALUES

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: ISC
 // A worker's environment and the paths its program is looked for at, as spawn_worker() prepares
 // them before fork() (the child only reads them).
 

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: ISC
 // Issue 21 items 4 and 5 and --allow: PARAMS that are not name-value pairs never reach a worker,
 // connections that never finish a request's head give their --max-conns slot back after
 // --header-timeout, an idle connection goes after --front-idle-timeout, and --allow refuses peers.

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: ISC
 // Issue 21 item 4: what a front can make fcgimux hold. A real client floods management records
 // (GET_VALUES, unknown types) and bodies; fcgimux's peak RSS (VmHWM) may grow by no more than a
 // bound derived from --output-buffer and --body-buffer, with a margin for the allocator.

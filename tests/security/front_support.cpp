@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: ISC
 #include "tests/security/front_support.hpp"
 
 #include <arpa/inet.h>

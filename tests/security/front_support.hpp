@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: ISC
 #pragma once
 // What the front security tests share: fcgimux's memory from /proc, raw sockets from a chosen
 // source address, and floods written without blocking so that a paused reader shows as a stall.

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: ISC
 // The local attacker of the filesystem tests: a process that drops to nobody before it does
 // anything, and then, in a directory it owns, swaps names for symbolic links (or FIFOs) the way a
 // real one would, as fast as the kernel tells it a name appeared. Its stdout says what it did.

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: ISC
 // Issue 21, items 1 to 3: root never follows a symbolic link that a local user swapped in. The
 // attacker is fs_attacker.cpp, a real process running as nobody in a directory it owns (as
 // /run/php is www-data's); the victim is a root-owned 0600 file elsewhere. Each test gives the

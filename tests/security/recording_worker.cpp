@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: ISC
 // A FastCGI worker for the front tests: appends a line to the file named by its argument for every
 // BEGIN_REQUEST it receives (so a test can tell whether a request ever reached a worker), and
 // answers each request "ok" once its STDIN ends. One connection at a time, as every real worker.

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: ISC
 // The stats endpoint as an attacker on the host meets it (issue 21, items 5 and 7): slow
 // connections cannot lock /healthz out, an address --stats-allow does not list gets 403, the
 // bearer token of --stats-token-file is required (and reread on SIGHUP), and in-flight URIs keep

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: ISC
 // base/trusted_dir: which directories root may keep its paths in, and /run/fcgimux's checks, on
 // private temporary directories (never the machine's own /run/fcgimux).
 

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: ISC
 // Issue 21, "what workers get": a worker (php-cgi, run as nobody by a root fcgimux) reads its own
 // /proc/self/status and /proc/self/environ and answers them; its stderr goes to fcgimux's log
 // escaped; the root group and a jail or program the workers' user can write are warned of.

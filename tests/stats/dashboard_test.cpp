@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: ISC
 // The dashboard in a real browser: headless Chromium loads "/", runs the page's script against the
 // server for a few (virtual) seconds, and the DOM it dumps must show the fake pool's latest numbers.
 

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: ISC
 #pragma once
 // The two worker states every rendering of a pool snapshot must handle, for the tests' fake pools:
 // busy with a request in hand, and idle.

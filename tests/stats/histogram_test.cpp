@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: ISC
 #include "src/stats/histogram.hpp"
 
 #include <catch2/catch.hpp>

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: ISC
 // stats_history alone: the ring of the last ten minutes, the request rate from completed deltas,
 // and the totals as the sums of the pools, sampled by hand at chosen instants.
 

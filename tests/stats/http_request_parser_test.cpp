@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: ISC
 // The stats server's request parser alone: every fixture fed whole, split at every offset and one
 // byte at a time must give the same result, and that result is checked.
 

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: ISC
 // A real Prometheus server scrapes /metrics over HTTP and the figures come back out of its query API:
 // the exposition, the content type and the histogram buckets work for the program that matters.
 

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: ISC
 #pragma once
 // A stats_server on 127.0.0.1:0 running on its own thread, with fake pools the test controls: each
 // is a pool_stats registered with the stats, whose view is a fake_pool. The views run on the server

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: ISC
 // Address blocks and the stats' access rules, without a socket.
 
 #include "src/admin/stats_access.hpp"

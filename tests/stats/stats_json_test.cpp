@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: ISC
 #include "src/stats/stats.hpp"
 
 #include "fake_workers.hpp"

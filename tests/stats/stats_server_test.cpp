@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: ISC
 #include "server_fixture.hpp"
 
 #include "tests/support/http_client.hpp"

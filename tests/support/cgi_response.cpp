@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: ISC
 #include "tests/support/cgi_response.hpp"
 
 #include <cctype>

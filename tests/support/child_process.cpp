@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: ISC
 #include "tests/support/child_process.hpp"
 
 #include "tests/support/temp_dir.hpp"

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: ISC
 #include "tests/support/chromium.hpp"
 
 #include "tests/support/temp_dir.hpp"

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: ISC
 #pragma once
 // Headless Chromium for the dashboard tests: load a page, let its script run for a budget of
 // virtual time, and read the DOM it leaves.

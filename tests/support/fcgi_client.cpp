@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: ISC
 #include "tests/support/fcgi_client.hpp"
 
 #include "proto/encoder.hpp"

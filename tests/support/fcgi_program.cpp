@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: ISC
 #include "tests/support/fcgi_program.hpp"
 
 #include <atomic>

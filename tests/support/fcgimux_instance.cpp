@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: ISC
 #include "tests/support/fcgimux_instance.hpp"
 
 #include "tests/support/paths.hpp"

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: ISC
 #include "tests/support/http_client.hpp"
 
 #include "tests/support/cgi_response.hpp"

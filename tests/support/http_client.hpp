@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: ISC
 #pragma once
 // A blocking HTTP/1.1 client for tests: whole requests to nginx, and raw bytes to fcgimux's stats
 // server (garbage, oversized heads, idle connections). Every wait is bounded.

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: ISC
 #include "tests/support/net.hpp"
 
 #include <arpa/inet.h>

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: ISC
 #include "tests/support/nginx_instance.hpp"
 
 #include "tests/support/paths.hpp"

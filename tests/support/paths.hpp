@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: ISC
 #pragma once
 // Paths of the programs the tests run, fixed at build time.
 

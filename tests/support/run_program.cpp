@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: ISC
 #include "tests/support/run_program.hpp"
 
 #include "tests/support/child_process.hpp"

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: ISC
 #pragma once
 // Runs a real program to completion (promtool, chromium) with a deadline and keeps what it wrote.
 

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: ISC
 #include "tests/support/temp_dir.hpp"
 
 #include <sys/stat.h>

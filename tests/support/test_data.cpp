@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: ISC
 #include "tests/support/test_data.hpp"
 
 #include <algorithm>

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: ISC
 #include "tests/support/unique_fd.hpp"
 
 #include <unistd.h>

@@ -1,4 +1,5 @@
 <?php
+// SPDX-License-Identifier: ISC
 // Test backend for php-cgi: ?bytes=N answers the shared test pattern, anything else echoes the body.
 header('Content-Type: application/octet-stream');
 if (isset($_GET['bytes'])) {
