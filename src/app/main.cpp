@@ -75,8 +75,11 @@ int main(int argc, char** argv) {
     // Before anything of Asio exists: only the daemon returns (app/daemon.hpp). The process a
     // SIGUSR2 starts is already the old daemon's child, in the background.
     if (cfg.daemon && !fcgimux::started_by_upgrade()) {
-      fcgimux::log::flush();  // the parent exits without writing what it queued
+      // The parent exits without writing what it queued, and the child of a fork of a process
+      // with threads may find their locks taken for good (glibc's syslog lock among them).
+      fcgimux::log::suspend();
       daemon.emplace(fcgimux::daemon_start::fork_now());
+      fcgimux::log::resume();
     }
     asio::io_context io(1);
     // SIGHUP reads the same command line (and so the same -c file) again.
@@ -86,8 +89,9 @@ int main(int argc, char** argv) {
     srv.start();  // writes the pid file once serving
     if (daemon) {
       fcgimux::log::info("running in the background as pid {}", ::getpid());
-      fcgimux::log::flush();  // to the terminal, before ready() points stderr at /dev/null
+      fcgimux::log::suspend();  // every line on the terminal before ready() points stderr at /dev/null
       daemon->ready();
+      fcgimux::log::resume();
     }
     io.run();  // returns once a shutdown has stopped every worker
   } catch (const std::exception& e) {

@@ -96,6 +96,10 @@ void shutdown() noexcept { stop_writer(); }
 
 void flush() noexcept { flush_writer(std::chrono::seconds(1)); }
 
+void suspend() noexcept { stop_writer(); }
+
+void resume() noexcept { restart_writer(); }
+
 std::uint64_t dropped_lines() noexcept {
   const destination_state& d = dest();
   return d.out ? d.out->dropped_total() : 0;

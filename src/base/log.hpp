@@ -33,6 +33,11 @@ void shutdown() noexcept;
 /// Waits (at most 1 s) until every line logged so far is written: before this process's stderr is
 /// handed on (a new binary, a daemon detaching from its terminal), so no line comes out of order.
 void flush() noexcept;
+/// Writes every queued line (at most 10 s) and ends the writer threads until resume(): around a
+/// fork whose child goes on as fcgimux (--daemon), so that it is the copy of a process with one
+/// thread, and around the moment a daemon's stderr leaves the terminal, so no line is lost.
+void suspend() noexcept;
+void resume() noexcept;
 /// Error-log lines dropped so far because the output could not keep up (stderr a full pipe).
 std::uint64_t dropped_lines() noexcept;
 

@@ -337,6 +337,13 @@ struct writer {
 
   void stop() noexcept;
 
+  void restart() noexcept {
+    lock l(*this);
+    stopping = false;
+    if (running) return;  // a stop that gave up on a blocked output: that thread goes on once it can
+    stopped = urgent = idle = busy = false;
+  }
+
   std::size_t reopen_all() {
     lock l(*this);
     std::size_t n = 0;
@@ -446,6 +453,11 @@ void stop_writer() noexcept {
   // The files' writer first: the drops it reports last go to the error log, stderr perhaps.
   writer::get().stop();
   writer::of_stderr().stop();
+}
+
+void restart_writer() noexcept {
+  writer::get().restart();
+  writer::of_stderr().restart();
 }
 
 void writer::stop() noexcept {

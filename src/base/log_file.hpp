@@ -74,5 +74,7 @@ std::size_t reopen_files();
 bool flush_writer(std::chrono::milliseconds bound) noexcept;
 /// Writes everything queued and stops the writer thread. Lines appended later are written at once.
 void stop_writer() noexcept;
+/// After stop_writer(): the next line starts the writer threads again.
+void restart_writer() noexcept;
 
 }  // namespace fcgimux::log

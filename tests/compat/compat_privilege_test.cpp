@@ -221,7 +221,9 @@ TEST_CASE("kfcgi without -d daemonises and logs to syslog with the daemon facili
 
   REQUIRE(::kill(d.pid, SIGTERM) == 0);
   CHECK(std::regex_match(dev_log.receive("]: stopped"), std::regex(R"(<29>.*)" + literally(me) + "stopped")));
-  CHECK(eventually([&] { return !process_alive(d.pid); }, 15s));
+  const bool gone = eventually([&] { return !process_alive(d.pid); }, 15s);
+  if (!gone) WARN("the daemon's threads: " << threads_of(d.pid));
+  CHECK(gone);
   CHECK_FALSE(process_alive(workers.front()));
   CHECK_FALSE(exists(sock));
   for (const auto& msg : dev_log.messages()) CHECK(msg.find(me) != std::string::npos);  // all from the daemon

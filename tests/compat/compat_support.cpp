@@ -9,6 +9,7 @@
 #include <unistd.h>
 
 #include <csignal>
+#include <filesystem>
 #include <fstream>
 #include <thread>
 
@@ -63,6 +64,24 @@ std::string fd_target(pid_t pid, int fd) {
   const std::string link = "/proc/" + std::to_string(pid) + "/fd/" + std::to_string(fd);
   const ssize_t n = ::readlink(link.c_str(), buf, sizeof buf - 1);
   return n > 0 ? std::string(buf, static_cast<std::size_t>(n)) : std::string();
+}
+
+std::string threads_of(pid_t pid) {
+  std::string out;
+  const std::string task = "/proc/" + std::to_string(pid) + "/task";
+  std::error_code ec;
+  for (const auto& t : std::filesystem::directory_iterator(task, ec)) {
+    const std::string dir = t.path().string();
+    auto first_line = [](const std::string& path) {
+      std::ifstream f(path);
+      std::string line;
+      std::getline(f, line);
+      return line;
+    };
+    out += first_line(dir + "/stat") + " wchan=" + first_line(dir + "/wchan") + " syscall=" +
+           first_line(dir + "/syscall") + "\n";
+  }
+  return out;
 }
 
 daemon_guard::~daemon_guard() {

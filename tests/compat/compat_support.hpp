@@ -47,6 +47,8 @@ pid_t pid_in(const std::string& pidfile);
 bool exists(const std::string& path);
 /// Where `pid`'s descriptor `fd` points ("" if unreadable).
 std::string fd_target(pid_t pid, int fd);
+/// Each thread of `pid`: its stat line, wait channel and system call, for a failure's message.
+std::string threads_of(pid_t pid);
 
 /// A daemon, not the test's child: found by its pid, stopped (and its workers) when the test ends.
 struct daemon_guard {

@@ -193,6 +193,7 @@ TEST_CASE("spawn-fcgi without -n daemonises, writes -P, serves, and stops on SIG
   REQUIRE(d.pid > 0);
   CHECK(d.pid != p.pid());
   CHECK(process_alive(d.pid));
+  INFO("daemon threads: " << threads_of(d.pid));
   CHECK(printed(bin, "running in the background as pid " + std::to_string(d.pid)));
   CHECK(::getsid(d.pid) == d.pid);  // a session of its own: no controlling terminal
   for (int fd = 0; fd <= 2; ++fd) CHECK(fd_target(d.pid, fd) == "/dev/null");
@@ -203,7 +204,9 @@ TEST_CASE("spawn-fcgi without -n daemonises, writes -P, serves, and stops on SIG
   CHECK(tcp_listeners_of(d.pid) == 1);
 
   REQUIRE(::kill(d.pid, SIGTERM) == 0);
-  CHECK(eventually([&] { return !process_alive(d.pid); }, 15s));
+  const bool gone = eventually([&] { return !process_alive(d.pid); }, 15s);
+  if (!gone) WARN("the daemon's threads: " << threads_of(d.pid));
+  CHECK(gone);
   CHECK_FALSE(exists(pidfile));
   for (pid_t w : workers) CHECK_FALSE(process_alive(w));
 }
