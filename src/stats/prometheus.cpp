@@ -2,6 +2,7 @@
 // Prometheus text exposition format 0.0.4. Every per-pool series carries pool="NAME"; the
 // process-wide ones (info, uptime, connections) carry no pool label.
 
+#include "src/base/log.hpp"
 #include "src/stats/stats.hpp"
 
 #include <fmt/format.h>
@@ -164,6 +165,9 @@ std::string stats::to_prometheus(std::string_view only_pool) const {
            c.connections_header_timeouts);
   w.single("fcgimux_connections_idle_timeouts_total", "counter",
            "Front connections closed after --front-idle-timeout with no request.", c.connections_idle_timeouts);
+  w.single("fcgimux_error_log_dropped_total", "counter",
+           "Error-log lines dropped because the log writer was too far behind (stderr a full pipe).",
+           log::dropped_lines());
 
   per_pool("fcgimux_workers_spawned_total", "counter", "Workers started.",
            [](const pool_view& v) { return v.stats->c.workers_spawned; });

@@ -1,6 +1,8 @@
 // SPDX-License-Identifier: ISC
 #include "src/stats/stats.hpp"
 
+#include "src/base/log.hpp"
+
 #include <nlohmann/json.hpp>
 
 #include <algorithm>
@@ -239,6 +241,7 @@ nlohmann::json stats::to_json(bool full) const {
                   {"ok", c.upgrades_ok},
                   {"failed", c.upgrades_failed},
                   {"last_error", text_or_null(upgrade.last_error)}};
+  j["error_log"] = {{"dropped", log::dropped_lines()}};
   if (full) j["workers"] = std::move(workers);
   j["pools"] = std::move(pools);
   return j;

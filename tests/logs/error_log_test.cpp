@@ -5,13 +5,17 @@
 #include "logs_support.hpp"
 #include "tests/lifecycle/lifecycle_support.hpp"
 #include "tests/pools/pools_support.hpp"
+#include "tests/support/child_process.hpp"
 #include "tests/support/fcgimux_instance.hpp"
+#include "tests/support/http_client.hpp"
+#include "tests/support/net.hpp"
 #include "tests/support/paths.hpp"
 #include "tests/support/unique_fd.hpp"
 
 #include <catch2/catch.hpp>
 #include <nlohmann/json.hpp>
 
+#include <fcntl.h>
 #include <poll.h>
 #include <sys/socket.h>
 #include <sys/stat.h>
@@ -210,4 +214,38 @@ TEST_CASE("error log to syslog: the daemon facility, fcgimux's pid and each line
   CHECK(std::regex_match(stopped, std::regex(R"(<29>.*)" + literally(me) + "stopped")));
   REQUIRE(p.wait_exit(20s));
   CHECK(read_file(dir.file("stderr")).empty());
+}
+
+TEST_CASE("error log: lines a full pipe could not take are counted in /stats and /metrics", "[logs][error-log]") {
+  temp_dir dir;
+  const std::string fifo = dir.file("error.fifo");
+  REQUIRE(::mkfifo(fifo.c_str(), 0600) == 0);
+  // Our end is open (fcgimux's open does not fail for want of a reader) and never read: once the
+  // pipe's 64 KiB and the writer's 4 MiB queue are full, every further line is dropped.
+  unique_fd rd(::open(fifo.c_str(), O_RDONLY | O_NONBLOCK | O_CLOEXEC));
+  REQUIRE(rd.get() >= 0);
+  const std::uint16_t port = free_tcp_port(), stats_port = free_tcp_port();
+  spawn_options s;
+  s.argv = {fcgimux_bin, "--listen", "127.0.0.1:" + std::to_string(port), "--stats",
+            "127.0.0.1:" + std::to_string(stats_port), "--error-log", fifo, "-n", "2"};
+  for (auto& a : root_user_args({})) s.argv.push_back(a);
+  s.argv.insert(s.argv.end(), {"--", demo_bin});
+  s.stderr_path = dir.file("stderr.txt");
+  child_process p(s);
+  REQUIRE(eventually([&] { return send_request(port, "GET", "/").how == read_status::ok; }, 10s));
+  auto dropped = [&](const std::string& target) -> std::uint64_t {
+    const std::string body = http_request(stats_port, "GET", target).body;
+    if (target == "/stats") return nlohmann::json::parse(body)["error_log"]["dropped"].get<std::uint64_t>();
+    const std::string name = "\nfcgimux_error_log_dropped_total ";
+    const auto at = body.find(name);
+    return at == std::string::npos ? 0 : std::stoull(body.substr(at + name.size()));
+  };
+  CHECK(dropped("/stats") == 0);
+  // Each request has the worker write a 2000-byte stderr line: 3000 of them are 6 MB of log.
+  const std::string text(2000, 'e');
+  for (int i = 0; i < 3000; ++i) REQUIRE(send_request(port, "GET", "/?stderr=" + text).how == read_status::ok);
+  const std::uint64_t in_stats = dropped("/stats");
+  CHECK(in_stats > 0);
+  CHECK(dropped("/metrics") >= in_stats);  // a drop report, itself dropped, may come between
+  p.stop();
 }

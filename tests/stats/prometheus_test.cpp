@@ -141,6 +141,7 @@ const std::set<std::string> process_wide = {"fcgimux_info",
                                             "fcgimux_connections_refused_total",
                                             "fcgimux_connections_header_timeouts_total",
                                             "fcgimux_connections_idle_timeouts_total",
+                                            "fcgimux_error_log_dropped_total",
                                             "fcgimux_reloads_total",
                                             "fcgimux_upgrades_total"};
 
