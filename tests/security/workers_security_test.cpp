@@ -15,7 +15,11 @@
 #include <unistd.h>
 
 #include <csignal>
+#include <algorithm>
+#include <functional>
+#include <sstream>
 #include <string>
+#include <vector>
 #include <thread>
 
 namespace fcgimux::test {
@@ -242,6 +246,71 @@ TEST_CASE("the root group, and a jail or program the workers' user can write, ar
                         1, 10s));
     INFO(mux.stderr_text());
   }
+}
+
+}  // namespace fcgimux::test
+
+namespace fcgimux::test {
+namespace {
+
+// "PID syscall(args) = result" lines strace wrote for one system call name.
+std::vector<std::string> calls_of(const std::string& trace, const std::string& name) {
+  std::vector<std::string> out;
+  std::istringstream in(trace);
+  for (std::string line; std::getline(in, line);)
+    if (line.find(" " + name + "(") != std::string::npos) out.push_back(line);
+  return out;
+}
+
+bool eventually(const std::function<bool()>& cond, std::chrono::milliseconds bound) {
+  const auto until = std::chrono::steady_clock::now() + bound;
+  while (!cond()) {
+    if (std::chrono::steady_clock::now() > until) return false;
+    std::this_thread::sleep_for(20ms);
+  }
+  return true;
+}
+
+}  // namespace
+
+TEST_CASE("workers are signalled through pidfds only: no kill() of a pid or group that may have been reused",
+          "[security][workers]") {
+  temp_dir dir("fcgimux-security-pidfd");
+  const std::string trace = dir.file("trace.txt");
+  spawn_options s;
+  s.argv = {"/usr/bin/strace", "-f", "-qq", "-e", "trace=kill,tkill,tgkill,pidfd_open,pidfd_send_signal", "-o", trace,
+            fcgimux_bin, "--listen", "127.0.0.1:0", "--stats", "off", "-n", "2"};
+  for (auto& a : root_user_args({})) s.argv.push_back(a);
+  s.argv.insert(s.argv.end(), {"--", demo_bin});
+  s.stderr_path = dir.file("stderr.txt");
+  child_process strace(s);
+  REQUIRE(eventually([&] { return read_file(s.stderr_path).find("listening on") != std::string::npos; }, 20s));
+  pid_t mux = 0;
+  REQUIRE(eventually(
+      [&] {
+        const auto c = children_of(strace.pid());
+        if (c.size() == 1) mux = c.front();
+        return mux > 0 && children_of(mux).size() == 2;
+      },
+      20s));
+  const auto workers = children_of(mux);
+  REQUIRE(::kill(mux, SIGTERM) == 0);
+  auto st = strace.wait_exit(30s);
+  REQUIRE(st.has_value());
+  const std::string text = read_file(trace);
+  INFO(text);
+  // One pidfd per worker, and SIGTERM through it.
+  for (pid_t w : workers) {
+    const auto opened = calls_of(text, "pidfd_open");
+    CHECK(std::any_of(opened.begin(), opened.end(), [&](const std::string& l) {
+      return l.find("pidfd_open(" + std::to_string(w) + ",") != std::string::npos;
+    }));
+  }
+  const auto sent = calls_of(text, "pidfd_send_signal");
+  CHECK(std::count_if(sent.begin(), sent.end(), [](const std::string& l) { return l.find("SIGTERM") != std::string::npos; }) >= 2);
+  // fcgimux itself (its pid leads each line) never names a worker or a group by number.
+  for (const auto& call : {"kill", "tkill", "tgkill"})
+    for (const auto& l : calls_of(text, call)) CHECK(l.rfind(std::to_string(mux) + " ", 0) != 0);
 }
 
 }  // namespace fcgimux::test
