@@ -266,3 +266,39 @@ TEST_CASE("a TMPDIR another user owns is passed over for the workers' runtime di
   CHECK(std::filesystem::is_empty(w.theirs));
   CHECK(eventually([&] { return contains(mux.stderr_text(), "runtime directory: passed over " + w.theirs + " is owned by uid 65534"); }));
 }
+
+TEST_CASE("a unix listener in a set-group-ID directory: its group is the one asked for, or start-up says why not",
+          "[security][fs]") {
+  REQUIRE(::geteuid() == 0);
+  world w;
+  // As /run/php often is: www-data's, set-group-ID, so every file made there is group www-data.
+  const std::string dir = w.dir.file("setgid");
+  REQUIRE(::mkdir(dir.c_str(), 0755) == 0);
+  REQUIRE(::chown(dir.c_str(), 33, 33) == 0);
+  REQUIRE(::chmod(dir.c_str(), 02775) == 0);
+  const std::string path = dir + "/fcgimux.sock";
+  SECTION("the directory's own group: served, the file is www-data's") {
+    fcgimux_instance mux(unix_only(w, path));  // --socket-owner www-data: group www-data
+    REQUIRE(wait_listening(mux, path));
+    const struct stat st = lstat_of(path);
+    CHECK(S_ISSOCK(st.st_mode));
+    CHECK(st.st_uid == 33);
+    CHECK(st.st_gid == 33);
+    CHECK((st.st_mode & 0777) == 0666);
+  }
+  SECTION("another group: refused at start with the reason, no socket left") {
+    fcgimux_options o = unix_only(w, path);
+    for (auto& a : o.args)
+      if (a == "www-data") a = "www-data:nogroup";
+    auto args = o.args;
+    args.push_back("--");
+    args.push_back(w.responder);
+    auto r = run_fcgimux(args, 10s, false);
+    INFO(r.stderr_text);
+    REQUIRE(r.finished);
+    CHECK_FALSE((r.status.exited && r.status.code == 0));
+    CHECK(contains(r.stderr_text, dir + " is set-group-ID (group 33): a socket there cannot get group 65534"));
+    struct stat st {};
+    CHECK(::lstat(path.c_str(), &st) != 0);
+  }
+}
