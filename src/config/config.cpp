@@ -9,6 +9,8 @@
 
 #include <unistd.h>
 
+#include <set>
+
 namespace fcgimux {
 
 using namespace config_detail;
@@ -74,29 +76,20 @@ config parse_config(int argc, char** argv, const process_identity& self) {
     pools_file = f.has_pools;
   }
   // Flags win over the file. Lists given on the command line replace the file's, not extend them.
-  bool listen_cleared = false;
-  bool stats_allow_cleared = false;
-  bool servers_cleared = false;
+  std::set<const option_def*> cleared;
   for (auto& [o, v] : given) {
-    if (o->name == "stats-allow" && !stats_allow_cleared) {
-      c.stats_allow.clear();
-      stats_allow_cleared = true;
+    if (o->name == "listen" && pools_file)
+      throw config_error("--listen: the pools of the config file have their own listeners");
+    if (o->name == "server" && pools_file)
+      throw config_error("--server: the pools of the config file have their own servers");
+    if (cleared.insert(o).second) {
+      if (o->clear_process) o->clear_process(c);
+      if (o->clear_pool)
+        for (auto& p : pools) o->clear_pool(p);
     }
     if (o->s != scope::pool) {
       o->set_process(c, v);
       continue;
-    }
-    if (o->name == "listen" && pools_file)
-      throw config_error("--listen: the pools of the config file have their own listeners");
-    if (o->name == "listen" && !listen_cleared) {
-      pools.front().listen.clear();
-      listen_cleared = true;
-    }
-    if (o->name == "server" && pools_file)
-      throw config_error("--server: the pools of the config file have their own servers");
-    if (o->name == "server" && !servers_cleared) {
-      pools.front().servers.clear();
-      servers_cleared = true;
     }
     for (auto& p : pools) o->set_pool(p, v);  // with a pools file: a setting for every pool
   }

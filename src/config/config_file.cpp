@@ -71,11 +71,7 @@ void apply_pool_key(pool_config& p, const std::string& key, const json& v) {
   const option_def* o = find_long(key);
   if (!o || o->s != scope::pool) throw config_error(fmt::format("unknown key \"{}\"", key));
   if (o->k == kind::list) {
-    // A pool's list replaces the defaults', not extends them.
-    if (key == "listen") p.listen.clear();
-    if (key == "server") p.servers.clear();
-    if (key == "pass-env") p.pass_env.clear();
-    if (key == "allow") p.allow.clear();
+    if (o->clear_pool) o->clear_pool(p);  // a pool's list replaces the defaults', not extends them
     if (v.is_string())
       o->set_pool(p, v.get<std::string>());
     else if (v.is_array())
@@ -92,6 +88,7 @@ void apply_pool_key(pool_config& p, const std::string& key, const json& v) {
 
 void apply_process_key(config& c, const option_def& o, const std::string& key, const json& v) {
   if (o.k == kind::list) {
+    if (o.clear_process) o.clear_process(c);
     if (v.is_string())
       o.set_process(c, v.get<std::string>());
     else if (v.is_array())

@@ -60,6 +60,8 @@ std::string option_name(std::string_view field) {
 
 constexpr auto no_process = nullptr;
 constexpr auto no_pool = nullptr;
+constexpr void (*no_process_list)(config&) = nullptr;
+constexpr void (*no_pool_list)(pool_config&) = nullptr;
 
 }  // namespace
 
@@ -67,7 +69,7 @@ const std::vector<option_def>& options() {
   static const std::vector<option_def> defs = {
       {"listen", 0, kind::list, scope::pool, no_process,
        [](pool_config& p, const std::string& v) { p.listen.push_back(v); },
-       "front listener, HOST:PORT or unix:PATH; repeatable (default 127.0.0.1:9000)"},
+       "front listener, HOST:PORT or unix:PATH; repeatable (default 127.0.0.1:9000)", no_process_list, [](pool_config& p) { p.listen.clear(); }},
       {"backlog", 0, kind::count, scope::pool, no_process,
        [](pool_config& p, const std::string& v) {
          p.backlog = to_count("backlog", v);
@@ -120,7 +122,7 @@ const std::vector<option_def>& options() {
            throw config_error(fmt::format("pass-env: '{}' is not a variable's name", v));
          if (std::find(p.pass_env.begin(), p.pass_env.end(), v) == p.pass_env.end()) p.pass_env.push_back(v);
        },
-       "NAME of fcgimux's environment that a worker keeps under --clear-env yes; repeatable"},
+       "NAME of fcgimux's environment that a worker keeps under --clear-env yes; repeatable", no_process_list, [](pool_config& p) { p.pass_env.clear(); }},
       {"no-new-privs", 0, kind::text, scope::pool, no_process,
        [](pool_config& p, const std::string& v) { p.no_new_privs = to_yes_no("no-new-privs", v); },
        "yes: workers and what they run never gain privileges through exec (setuid, setgid, file capabilities); "
@@ -137,7 +139,7 @@ const std::vector<option_def>& options() {
          c.stats_allow.push_back(*block);
        },
        no_pool,
-       "clients (ADDRESS[/PREFIX]) the stats server answers, /healthz excepted; repeatable (default: loopback only)"},
+       "clients (ADDRESS[/PREFIX]) the stats server answers, /healthz excepted; repeatable (default: loopback only)", [](config& c) { c.stats_allow.clear(); }, no_pool_list},
       {"stats-token-file", 0, kind::text, scope::process,
        [](config& c, const std::string& v) { c.stats_token_file = v; }, no_pool,
        "a file holding the token every stats request but /healthz must send as 'Authorization: Bearer TOKEN'; "
@@ -225,12 +227,12 @@ const std::vector<option_def>& options() {
          p.allow.push_back(std::move(*c));
        },
        "ADDRESS[/PREFIX] a TCP listener of the pool accepts connections from; repeatable; others are closed at "
-       "once (default: any; php-fpm's listen.allowed_clients)"},
+       "once (default: any; php-fpm's listen.allowed_clients)", no_process_list, [](pool_config& p) { p.allow.clear(); }},
       // Remote servers (docs/remote.md).
       {"server", 0, kind::list, scope::pool, no_process,
        [](pool_config& p, const std::string& v) { p.servers.push_back(parse_server(v)); },
        "a FastCGI server to send requests to: HOST:PORT or unix:PATH, then ,weight=N ,max-conns=N ,backup; "
-       "repeatable (a file's \"servers\" is an array of objects)"},
+       "repeatable (a file's \"servers\" is an array of objects)", no_process_list, [](pool_config& p) { p.servers.clear(); }},
       {"balance", 0, kind::text, scope::pool, no_process,
        [](pool_config& p, const std::string& v) {
          if (v == "least-outstanding")

@@ -26,6 +26,11 @@ struct option_def {
   void (*set_process)(config&, const std::string&);
   void (*set_pool)(pool_config&, const std::string&);
   std::string_view help;
+  /// A list option's values at a lower level (the defaults, the file's top level, the file) are
+  /// replaced, not extended, by the first value given at a higher one: this empties them. None
+  /// (env): values are merged by name instead.
+  void (*clear_process)(config&) = nullptr;
+  void (*clear_pool)(pool_config&) = nullptr;
 };
 
 const std::vector<option_def>& options();

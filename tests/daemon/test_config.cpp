@@ -445,3 +445,33 @@ TEST_CASE("front limits: header-timeout (default 30), front-idle-timeout (defaul
   CHECK(error_of({"--allow", "127.0.0.1", "--listen", "unix:/run/x.sock", "--", "/bin/prog"})
             .find("applies to TCP listeners") != std::string::npos);
 }
+
+TEST_CASE("every list option: the command line's values replace the file's, a file's replace the defaults; env merges") {
+  auto path = write_temp(R"({"listen": ["127.0.0.1:7001"], "allow": ["10.0.0.0/8"], "pass-env": ["LANG"],
+                             "env": {"A": "file", "B": "file"}, "command": ["/bin/true"]})");
+  auto from_file = parse({"-c", path});
+  REQUIRE(from_file.pools.size() == 1);
+  const auto& f = from_file.pools.front();
+  CHECK(f.listen == std::vector<std::string>{"127.0.0.1:7001"});
+  REQUIRE(f.allow.size() == 1);
+  CHECK(f.allow[0].to_string() == "10.0.0.0/8");
+  CHECK(f.pass_env == std::vector<std::string>{"LANG"});
+
+  auto flagged = parse({"-c", path, "--listen", "127.0.0.1:7002", "--allow", "192.0.2.0/24", "--allow", "::1",
+                        "--pass-env", "TZ", "--env", "B=flag"});
+  const auto& g = flagged.pools.front();
+  CHECK(g.listen == std::vector<std::string>{"127.0.0.1:7002"});
+  REQUIRE(g.allow.size() == 2);
+  CHECK(g.allow[0].to_string() == "192.0.2.0/24");
+  CHECK(g.allow[1].to_string() == "::1/128");
+  CHECK(g.pass_env == std::vector<std::string>{"TZ"});
+  // env is the one list that merges: a flag replaces the variable of its name and keeps the others.
+  auto value_of = [&](const std::string& name) {
+    for (auto& [n, v] : g.env)
+      if (n == name) return v;
+    return std::string("(none)");
+  };
+  CHECK(value_of("A") == "file");
+  CHECK(value_of("B") == "flag");
+  std::remove(path.c_str());
+}
