@@ -10,6 +10,8 @@
 #include "tests/support/http_client.hpp"
 #include "tests/support/net.hpp"
 #include "tests/support/nginx_instance.hpp"
+#include "tests/support/paths.hpp"
+#include "tests/support/run_program.hpp"
 #include "tests/support/temp_dir.hpp"
 
 #include <catch2/catch.hpp>
@@ -181,7 +183,14 @@ pm.max_children = 3
   REQUIRE(eventually([&] { return f.stderr_text().find("listening on 127.0.0.1:" + port) != std::string::npos; }, 15s));
   INFO(f.stderr_text());
   // static 2 + ondemand's one kept worker, all as nobody.
-  REQUIRE(eventually([&] { return f.worker_pids().size() == 3; }, 15s));
+  // Until it has exec'd php-cgi, a worker is fcgimux's forked child, still root.
+  REQUIRE(eventually(
+      [&] {
+        auto w = f.worker_pids();
+        return w.size() == 3 &&
+               std::all_of(w.begin(), w.end(), [](pid_t p) { return comm_of(p).rfind("php-cgi", 0) == 0; });
+      },
+      15s));
   for (pid_t w : f.worker_pids()) CHECK(uid_of(w) == 65534);
   struct stat st {};
   REQUIRE(::stat(dir.file("app.sock").c_str(), &st) == 0);
@@ -217,4 +226,29 @@ pm.max_children = 3
   // security.limit_extensions = .php: a .phar is refused in this pool.
   auto phar = fcgi_get(endpoint::unix_socket(dir.file("app.sock")), dir.file("www/x.phar"), "/x.phar");
   CHECK(phar.status == 403);
+}
+
+TEST_CASE("Started as php-fpm8.2: -t checks Debian's stock file, and --print-config's JSON passes -c -t", "[fpm][compat]") {
+  temp_dir dir;
+  const std::string link = dir.file("php-fpm8.2");
+  REQUIRE(::symlink(fcgimux_bin, link.c_str()) == 0);
+  // php-fpm8.2's own default file, as the Debian unit's ExecStartPre runs it.
+  const auto t = run_child({link, "-t"}, 20s);
+  INFO(t.err);
+  CHECK(t.exit_code == 0);
+  CHECK_THAT(t.err, Catch::Contains("configuration ok (1 pool: www)"));
+  CHECK_THAT(t.err, Catch::Contains("www.conf:142: [www] pm.max_spare_servers:"));
+  // A php-cgi flag is refused by name, exit 2.
+  const auto d = run_child({link, "-F", "-d", "memory_limit=1G"}, 20s);
+  CHECK(d.exit_code == 2);
+  CHECK_THAT(d.err, Catch::Contains("php-fpm: unknown option -d"));
+  // The JSON --print-config prints is a -c file fcgimux accepts.
+  const auto printed = run_child({fcgimux_bin, "--php-fpm-config", "/etc/php/8.2/fpm/php-fpm.conf", "--print-config"}, 20s);
+  REQUIRE(printed.exit_code == 0);
+  CHECK_THAT(printed.out, Catch::Contains("\"command\""));
+  write_file(dir.file("printed.json"), printed.out);
+  const auto check = run_child({fcgimux_bin, "-t", "-c", dir.file("printed.json")}, 20s);
+  INFO(check.err);
+  CHECK(check.exit_code == 0);
+  CHECK_THAT(check.err, Catch::Contains("configuration ok (1 pool: www)"));
 }
