@@ -47,6 +47,13 @@ int main(int argc, char** argv) {
     fmt::print("fcgimux {}\n", FCGIMUX_VERSION);
     return 0;
   }
+  // php-fpm's directives that fcgimux does not carry over (--php-fpm-config): one line each.
+  if (cfg.print_config || cfg.check_only)
+    for (const auto& w : cfg.warnings) fmt::print(stderr, "fcgimux: warning: {}\n", w);
+  if (cfg.print_config) {
+    fmt::print("{}\n", cfg.printed_config);
+    return 0;
+  }
   if (cfg.check_only) {
     // As nginx -t: everything parse_config checks, and the programs; no log, socket, worker or pid file.
     try {
@@ -68,6 +75,7 @@ int main(int argc, char** argv) {
     fmt::print(stderr, "fcgimux: error: error-log: {}\n", e.what());
     return 1;
   }
+  for (const auto& w : cfg.warnings) fcgimux::log::warning("{}", w);
   raise_fd_limit();
   // Outlives the catch below: the waiting parent exits once the error is on the terminal.
   std::optional<fcgimux::daemon_start> daemon;

@@ -15,11 +15,17 @@ compat_mode compat_mode_of(std::string_view argv0) noexcept {
   const std::string_view name = slash == std::string_view::npos ? argv0 : argv0.substr(slash + 1);
   if (name == "kfcgi" || name == "fcgimux-kfcgi") return compat_mode::kfcgi;
   if (name == "spawn-fcgi" || name == "fcgimux-spawn-fcgi") return compat_mode::spawn_fcgi;
+  if (name == "php-fpm" || name == "fcgimux-php-fpm" ||
+      (name.rfind("php-fpm", 0) == 0 && name.size() > 7 &&
+       name.substr(7).find_first_not_of("0123456789.") == std::string_view::npos))
+    return compat_mode::php_fpm;
   return compat_mode::none;
 }
 
-std::vector<std::string> translate_command_line(compat_mode mode, const std::vector<std::string>& args) {
+std::vector<std::string> translate_command_line(compat_mode mode, const std::vector<std::string>& args,
+                                                std::string_view argv0) {
   switch (mode) {
+    case compat_mode::php_fpm: return translate_php_fpm(argv0, args);
     case compat_mode::kfcgi: return translate_kfcgi(args);
     case compat_mode::spawn_fcgi: return translate_spawn_fcgi(args);
     case compat_mode::none: break;
@@ -35,6 +41,9 @@ std::string compat_user_required(compat_mode mode) {
     case compat_mode::spawn_fcgi:
       return "spawn-fcgi: started as root: name the workers' user with -u user (--user root runs them as root, "
              "with a warning)";
+    case compat_mode::php_fpm:
+      return "php-fpm: started as root: each pool needs its user = (user = root runs its workers as root, with a "
+             "warning)";
     case compat_mode::none: break;
   }
   return "fcgimux runs as root: name the workers' user with --user (--user root to really run them as root)";
@@ -54,6 +63,12 @@ std::string compat_usage(compat_mode mode) {
              "fcgimux in spawn-fcgi's place: the flags keep spawn-fcgi's meaning, but fcgimux stays and\n"
              "supervises the workers: -n keeps it in the foreground, otherwise it daemonises (see\n"
              "docs/migrating.md). fcgimux's own long options below are accepted too.\n\n";
+    case compat_mode::php_fpm:
+      return "usage: php-fpm [-y conf] [-p prefix] [-g pid] [-c php.ini] [-t] [-F | -D] [-R] [-O] [--fcgimux-option ...]\n"
+             "fcgimux in php-fpm's place: it reads php-fpm's configuration (-y, default the one of php-fpm's\n"
+             "version) and runs each pool with php-cgi workers; -F keeps it in the foreground, -D sends it to\n"
+             "the background, otherwise the file's daemonize decides (default yes). See docs/migrating.md.\n"
+             "fcgimux's own long options below are accepted too.\n\n";
     case compat_mode::none: break;
   }
   return {};

@@ -15,11 +15,12 @@ namespace fcgimux {
 enum class compat_mode : std::uint8_t {
   none,       ///< fcgimux's own command line
   kfcgi,      ///< kcgi's kfcgi(8)
-  spawn_fcgi  ///< lighttpd's spawn-fcgi(1)
+  spawn_fcgi,  ///< lighttpd's spawn-fcgi(1)
+  php_fpm      ///< php-fpm(8): its configuration file, run with php-cgi workers (config/fpm_map.hpp)
 };
 
 /// The mode argv[0] asks for, by its basename: `kfcgi` or `fcgimux-kfcgi`, `spawn-fcgi` or
-/// `fcgimux-spawn-fcgi`; anything else is fcgimux itself.
+/// `fcgimux-spawn-fcgi`, `php-fpm`, `php-fpmX.Y` or `fcgimux-php-fpm`; anything else is fcgimux itself.
 compat_mode compat_mode_of(std::string_view argv0) noexcept;
 
 /// `kfcgi [-drv] [-l backlog] [-n workers] [-N maxworkers] [-p chroot] [-s sockpath] [-u sockuser]
@@ -31,8 +32,13 @@ std::vector<std::string> translate_kfcgi(const std::vector<std::string>& args);
 /// options. `args` excludes argv[0]. Throws config_error naming the flag.
 std::vector<std::string> translate_spawn_fcgi(const std::vector<std::string>& args);
 
+/// `php-fpm [-y conf] [-p prefix] [-g pid] [-c php.ini] [-tFDRO]` (and fcgimux's long options) as
+/// fcgimux's long options; `argv0` names the default file (php-fpm8.2: /etc/php/8.2/fpm/php-fpm.conf).
+std::vector<std::string> translate_php_fpm(std::string_view argv0, const std::vector<std::string>& args);
+
 /// The translation for `mode` (the arguments unchanged for none).
-std::vector<std::string> translate_command_line(compat_mode mode, const std::vector<std::string>& args);
+std::vector<std::string> translate_command_line(compat_mode mode, const std::vector<std::string>& args,
+                                                std::string_view argv0 = {});
 
 /// The refusal to start as root without a workers' user, worded with the flag of `mode`'s tool.
 std::string compat_user_required(compat_mode mode);

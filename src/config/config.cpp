@@ -3,6 +3,7 @@
 
 #include "src/config/compat.hpp"
 #include "src/config/config_file.hpp"
+#include "src/config/fpm_map.hpp"
 #include "src/config/options.hpp"
 
 #include <fmt/core.h>
@@ -24,7 +25,7 @@ config parse_config(int argc, char** argv, const process_identity& self) {
   std::vector<std::string> args;
   if (argc > 1) args.assign(argv + 1, argv + argc);
   const compat_mode mode = argc > 0 ? compat_mode_of(argv[0]) : compat_mode::none;
-  args = translate_command_line(mode, args);
+  args = translate_command_line(mode, args, argc > 0 ? argv[0] : "");
   config c;
   std::vector<std::pair<const option_def*, std::string>> given;
   std::string config_file;
@@ -70,6 +71,20 @@ config parse_config(int argc, char** argv, const process_identity& self) {
   }
   std::vector<pool_config> pools{pool_config{}};
   bool pools_file = false;
+  // php-fpm's configuration becomes a -c file's JSON first (the flags about it are read now).
+  for (auto& [o, v] : given)
+    if (o->name.rfind("php-", 0) == 0 || o->name == "print-config") o->set_process(c, v);
+  if (c.print_config && c.php_fpm_config.empty()) throw config_error("--print-config: only with --php-fpm-config");
+  if (!c.php_fpm_config.empty()) {
+    if (!config_file.empty()) throw config_error("--php-fpm-config and -c: give one of them");
+    fpm_translation t = translate_fpm({c.php_fpm_config, c.php_fpm_prefix, c.php_cgi, c.php_ini,
+                                       argc > 0 ? argv[0] : "", c.php_fpm_daemonize, mode == compat_mode::php_fpm});
+    c.warnings = std::move(t.warnings);
+    c.printed_config = t.config.dump(2);
+    file_settings f = load_json(t.config, c, pool_config{});
+    pools = std::move(f.pools);
+    pools_file = f.has_pools;
+  }
   if (!config_file.empty()) {
     file_settings f = load_file(config_file, c, pool_config{});
     pools = std::move(f.pools);

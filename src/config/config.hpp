@@ -123,6 +123,8 @@ struct pool_config {
   seconds connect_timeout{2};     ///< for a connect to a server
   std::size_t max_fails = 3;      ///< failures in a row that eject a server; 0: never
   seconds eject_time{10};         ///< a first ejection's length; doubled while it keeps failing
+  // php-fpm's security.limit_extensions (docs/migrating.md).
+  std::vector<std::string> limit_extensions;  ///< SCRIPT_FILENAME must end in one; empty: any (403 otherwise)
 };
 
 /// The whole process: what is not about one pool, and the pools.
@@ -141,6 +143,16 @@ struct config {
   bool verbose = false;
   seconds upgrade_timeout{30};           ///< for the new binary to be ready on USR2
   std::vector<pool_config> pools;  ///< at least one once parsed (unless help or version)
+
+  // php-fpm's configuration (--php-fpm-config, docs/migrating.md): read once into a -c file's JSON.
+  std::string php_fpm_config;     ///< php-fpm.conf to run
+  std::string php_fpm_prefix;     ///< php-fpm's -p: relative includes and paths; empty: /usr
+  std::string php_cgi;            ///< the pools' php-cgi; empty: php-cgi of php-fpm's version
+  std::string php_ini;            ///< php-fpm's -c, passed to php-cgi
+  std::string php_fpm_daemonize;  ///< yes (-D), no (-F), empty: the file's daemonize
+  bool print_config = false;      ///< --print-config: print printed_config and exit
+  std::string printed_config;     ///< the JSON --php-fpm-config became
+  std::vector<std::string> warnings;  ///< one line per php-fpm directive not mapped, logged at start
 
   bool show_help = false;
   bool show_version = false;

@@ -127,6 +127,10 @@ file_settings load_file(const std::string& path, config& c, const pool_config& b
   json j = json::parse(in, nullptr, false, true);
   if (j.is_discarded()) throw config_error(fmt::format("config: '{}' is not valid JSON", path));
   if (!j.is_object()) throw config_error(fmt::format("config: '{}' must hold a JSON object", path));
+  return load_json(j, c, base);
+}
+
+file_settings load_json(const nlohmann::json& j, config& c, const pool_config& base) {
   file_settings out;
   pool_config defaults = base;
   const json* pools = nullptr;

@@ -260,6 +260,43 @@ const std::vector<option_def>& options() {
        "failed requests in a row (refused or timed-out connects, resets) that eject a server; 0 = never (default 3)"},
       {"eject-time", 0, kind::seconds, scope::pool, no_process, POOL_SECONDS(eject_time),
        "seconds an ejected server takes no request, doubled while it keeps failing, at most 32 times (default 10)"},
+      // php-fpm's configuration (docs/migrating.md).
+      {"php-fpm-config", 0, kind::text, scope::command,
+       [](config& c, const std::string& v) { c.php_fpm_config = v; }, no_pool,
+       "run php-fpm's configuration file (its includes and [pool] sections) with php-cgi workers; every directive "
+       "not mapped is named in a warning (docs/migrating.md)"},
+      {"php-fpm-prefix", 0, kind::text, scope::command,
+       [](config& c, const std::string& v) { c.php_fpm_prefix = v; }, no_pool,
+       "php-fpm's -p: the directory relative include= and paths are taken from (default /usr, /var for pid and "
+       "error_log)"},
+      {"php-fpm-daemonize", 0, kind::text, scope::command,
+       [](config& c, const std::string& v) {
+         if (v != "yes" && v != "no") throw config_error(fmt::format("php-fpm-daemonize: '{}' is not yes or no", v));
+         c.php_fpm_daemonize = v;
+       },
+       no_pool, "yes (php-fpm's -D) or no (-F): wins over the file's daemonize (default: the file's; unset is no, "
+                "yes when started as php-fpm)"},
+      {"php-cgi", 0, kind::text, scope::command, [](config& c, const std::string& v) { c.php_cgi = v; }, no_pool,
+       "the php-cgi that runs --php-fpm-config's pools (default: php-cgiX.Y of php-fpm's version beside it or on "
+       "PATH, else php-cgi on PATH)"},
+      {"php-ini", 0, kind::text, scope::command, [](config& c, const std::string& v) { c.php_ini = v; }, no_pool,
+       "php-fpm's -c: the php.ini path or directory given to php-cgi (-c)"},
+      {"print-config", 0, kind::flag, scope::command, [](config& c, const std::string&) { c.print_config = true; },
+       no_pool, "print the fcgimux JSON (-c) that --php-fpm-config becomes, then exit"},
+      {"limit-extensions", 0, kind::text, scope::pool, no_process,
+       [](pool_config& p, const std::string& v) {
+         p.limit_extensions.clear();
+         std::string_view rest = v;
+         while (!rest.empty()) {
+           const auto blank = rest.find_first_of(" \t");
+           std::string_view one = rest.substr(0, blank);
+           if (!one.empty()) p.limit_extensions.emplace_back(one);
+           if (blank == std::string_view::npos) break;
+           rest.remove_prefix(blank + 1);
+         }
+       },
+       "space-separated endings SCRIPT_FILENAME must have, such as '.php .phar', else 403 (php-fpm's "
+       "security.limit_extensions; default: any)"},
       {"shutdown-timeout", 0, kind::seconds, scope::process,
        [](config& c, const std::string& v) { c.shutdown_timeout = seconds(to_number("shutdown-timeout", v)); }, no_pool,
        "seconds to let requests finish on SIGTERM (default 30)"},

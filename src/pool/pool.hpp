@@ -72,7 +72,8 @@ class pool final : public request_target,
   void request_refused() override;
   bool taking_requests() const override;
   void request_unavailable(request& r) override;
-  void request_ready(const std::shared_ptr<request>& r) override { sched_.submit(r); }
+  /// Queues `r`, or answers it 403 when its script is not of --limit-extensions (pool/limit_extensions.cpp).
+  void request_ready(const std::shared_ptr<request>& r) override;
   void status_request(request& r) override;
   void request_gone(const std::shared_ptr<request>& r) override;
 
