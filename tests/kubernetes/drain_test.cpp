@@ -5,6 +5,7 @@
 // request fails. Without it, the connects sent before the poller noticed are refused.
 
 #include "tests/kubernetes/nginx_front.hpp"
+#include "tests/support/fcgi_client.hpp"
 #include "tests/support/fcgimux_instance.hpp"
 #include "tests/support/http_client.hpp"
 #include "tests/support/paths.hpp"
@@ -147,4 +148,42 @@ TEST_CASE("without --shutdown-delay the connects sent before the upstream change
   // closed listener.
   CHECK(r.failed > 0);
   CHECK(r.refused_in_log > 0);
+}
+
+TEST_CASE("during --shutdown-delay /healthz is 503, new connections are served, a second signal stops at once",
+          "[kubernetes][drain][integration]") {
+  fcgimux_options o;
+  o.args = {"-n", "1", "--stats", "127.0.0.1:0", "--shutdown-delay", "20"};
+  o.command = {demo_bin};
+  fcgimux_instance mux(o);
+  std::uint16_t stats = mux.stats_port();
+  if (!stats) stats = mux.wait_for_port("stats on 127.0.0.1:", 10s);
+  REQUIRE(stats != 0);
+  REQUIRE(http_request(stats, "GET", "/healthz", {}, 5s).status == 200);
+
+  mux.process().send_signal(SIGTERM);
+  // /healthz turns 503 at once (well before the 20 s delay); the pool's own view does too.
+  const auto deadline = steady::now() + 10s;
+  while (http_request(stats, "GET", "/healthz", {}, 5s).status != 503) {
+    REQUIRE(steady::now() < deadline);
+    std::this_thread::sleep_for(20ms);
+  }
+  CHECK(http_request(stats, "GET", "/healthz?pool=default", {}, 5s).status == 503);
+  // A connection made after the signal is accepted and its request answered.
+  fcgi_client c(mux.address());
+  REQUIRE(c.connected());
+  request_spec r;
+  r.params = cgi_params("GET", "/");
+  REQUIRE(c.exchange(r, 10s) == read_status::ok);
+  CHECK(c.response(1).ended);
+  CHECK(c.response(1).out.find("hello from pid") != std::string::npos);
+  CHECK(mux.process().running());
+
+  // A second signal does not wait out the delay.
+  const auto second = steady::now();
+  mux.process().send_signal(SIGTERM);
+  const auto status = mux.process().wait_exit(10s);
+  REQUIRE(status);
+  CHECK(steady::now() - second < 8s);
+  CHECK(mux.stderr_text().find("second signal during --shutdown-delay") != std::string::npos);
 }

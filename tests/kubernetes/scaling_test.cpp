@@ -307,7 +307,6 @@ TEST_CASE("the HPA rule on fcgimux's saturation scales out under load and back a
   }
   stop = true;
   for (auto& u : users) u.join();
-  UNSCOPED_INFO(trace);
   WARN(trace);
   INFO("first failure: " << first_failure);
   CHECK(ok > 1000);
