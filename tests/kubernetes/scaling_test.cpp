@@ -307,7 +307,7 @@ TEST_CASE("the HPA rule on fcgimux's saturation scales out under load and back a
   }
   stop = true;
   for (auto& u : users) u.join();
-  WARN(trace);
+  WARN(trace << "requests answered " << ok.load() << ", failed " << failed.load());
   INFO("first failure: " << first_failure);
   CHECK(ok > 1000);
   CHECK(failed == 0);
