@@ -5,6 +5,7 @@
 #   scripts/deps.sh test           + the real peers the tests run (nginx, php-cgi, fcgiwrap, ...)
 #   scripts/deps.sh fuzz|bench|stats|container   (container: also cpack's dpkg-shlibdeps for the .deb)
 #   scripts/deps.sh stress         the CPU hogs of scripts/stress-test.sh
+#   scripts/deps.sh kubernetes     Prometheus, node and python3-yaml for tests/kubernetes
 set -euo pipefail
 
 declare -A group=(
@@ -15,6 +16,8 @@ declare -A group=(
   [bench]="wrk nginx-light spawn-fcgi php-cgi php-fpm procps python3 curl"
   [stats]="prometheus chromium"
   [stress]="stress-ng"
+  # tests/kubernetes: also kubectl (not a Debian package) and npm (Debian's npm, or nodejs's own)
+  [kubernetes]="prometheus python3-yaml nodejs nginx-light"
   [container]="podman runc mmdebstrap uidmap libfcgi-bin curl python3 dpkg-dev file"
 )
 

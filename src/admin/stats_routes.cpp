@@ -124,7 +124,7 @@ stats_response route_stats_request(const stats& s, const stats_history* history,
     if (auto name = query_value(req.query, "pool")) {
       const pool_stats* p = s.find(*name);
       if (!p) return stats_error_response(404, r.close);
-      ok = p->snapshot(false).can_serve;
+      ok = !s.stopping && p->snapshot(false).can_serve;
     } else {
       ok = s.can_serve();
     }

@@ -314,6 +314,7 @@ void stats_server::start_sampling() {
       if (ec || self->stopped_) return;
       const auto now = clock_type::now();
       self->history_->take(now);
+      self->stats_.sample_saturation();
       next += stats_history::interval;
       if (next < now) next = now + stats_history::interval;
       self->sample_timer_.expires_at(next);

@@ -94,7 +94,8 @@ server::server(asio::io_context& io, config cfg, config_source reread, process_i
       user_signals_(io, SIGUSR1, SIGUSR2),
       drain_timer_(io),
       connection_closed_(io.get_executor()),
-      upgrade_timer_(io) {
+      upgrade_timer_(io),
+      shutdown_delay_timer_(io) {
   for (const pool_config& p : cfg_.pools) add_pool(std::make_unique<pool>(io_, p, st_, front_, reaper_));
   history_ = std::make_unique<stats_history>(st_);
 }
@@ -308,7 +309,7 @@ void server::watch_readiness() {
 void server::wait_hangup() {
   hangup_.async_wait([this](const std::error_code& ec, int) {
     if (ec) return;
-    if (stopping_) {
+    if (stopping_ || st_.stopping) {
       log::info("SIGHUP while stopping: ignored");
     } else {
       reload();
@@ -320,13 +321,17 @@ void server::wait_hangup() {
 void server::wait_signal() {
   signals_.async_wait([this](const std::error_code& ec, int sig) {
     if (ec) return;
-    if (!stopping_) {
-      log::notice("{}: finishing {} requests in flight, then stopping",
-                  sig == SIGINT    ? "SIGINT"
-                  : sig == SIGQUIT ? "SIGQUIT"
-                                   : "SIGTERM",
-                  live_requests());
+    const char* name = sig == SIGINT ? "SIGINT" : sig == SIGQUIT ? "SIGQUIT" : "SIGTERM";
+    if (!stopping_ && !st_.stopping && cfg_.shutdown_delay > seconds{0}) {
+      begin_shutdown_delay(name);
+    } else if (!stopping_ && !st_.stopping) {
+      log::notice("{}: finishing {} requests in flight, then stopping", name, live_requests());
       begin_shutdown();
+    } else if (!stopping_) {
+      log::info("second signal during --shutdown-delay: stopping now");
+      shutdown_delay_timer_.cancel();
+      begin_shutdown();
+      drain_deadline_ = clock_type::now();
     } else {
       log::info("second signal: stopping now");
       drain_deadline_ = clock_type::now();
@@ -351,6 +356,8 @@ std::vector<pool*> server::all_pools() const {
 void server::begin_shutdown() {
   if (stopping_) return;
   stopping_ = true;
+  st_.stopping = true;
+  shutdown_delay_timer_.cancel();
   ready_timer_.cancel();
   if (upgrade_pid_ > 0) upgrade_failed("fcgimux is stopping");
   // After a handover the service goes on in the new process; one that never took over is not the service.
@@ -400,6 +407,7 @@ void server::drain_step() {
     user_signals_.cancel();
     ready_timer_.cancel();
     upgrade_timer_.cancel();
+    shutdown_delay_timer_.cancel();
     log::notice("stopped");
     io_.stop();
     return;

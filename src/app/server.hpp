@@ -106,6 +106,8 @@ class server final : public connection_registry {
   /// With $NOTIFY_SOCKET: READY=1 once every pool has its minimum ready and no roll is under way.
   void watch_readiness();
   void drain_step();
+  /// SIGTERM with --shutdown-delay: /healthz turns 503, the listeners stay open until the delay ends.
+  void begin_shutdown_delay(const char* signal_name);
   void make_runtime_dir();
   std::size_t live_requests() const noexcept;
   /// The pools, those a reload retired included.
@@ -151,6 +153,7 @@ class server final : public connection_registry {
   char upgrade_byte_ = 0;
   bool handed_over_ = false;
   bool stopping_ = false;
+  asio::steady_timer shutdown_delay_timer_;  // --shutdown-delay: from the signal to begin_shutdown()
 };
 
 }  // namespace fcgimux

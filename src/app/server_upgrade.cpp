@@ -25,7 +25,7 @@ constexpr auto abandon_grace = 10s;
 }  // namespace
 
 void server::upgrade() {
-  if (stopping_) {
+  if (stopping_ || st_.stopping) {
     log::info("SIGUSR2 while stopping: ignored");
     return;
   }

@@ -138,6 +138,7 @@ struct config {
   std::string error_log = "stderr";      ///< fcgimux's log: "stderr", "syslog" or an absolute path
   std::size_t max_conns = 16384;         ///< front connections at once, over all listeners
   seconds shutdown_timeout{30};          ///< to drain on SIGTERM
+  seconds shutdown_delay{0};             ///< accepting on after SIGTERM, /healthz 503, before the drain
   bool daemon = false;                   ///< fork to the background once listening (app/daemon.hpp)
   std::string pidfile;                   ///< written once serving; after a USR2 upgrade it names the new process
   bool verbose = false;

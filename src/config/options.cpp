@@ -300,6 +300,10 @@ const std::vector<option_def>& options() {
       {"shutdown-timeout", 0, kind::seconds, scope::process,
        [](config& c, const std::string& v) { c.shutdown_timeout = seconds(to_number("shutdown-timeout", v)); }, no_pool,
        "seconds to let requests finish on SIGTERM (default 30)"},
+      {"shutdown-delay", 0, kind::seconds, scope::process,
+       [](config& c, const std::string& v) { c.shutdown_delay = seconds(to_number("shutdown-delay", v)); }, no_pool,
+       "seconds fcgimux keeps accepting and serving after SIGTERM while /healthz already answers 503, so that a "
+       "load balancer stops sending first; then it drains (default 0)"},
       {"upgrade-timeout", 0, kind::seconds, scope::process,
        [](config& c, const std::string& v) { c.upgrade_timeout = seconds(to_number("upgrade-timeout", v)); }, no_pool,
        "seconds the new binary started by SIGUSR2 may take to be ready before it is given up (default 30)"},

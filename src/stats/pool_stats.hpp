@@ -6,6 +6,7 @@
 
 #include "src/base/clock.hpp"
 #include "src/stats/histogram.hpp"
+#include "src/stats/saturation.hpp"
 
 #include <cstdint>
 #include <functional>
@@ -69,6 +70,8 @@ struct pool_snapshot {
   std::size_t min = 0, max = 0, size = 0, busy = 0, idle = 0, starting = 0;
   std::size_t queue_length = 0, queue_limit = 0;
   bool can_serve = false;        ///< a worker is ready, or one can be started (for /healthz)
+  /// (busy + queue_length) / max: saturation.hpp.
+  double saturation() const noexcept { return saturation_of(busy, queue_length, max); }
   std::uint64_t generation = 1;  ///< +1 for each roll (SIGHUP)
   roll_status roll;
   std::vector<worker_info> workers;  ///< filled only when asked for (full)
@@ -98,6 +101,9 @@ class pool_stats {
   queue_gauge* process_queue = nullptr;
   latency_histogram queue_latency;    ///< time from queued to handed to a worker
   latency_histogram service_latency;  ///< time from handed to a worker to END_REQUEST
+
+  /// The last 30 s of saturation, one sample a second (stats::sample_saturation).
+  saturation_window saturation;
 
   /// Set by the pool; called for each scrape.
   std::function<pool_snapshot(bool full)> view;

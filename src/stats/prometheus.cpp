@@ -115,6 +115,13 @@ std::string stats::to_prometheus(std::string_view only_pool) const {
   per_pool("fcgimux_pool_rolling", "gauge", "1 while the pool's workers are being replaced (SIGHUP).",
            [](const pool_view& v) { return v.snap.roll.state == roll_phase::rolling ? 1 : 0; });
 
+  // Saturation, for an autoscaler (docs/scaling.md): instant, and its mean over the last 30 s.
+  per_pool("fcgimux_pool_saturation", "gauge", "(busy members + queued requests) / max workers, now.",
+           [](const pool_view& v) { return v.snap.saturation(); });
+  per_pool("fcgimux_pool_saturation_30s", "gauge",
+           "fcgimux_pool_saturation averaged over the last 30 one-second samples: the autoscaling target.",
+           [](const pool_view& v) { return v.stats->saturation.mean(); });
+
   per_pool("fcgimux_queue_length", "gauge", "Requests waiting for a worker.",
            [](const pool_view& v) { return v.snap.queue_length; });
   per_pool("fcgimux_queue_peak", "gauge", "Largest queue length since start.",

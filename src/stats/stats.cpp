@@ -63,8 +63,11 @@ void fill(nlohmann::json& j, const pool_snapshot& p, const pool_counters& c, con
   j["access_log"] = {{"dropped", c.access_log_dropped}};
 }
 
-// What only a pool has, not the totals: its generation and roll.
-void fill_own(nlohmann::json& j, const pool_snapshot& s) {
+// What only a pool has, not the totals: its generation and roll; its saturation (a ratio of its
+// own maximum, which a sum over pools would not be).
+void fill_own(nlohmann::json& j, const pool_snapshot& s, const saturation_window& w) {
+  j["saturation"] = round3(s.saturation());
+  j["saturation_30s"] = round3(w.mean());
   j["generation"] = s.generation;
   j["roll"] = {{"state", to_string(s.roll.state)},
                {"old", s.roll.old_workers},
@@ -176,7 +179,12 @@ void stats::remove_pool(std::string_view name) {
   std::erase_if(pools_, [name](const named_pool& p) { return p.name == name; });
 }
 
+void stats::sample_saturation() {
+  for (auto& p : pools_) p.stats->saturation.push(p.stats->snapshot(false).saturation());
+}
+
 bool stats::can_serve() const {
+  if (stopping) return false;
   for (const auto& p : pools_)
     if (!p.stats->snapshot(false).can_serve) return false;
   return true;
@@ -186,7 +194,7 @@ nlohmann::json pool_json(const pool_stats& p, bool full, clock_type::time_point 
   const pool_snapshot s = p.snapshot(full);
   nlohmann::json j;
   fill(j, s, p.c, p.queue_latency.window_percentiles(now), p.service_latency.window_percentiles(now));
-  fill_own(j, s);
+  fill_own(j, s, p.saturation);
   if (full) {
     nlohmann::json workers = nlohmann::json::array();
     for (const worker_info& w : s.workers) workers.push_back(worker_json(w, show_query));
@@ -214,7 +222,7 @@ nlohmann::json stats::to_json(bool full) const {
     service.push_back(&p->service_latency);
     nlohmann::json pj;
     fill(pj, s, p->c, p->queue_latency.window_percentiles(now), p->service_latency.window_percentiles(now));
-    fill_own(pj, s);
+    fill_own(pj, s, p->saturation);
     if (full) {
       nlohmann::json own = nlohmann::json::array();
       for (const worker_info& w : s.workers) {

@@ -55,6 +55,7 @@ class stats {
   std::string last_reload_error;  ///< why the last failed reload failed; empty: none yet
   upgrade_status upgrade;
   bool show_query = false;  ///< --stats-show-query: in-flight URIs keep their query string
+  bool stopping = false;    ///< a stop signal came (--shutdown-delay): /healthz answers 503 from then on
 
   /// Registers a pool (in configuration order); `p` must outlive this object's renderings. Its
   /// queue counts into `queue` from now on.
@@ -69,7 +70,9 @@ class stats {
   nlohmann::json to_json(bool full) const;
   /// The same figures in Prometheus text exposition format 0.0.4; only one pool's if `only_pool`.
   std::string to_prometheus(std::string_view only_pool = {}) const;
-  /// Every pool can serve (a worker is ready or can be started).
+  /// Adds the saturation of each pool now to its 30 s window (once a second, with the history).
+  void sample_saturation();
+  /// Every pool can serve (a worker is ready or can be started), and fcgimux is not stopping.
   bool can_serve() const;
 
  private:
