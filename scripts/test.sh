@@ -25,7 +25,7 @@ stage "layers"
 scripts/check-layers.sh
 
 stage "dependencies"
-scripts/deps.sh build test fuzz stats
+scripts/deps.sh build test fuzz stats kubernetes
 
 stage "build"
 scripts/build.sh build -DFCGIMUX_TESTS=ON -DFCGIMUX_BENCH=ON -DFCGIMUX_SANITIZE=OFF
