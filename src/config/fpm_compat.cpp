@@ -4,11 +4,11 @@
 
 #include "src/config/compat.hpp"
 #include "src/config/config.hpp"
+#include "src/config/fpm_map.hpp"
 
 #include <fmt/core.h>
 
 #include <algorithm>
-#include <regex>
 
 namespace fcgimux {
 
@@ -28,11 +28,10 @@ std::vector<std::string> translate_php_fpm(std::string_view argv0, const std::ve
   if (!line.program.empty())
     throw config_error(fmt::format("php-fpm: '{}' is not an option (php-fpm takes no operand)", line.program.front()));
   // php-fpm's built-in default: Debian's for a versioned name, the upstream prefix's otherwise.
-  std::smatch m;
-  const std::string name(argv0.substr(argv0.rfind('/') == std::string_view::npos ? 0 : argv0.rfind('/') + 1));
-  std::string conf = std::regex_match(name, m, std::regex(R"(php-fpm([0-9]+\.[0-9]+))"))
-                         ? fmt::format("/etc/php/{}/fpm/php-fpm.conf", m[1].str())
-                         : "/usr/local/etc/php-fpm.conf";
+  const std::string_view name = argv0.substr(argv0.rfind('/') == std::string_view::npos ? 0 : argv0.rfind('/') + 1);
+  const std::string version = name.rfind("php-fpm", 0) == 0 ? config_detail::fpm_version_at(name.substr(7)) : "";
+  std::string conf =
+      version.empty() ? "/usr/local/etc/php-fpm.conf" : fmt::format("/etc/php/{}/fpm/php-fpm.conf", version);
   std::vector<std::string> out;
   std::string daemonize;
   for (const auto& [flag, value] : line.flags) {

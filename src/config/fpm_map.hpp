@@ -37,4 +37,7 @@ fpm_translation translate_fpm(const fpm_source& src);
 /// configuration's path (/etc/php/X.Y/) carries a version X.Y, else php-cgi on PATH; "" if none.
 std::string find_php_cgi(std::string_view argv0, std::string_view config_path);
 
+/// "X.Y" when `s` starts with a version: digits, '.', digits, then the end or '/'; "" otherwise.
+std::string fpm_version_at(std::string_view s);
+
 }  // namespace fcgimux::config_detail

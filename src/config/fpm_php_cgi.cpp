@@ -7,7 +7,6 @@
 #include <unistd.h>
 
 #include <cstdlib>
-#include <regex>
 
 namespace fcgimux::config_detail {
 namespace {
@@ -28,17 +27,31 @@ std::string on_path(const std::string& name) {
 
 }  // namespace
 
+std::string fpm_version_at(std::string_view s) {
+  std::size_t i = 0;
+  auto digits = [&] {
+    const std::size_t from = i;
+    while (i < s.size() && s[i] >= '0' && s[i] <= '9') ++i;
+    return i > from;
+  };
+  if (!digits() || i >= s.size() || s[i++] != '.' || !digits()) return {};
+  if (i < s.size() && s[i] != '/') return {};
+  return std::string(s.substr(0, i));
+}
+
 std::string find_php_cgi(std::string_view argv0, std::string_view config_path) {
   const auto slash = argv0.rfind('/');
   const std::string dir = slash == std::string_view::npos ? std::string() : std::string(argv0.substr(0, slash));
-  const std::string name(slash == std::string_view::npos ? argv0 : argv0.substr(slash + 1));
-  std::smatch m;
+  const std::string_view name = slash == std::string_view::npos ? argv0 : argv0.substr(slash + 1);
   std::string version;
-  const std::string conf(config_path);
-  if (std::regex_match(name, m, std::regex(R"(php-fpm([0-9]+\.[0-9]+))")))
-    version = m[1];
-  else if (std::regex_search(conf, m, std::regex(R"(/php/([0-9]+\.[0-9]+)/)")))
-    version = m[1];
+  if (name.rfind("php-fpm", 0) == 0) version = fpm_version_at(name.substr(7));
+  // Debian's layout: /etc/php/X.Y/fpm/php-fpm.conf
+  for (auto at = config_path.find("/php/"); version.empty() && at != std::string_view::npos;
+       at = config_path.find("/php/", at + 1)) {
+    const auto rest = config_path.substr(at + 5);
+    const auto end = rest.find('/');
+    if (end != std::string_view::npos) version = fpm_version_at(rest.substr(0, end));
+  }
   if (!version.empty()) {
     const std::string versioned = "php-cgi" + version;
     if (!dir.empty() && executable(dir + "/" + versioned)) return dir + "/" + versioned;

@@ -191,7 +191,7 @@ TEST_CASE("fpm map: every directive is mapped or named in a warning", "[fpm]") {
   CHECK(o.limit_extensions.empty());
   CHECK(o.pass_env == std::vector<std::string>{"HOME"});  // clear_env: fcgimux's HOME kept by name
   CHECK(warned(c, "[ondemand] pm: ondemand:"));
-  // Nothing is warned twice, and every warning names its file and line.
+  // Every warning names its file and line.
   for (auto& w : c.warnings) CHECK(w.find(".conf:") != std::string::npos);
 }
 
