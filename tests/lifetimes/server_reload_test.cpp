@@ -149,6 +149,12 @@ TEST_CASE("a SIGHUP that removes a server drains it: its requests finish, new on
   std::vector<std::string> failures;
   std::map<std::string, int> slow;
   std::thread slow_load([&] { slow = at_once(p.mux->address(), a.script(), 6, "?sleep=2000", failures); });
+  struct join_on_exit {
+    std::thread& t;
+    ~join_on_exit() {
+      if (t.joinable()) t.join();  // a failed REQUIRE below must not leave it running
+    }
+  } joiner{slow_load};
   const auto deadline = std::chrono::steady_clock::now() + 20s;
   // The script's own count: three requests at once at a (a status page would need a free child).
   while (a.peak() < 3 && std::chrono::steady_clock::now() < deadline) std::this_thread::sleep_for(20ms);
