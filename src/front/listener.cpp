@@ -147,7 +147,7 @@ bool listener::peer_allowed(const client_connection::socket_type& sock) {
 void listener::start() {
   accepting_ = true;
   asio::co_spawn(io_, accept_loop(), [this](std::exception_ptr e) {
-    accepting_ = false;  // the loop's frame is gone: nothing of it refers to this listener any more
+    accepting_ = false;  // the loop is over and uses this listener no more (freed later, from a handler of its own)
     if (e) log::on_exception("a listener")(e);
   });
 }

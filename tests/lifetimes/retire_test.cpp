@@ -158,9 +158,11 @@ TEST_CASE("200 reloads that add and remove a pool and a listener free what they 
       // them): binding it again fails, the reload is refused and changes nothing, as it must.
       // Any other refusal is a failure of this test.
       const std::string why = r["last_error"];
-      const std::string holders = run_child({"ss", "-Htlnp", "sport = :" + std::to_string(second_port) +
-                                                                     " or sport = :" + std::to_string(extra_port)}, 5s)
-                                      .out;
+      const std::string holders =
+          run_child({"ss", "-Htlnp",
+                     "sport = :" + std::to_string(second_port) + " or sport = :" + std::to_string(extra_port)},
+                    5s)
+              .out;
       bind_failures += why + "\n  held by: " + holders + "\n";
       if (why.find("Address already in use") == std::string::npos || attempt >= 5)
         FAIL("reload " << reloads << " refused: " << why << "\n" << holders);
@@ -170,9 +172,7 @@ TEST_CASE("200 reloads that add and remove a pool and a listener free what they 
     std::this_thread::sleep_for(50ms);
   };
   // Retired pools are freed once their requests, connections and workers are gone.
-  auto settled = [&] {
-    return count_of(mux.stderr_text(), "pool extra: freed") == std::size_t(reloads / 2);
-  };
+  auto settled = [&] { return count_of(mux.stderr_text(), "pool extra: freed") == std::size_t(reloads / 2); };
 
   constexpr int warm_up = 40, total = 200;
   for (int i = 0; i < warm_up; ++i) reload_to(i % 2 == 0 ? with : without);
@@ -185,7 +185,8 @@ TEST_CASE("200 reloads that add and remove a pool and a listener free what they 
   main_b.t.join();
   second.t.join();
   extra_load.t.join();
-  INFO("stderr (tail):\n" << mux.stderr_text().substr(mux.stderr_text().size() > 4000 ? mux.stderr_text().size() - 4000 : 0));
+  INFO("stderr (tail):\n"
+       << mux.stderr_text().substr(mux.stderr_text().size() > 4000 ? mux.stderr_text().size() - 4000 : 0));
   REQUIRE(eventually(settled, 30s));
   // The last configuration is `without`: main's two workers are what is left (a roll may still be ending).
   const bool two_left = eventually([&] { return mux.mux().worker_pids().size() == 2; }, 30s);
@@ -197,7 +198,7 @@ TEST_CASE("200 reloads that add and remove a pool and a listener free what they 
   INFO("fds " << fds_before << " -> " << fds_after << ", RSS " << rss_before << " -> " << rss_after << " KiB");
 
   INFO("first bad answers: " << main_a.first_bad << "|" << main_b.first_bad << "|" << second.first_bad << "|"
-                              << extra_load.first_bad);
+                             << extra_load.first_bad);
   // Every request to the pool that stays was answered, whole; on the addresses that come and go a
   // request was refused at the door or answered whole, never cut or wrong.
   CHECK(main_a.bad == 0);
