@@ -218,5 +218,19 @@ TEST_CASE("200 reloads that add and remove a pool and a listener free what they 
   // A retired pool holds its counters and latency histograms, its scheduler and its settings; 80
   // of them held come to well over a MiB (measured: see the report). Freed, the allocator's
   // growth over 160 reloads stays within 1 MiB.
+  // fcgimux stops cleanly after all that (under ASan: LeakSanitizer finds nothing at its exit).
+  mux.mux().process().send_signal(SIGTERM);
+  const auto exit = mux.mux().process().wait_exit(30s);
+  REQUIRE(exit.has_value());
+  CHECK(exit->exited);
+  CHECK(exit->code == 0);
+  CHECK(mux.stderr_text().find("Sanitizer") == std::string::npos);
+#if defined(__SANITIZE_ADDRESS__)
+  // ASan keeps what is freed in its quarantine (256 MiB by default), resident: there the RSS grows
+  // with every free and says nothing of leaks. The descriptors above and LeakSanitizer judge.
+  (void)rss_before;
+  (void)rss_after;
+#else
   CHECK(rss_after - rss_before < 1024);
+#endif
 }
