@@ -8,6 +8,7 @@
 #include "src/base/log.hpp"
 #include "src/front/listener.hpp"
 
+#include <asio/post.hpp>
 #include <fmt/ranges.h>
 
 #include <algorithm>
@@ -134,7 +135,7 @@ void server::apply_reload() {
       ++it;
       continue;
     }
-    log::info("pool {}: removed; its workers stop once its requests are answered", name);
+    log::info("pool {}: removed; its workers stop once its requests and connections are gone", name);
     st_.remove_pool(name);
     (*it)->begin_stop();
     retired_.push_back(std::move(*it));
@@ -159,15 +160,29 @@ void server::apply_reload() {
 }
 
 void server::retire_step() {
-  bool pending = false;
-  for (auto& p : retired_) {
-    if (p->live_requests() == 0) {
-      p->stop_members();  // once: later calls leave each worker's SIGKILL deadline alone
-    } else {
-      pending = true;
+  // A closed listener goes once its accept loop has seen the close; a retired pool once nothing
+  // refers to it (pool::unreferenced) and no listener still names it. Each is freed from this
+  // timer's handler, with none of its own code on the stack, after its timers were cancelled and
+  // their handlers (queued first, run first) have run.
+  std::erase_if(closed_listeners_, [](const bound_listener& b) { return !b.l->accepting(); });
+  for (auto it = retired_.begin(); it != retired_.end();) {
+    pool& p = **it;
+    // A connection accepted as its listener closed may still bring a request: the workers serve
+    // until the last one is gone. stop_members() acts once: later calls leave each worker's
+    // SIGKILL deadline alone.
+    if (p.live_requests() == 0 && p.front_connections() == 0) p.stop_members();
+    const bool named = std::any_of(closed_listeners_.begin(), closed_listeners_.end(),
+                                   [&](const bound_listener& b) { return b.l->target() == &p; });
+    if (named || !p.unreferenced()) {
+      ++it;
+      continue;
     }
-    pending = pending || !p->members_gone();
+    p.stop_timers();
+    log::info("pool {}: freed (its last request, connection and worker are gone)", p.name());
+    asio::post(io_, [gone = std::move(*it)] {});
+    it = retired_.erase(it);
   }
+  const bool pending = !retired_.empty() || !closed_listeners_.empty();
   if (!pending || stopping_) return;
   retire_timer_.expires_after(100ms);
   retire_timer_.async_wait([this](const std::error_code& ec) {

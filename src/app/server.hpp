@@ -101,7 +101,8 @@ class server final : public connection_registry {
   void apply_reload();
   /// --stats-allow, --stats-token-file and --stats-show-query from cfg_, at start and on SIGHUP.
   void apply_stats_access();
-  /// Pools a reload removed: their workers stop once their last request is answered.
+  /// Pools a reload removed: their workers stop once their last request is answered, and each is
+  /// freed once nothing refers to it; closed listeners once their accept loop is over.
   void retire_step();
   /// With $NOTIFY_SOCKET: READY=1 once every pool has its minimum ready and no roll is under way.
   void watch_readiness();
@@ -124,10 +125,10 @@ class server final : public connection_registry {
   stats st_;
   reaper reaper_;
   std::vector<std::unique_ptr<pool>> pools_;
-  std::vector<std::unique_ptr<pool>> retired_;  // removed by a reload; kept until fcgimux exits
+  // Removed by a reload; each is freed once nothing refers to it any more (retire_step).
+  std::vector<std::unique_ptr<pool>> retired_;
   std::vector<bound_listener> listeners_;
-  // Closed by a reload; kept (stopped) until fcgimux exits, since their accept loops may still
-  // be about to see the close.
+  // Closed by a reload; each is freed once its accept loop has seen the close (retire_step).
   std::vector<bound_listener> closed_listeners_;
   asio::steady_timer retire_timer_;
   asio::steady_timer ready_timer_;

@@ -35,9 +35,11 @@ client_connection::client_connection(request_target& target, connection_registry
       sock_(std::move(sock)),
       session_(*this, target.front().limits),
       writable_(sock_.get_executor()),
-      resume_reading_(sock_.get_executor()) {}
+      resume_reading_(sock_.get_executor()) {
+  target_.connection_attached();
+}
 
-client_connection::~client_connection() = default;
+client_connection::~client_connection() { target_.connection_detached(); }
 
 void client_connection::start() {
   auto self = shared_from_this();

@@ -17,6 +17,7 @@
 #include <netinet/in.h>
 #include <netinet/tcp.h>
 #include <sys/socket.h>
+#include <sys/stat.h>
 #include <sys/un.h>
 #include <unistd.h>
 
@@ -57,6 +58,7 @@ listener::listener(asio::io_context& io, request_target& target, connection_regi
     bind_unix_path(acceptor_.native_handle(), path, access);
     bound_ = address;
     unix_path_ = path;  // ours: the destructor removes it
+    remember_path();
   } else {
     bool v6 = false;
     auto ep = resolve_tcp(address, v6);
@@ -88,7 +90,18 @@ listener::listener(asio::io_context& io, request_target& target, connection_regi
 }
 
 void listener::own_path() {
-  if (bound_.rfind("unix:", 0) == 0 && bound_.rfind("unix:@", 0) != 0) unix_path_ = bound_.substr(5);
+  if (bound_.rfind("unix:", 0) == 0 && bound_.rfind("unix:@", 0) != 0) {
+    unix_path_ = bound_.substr(5);
+    remember_path();
+  }
+}
+
+void listener::remember_path() {
+  struct stat st {};
+  if (::lstat(unix_path_.c_str(), &st) == 0) {
+    path_dev_ = st.st_dev;
+    path_ino_ = st.st_ino;
+  }
 }
 
 std::string canonical_address(const std::string& address) {
@@ -101,7 +114,11 @@ std::string canonical_address(const std::string& address) {
 }
 
 listener::~listener() {
-  if (!unix_path_.empty()) ::unlink(unix_path_.c_str());
+  if (unix_path_.empty()) return;
+  struct stat st {};
+  if (path_ino_ != 0 && (::lstat(unix_path_.c_str(), &st) != 0 || st.st_dev != path_dev_ || st.st_ino != path_ino_))
+    return;  // gone, or another listener's file now
+  ::unlink(unix_path_.c_str());
 }
 
 bool listener::peer_allowed(const client_connection::socket_type& sock) {
@@ -127,7 +144,13 @@ bool listener::peer_allowed(const client_connection::socket_type& sock) {
   return false;
 }
 
-void listener::start() { asio::co_spawn(io_, accept_loop(), log::on_exception("a listener")); }
+void listener::start() {
+  accepting_ = true;
+  asio::co_spawn(io_, accept_loop(), [this](std::exception_ptr e) {
+    accepting_ = false;  // the loop is over and uses this listener no more (freed later, from a handler of its own)
+    if (e) log::on_exception("a listener")(e);
+  });
+}
 
 void listener::stop() {
   std::error_code ignore;

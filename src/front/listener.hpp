@@ -8,6 +8,7 @@
 #include <asio/basic_socket_acceptor.hpp>
 #include <asio/generic/stream_protocol.hpp>
 
+#include <cstdint>
 #include <string>
 
 namespace fcgimux {
@@ -38,6 +39,11 @@ class listener {
   void stop();
   /// Connections accepted from now on go to `target` (a reload moved this address to another pool).
   void retarget(request_target& target) noexcept { target_ = &target; }
+  /// The pool its connections go to.
+  const request_target* target() const noexcept { return target_; }
+  /// Its accept loop still runs (a stopped listener's loop may still be about to see the close):
+  /// until it ends, the listener must not be destroyed.
+  bool accepting() const noexcept { return accepting_; }
   /// The bound address as given back by the kernel, e.g. 127.0.0.1:40123 or unix:/run/x.sock.
   const std::string& address() const noexcept { return bound_; }
   /// The listening socket, to hand over to a new process.
@@ -54,6 +60,8 @@ class listener {
   asio::awaitable<void> accept_loop();
   /// Whether the pool's --allow lets this peer in (unix peers always: --allow is for TCP).
   bool peer_allowed(const asio::generic::stream_protocol::socket& sock);
+  /// Notes which file unix_path_ is now (the destructor removes that one only).
+  void remember_path();
 
   asio::io_context& io_;
   request_target* target_;
@@ -62,6 +70,10 @@ class listener {
   std::string bound_;
   std::string unix_path_;
   log_limit refusal_log_;
+  bool accepting_ = false;
+  // The file unix_path_ named when it became ours: a closed listener freed after a reload bound
+  // the same path again must not remove the new listener's file.
+  std::uint64_t path_dev_ = 0, path_ino_ = 0;
 };
 
 /// A configured address (HOST:PORT or unix:PATH) as socket_address() would print it once bound

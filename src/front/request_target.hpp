@@ -52,6 +52,12 @@ class request_target {
   virtual void status_request(request& r) = 0;
   /// The front gave up on `r` (ABORT_REQUEST, or it closed).
   virtual void request_gone(const std::shared_ptr<request>& r) = 0;
+  /// A front connection holds this target from its birth to its destruction (not its close: a
+  /// closed connection can still be asked about its limits): a pool a reload retired is freed
+  /// only once none is held (app/reload.cpp).
+  virtual void connection_attached() noexcept = 0;
+  /// The connection that was attached is destroyed.
+  virtual void connection_detached() noexcept = 0;
 
  protected:
   ~request_target() = default;

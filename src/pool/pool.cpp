@@ -10,6 +10,8 @@
 #include <fmt/core.h>
 #include <nlohmann/json.hpp>
 
+#include <map>
+
 namespace fcgimux {
 namespace {
 
@@ -43,15 +45,19 @@ pool::pool(asio::io_context& io, pool_config cfg, const fcgimux::stats& process,
 }
 
 void pool::start(const std::string& runtime_dir) {
-  members_.start(fmt::format("{}/{}.w", runtime_dir, cfg_.name));
+  // A pool a reload added again while the one it replaced still drains must not take that one's
+  // socket names: the old workers' paths are removed as they stop. So each pool started gets a
+  // number of its own (the first of each name keeps the plain POOL.wN.sock).
+  static std::map<std::string, std::uint64_t> started;
+  const std::uint64_t n = started[cfg_.name]++;
+  members_.start(n == 0 ? fmt::format("{}/{}.w", runtime_dir, cfg_.name)
+                        : fmt::format("{}/{}.{}.w", runtime_dir, cfg_.name, n));
   servers_.start();
 }
 
 void pool::prepare(const pool_config& next) {
-  // The member sets are built once, with the pool: a reload changes what they do, not what they are.
-  if (!servers_.same_servers(next))
-    throw std::system_error(std::make_error_code(std::errc::operation_not_supported),
-                            fmt::format("pool \"{}\": its servers changed, which needs a restart", cfg_.name));
+  // The member sets are built once, with the pool: a reload changes what they do, not what they
+  // are (the servers they hold follow the settings: server_set::settings_changed).
   if (next.command.empty() != cfg_.command.empty())
     throw std::system_error(
         std::make_error_code(std::errc::operation_not_supported),

@@ -52,6 +52,12 @@ class pool final : public request_target,
     servers_.stop_all();
   }
   bool members_gone() const noexcept { return members_.all_gone(); }
+  /// Nothing refers to this pool any more but its owner: no request, no exchange, no front
+  /// connection, no member, no coroutine of its members. A pool a reload retired is freed then.
+  bool unreferenced() const noexcept {
+    return live_ == 0 && exchanges_ == 0 && fronts_ == 0 && members_.all_gone() && members_.quiet() &&
+           servers_.quiet();
+  }
   void kill_members() { members_.kill_all(); }
   void stop_timers() { sched_.stop(); }
   /// SIGHUP: replace every worker, with no request lost and no fewer ready workers.
@@ -64,6 +70,8 @@ class pool final : public request_target,
 
   /// Requests accepted and not ended yet.
   std::size_t live_requests() const noexcept { return live_; }
+  /// Front connections built for this pool and not destroyed yet.
+  std::size_t front_connections() const noexcept { return fronts_; }
   pool_snapshot snapshot(bool full) const;
 
   // request_target: what its listeners' connections ask.
@@ -76,6 +84,8 @@ class pool final : public request_target,
   void request_ready(const std::shared_ptr<request>& r) override;
   void status_request(request& r) override;
   void request_gone(const std::shared_ptr<request>& r) override;
+  void connection_attached() noexcept override { ++fronts_; }
+  void connection_detached() noexcept override { --fronts_; }
 
   // exchange_owner: what an exchange with one of its members asks.
   asio::io_context& io() noexcept override { return io_; }
@@ -89,6 +99,8 @@ class pool final : public request_target,
   void kill_now(pool_member& m) override;
   void kill_pid(int pid) override { members_.kill_pid(pid); }
   void resubmit(const std::shared_ptr<request>& r) override { sched_.resubmit(r); }
+  void exchange_begun() noexcept override { ++exchanges_; }
+  void exchange_over() noexcept override { --exchanges_; }
 
   // request_owner: every request of this pool ends here.
   void request_finished(request& r, int http_status) override;
@@ -115,6 +127,9 @@ class pool final : public request_target,
   server_set servers_;  // empty unless the pool has --server
   scheduler sched_;
   std::size_t live_ = 0;
+  // Who else refers to this pool (unreferenced()): front connections and running exchanges.
+  std::size_t fronts_ = 0;
+  std::size_t exchanges_ = 0;
   bool stopping_ = false;
   std::unique_ptr<access_log> access_log_;                      // null: --access-log off
   std::optional<std::unique_ptr<access_log>> next_access_log_;  // opened by prepare()

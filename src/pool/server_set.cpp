@@ -27,21 +27,7 @@ constexpr auto probe_retry = 1000ms;
 
 server_set::server_set(asio::io_context& io, const pool_config& cfg, member_events& events)
     : io_(io), cfg_(cfg), events_(events), balancer_(cfg.balance) {
-  for (const server_config& c : cfg.servers) {
-    auto s = std::make_unique<remote_server>(io);
-    s->cfg = c;
-    s->where = socket_endpoint(reinterpret_cast<const sockaddr*>(&c.resolved), c.resolved_length, c.address);
-    s->index = slots_.size();
-    balance_slot slot;
-    slot.weight = c.weight;
-    slot.backup = c.backup;
-    slot.limit = c.max_conns;
-    // Without a configured limit the server is asked first; it takes requests once it answered.
-    s->limit_known = c.max_conns > 0;
-    slot.usable = s->limit_known;
-    slots_.push_back(slot);
-    servers_.push_back(std::move(s));
-  }
+  for (const server_config& c : cfg.servers) add_server(c);
 }
 
 void server_set::start() {
@@ -51,11 +37,22 @@ void server_set::start() {
 
 void server_set::probe(remote_server& s) {
   auto timeout = std::chrono::duration_cast<std::chrono::milliseconds>(to_duration(cfg_.connect_timeout));
+  ++probes_;
+  s.probing = true;
   asio::co_spawn(
       io_,
       [this, &s, timeout]() -> asio::awaitable<void> {
+        struct counted {
+          std::size_t& n;
+          ~counted() { --n; }
+        } probing{probes_};
         values_outcome got = co_await ask_values(io_.get_executor(), s.where, timeout, answer_time);
+        s.probing = false;
         if (stopped_) co_return;
+        if (s.draining) {
+          forget_drained_later();
+          co_return;
+        }
         if (got.connect_error) {
           log::warning("pool {}: server {} cannot be reached ({}); asking again in {} ms", cfg_.name, s.cfg.address,
                        got.connect_error.message(), probe_retry.count());
@@ -134,7 +131,8 @@ void server_set::done_with(const std::shared_ptr<pool_member>& m, bool healthy) 
     s.fails = s.ejections = 0;
   else
     failed(s);
-  if (healthy && m->conn && !stopped_ && s.keep_conn) {
+  // A server a reload removed, or whose limit it lowered below its connections, keeps no more.
+  if (healthy && m->conn && !stopped_ && s.keep_conn && !s.draining && s.connections <= slots_[s.index].limit) {
     m->state = member_state::idle;
     s.idle.push_back(m);
   } else {
@@ -142,6 +140,7 @@ void server_set::done_with(const std::shared_ptr<pool_member>& m, bool healthy) 
     m->state = member_state::stopping;
     --s.connections;
   }
+  if (s.draining) forget_drained_later();
   events_.member_ready();
 }
 
@@ -180,7 +179,9 @@ void server_set::eject(remote_server& s) {
   });
 }
 
-void server_set::update_usable(remote_server& s) { slots_[s.index].usable = s.limit_known && !s.ejected; }
+void server_set::update_usable(remote_server& s) {
+  slots_[s.index].usable = s.limit_known && !s.ejected && !s.draining;
+}
 
 std::size_t server_set::ejected_count() const noexcept {
   return static_cast<std::size_t>(std::count_if(servers_.begin(), servers_.end(), [](auto& s) { return s->ejected; }));
@@ -217,16 +218,6 @@ std::size_t server_set::busy_count() const noexcept {
 
 bool server_set::has_room() const noexcept {
   return std::any_of(slots_.begin(), slots_.end(), [](auto& s) { return s.has_room(); });
-}
-
-bool server_set::same_servers(const pool_config& next) const noexcept {
-  if (next.servers.size() != servers_.size()) return false;
-  for (std::size_t i = 0; i < servers_.size(); ++i) {
-    const server_config &a = servers_[i]->cfg, &b = next.servers[i];
-    if (a.address != b.address || a.weight != b.weight || a.max_conns != b.max_conns || a.backup != b.backup)
-      return false;
-  }
-  return true;
 }
 
 void server_set::stop_all() {

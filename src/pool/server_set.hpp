@@ -45,6 +45,9 @@ struct remote_server {
   std::size_t ejections = 0;  ///< in a row, without a request answered since: each doubles the time
   bool ejected = false;
   asio::steady_timer eject_timer;
+  // Membership (pool/server_set_membership.cpp).
+  bool draining = false;  ///< a reload removed it: no new request; freed once its last connection ends
+  bool probing = false;   ///< a GET_VALUES probe is under way (it refers to this server)
 };
 
 class server_set final : public member_home {
@@ -63,14 +66,20 @@ class server_set final : public member_home {
   bool has_room() const noexcept;
   /// Whether requests ask the server for FCGI_KEEP_CONN.
   bool keeps_connections(const remote_server& s) const noexcept;
-  /// The servers' settings are the same in `next` (a reload that changes them needs a restart).
-  bool same_servers(const pool_config& next) const noexcept;
   /// Servers ejected now (passive health).
   std::size_t ejected_count() const noexcept;
   /// Closes every idle kept connection and stops the probes (shutdown).
   void stop_all();
-  /// A reload kept the pool: the balancing mode follows (the servers themselves do not change).
-  void settings_changed() { balancer_.set_mode(cfg_.balance); }
+  /// No GET_VALUES probe is under way (a probe refers to this set until it ends).
+  bool quiet() const noexcept { return probes_ == 0 && !forget_posted_; }
+  /// A reload kept the pool: the balancing mode follows, and the servers of the new settings
+  /// (pool/server_set_membership.cpp): one no longer there drains (no new request, its requests
+  /// in flight finish, then it is freed), a new one starts, a kept one takes its new weight,
+  /// max-conns and backup.
+  void settings_changed() {
+    balancer_.set_mode(cfg_.balance);
+    apply_servers();
+  }
 
   // member_home
   void done_with(const std::shared_ptr<pool_member>& m, bool healthy) override;
@@ -85,6 +94,22 @@ class server_set final : public member_home {
   /// The server takes requests: its limit is known and it is not ejected.
   void update_usable(remote_server& s);
   bool kept_connection_clean(pool_member& m);
+  // Membership (pool/server_set_membership.cpp).
+  /// A server of the configuration joins the set (at start or by a reload).
+  void add_server(const server_config& c);
+  /// A reload: the set follows cfg_.servers (settings_changed).
+  void apply_servers();
+  /// A kept server's new settings; its idle connections past a lower limit close.
+  void update_server(remote_server& s, const server_config& c);
+  /// A reload removed `s`: it takes no request from now on and goes once nothing refers to it.
+  void drain(remote_server& s);
+  /// A server added by a reload starts taking requests (its limit asked first when not configured).
+  void server_joined(remote_server& s);
+  /// Frees every draining server with no connection and no probe left (never with one of its
+  /// members on the stack: from a posted handler, or from a reload).
+  void forget_drained();
+  /// After a member of a draining server was given back: forget_drained() from a handler of its own.
+  void forget_drained_later();
 
   asio::io_context& io_;
   const pool_config& cfg_;
@@ -93,6 +118,8 @@ class server_set final : public member_home {
   std::vector<balance_slot> slots_;  // servers_[i]'s weight, in flight and limit, for the balancer
   balancer balancer_;
   bool stopped_ = false;
+  std::size_t probes_ = 0;  // probe() coroutines not yet over
+  bool forget_posted_ = false;  // a forget_drained() is queued: it refers to this set
 };
 
 }  // namespace fcgimux

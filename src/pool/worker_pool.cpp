@@ -111,9 +111,14 @@ void worker_pool::spawn(std::size_t n) {
 }
 
 void worker_pool::watch_exec(std::shared_ptr<pool_member> w) {
+  ++exec_watches_;
   asio::co_spawn(
       io_,
       [this, w]() -> asio::awaitable<void> {
+        struct counted {
+          std::size_t& n;
+          ~counted() { --n; }
+        } watching{exec_watches_};
         child_failure failure;
         auto [ec, n] = co_await asio::async_read(w->process->exec_status, asio::buffer(&failure, sizeof failure),
                                                  asio::experimental::as_tuple(asio::use_awaitable));

@@ -95,6 +95,8 @@ class worker_pool final : public member_home {
   /// Stops every worker: close its connection, SIGTERM, SIGKILL after --stop-grace.
   void stop_all();
   bool all_gone() const noexcept { return workers_.empty(); }
+  /// No coroutine of this set is left that refers to it (a worker's exec watch may outlive its reap).
+  bool quiet() const noexcept { return exec_watches_ == 0; }
   /// kill_now() for the worker with this pid, if it is still there.
   void kill_pid(int pid);
   /// SIGKILL to every worker still there (the last step of a forced stop).
@@ -148,6 +150,7 @@ class worker_pool final : public member_home {
   clock_type::time_point spawn_not_before_{};
   bool stopping_all_ = false;
   bool no_spawn_ = false;
+  std::size_t exec_watches_ = 0;  // watch_exec() coroutines not yet over
   bool keep_conn_ = true;
   bool told_keep_conn_ = false;
   bool keep_conn_suspended_ = false;  // auto: off until a worker's exit says why it closed

@@ -515,15 +515,18 @@ void start_exchange(exchange_owner& pool, std::shared_ptr<pool_member> w, std::s
   exchange_result res;
   // Only a whole body: streaming one hands the front's reading over to the exchange.
   if (r->stdin_done && w->conn) send_head(pool, *w, *r, res);
+  pool.exchange_begun();
   asio::co_spawn(pool.io(), exchange(pool, w, r, std::move(res)), [&pool, w, r](std::exception_ptr e) {
-    if (!e) return;
-    log::on_exception("a backend exchange")(e);
-    // Whatever was left undone: the worker is replaced and the request still ends.
-    if (w->current == r) {
-      pool.kill_now(*w);
-      pool.done_with(w, false);
+    if (e) {
+      log::on_exception("a backend exchange")(e);
+      // Whatever was left undone: the worker is replaced and the request still ends.
+      if (w->current == r) {
+        pool.kill_now(*w);
+        pool.done_with(w, false);
+      }
+      if (r->state != request_state::done) fail(*r, 502, "internal error");
     }
-    if (r->state != request_state::done) fail(*r, 502, "internal error");
+    pool.exchange_over();  // the last use of the pool by this exchange
   });
 }
 

@@ -29,6 +29,10 @@ class exchange_owner {
   virtual void kill_pid(int pid) = 0;
   /// `r`'s member failed before it took the request: back to the head of the queue.
   virtual void resubmit(const std::shared_ptr<request>& r) = 0;
+  /// An exchange's coroutine starts: it refers to this owner until exchange_over().
+  virtual void exchange_begun() noexcept = 0;
+  /// The exchange's coroutine is over and refers to this owner no more (a retired pool waits for it).
+  virtual void exchange_over() noexcept = 0;
 
  protected:
   ~exchange_owner() = default;

@@ -353,25 +353,3 @@ TEST_CASE("a server that answers FCGI_MAX_CONNS=1 gets one connection and one re
   CHECK(most == 1);
   CHECK(mux.stderr_text().find("says FCGI_MAX_CONNS=1: max-conns 1") != std::string::npos);
 }
-
-TEST_CASE("a SIGHUP that changes a pool's servers is refused, the running servers serve on", "[remote]") {
-  fpm_server a("a", 2), b("b", 2);
-  temp_dir dir("fcgimux-remote-reload");
-  const std::string file = dir.file("fcgimux.json");
-  auto config_with = [&](const fpm_server& s) {
-    write_file(file, R"({"stats": "off", "servers": [{"address": ")" + s.address() + R"(", "max-conns": 2}]})");
-  };
-  config_with(a);
-  fcgimux_options o;
-  o.args = {"-c", file};
-  fcgimux_instance mux(o);
-  REQUIRE(ask(mux.address(), a.script(), "GET", "/answer.php", "").server == "a");
-  config_with(b);
-  mux.process().send_signal(SIGHUP);
-  const std::string refused = "reload failed: pool \"default\": its servers changed, which needs a restart";
-  for (int i = 0; i < 100 && mux.stderr_text().find(refused) == std::string::npos; ++i)
-    std::this_thread::sleep_for(50ms);
-  INFO(mux.stderr_text());
-  CHECK(mux.stderr_text().find(refused) != std::string::npos);
-  for (int i = 0; i < 5; ++i) CHECK(ask(mux.address(), a.script(), "GET", "/answer.php", "").server == "a");
-}

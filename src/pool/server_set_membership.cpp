@@ -1,0 +1,122 @@
+// SPDX-License-Identifier: ISC
+// Which servers a pool has: the configured ones at start, and what a reload (SIGHUP) changes.
+// A removed server drains: it takes no new request, its requests in flight finish on their
+// connections, and it is freed once no member and no probe refers to it. Members hold a plain
+// pointer to their server (pool_member::server), so a server is never freed while one of them
+// lives, and never from a call that one of its members is on the stack of.
+
+#include "src/base/log.hpp"
+#include "src/pool/server_set.hpp"
+
+#include <asio/post.hpp>
+
+#include <algorithm>
+
+namespace fcgimux {
+
+void server_set::add_server(const server_config& c) {
+  auto s = std::make_unique<remote_server>(io_);
+  s->cfg = c;
+  s->where = socket_endpoint(reinterpret_cast<const sockaddr*>(&c.resolved), c.resolved_length, c.address);
+  s->index = slots_.size();
+  balance_slot slot;
+  slot.weight = c.weight;
+  slot.backup = c.backup;
+  slot.limit = c.max_conns;
+  // Without a configured limit the server is asked first; it takes requests once it answered.
+  s->limit_known = c.max_conns > 0;
+  slot.usable = s->limit_known;
+  slots_.push_back(slot);
+  servers_.push_back(std::move(s));
+}
+
+void server_set::apply_servers() {
+  for (auto& s : servers_) {
+    if (s->draining) continue;
+    auto same = std::find_if(cfg_.servers.begin(), cfg_.servers.end(),
+                             [&](const server_config& c) { return c.address == s->cfg.address; });
+    if (same == cfg_.servers.end())
+      drain(*s);
+    else
+      update_server(*s, *same);
+  }
+  for (const server_config& c : cfg_.servers) {
+    // A server that is draining and comes back is a new one: the old drains on, unseen by the balancer.
+    if (std::any_of(servers_.begin(), servers_.end(),
+                    [&](auto& s) { return !s->draining && s->cfg.address == c.address; }))
+      continue;
+    add_server(c);
+    server_joined(*servers_.back());
+  }
+  forget_drained();
+}
+
+void server_set::update_server(remote_server& s, const server_config& c) {
+  balance_slot& slot = slots_[s.index];
+  slot.weight = c.weight;
+  slot.backup = c.backup;
+  if (c.max_conns > 0) {
+    slot.limit = c.max_conns;
+    s.limit_known = true;
+    s.limit_guessed = false;
+  } else if (s.cfg.max_conns > 0) {
+    // The configured limit is gone: the server's own word decides again, once asked.
+    s.limit_known = false;
+    if (!stopped_ && !s.probing) probe(s);
+  }
+  if (s.cfg.weight != c.weight || s.cfg.max_conns != c.max_conns || s.cfg.backup != c.backup)
+    log::info("pool {}: server {}: weight {}, max-conns {}{}", cfg_.name, c.address, c.weight,
+              c.max_conns > 0 ? std::to_string(c.max_conns) : std::string("as it says"), c.backup ? ", backup" : "");
+  s.cfg = c;
+  update_usable(s);
+  // A lower limit: idle kept connections beyond it close now, busy ones as their requests end.
+  while (!s.idle.empty() && s.limit_known && s.connections > slot.limit) {
+    s.idle.front()->conn.reset();
+    s.idle.erase(s.idle.begin());
+    --s.connections;
+  }
+}
+
+void server_set::drain(remote_server& s) {
+  s.draining = true;
+  slots_[s.index].usable = false;
+  s.retry.cancel();
+  s.eject_timer.cancel();
+  for (auto& m : s.idle) m->conn.reset();
+  s.connections -= s.idle.size();
+  s.idle.clear();
+  log::info("pool {}: server {} removed; {} requests in flight there finish first", cfg_.name, s.cfg.address,
+            slots_[s.index].in_flight);
+}
+
+void server_set::server_joined(remote_server& s) {
+  // The place where a server added by a reload begins; slow start (health) ramps its share up
+  // from here, as for a server that recovered.
+  log::info("pool {}: server {} added", cfg_.name, s.cfg.address);
+  if (!s.limit_known && !stopped_) probe(s);
+}
+
+void server_set::forget_drained_later() {
+  if (forget_posted_) return;
+  forget_posted_ = true;
+  asio::post(io_, [this] {
+    forget_posted_ = false;
+    forget_drained();
+  });
+}
+
+void server_set::forget_drained() {
+  for (std::size_t i = 0; i < servers_.size();) {
+    remote_server& s = *servers_[i];
+    if (!s.draining || s.connections > 0 || s.probing) {
+      ++i;
+      continue;
+    }
+    log::info("pool {}: server {} drained and forgotten", cfg_.name, s.cfg.address);
+    servers_.erase(servers_.begin() + static_cast<std::ptrdiff_t>(i));
+    slots_.erase(slots_.begin() + static_cast<std::ptrdiff_t>(i));
+    for (std::size_t j = i; j < servers_.size(); ++j) servers_[j]->index = j;
+  }
+}
+
+}  // namespace fcgimux
