@@ -150,10 +150,14 @@ void pool::kill_now(pool_member& m) { m.home->kill_now(m); }
 std::shared_ptr<pool_member> pool::take_idle() {
   // The workers first (a pool with no servers: only they), the servers as their overflow; or
   // the reverse with --prefer servers.
+  // A request a server failed goes to another member (servers_.take skips that server while
+  // another one can serve).
+  const request* next = sched_.head();
+  const void* avoid = next ? next->failed_at : nullptr;
   if (cfg_.servers_first)
-    if (auto m = servers_.take()) return m;
+    if (auto m = servers_.take(avoid)) return m;
   if (auto m = members_.take_idle()) return m;
-  return cfg_.servers_first ? nullptr : servers_.take();
+  return cfg_.servers_first ? nullptr : servers_.take(avoid);
 }
 
 void pool::no_member_left(std::string_view why) {

@@ -82,8 +82,23 @@ void server_set::probe(remote_server& s) {
       log::on_exception("a server's GET_VALUES"));
 }
 
-std::shared_ptr<pool_member> server_set::take() {
-  std::size_t i = balancer_.pick(slots_);
+std::shared_ptr<pool_member> server_set::take(const void* avoid) {
+  std::size_t i = balancer::none;
+  auto avoided = std::find_if(servers_.begin(), servers_.end(), [&](auto& s) { return s.get() == avoid; });
+  const bool other_usable = avoided != servers_.end() && std::any_of(servers_.begin(), servers_.end(), [&](auto& s) {
+                              return s.get() != avoid && slots_[s->index].usable;
+                            });
+  if (other_usable) {
+    // Out of the balancer's sight for this one pick: the request waits for another server's room
+    // rather than going back to the one that just failed it.
+    balance_slot& slot = slots_[(*avoided)->index];
+    const bool was = slot.usable;
+    slot.usable = false;
+    i = balancer_.pick(slots_);
+    slot.usable = was;
+  } else {
+    i = balancer_.pick(slots_);
+  }
   if (i == balancer::none) return nullptr;
   remote_server& s = *servers_[i];
   std::shared_ptr<pool_member> m;

@@ -54,8 +54,9 @@ class server_set final : public member_home {
   /// Asks every server whose limit is not configured for its FCGI_MAX_CONNS.
   void start();
   /// A member (a kept connection, or one to open) of the server the balancer picks, marked busy;
-  /// null when no server has room.
-  std::shared_ptr<pool_member> take();
+  /// null when no server has room. `avoid` (a remote_server that failed the request) is passed
+  /// over while another server is usable, whether or not that one has room now.
+  std::shared_ptr<pool_member> take(const void* avoid = nullptr);
   bool empty() const noexcept { return servers_.empty(); }
   /// Requests in flight at the servers.
   std::size_t busy_count() const noexcept;

@@ -28,10 +28,12 @@ function bump($d) {
   flock($f, LOCK_UN);
   fclose($f);
 }
+// The whole request is read before the work starts: a server killed during the sleep has read
+// everything it was sent (its socket holds nothing unread).
+$body = file_get_contents('php://input');
 bump(1);
 if (isset($_GET['sleep'])) usleep((int)$_GET['sleep'] * 1000);
 bump(-1);
-$body = file_get_contents('php://input');
 $mark = getenv('SERVER_MARK');
 header('Content-Type: text/plain');
 printf("server=%s method=%s len=%d crc=%08x\n", $mark === false ? '-' : $mark, $_SERVER['REQUEST_METHOD'],
