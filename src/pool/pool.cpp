@@ -162,7 +162,7 @@ std::shared_ptr<pool_member> pool::take_idle() {
 
 void pool::no_member_left(std::string_view why) {
   // The servers still serve a pool whose workers cannot start (or are gone in a shutdown).
-  if (servers_.empty()) sched_.fail_all(why);
+  if (cannot_serve()) sched_.fail_all(why);
 }
 
 void pool::serve(std::shared_ptr<pool_member> m, std::shared_ptr<request> r) {
@@ -181,7 +181,7 @@ pool_snapshot pool::snapshot(bool full) const {
   s.queue_length = sched_.length();
   s.queue_limit = cfg_.queue_limit;
   s.can_serve = !stopping_ && !members_.cannot_serve() &&
-                (p.idle > 0 || s.busy > 0 || p.live < cfg_.max_workers || p.starting > 0 || !servers_.empty());
+                (p.idle > 0 || s.busy > 0 || p.live < cfg_.max_workers || p.starting > 0 || !servers_.all_down());
   s.generation = members_.generation();
   s.roll = members_.roll_state();
   if (full) s.workers = members_.describe();

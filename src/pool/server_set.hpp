@@ -9,6 +9,7 @@
 
 #include "src/config/config.hpp"
 #include "src/pool/balancer.hpp"
+#include "src/pool/health_check.hpp"
 #include "src/pool/worker_pool.hpp"
 #include "src/upstream/member.hpp"
 
@@ -26,7 +27,8 @@ inline constexpr std::size_t default_server_conns = 5;
 
 /// One configured server: where it is, its limit, its kept connections.
 struct remote_server {
-  explicit remote_server(asio::io_context& io) : retry(io), eject_timer(io) {}
+  remote_server(asio::io_context& io, const pool_config& p)
+      : retry(io), eject_timer(io), health(p.rise, p.fall), check_timer(io) {}
   server_config cfg;
   member_endpoint where;
   std::size_t index = 0;                           ///< its slot in the set's balance slots
@@ -45,6 +47,13 @@ struct remote_server {
   std::size_t ejections = 0;  ///< in a row, without a request answered since: each doubles the time
   bool ejected = false;
   asio::steady_timer eject_timer;
+  // Active health: down after `fall` failed checks, until `rise` pass.
+  check_state health;
+  asio::steady_timer check_timer;
+  bool checked = false;                         ///< a check has ended
+  bool last_check_passed = false;
+  std::string last_check_why;                   ///< why the last check failed
+  std::chrono::system_clock::time_point last_check_at{};
 };
 
 class server_set final : public member_home {
@@ -68,6 +77,8 @@ class server_set final : public member_home {
   bool same_servers(const pool_config& next) const noexcept;
   /// Servers ejected now (passive health).
   std::size_t ejected_count() const noexcept;
+  /// Every server is down by its checks (true for a pool without servers): none can serve.
+  bool all_down() const noexcept;
   /// Closes every idle kept connection and stops the probes (shutdown).
   void stop_all();
   /// A reload kept the pool: the balancing mode follows (the servers themselves do not change).
@@ -80,6 +91,12 @@ class server_set final : public member_home {
 
  private:
   void probe(remote_server& s);
+  /// Runs the next active check of `s` after check-interval.
+  void schedule_check(remote_server& s);
+  void check(remote_server& s);
+  void check_done(remote_server& s, bool passed, std::string why);
+  /// Closes the idle kept connections of a server that takes no request for a while.
+  void drop_idle(remote_server& s);
   /// Counts a failed request; ejects the server after --max-fails in a row, if another member is left.
   void failed(remote_server& s);
   void eject(remote_server& s);

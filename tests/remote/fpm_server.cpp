@@ -51,7 +51,7 @@ fpm_server::fpm_server(std::string mark, int children) : mark_(std::move(mark)),
   conf << "[global]\nerror_log = " << dir_.file("fpm.log") << "\ndaemonize = no\npid = " << dir_.file("fpm.pid")
        << "\n[answer]\nlisten = 127.0.0.1:" << port_
        << "\nlisten.backlog = 511\npm = static\npm.max_children = " << children
-       << "\npm.status_path = /fpm-status\nenv[SERVER_MARK] = " << mark_ << "\ncatch_workers_output = yes\n";
+       << "\npm.status_path = /fpm-status\nping.path = /ping\nenv[SERVER_MARK] = " << mark_ << "\ncatch_workers_output = yes\n";
   if (root) conf << "user = root\ngroup = root\n";
   write_file(dir_.file("fpm.conf"), conf.str());
   spawn_options o;

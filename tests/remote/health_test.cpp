@@ -14,6 +14,8 @@
 #include <signal.h>
 
 #include <atomic>
+#include <chrono>
+#include <map>
 #include <mutex>
 #include <thread>
 #include <vector>
@@ -95,4 +97,103 @@ TEST_CASE("a server killed mid-request: its GETs are answered by another server,
   for (auto& why : post_failures) CHECK(why.find("502") != std::string::npos);
   // fcgimux counts what the clients saw.
   CHECK(stats_counter(mux, "failed") == static_cast<long>(post_failures.size()));
+}
+
+namespace {
+
+// Waits (generously: the machine is loaded) until fcgimux's log holds `what`.
+bool log_shows(const fcgimux_instance& mux, const std::string& what, std::chrono::seconds within = 20s) {
+  for (auto end = std::chrono::steady_clock::now() + within; std::chrono::steady_clock::now() < end;) {
+    if (mux.stderr_text().find(what) != std::string::npos) return true;
+    std::this_thread::sleep_for(20ms);
+  }
+  return false;
+}
+
+void signal_all(fpm_server& s, int sig) {
+  ::kill(s.process().pid(), sig);
+  for (pid_t p : descendants_of(s.process().pid())) ::kill(p, sig);
+}
+
+int healthz(const fcgimux_instance& mux, const std::string& pool) {
+  auto r = http_request(mux.stats_port(), "GET", "/healthz?pool=" + pool);
+  return r.ok ? r.status : -1;
+}
+
+}  // namespace
+
+TEST_CASE("a frozen server fails its ping checks and is down until it answers them again", "[remote][health]") {
+  fpm_server a("a", 3), b("b", 3);
+  fcgimux_options o;
+  // Checks of php-fpm's ping.path every 200 ms; a frozen server's connect succeeds (its kernel
+  // still accepts) and only the answer's timeout shows it.
+  o.args = {"--stats",         "127.0.0.1:0", "--server",     a.address() + ",max-conns=3",
+            "--server",        b.address() + ",max-conns=3", "--check-interval", "0.2",
+            "--check-timeout", "0.5",         "--check-path", "/ping",
+            "--fall",          "2",           "--rise",       "2",
+            "--request-timeout", "10"};
+  fcgimux_instance mux(o);
+  std::vector<std::string> failures;
+  std::map<std::string, int> seen;
+  for (int i = 0; i < 20; ++i) {
+    auto out = ask(mux.address(), a.script(), "GET", "/answer.php", "");
+    out.ok ? ++seen[out.server] : (failures.push_back(out.why), 0);
+  }
+  REQUIRE(failures.empty());
+  REQUIRE(seen["b"] > 0);
+
+  signal_all(b, SIGSTOP);
+  const std::string down = "server " + b.address() + " failed 2 checks in a row";
+  const bool went_down = log_shows(mux, down);
+  // Down: every request goes to a, none waits on the frozen b.
+  seen.clear();
+  const auto t0 = std::chrono::steady_clock::now();
+  for (int i = 0; i < 20; ++i) {
+    auto out = ask(mux.address(), a.script(), "GET", "/answer.php", "");
+    out.ok ? ++seen[out.server] : (failures.push_back(out.why), 0);
+  }
+  const auto took = std::chrono::steady_clock::now() - t0;
+  signal_all(b, SIGCONT);
+  const bool came_back = log_shows(mux, "server " + b.address() + " passed 2 checks in a row; up again");
+  INFO(joined(failures) << mux.stderr_text());
+  REQUIRE(went_down);
+  CHECK(failures.empty());
+  CHECK(seen["a"] == 20);
+  CHECK(took < 8s);  // 20 requests that never wait for a 10 s request timeout at b
+  REQUIRE(came_back);
+  seen.clear();
+  for (int i = 0; i < 20; ++i) {
+    auto out = ask(mux.address(), a.script(), "GET", "/answer.php", "");
+    out.ok ? ++seen[out.server] : (failures.push_back(out.why), 0);
+  }
+  CHECK(failures.empty());
+  CHECK(seen["b"] > 0);
+}
+
+TEST_CASE("every server down by its checks: requests get a fast 503, /healthz?pool= says 503, until one is back",
+          "[remote][health]") {
+  fpm_server a("a", 2);
+  fcgimux_options o;
+  o.args = {"--stats",       "127.0.0.1:0", "--server",       a.address() + ",max-conns=2",
+            "--check-interval", "0.2",      "--check-timeout", "0.5", "--fall", "2", "--rise", "1"};
+  fcgimux_instance mux(o);
+  REQUIRE(ask(mux.address(), a.script(), "GET", "/answer.php", "").ok);
+  CHECK(healthz(mux, "default") == 200);
+  signal_all(a, SIGSTOP);
+  const bool went_down = log_shows(mux, "server " + a.address() + " failed 2 checks in a row");
+  const auto t0 = std::chrono::steady_clock::now();
+  auto refused = ask(mux.address(), a.script(), "GET", "/answer.php", "");
+  const auto took = std::chrono::steady_clock::now() - t0;
+  const int health_down = healthz(mux, "default");
+  signal_all(a, SIGCONT);
+  const bool came_back = log_shows(mux, "server " + a.address() + " passed 1 checks in a row; up again");
+  INFO(mux.stderr_text() << refused.why);
+  REQUIRE(went_down);
+  CHECK_FALSE(refused.ok);
+  CHECK(refused.why.find("503") != std::string::npos);
+  CHECK(took < 2s);
+  CHECK(health_down == 503);
+  REQUIRE(came_back);
+  CHECK(healthz(mux, "default") == 200);
+  CHECK(ask(mux.address(), a.script(), "GET", "/answer.php", "").ok);
 }
