@@ -125,6 +125,13 @@ struct pool_config {
   seconds eject_time{10};         ///< a first ejection's length; doubled while it keeps failing
   // php-fpm's security.limit_extensions (docs/migrating.md).
   std::vector<std::string> limit_extensions;  ///< SCRIPT_FILENAME must end in one; empty: any (403 otherwise)
+  // Active health checks of the servers (docs/remote.md).
+  seconds check_interval{5};     ///< between two checks of a server; 0: no checks
+  std::string check_path;        ///< empty: FCGI_GET_VALUES; else a GET of this path
+  int check_status = 200;        ///< the status check_path's answer must have
+  seconds check_timeout{2};      ///< for a check's answer, once connected (connect-timeout before)
+  std::size_t rise = 2;          ///< passed checks in a row that bring a down server back
+  std::size_t fall = 3;          ///< failed checks in a row that take a server down
 };
 
 /// The whole process: what is not about one pool, and the pools.

@@ -297,6 +297,27 @@ const std::vector<option_def>& options() {
        },
        "space-separated endings SCRIPT_FILENAME must have, such as '.php .phar', else 403 (php-fpm's "
        "security.limit_extensions; default: any)"},
+      {"check-interval", 0, kind::seconds, scope::pool, no_process, POOL_SECONDS(check_interval),
+       "seconds between two active checks of each server; 0 = none (default 5)"},
+      {"check-path", 0, kind::text, scope::pool, no_process,
+       [](pool_config& p, const std::string& v) {
+         if (!v.empty() && v.front() != '/') throw config_error(fmt::format("check-path: '{}' does not start with /", v));
+         p.check_path = v;
+       },
+       "a check is a GET of this path (php-fpm's ping.path) instead of FCGI_GET_VALUES"},
+      {"check-status", 0, kind::count, scope::pool, no_process,
+       [](pool_config& p, const std::string& v) {
+         std::size_t n = to_count("check-status", v);
+         if (n < 100 || n > 599) throw config_error(fmt::format("check-status: '{}' is not a status from 100 to 599", v));
+         p.check_status = static_cast<int>(n);
+       },
+       "the status a check-path answer must have (default 200)"},
+      {"check-timeout", 0, kind::seconds, scope::pool, no_process, POOL_SECONDS(check_timeout),
+       "seconds a check's answer may take once connected (default 2)"},
+      {"rise", 0, kind::count, scope::pool, no_process, POOL_COUNT(rise),
+       "passed checks in a row that bring a down server back (default 2)"},
+      {"fall", 0, kind::count, scope::pool, no_process, POOL_COUNT(fall),
+       "failed checks in a row that take a server down (default 3)"},
       {"shutdown-timeout", 0, kind::seconds, scope::process,
        [](config& c, const std::string& v) { c.shutdown_timeout = seconds(to_number("shutdown-timeout", v)); }, no_pool,
        "seconds to let requests finish on SIGTERM (default 30)"},

@@ -149,6 +149,9 @@ void finish_pool(pool_config& p, bool only_pool, const process_identity& self) {
     throw config_error("server: every server is a backup: a pool needs one that is not");
   if (p.connect_timeout <= seconds::zero()) throw config_error("connect-timeout: must be more than 0");
   if (p.eject_time <= seconds::zero()) throw config_error("eject-time: must be more than 0");
+  if (p.check_timeout <= seconds::zero()) throw config_error("check-timeout: must be more than 0");
+  if (p.rise == 0) throw config_error("rise: must be at least 1");
+  if (p.fall == 0) throw config_error("fall: must be at least 1");
   if (p.command.empty()) {
     // A pool of servers only spawns nothing: its minimum and maximum are 0, so the scaler never starts a worker.
     p.workers = p.max_workers = p.spare = 0;

@@ -47,6 +47,10 @@ struct request {
   bool front_gone = false;
   bool output_sent = false;  ///< some STDOUT or STDERR went to the front
   int attempts = 0;          ///< workers it was sent to
+  /// The remote server that failed it before answering (opaque): its next member is another one.
+  const void* failed_at = nullptr;
+  /// Sent again once already after a server read it and closed unanswered (idempotent, no body).
+  bool replayed = false;
   int worker_pid = 0;
   int end_status = 0;    ///< the HTTP status it ended with, whether or not its front got it (access log)
   bool cut_off = false;  ///< its worker failed after output went out: the front saw a truncated answer

@@ -156,15 +156,19 @@ void pool::kill_now(pool_member& m) { m.home->kill_now(m); }
 std::shared_ptr<pool_member> pool::take_idle() {
   // The workers first (a pool with no servers: only they), the servers as their overflow; or
   // the reverse with --prefer servers.
+  // A request a server failed goes to another member (servers_.take skips that server while
+  // another one can serve).
+  const request* next = sched_.head();
+  const void* avoid = next ? next->failed_at : nullptr;
   if (cfg_.servers_first)
-    if (auto m = servers_.take()) return m;
+    if (auto m = servers_.take(avoid)) return m;
   if (auto m = members_.take_idle()) return m;
-  return cfg_.servers_first ? nullptr : servers_.take();
+  return cfg_.servers_first ? nullptr : servers_.take(avoid);
 }
 
 void pool::no_member_left(std::string_view why) {
   // The servers still serve a pool whose workers cannot start (or are gone in a shutdown).
-  if (servers_.empty()) sched_.fail_all(why);
+  if (cannot_serve()) sched_.fail_all(why);
 }
 
 void pool::serve(std::shared_ptr<pool_member> m, std::shared_ptr<request> r) {
@@ -183,7 +187,7 @@ pool_snapshot pool::snapshot(bool full) const {
   s.queue_length = sched_.length();
   s.queue_limit = cfg_.queue_limit;
   s.can_serve = !stopping_ && !members_.cannot_serve() &&
-                (p.idle > 0 || s.busy > 0 || p.live < cfg_.max_workers || p.starting > 0 || !servers_.empty());
+                (p.idle > 0 || s.busy > 0 || p.live < cfg_.max_workers || p.starting > 0 || !servers_.all_down());
   s.generation = members_.generation();
   s.roll = members_.roll_state();
   if (full) s.workers = members_.describe();

@@ -114,7 +114,9 @@ class pool final : public request_target,
   // member_source
   std::shared_ptr<pool_member> take_idle() override;
   void grow() override { members_.grow(); }
-  bool cannot_serve() const noexcept override { return members_.cannot_serve() && servers_.empty(); }
+  bool cannot_serve() const noexcept override {
+    return (cfg_.command.empty() || members_.cannot_serve()) && servers_.all_down();
+  }
   pool_counts counts() const noexcept override { return members_.counts(); }
   void serve(std::shared_ptr<pool_member> m, std::shared_ptr<request> r) override;
 

@@ -55,6 +55,8 @@ class scheduler {
   void stop();
 
   std::size_t length() const noexcept { return queue_.size(); }
+  /// The request the next free member goes to; null when none waits.
+  const request* head() const noexcept { return queue_.empty() ? nullptr : queue_.front().get(); }
 
  private:
   void enqueue(const std::shared_ptr<request>& r, bool at_front);

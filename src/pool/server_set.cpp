@@ -3,6 +3,7 @@
 
 #include "src/base/invariant.hpp"
 #include "src/base/log.hpp"
+#include "src/upstream/health_probe.hpp"
 #include "src/upstream/server_values.hpp"
 
 #include <asio/co_spawn.hpp>
@@ -31,8 +32,78 @@ server_set::server_set(asio::io_context& io, const pool_config& cfg, member_even
 }
 
 void server_set::start() {
-  for (auto& s : servers_)
+  for (auto& s : servers_) {
     if (!s->limit_known) probe(*s);
+    schedule_check(*s);
+  }
+}
+
+void server_set::schedule_check(remote_server& s) {
+  if (cfg_.check_interval <= seconds::zero() || stopped_) return;
+  s.check_timer.expires_after(to_duration(cfg_.check_interval));
+  s.check_timer.async_wait([this, &s](const std::error_code& ec) {
+    if (!ec && !stopped_) check(s);
+  });
+}
+
+void server_set::check(remote_server& s) {
+  auto ms = [](seconds d) { return std::chrono::duration_cast<std::chrono::milliseconds>(to_duration(d)); };
+  probe_spec spec{.path = cfg_.check_path,
+                  .status = cfg_.check_status,
+                  .connect_within = ms(cfg_.connect_timeout),
+                  .answer_within = ms(cfg_.check_timeout)};
+  // Counted as a probe: neither the set (a retired pool) nor the server (removed by a reload) is
+  // freed while the check refers to them.
+  ++probes_;
+  s.checking = true;
+  asio::co_spawn(
+      io_,
+      [this, &s, spec]() -> asio::awaitable<void> {
+        struct counted {
+          std::size_t& n;
+          ~counted() { --n; }
+        } checking{probes_};
+        probe_result got = co_await probe_server(io_.get_executor(), s.where, spec);
+        s.checking = false;
+        if (stopped_) co_return;
+        if (s.draining) {
+          forget_drained_later();
+          co_return;
+        }
+        check_done(s, got.passed, std::move(got.why));
+        schedule_check(s);
+      },
+      log::on_exception("a server's health check"));
+}
+
+void server_set::check_done(remote_server& s, bool passed, std::string why) {
+  s.checked = true;
+  s.last_check_passed = passed;
+  s.last_check_at = std::chrono::system_clock::now();
+  s.last_check_why = std::move(why);
+  s.health.set_counts(cfg_.rise, cfg_.fall);
+  if (!s.health.record(passed)) return;
+  update_usable(s);
+  if (!s.health.up()) {
+    log::warning("pool {}: server {} failed {} checks in a row ({}); down until {} pass", cfg_.name, s.cfg.address,
+                 cfg_.fall, s.last_check_why, cfg_.rise);
+    drop_idle(s);
+    // Requests waiting for a server that none can take: answered at once, not at their timeout.
+    if (all_down() && cfg_.command.empty()) events_.no_member_left("every server is down");
+  } else {
+    log::info("pool {}: server {} passed {} checks in a row; up again", cfg_.name, s.cfg.address, cfg_.rise);
+    events_.member_ready();
+  }
+}
+
+void server_set::drop_idle(remote_server& s) {
+  for (auto& m : s.idle) m->conn.reset();
+  s.connections -= s.idle.size();
+  s.idle.clear();
+}
+
+bool server_set::all_down() const noexcept {
+  return std::all_of(servers_.begin(), servers_.end(), [](auto& s) { return !s->health.up(); });
 }
 
 void server_set::probe(remote_server& s) {
@@ -79,8 +150,23 @@ void server_set::probe(remote_server& s) {
       log::on_exception("a server's GET_VALUES"));
 }
 
-std::shared_ptr<pool_member> server_set::take() {
-  std::size_t i = balancer_.pick(slots_);
+std::shared_ptr<pool_member> server_set::take(const void* avoid) {
+  std::size_t i = balancer::none;
+  auto avoided = std::find_if(servers_.begin(), servers_.end(), [&](auto& s) { return s.get() == avoid; });
+  const bool other_usable = avoided != servers_.end() && std::any_of(servers_.begin(), servers_.end(), [&](auto& s) {
+                              return s.get() != avoid && slots_[s->index].usable;
+                            });
+  if (other_usable) {
+    // Out of the balancer's sight for this one pick: the request waits for another server's room
+    // rather than going back to the one that just failed it.
+    balance_slot& slot = slots_[(*avoided)->index];
+    const bool was = slot.usable;
+    slot.usable = false;
+    i = balancer_.pick(slots_);
+    slot.usable = was;
+  } else {
+    i = balancer_.pick(slots_);
+  }
   if (i == balancer::none) return nullptr;
   remote_server& s = *servers_[i];
   std::shared_ptr<pool_member> m;
@@ -156,15 +242,13 @@ void server_set::failed(remote_server& s) {
 }
 
 void server_set::eject(remote_server& s) {
-  // 10 s, 20 s, 40 s ... while it keeps failing: at most 32 times the first.
-  const auto length = to_duration(cfg_.eject_time) * (1 << std::min<std::size_t>(s.ejections, 5));
+  // 10 s, 20 s, 40 s ... while it keeps failing: at most 32 times the first (health_check.hpp).
+  const auto length = eject_length(to_duration(cfg_.eject_time), s.ejections);
   ++s.ejections;
   s.ejected = true;
   update_usable(s);
   // Its kept connections are as dead as it is.
-  for (auto& m : s.idle) m->conn.reset();
-  s.connections -= s.idle.size();
-  s.idle.clear();
+  drop_idle(s);
   log::warning("pool {}: server {} failed {} requests in a row; ejected for {:.1f} s", cfg_.name, s.cfg.address,
                s.fails, std::chrono::duration<double>(length).count());
   s.eject_timer.expires_after(length);
@@ -180,7 +264,7 @@ void server_set::eject(remote_server& s) {
 }
 
 void server_set::update_usable(remote_server& s) {
-  slots_[s.index].usable = s.limit_known && !s.ejected && !s.draining;
+  slots_[s.index].usable = s.limit_known && !s.ejected && !s.draining && s.health.up();
 }
 
 std::size_t server_set::ejected_count() const noexcept {
@@ -225,6 +309,7 @@ void server_set::stop_all() {
   for (auto& s : servers_) {
     s->retry.cancel();
     s->eject_timer.cancel();
+    s->check_timer.cancel();
     for (auto& m : s->idle) m->conn.reset();
     s->connections -= s->idle.size();
     s->idle.clear();

@@ -9,6 +9,7 @@
 
 #include "src/config/config.hpp"
 #include "src/pool/balancer.hpp"
+#include "src/pool/health_check.hpp"
 #include "src/pool/worker_pool.hpp"
 #include "src/upstream/member.hpp"
 
@@ -26,7 +27,8 @@ inline constexpr std::size_t default_server_conns = 5;
 
 /// One configured server: where it is, its limit, its kept connections.
 struct remote_server {
-  explicit remote_server(asio::io_context& io) : retry(io), eject_timer(io) {}
+  remote_server(asio::io_context& io, const pool_config& p)
+      : retry(io), eject_timer(io), health(p.rise, p.fall), check_timer(io) {}
   server_config cfg;
   member_endpoint where;
   std::size_t index = 0;                           ///< its slot in the set's balance slots
@@ -48,6 +50,14 @@ struct remote_server {
   // Membership (pool/server_set_membership.cpp).
   bool draining = false;  ///< a reload removed it: no new request; freed once its last connection ends
   bool probing = false;   ///< a GET_VALUES probe is under way (it refers to this server)
+  bool checking = false;  ///< an active health check is under way (it refers to this server)
+  // Active health: down after `fall` failed checks, until `rise` pass.
+  check_state health;
+  asio::steady_timer check_timer;
+  bool checked = false;                         ///< a check has ended
+  bool last_check_passed = false;
+  std::string last_check_why;                   ///< why the last check failed
+  std::chrono::system_clock::time_point last_check_at{};
 };
 
 class server_set final : public member_home {
@@ -57,8 +67,9 @@ class server_set final : public member_home {
   /// Asks every server whose limit is not configured for its FCGI_MAX_CONNS.
   void start();
   /// A member (a kept connection, or one to open) of the server the balancer picks, marked busy;
-  /// null when no server has room.
-  std::shared_ptr<pool_member> take();
+  /// null when no server has room. `avoid` (a remote_server that failed the request) is passed
+  /// over while another server is usable, whether or not that one has room now.
+  std::shared_ptr<pool_member> take(const void* avoid = nullptr);
   bool empty() const noexcept { return servers_.empty(); }
   /// Requests in flight at the servers.
   std::size_t busy_count() const noexcept;
@@ -68,6 +79,8 @@ class server_set final : public member_home {
   bool keeps_connections(const remote_server& s) const noexcept;
   /// Servers ejected now (passive health).
   std::size_t ejected_count() const noexcept;
+  /// Every server is down by its checks (true for a pool without servers): none can serve.
+  bool all_down() const noexcept;
   /// Closes every idle kept connection and stops the probes (shutdown).
   void stop_all();
   /// No GET_VALUES probe is under way (a probe refers to this set until it ends).
@@ -88,6 +101,12 @@ class server_set final : public member_home {
 
  private:
   void probe(remote_server& s);
+  /// Runs the next active check of `s` after check-interval.
+  void schedule_check(remote_server& s);
+  void check(remote_server& s);
+  void check_done(remote_server& s, bool passed, std::string why);
+  /// Closes the idle kept connections of a server that takes no request for a while.
+  void drop_idle(remote_server& s);
   /// Counts a failed request; ejects the server after --max-fails in a row, if another member is left.
   void failed(remote_server& s);
   void eject(remote_server& s);

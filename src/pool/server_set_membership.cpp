@@ -15,7 +15,7 @@
 namespace fcgimux {
 
 void server_set::add_server(const server_config& c) {
-  auto s = std::make_unique<remote_server>(io_);
+  auto s = std::make_unique<remote_server>(io_, cfg_);
   s->cfg = c;
   s->where = socket_endpoint(reinterpret_cast<const sockaddr*>(&c.resolved), c.resolved_length, c.address);
   s->index = slots_.size();
@@ -82,6 +82,7 @@ void server_set::drain(remote_server& s) {
   slots_[s.index].usable = false;
   s.retry.cancel();
   s.eject_timer.cancel();
+  s.check_timer.cancel();
   for (auto& m : s.idle) m->conn.reset();
   s.connections -= s.idle.size();
   s.idle.clear();
@@ -94,6 +95,7 @@ void server_set::server_joined(remote_server& s) {
   // from here, as for a server that recovered.
   log::info("pool {}: server {} added", cfg_.name, s.cfg.address);
   if (!s.limit_known && !stopped_) probe(s);
+  schedule_check(s);
 }
 
 void server_set::forget_drained_later() {
@@ -108,7 +110,7 @@ void server_set::forget_drained_later() {
 void server_set::forget_drained() {
   for (std::size_t i = 0; i < servers_.size();) {
     remote_server& s = *servers_[i];
-    if (!s.draining || s.connections > 0 || s.probing) {
+    if (!s.draining || s.connections > 0 || s.probing || s.checking) {
       ++i;
       continue;
     }

@@ -3,6 +3,7 @@
 
 #include "proto/decoder.hpp"
 #include "proto/encoder.hpp"
+#include "proto/name_value.hpp"
 #include "src/base/event_signal.hpp"
 #include "src/base/invariant.hpp"
 #include "src/base/log.hpp"
@@ -49,6 +50,7 @@ struct exchange_result {
   bool body_streamed = false;  // body bytes fcgimux no longer holds went to the worker: no resend
   bool keep_conn = false;      // FCGI_KEEP_CONN was asked of the worker
   bool stdin_closed = false;   // the head holds the whole body and its end
+  bool had_body = false;       // body bytes (or a body still arriving) went with the request
   std::uint32_t app_status = 0;
   proto::protocol_status status = proto::protocol_status::request_complete;
   std::error_code ec;
@@ -274,6 +276,7 @@ asio::awaitable<void> disarm_request_timer(exchange_ctx& x) {
 void send_head(exchange_owner& pool, pool_member& w, request& r, exchange_result& res) {
   std::string& head = res.head;
   res.keep_conn = pool.keeps_connections(w);
+  res.had_body = !r.body.empty() || !r.stdin_done;
   head.reserve(64 + r.params.size() + r.body.size());
   proto::append_begin_request(head, worker_request_id, static_cast<std::uint16_t>(proto::role::responder),
                               res.keep_conn ? proto::flag_keep_conn : 0);
@@ -388,6 +391,24 @@ void fail(request& r, int status, std::string_view why) {
 
 bool closed_by_worker(const std::error_code& ec) { return ec == asio::error::eof || unread_by_member(ec); }
 
+// nginx's idea of a method that may be sent twice (its non_idempotent set is POST, LOCK, PATCH).
+bool idempotent(const request& r) {
+  auto m = proto::find_name_value(r.params, "REQUEST_METHOD").value;
+  return m != "POST" && m != "LOCK" && m != "PATCH";
+}
+
+// A remote server whose connection ended before a byte of answer came (its php-fpm killed, a
+// child crashed): the kernel's "reset with bytes unread" proves nothing there, since php-fpm
+// leaves a request's last STDIN record unread while its script runs. So a server's request is
+// sent again only when sending it twice is harmless, nginx's rule: no body and an idempotent
+// method, once, to another member. A POST whose body went out is answered 502. Workers keep the
+// kernel's proof (their resend rule): a worker dying on a request is likelier the request's doing.
+bool server_may_replay(const pool_member& w, const request& r, const exchange_result& res,
+                       const std::error_code& failure) {
+  return (failure == exchange_errc::closed || failure == exchange_errc::reset_unread) && w.server && !r.replayed &&
+         !r.front_gone && !r.output_sent && !res.response_bytes && !res.had_body && idempotent(r);
+}
+
 asio::awaitable<void> exchange(exchange_owner& pool, std::shared_ptr<pool_member> w, std::shared_ptr<request> r,
                                exchange_result res) {
   auto ex = co_await asio::this_coro::executor;
@@ -464,11 +485,21 @@ asio::awaitable<void> exchange(exchange_owner& pool, std::shared_ptr<pool_member
   // kcgi apps exit on FCGI_KEEP_CONN (see worker_pool::refused_kept_connection).
   if (closed && first_request && res.keep_conn && !res.response_bytes) pool.refused_kept_connection(*w);
 
-  const bool may_resend = failure == exchange_condition::safe_to_resend && !r->front_gone && r->attempts < max_attempts;
+  const bool replay = server_may_replay(*w, *r, res, failure);
+  const bool resendable = failure == exchange_errc::connect_failed ||
+                          (!w->server && failure == exchange_condition::safe_to_resend);
+  const bool may_resend = resendable && !r->front_gone && r->attempts < max_attempts;
   pool.done_with(w, false);
-  if (may_resend) {
-    log::debug("{} dropped request {} unanswered ({}); sending it to another member", member_name(*w), r->uri,
-               res.ec.message());
+  if (may_resend || replay) {
+    if (replay && !may_resend) {
+      r->replayed = true;
+      log::warning("{} closed request {} unanswered ({}); sending it once more, to another member", member_name(*w),
+                   uri_of(*r), res.ec ? res.ec.message() : "end of file");
+    } else {
+      log::debug("{} dropped request {} unanswered ({}); sending it to another member", member_name(*w), r->uri,
+                 res.ec.message());
+    }
+    if (w->server) r->failed_at = w->server;
     // What of a streamed body went to this worker comes first again.
     if (!res.sent_body.empty()) r->body.insert(0, res.sent_body);
     pool.resubmit(r);

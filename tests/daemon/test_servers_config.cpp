@@ -145,3 +145,27 @@ TEST_CASE("passive health settings: --max-fails and --eject-time, per pool", "[s
   CHECK(p.eject_time.count() == 2.5);
   CHECK(error_of({"--server", "127.0.0.1:9100", "--eject-time", "0"}) == "eject-time: must be more than 0");
 }
+
+TEST_CASE("active check settings: --check-interval, --check-path, --check-status, --check-timeout, --rise, --fall",
+          "[servers]") {
+  auto p = parse({"--server", "127.0.0.1:9100"}).pools[0];
+  CHECK(p.check_interval.count() == 5);
+  CHECK(p.check_path.empty());
+  CHECK(p.check_status == 200);
+  CHECK(p.check_timeout.count() == 2);
+  CHECK(p.rise == 2);
+  CHECK(p.fall == 3);
+  p = parse({"--server", "127.0.0.1:9100", "--check-interval", "0", "--check-path", "/ping", "--check-status", "204",
+             "--rise", "1", "--fall", "5"})
+          .pools[0];
+  CHECK(p.check_interval.count() == 0);
+  CHECK(p.check_path == "/ping");
+  CHECK(p.check_status == 204);
+  CHECK(p.rise == 1);
+  CHECK(p.fall == 5);
+  CHECK(error_of({"--server", "127.0.0.1:9100", "--check-path", "ping"}) == "check-path: 'ping' does not start with /");
+  CHECK(error_of({"--server", "127.0.0.1:9100", "--check-status", "42"}) ==
+        "check-status: '42' is not a status from 100 to 599");
+  CHECK(error_of({"--server", "127.0.0.1:9100", "--fall", "0"}) == "fall: must be at least 1");
+  CHECK(error_of({"--server", "127.0.0.1:9100", "--check-timeout", "0"}) == "check-timeout: must be more than 0");
+}

@@ -28,10 +28,12 @@ function bump($d) {
   flock($f, LOCK_UN);
   fclose($f);
 }
+// The whole request is read before the work starts: a server killed during the sleep has read
+// everything it was sent (its socket holds nothing unread).
+$body = file_get_contents('php://input');
 bump(1);
 if (isset($_GET['sleep'])) usleep((int)$_GET['sleep'] * 1000);
 bump(-1);
-$body = file_get_contents('php://input');
 $mark = getenv('SERVER_MARK');
 header('Content-Type: text/plain');
 printf("server=%s method=%s len=%d crc=%08x\n", $mark === false ? '-' : $mark, $_SERVER['REQUEST_METHOD'],
@@ -49,7 +51,7 @@ fpm_server::fpm_server(std::string mark, int children) : mark_(std::move(mark)),
   conf << "[global]\nerror_log = " << dir_.file("fpm.log") << "\ndaemonize = no\npid = " << dir_.file("fpm.pid")
        << "\n[answer]\nlisten = 127.0.0.1:" << port_
        << "\nlisten.backlog = 511\npm = static\npm.max_children = " << children
-       << "\npm.status_path = /fpm-status\nenv[SERVER_MARK] = " << mark_ << "\ncatch_workers_output = yes\n";
+       << "\npm.status_path = /fpm-status\nping.path = /ping\nenv[SERVER_MARK] = " << mark_ << "\ncatch_workers_output = yes\n";
   if (root) conf << "user = root\ngroup = root\n";
   write_file(dir_.file("fpm.conf"), conf.str());
   spawn_options o;

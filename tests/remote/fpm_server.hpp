@@ -18,7 +18,7 @@ namespace fcgimux::test {
 inline constexpr const char* php_fpm_bin = "/usr/sbin/php-fpm8.2";
 
 /// The script every server (and a local php-cgi worker) runs: "server=MARK method=M len=N crc=HEX";
-/// ?sleep=MS sleeps first.
+/// ?sleep=MS sleeps (after reading the whole request).
 std::string answer_script();
 
 class fpm_server {
