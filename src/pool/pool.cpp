@@ -9,7 +9,6 @@
 #include "src/upstream/exchange.hpp"
 
 #include <fmt/core.h>
-#include <nlohmann/json.hpp>
 
 namespace fcgimux {
 namespace {
