@@ -2,6 +2,7 @@
 #include "src/admin/stats_routes.hpp"
 
 #include "src/admin/dashboard_page.hpp"
+#include "src/admin/fpm_status_route.hpp"
 
 #include <fmt/format.h>
 #include <nlohmann/json.hpp>
@@ -135,6 +136,12 @@ stats_response route_stats_request(const stats& s, const stats_history* history,
     if (h.is_null()) return stats_error_response(404, r.close);
     r.content_type = "application/json";
     r.set_body(h.dump() + "\n");
+  } else if (req.path == "/fpm-status") {
+    // php-fpm's status page (admin/fpm_status_route.hpp); ?pool=NAME with several pools.
+    auto page = fpm_status_route(s, req.query);
+    if (!page) return stats_error_response(404, r.close);
+    r.content_type = page->content_type;
+    r.set_body(std::move(page->body));
   } else if (req.path == "/") {
     r.content_type = "text/html; charset=utf-8";
     r.static_body = dashboard_html;

@@ -39,7 +39,7 @@ void server::apply_reload() {
     reload_failed(fmt::format("{}; the running configuration is kept", e.what()));
     return;
   }
-  const front_limits next_front{.max_conns = next.max_conns, .status_path = next.status_path};
+  const front_limits next_front{.max_conns = next.max_conns};
 
   // Everything that can fail, first: the new pools (not started) and the new listeners (bound,
   // not accepting). Dropping them leaves fcgimux as it was.

@@ -85,7 +85,7 @@ server::server(asio::io_context& io, config cfg, config_source reread, process_i
       image_(std::move(image)),
       cfg_(std::move(cfg)),
       reread_(std::move(reread)),
-      front_{.max_conns = cfg_.max_conns, .status_path = cfg_.status_path},
+      front_{.max_conns = cfg_.max_conns},
       reaper_(io),
       retire_timer_(io),
       ready_timer_(io),

@@ -62,6 +62,13 @@ struct server_config {
   socklen_t resolved_length = 0;
 };
 
+/// A resource limit set in each worker before exec (--rlimit-files, --rlimit-core).
+struct worker_rlimit {
+  bool set = false;        ///< false: the worker inherits fcgimux's
+  bool unlimited = false;  ///< RLIM_INFINITY
+  std::uint64_t value = 0;
+};
+
 /// Which of a pool's servers takes the next request.
 enum class balance_mode : std::uint8_t {
   least_outstanding,  ///< fewest requests in flight for its weight
@@ -132,12 +139,19 @@ struct pool_config {
   seconds check_timeout{2};      ///< for a check's answer, once connected (connect-timeout before)
   std::size_t rise = 2;          ///< passed checks in a row that bring a down server back
   std::size_t fall = 3;          ///< failed checks in a row that take a server down
+  // php-fpm's status page, ping and the workers' limits (docs/php-fpm-status.md).
+  std::string status_path;             ///< SCRIPT_NAME answered by fcgimux with this pool's status
+  std::string ping_path;               ///< SCRIPT_NAME answered by fcgimux: ping_response, or 503
+  std::string ping_response = "pong";  ///< the ping's body
+  worker_rlimit rlimit_files;          ///< RLIMIT_NOFILE of each worker (soft and hard)
+  worker_rlimit rlimit_core;           ///< RLIMIT_CORE of each worker (soft and hard)
+  bool nice_set = false;               ///< --nice given: workers run at `nice`
+  int nice = 0;                        ///< -20 to 19, as php-fpm's process.priority
 };
 
 /// The whole process: what is not about one pool, and the pools.
 struct config {
   std::string stats = "127.0.0.1:9001";  ///< HOST:PORT or "off"
-  std::string status_path;               ///< SCRIPT_NAME answered by fcgimux itself with its pool's stats
   std::vector<cidr> stats_allow;         ///< clients the stats server answers; empty: loopback only
   std::string stats_token_file;          ///< holds the bearer token asked for all but /healthz; empty: none
   std::string stats_token;               ///< read from stats_token_file by parse_config (so SIGHUP rereads it)

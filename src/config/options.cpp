@@ -147,10 +147,10 @@ const std::vector<option_def>& options() {
       {"stats-show-query", 0, kind::flag, scope::process,
        [](config& c, const std::string&) { c.stats_show_query = true; }, no_pool,
        "show in-flight URIs with their query string in ?full and --status-path (default: cut at '?')"},
-      {"status-path", 0, kind::text, scope::process, [](config& c, const std::string& v) { c.status_path = v; },
-       no_pool,
-       "a SCRIPT_NAME fcgimux answers itself with the stats of the pool asked (?full, ?metrics), like php-fpm's "
-       "pm.status_path"},
+      {"status-path", 0, kind::text, scope::pool, no_process,
+       [](pool_config& p, const std::string& v) { p.status_path = v; },
+       "a SCRIPT_NAME fcgimux answers itself with the pool's status in php-fpm's formats (?json, ?xml, ?html, "
+       "?openmetrics, text; ?full), or ?metrics, like php-fpm's pm.status_path"},
       {"error-log", 0, kind::text, scope::process, [](config& c, const std::string& v) { c.error_log = v; }, no_pool,
        "fcgimux's log and its workers' stderr: a file, stderr or syslog; a file is reopened on SIGUSR1 (default "
        "stderr)"},
@@ -344,6 +344,42 @@ const std::vector<option_def>& options() {
        no_pool,
        "check the flags, the -c file and every pool's users and program, then exit: 0 if they are fine, 2 with "
        "the error if not; nothing is bound, started or written (as nginx -t)"},
+      // php-fpm's ping and its workers' limits (docs/php-fpm-status.md).
+      {"ping-path", 0, kind::text, scope::pool, no_process,
+       [](pool_config& p, const std::string& v) { p.ping_path = v; },
+       "a SCRIPT_NAME fcgimux answers itself with --ping-response while the pool can serve, 503 otherwise, like "
+       "php-fpm's ping.path"},
+      {"ping-response", 0, kind::text, scope::pool, no_process,
+       [](pool_config& p, const std::string& v) {
+         if (v.empty()) throw config_error("ping-response: must not be empty");
+         p.ping_response = v;
+       },
+       "the body of --ping-path's answer (default pong)"},
+      {"rlimit-files", 0, kind::count, scope::pool, no_process,
+       [](pool_config& p, const std::string& v) {
+         p.rlimit_files = {.set = true, .value = to_count("rlimit-files", v)};
+         if (p.rlimit_files.value == 0) throw config_error("rlimit-files: at least 1");
+       },
+       "open files each worker may hold (RLIMIT_NOFILE, soft and hard), like php-fpm's rlimit_files (default: "
+       "fcgimux's own)"},
+      {"rlimit-core", 0, kind::text, scope::pool, no_process,
+       [](pool_config& p, const std::string& v) {
+         p.rlimit_core = v == "unlimited" ? worker_rlimit{.set = true, .unlimited = true}
+                                          : worker_rlimit{.set = true, .value = to_count("rlimit-core", v)};
+       },
+       "the largest core file of a worker in bytes, or unlimited (RLIMIT_CORE, soft and hard), like php-fpm's "
+       "rlimit_core (default: fcgimux's own)"},
+      {"nice", 0, kind::text, scope::pool, no_process,
+       [](pool_config& p, const std::string& v) {
+         int n = 0;
+         auto [end, ec] = std::from_chars(v.data(), v.data() + v.size(), n);
+         if (ec != std::errc{} || end != v.data() + v.size() || v.empty() || n < -20 || n > 19)
+           throw config_error(fmt::format("nice: '{}' is not a whole number from -20 to 19", v));
+         p.nice_set = true;
+         p.nice = n;
+       },
+       "the workers' nice value, -20 to 19 (below fcgimux's own takes root), like php-fpm's process.priority "
+       "(default: fcgimux's own)"},
   };
   return defs;
 }

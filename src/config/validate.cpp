@@ -181,12 +181,16 @@ void finish_pool(pool_config& p, bool only_pool, const process_identity& self) {
     throw config_error("pass-env: only means something with --clear-env yes (without it workers get everything)");
   if (!p.command.empty()) resolve_workers(p, self);  // a pool of servers only runs nothing as anybody
   resolve_socket_owner(p, self);
+  // php-fpm's status page and ping (docs/php-fpm-status.md).
+  if (!p.status_path.empty() && p.status_path.front() != '/') throw config_error("status-path: must start with /");
+  if (!p.ping_path.empty() && p.ping_path.front() != '/') throw config_error("ping-path: must start with /");
+  if (!p.ping_path.empty() && p.ping_path == p.status_path)
+    throw config_error("ping-path: must differ from status-path");
 }
 
 void finish_process(config& c, bool named_pools, const process_identity& self) {
   if (c.stats != "off") check_listen("stats", c.stats);
   if (c.stats.rfind("unix:", 0) == 0) throw config_error("stats: must be HOST:PORT or off");
-  if (!c.status_path.empty() && c.status_path.front() != '/') throw config_error("status-path: must start with /");
   if (!c.stats_token_file.empty()) {
     c.stats_token_file = log_path("stats-token-file", c.stats_token_file);
     c.stats_token = read_token_file(c.stats_token_file);

@@ -131,6 +131,7 @@ void front_session::on_stream(const proto::event& ev) {
 void front_session::maybe_submit(const std::shared_ptr<request>& r) {
   if (r->state != request_state::reading || !r->params_done) return;
   if (!limits_.status_path.empty() && r->script_name == limits_.status_path) return owner_.status_request(*r);
+  if (!limits_.ping_path.empty() && r->script_name == limits_.ping_path) return owner_.status_request(*r);
   if (!r->stdin_done && r->body.size() < limits_.body_buffer) return;
   owner_.request_ready(r);
   // At a worker now, it may be the one a paused connection was waiting for.

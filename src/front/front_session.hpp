@@ -25,7 +25,8 @@ struct front_limits {
   std::size_t max_reqs = 128;          ///< request ids in flight on the connection
   std::size_t max_conns = 16384;       ///< announced in FCGI_MAX_CONNS
   std::size_t body_buffer = 1 << 20;   ///< STDIN read before a request is handed on
-  std::string status_path;             ///< SCRIPT_NAME answered by fcgimux itself
+  std::string status_path{};           ///< SCRIPT_NAME answered by fcgimux itself
+  std::string ping_path{};             ///< SCRIPT_NAME answered by fcgimux itself
   /// --front-idle-timeout; the session notes when it last had no request only when it is set.
   clock_type::duration idle_timeout{};
 };
@@ -43,7 +44,7 @@ class front_owner {
   virtual void request_unavailable(request& r) = 0;
   /// `r`'s PARAMS (and what a worker needs of its body first) are complete: queue it.
   virtual void request_ready(const std::shared_ptr<request>& r) = 0;
-  /// `r` is for --status-path: answer it.
+  /// `r` is for --status-path or --ping-path: answer it.
   virtual void status_request(request& r) = 0;
   /// The front left `r` (it closed, or sent ABORT_REQUEST) in any state but done.
   virtual void request_gone(const std::shared_ptr<request>& r) = 0;

@@ -4,11 +4,11 @@
 #include "proto/name_value.hpp"
 #include "src/base/invariant.hpp"
 #include "src/core/request_lifecycle.hpp"
+#include "src/stats/fpm_status.hpp"
 #include "src/stats/stats.hpp"
 #include "src/upstream/exchange.hpp"
 
 #include <fmt/core.h>
-#include <nlohmann/json.hpp>
 
 #include <map>
 
@@ -21,6 +21,8 @@ front_settings front_of(const pool_config& cfg, const front_limits& process) {
   f.limits.max_params = cfg.max_params;
   f.limits.max_reqs = cfg.max_reqs;
   f.limits.body_buffer = cfg.body_buffer;
+  f.limits.status_path = cfg.status_path;
+  f.limits.ping_path = cfg.ping_path;
   f.send_timeout = to_duration(cfg.send_timeout);
   f.output_buffer = cfg.output_buffer;
   f.limits.idle_timeout = to_duration(cfg.front_idle_timeout);
@@ -115,15 +117,21 @@ void pool::request_unavailable(request& r) {
 }
 
 void pool::status_request(request& r) {
+  if (!cfg_.ping_path.empty() && r.script_name == cfg_.ping_path) {
+    // A health check asks whether this pool would serve a request now, not whether fcgimux runs.
+    if (snapshot(false).can_serve)
+      respond(r, 200, "text/plain;charset=UTF-8", cfg_.ping_response);
+    else
+      respond_error(r, 503, "no worker can serve this pool now");
+    return;
+  }
   auto q = proto::find_name_value(r.params, "QUERY_STRING").value;
   if (q == "metrics")
     respond(r, 200, "text/plain; version=0.0.4", process_stats_.to_prometheus(cfg_.name));
-  else
-    // replace, not throw, on invalid UTF-8: a worker's REQUEST_URI can hold anything
-    respond(
-        r, 200, "application/json",
-        pool_json(st_, q == "full", clock_type::now(), process_stats_.show_query)
-            .dump(-1, ' ', false, nlohmann::json::error_handler_t::replace));
+  else {
+    const fpm_page page = fpm_status_page(process_stats_, cfg_.name, st_, q);
+    respond(r, 200, page.content_type, page.body);
+  }
 }
 
 void pool::request_gone(const std::shared_ptr<request>& r) {
@@ -173,6 +181,9 @@ void pool::no_member_left(std::string_view why) {
 
 void pool::serve(std::shared_ptr<pool_member> m, std::shared_ptr<request> r) {
   start_exchange(*this, std::move(m), std::move(r));
+  // php-fpm's "max active processes" (its ?json): the peak, seen where a member turns busy.
+  const std::uint64_t busy = members_.busy_count() + servers_.busy_count();
+  if (busy > st_.c.busy_peak) st_.c.busy_peak = busy;
 }
 
 pool_snapshot pool::snapshot(bool full) const {

@@ -1,6 +1,7 @@
 // SPDX-License-Identifier: ISC
 #include "src/pool/worker_pool.hpp"
 
+#include "proto/name_value.hpp"
 #include "src/base/invariant.hpp"
 #include "src/base/log.hpp"
 #include "src/core/access_log.hpp"
@@ -17,6 +18,7 @@
 #include <unistd.h>
 
 #include <algorithm>
+#include <charconv>
 #include <cerrno>
 #include <csignal>
 #include <cstring>
@@ -35,6 +37,17 @@ constexpr auto min_healthy_uptime = 1s;
 // After a failed exchange the worker may be dying: give its exit a moment to show.
 constexpr auto probation_time = 100ms;
 constexpr std::size_t max_stderr_line = 4096;
+
+// --rlimit-files, --rlimit-core and --nice, said once at start-up (a worker says on its stderr if
+// one is refused).
+void log_limits(const pool_config& c) {
+  std::string what;
+  auto limit = [](const worker_rlimit& l) { return l.unlimited ? std::string("unlimited") : fmt::format("{}", l.value); };
+  if (c.rlimit_files.set) what += fmt::format(", open files {}", limit(c.rlimit_files));
+  if (c.rlimit_core.set) what += fmt::format(", core size {}", limit(c.rlimit_core));
+  if (c.nice_set) what += fmt::format(", nice {}", c.nice);
+  if (!what.empty() && !c.command.empty()) log::info("pool {}: workers' limits: {}", c.name, what.substr(2));
+}
 
 const char* state_name(worker_state s) {
   switch (s) {
@@ -62,6 +75,7 @@ worker_pool::worker_pool(asio::io_context& io, const pool_config& cfg, pool_stat
 
 void worker_pool::start(const std::string& socket_prefix) {
   socket_prefix_ = socket_prefix;
+  log_limits(cfg_);
   release_pass();
   spawn(cfg_.workers);
   grow();  // --spare above the minimum
@@ -84,7 +98,11 @@ void worker_pool::spawn(std::size_t n) {
                        .no_new_privs = cfg_.no_new_privs,
                        .credentials = cfg_.credentials,
                        .chroot = cfg_.chroot,
-                       .chdir = cfg_.chdir};
+                       .chdir = cfg_.chdir,
+                       .rlimit_files = cfg_.rlimit_files,
+                       .rlimit_core = cfg_.rlimit_core,
+                       .nice_set = cfg_.nice_set,
+                       .nice = cfg_.nice};
     spawned_process p = spawn_worker(cfg_.command, w->where.text, opts, ec);
     if (ec) {
       log::error("pool {}: cannot start a worker: {}", cfg_.name, ec.message());
@@ -509,6 +527,12 @@ std::vector<worker_info> worker_pool::describe() const {
       i.has_current = true;
       i.current_uri = w->current->uri;
       i.current_elapsed_ms = std::chrono::duration<double, std::milli>(now - w->current->started_at).count();
+      const std::string& params = w->current->params;
+      i.current_method = proto::find_name_value(params, "REQUEST_METHOD").value;
+      i.current_script = proto::find_name_value(params, "SCRIPT_FILENAME").value;
+      i.current_user = proto::find_name_value(params, "REMOTE_USER").value;
+      const std::string_view length = proto::find_name_value(params, "CONTENT_LENGTH").value;
+      std::from_chars(length.data(), length.data() + length.size(), i.current_length);  // else 0
     }
     out.push_back(std::move(i));
   }

@@ -10,6 +10,7 @@
 #include <sched.h>
 #include <signal.h>
 #include <sys/prctl.h>
+#include <sys/resource.h>
 #include <sys/socket.h>
 #include <sys/stat.h>
 #include <sys/syscall.h>
@@ -54,6 +55,12 @@ int make_listener(const std::string& path, std::error_code& ec) {
   return fd;
 }
 
+// Soft and hard alike, as php-fpm sets rlimit_files and rlimit_core.
+rlimit both_limits(const worker_rlimit& l) {
+  const rlim_t v = l.unlimited ? RLIM_INFINITY : static_cast<rlim_t>(l.value);
+  return rlimit{.rlim_cur = v, .rlim_max = v};
+}
+
 // Which capabilities leave the worker's bounding set (what exec can ever give it back).
 enum class bounding_drop : std::uint8_t {
   none,     // fcgimux is not root: it cannot change the set, nor has it anything to give
@@ -76,6 +83,9 @@ struct child_plan {
   gid_t gid;
   const gid_t* groups;
   std::size_t ngroups;
+  bool files_set, core_set, nice_set;
+  rlimit files, core;
+  int nice;
 };
 
 [[noreturn]] void child_failed(int status_w, child_step step, int error) {
@@ -160,6 +170,14 @@ void drop_bounding_set(const child_plan& c) {
       child_say(c.err_w, "fcgimux: SCHED_BATCH refused; this worker keeps the normal policy\n");
   }
   drop_bounding_set(c);
+  // Before the ids change, which takes away raising a hard limit or lowering the nice value. As
+  // php-fpm does, a refusal is said on the worker's stderr and the worker starts without it.
+  if (c.files_set && setrlimit(RLIMIT_NOFILE, &c.files) != 0)
+    child_say(c.err_w, "fcgimux: --rlimit-files refused (above the hard limit, without root?); not applied\n");
+  if (c.core_set && setrlimit(RLIMIT_CORE, &c.core) != 0)
+    child_say(c.err_w, "fcgimux: --rlimit-core refused (above the hard limit, without root?); not applied\n");
+  if (c.nice_set && setpriority(PRIO_PROCESS, 0, c.nice) != 0)
+    child_say(c.err_w, "fcgimux: --nice refused (below fcgimux's own, without root?); not applied\n");
   // Opened before the jail, which need not have a /dev.
   int devnull = open("/dev/null", O_RDWR | O_CLOEXEC);
 
@@ -245,7 +263,13 @@ spawned_process spawn_worker(const std::vector<std::string>& argv, const std::st
                   .uid = ids.uid,
                   .gid = ids.gid,
                   .groups = ids.groups.data(),
-                  .ngroups = ids.groups.size()};
+                  .ngroups = ids.groups.size(),
+                  .files_set = opts.rlimit_files.set,
+                  .core_set = opts.rlimit_core.set,
+                  .nice_set = opts.nice_set,
+                  .files = both_limits(opts.rlimit_files),
+                  .core = both_limits(opts.rlimit_core),
+                  .nice = opts.nice};
   pid_t pid = ::fork();
   if (pid == 0) exec_child(plan);
   int fork_errno = errno;

@@ -61,6 +61,11 @@ struct spawn_options {
   std::string chroot;
   /// The worker's working directory, inside `chroot` (empty: "/" with a chroot, else fcgimux's).
   std::string chdir;
+  /// RLIMIT_NOFILE and RLIMIT_CORE (soft and hard), set before the ids change; unset: inherited.
+  worker_rlimit rlimit_files, rlimit_core;
+  /// The worker's nice value (`nice_set` false: fcgimux's own).
+  bool nice_set = false;
+  int nice = 0;
 };
 
 /// Binds and listens on `socket_path` (mode 0600), starts `argv` with it as fd 0, /dev/null as

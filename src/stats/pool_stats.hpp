@@ -32,6 +32,9 @@ struct pool_counters {
   std::uint64_t max_workers_reached = 0;  ///< requests that queued while the pool was at its maximum
   std::uint64_t queue_peak = 0;
   std::uint64_t access_log_dropped = 0;  ///< access-log lines dropped: the log writer was too far behind
+  // For php-fpm's status page (stats/fpm_status.hpp).
+  std::uint64_t busy_peak = 0;      ///< the most members busy at once: "max active processes"
+  std::uint64_t requests_slow = 0;  ///< requests past --slow-threshold: "slow requests"
 
   pool_counters& operator+=(const pool_counters& o) noexcept;
   /// Accepted and not completed yet: queued or at a worker now.
@@ -63,6 +66,11 @@ struct worker_info {
   bool has_current = false;
   std::string current_uri;  ///< REQUEST_URI (or SCRIPT_NAME) of the request it serves
   double current_elapsed_ms = 0;
+  // Of the request it serves, for php-fpm's ?full (stats/fpm_status.hpp).
+  std::string current_method;        ///< REQUEST_METHOD
+  std::string current_script;        ///< SCRIPT_FILENAME
+  std::string current_user;          ///< REMOTE_USER
+  std::uint64_t current_length = 0;  ///< CONTENT_LENGTH
 };
 
 /// A pool and its queue at one instant, filled in by the pool on demand.

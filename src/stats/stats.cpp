@@ -129,6 +129,8 @@ pool_counters& pool_counters::operator+=(const pool_counters& o) noexcept {
   // Peaks reached at different times do not add up: the totals' peak is at least each pool's, and
   // stats::queue has the true one.
   queue_peak = std::max(queue_peak, o.queue_peak);
+  busy_peak = std::max(busy_peak, o.busy_peak);
+  requests_slow += o.requests_slow;
   return *this;
 }
 

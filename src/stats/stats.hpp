@@ -79,7 +79,7 @@ class stats {
   std::vector<named_pool> pools_;
 };
 
-/// One pool's object, as /stats shows it under pools.NAME and --status-path answers it; in-flight
+/// One pool's object, as /stats shows it under pools.NAME; in-flight
 /// URIs are cut at '?' unless `show_query` (a query string may carry a session id or a token).
 nlohmann::json pool_json(const pool_stats& p, bool full, clock_type::time_point now, bool show_query);
 

@@ -434,9 +434,11 @@ asio::awaitable<void> exchange(exchange_owner& pool, std::shared_ptr<pool_member
     if (!res.keep_conn || !res.writer_done || res.broken_after_end) w->conn.reset();
     auto elapsed = clock_type::now() - r->started_at;
     pool.stats().service_latency.record(elapsed);
-    if (pool.settings().slow_threshold > seconds::zero() && elapsed > pool.settings().slow_threshold)
+    if (pool.settings().slow_threshold > seconds::zero() && elapsed > pool.settings().slow_threshold) {
+      ++pool.stats().c.requests_slow;  // php-fpm's "slow requests"
       log::warning("slow request: {} took {:.0f} ms on {}", uri_of(*r),
                    std::chrono::duration<double, std::milli>(elapsed).count(), member_name(*w));
+    }
     r->body.clear();
     // The worker first: a request waiting for it is written to it now (send_head), and the worker
     // works on it while fcgimux writes this answer to its front.

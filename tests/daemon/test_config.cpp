@@ -242,7 +242,8 @@ TEST_CASE("the example configurations in config/ parse") {
   CHECK(c.pools[0].idle_timeout == fcgimux::seconds(60));  // a top-level default
   CHECK(c.pools[1].name == "cgi");
   CHECK(c.pools[1].queue_limit == 64);
-  CHECK(c.status_path == "/fcgimux-status");
+  CHECK(c.pools[0].status_path == "/fcgimux-status");  // a top-level default
+  CHECK(c.pools[1].status_path == "/fcgimux-status");
 }
 
 TEST_CASE("as root, every pool must name its workers' user, --user root is taken when asked for") {
