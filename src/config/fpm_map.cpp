@@ -100,12 +100,7 @@ const std::map<std::string_view, std::string_view>& not_mapped() {
       {"listen.acl_groups", "fcgimux sets a socket's owner and mode, not POSIX ACLs"},
       {"listen.setfib", "FreeBSD only"},
       {"process.dumpable", "fcgimux does not set PR_SET_DUMPABLE on workers"},
-      {"process.priority", "not in fcgimux yet (issue 25: --nice)"},
-      {"rlimit_files", "not in fcgimux yet (issue 25: --rlimit-files)"},
-      {"rlimit_core", "not in fcgimux yet (issue 25: --rlimit-core)"},
       {"pm.status_listen", "fcgimux's stats server (--stats) is the one extra listener"},
-      {"ping.path", "not in fcgimux yet (issue 25: --ping-path); fcgimux's /healthz on --stats answers health checks"},
-      {"ping.response", "not in fcgimux yet (issue 25: --ping-response)"},
       {"slowlog", "not in fcgimux yet (issue 25: --slowlog); slow requests go to the error log past "
                   "request_slowlog_timeout"},
       {"request_slowlog_trace_depth", "fcgimux takes no PHP backtrace"},
@@ -248,7 +243,12 @@ class mapper {
     if (auto e = take("request_slowlog_timeout")) j["slow-threshold"] = fpm_time(*e);
     if (auto e = take("access.log")) j["access-log"] = e->value.empty() ? "off" : absolute(e->value, prefix);
     if (auto e = take("access.format")) j["access-format"] = e->value;
-    if (auto e = take("pm.status_path")) status_paths_.emplace_back(e, p.section);
+    if (auto e = take("pm.status_path")) j["status-path"] = e->value;
+    if (auto e = take("ping.path")) j["ping-path"] = e->value;
+    if (auto e = take("ping.response")) j["ping-response"] = e->value;
+    if (auto e = take("rlimit_files")) j["rlimit-files"] = e->value;
+    if (auto e = take("rlimit_core")) j["rlimit-core"] = e->value;
+    if (auto e = take("process.priority")) j["nice"] = e->value;
     if (auto e = take("chroot")) j["chroot"] = e->value;
     if (auto e = take("chdir")) j["chdir"] = e->value;
     bool clear = true;  // php-fpm's default
@@ -328,20 +328,9 @@ class mapper {
     }
   }
 
-  // fcgimux answers one status path for every pool (the stats of the pool asked).
-  void status_path(json& out) {
-    if (status_paths_.empty()) return;
-    out["status-path"] = status_paths_.front().first->value;
-    for (auto& [e, section] : status_paths_)
-      if (e->value != status_paths_.front().first->value)
-        warn(*e, section,
-             fmt::format("fcgimux answers one status path for every pool, {}", status_paths_.front().first->value));
-  }
-
  private:
   const fpm_source& src_;
   std::vector<std::string>& warnings_;
-  std::vector<std::pair<const fpm_entry*, std::string>> status_paths_;
 };
 
 }  // namespace
@@ -380,7 +369,6 @@ fpm_translation translate_fpm(const fpm_source& src) {
     j["command"] = command;
     out["pools"].push_back(std::move(j));
   }
-  m.status_path(out);
   return t;
 }
 

@@ -134,7 +134,6 @@ TEST_CASE("fpm map: every directive is mapped or named in a warning", "[fpm]") {
   CHECK(c.error_log == "/var/log/fpm-test.log");
   CHECK_FALSE(c.daemon);
   CHECK(c.stats == "off");
-  CHECK(c.status_path == "/status");  // the first pool read (the include comes first); one path for all pools
   CHECK(warned(c, "php-fpm.conf:5: [global] log_level:"));
   CHECK(warned(c, "php-fpm.conf:7: [global] emergency_restart_threshold:"));
   CHECK(warned(c, "[global] emergency_restart_interval:"));
@@ -163,14 +162,22 @@ TEST_CASE("fpm map: every directive is mapped or named in a warning", "[fpm]") {
   CHECK(s.command == std::vector<std::string>{"/usr/bin/php-cgi8.2", "-d", "memory_limit=64M", "-d",
                                               "display_errors=1", "-d", "error_log=/var/log/static.php.log", "-d",
                                               "log_errors=0"});
-  for (const char* w : {"[static] slowlog:", "[static] ping.path:", "[static] ping.response:", "[static] rlimit_files:",
-                        "[static] rlimit_core:", "[static] process.priority:", "[static] catch_workers_output:",
+  CHECK(s.status_path == "/status");
+  CHECK(s.ping_path == "/ping");
+  CHECK(s.ping_response == "pong");
+  CHECK(s.rlimit_files.set);
+  CHECK(s.rlimit_files.value == 1024);
+  CHECK(s.rlimit_core.set);
+  CHECK(s.rlimit_core.value == 0);
+  CHECK(s.nice_set);
+  CHECK(s.nice == -5);
+  for (const char* w : {"[static] slowlog:", "[static] catch_workers_output:",
                         "[static] decorate_workers_output:", "[static] php_admin_value[error_log]: passed to php-cgi",
-                        "[static] php_admin_flag[log_errors]:", "[static] frobnicate: unknown",
-                        "[dynamic] pm.status_path: fcgimux answers one status path for every pool, /status"})
+                        "[static] php_admin_flag[log_errors]:", "[static] frobnicate: unknown"})
     CHECK(warned(c, w));
   // dynamic
   const pool_config& d = pool_named(c, "dynamic");
+  CHECK(d.status_path == "/other-status");  // each pool its own, as php-fpm
   CHECK(d.listen == std::vector<std::string>{"unix:/run/fcgimux-test/dynamic.sock"});
   CHECK(d.socket_owner == "www-data:www-data");
   CHECK(d.socket_mode == 0600);
@@ -233,8 +240,10 @@ TEST_CASE("fpm map: --print-config's JSON, read back with -c, gives the same poo
     CHECK(x.chdir == y.chdir);
     CHECK(x.stop_grace == y.stop_grace);
     CHECK(x.limit_extensions == y.limit_extensions);
+    CHECK(x.status_path == y.status_path);
+    CHECK(x.ping_path == y.ping_path);
+    CHECK(x.nice == y.nice);
   }
-  CHECK(a.status_path == b.status_path);
   CHECK(a.pidfile == b.pidfile);
   CHECK(a.error_log == b.error_log);
   CHECK(a.stats == b.stats);
