@@ -24,6 +24,13 @@ constexpr auto answer_time = 1000ms;
 // A server that could not be reached for its GET_VALUES is asked again this often.
 constexpr auto probe_retry = 1000ms;
 
+// A coroutine that refers to the set (a probe, a check), counted until it ends: quiet() is what
+// lets a retired pool be freed.
+struct counted {
+  std::size_t& n;
+  ~counted() { --n; }
+};
+
 }  // namespace
 
 server_set::server_set(asio::io_context& io, const pool_config& cfg, member_events& events)
@@ -59,10 +66,7 @@ void server_set::check(remote_server& s) {
   asio::co_spawn(
       io_,
       [this, &s, spec]() -> asio::awaitable<void> {
-        struct counted {
-          std::size_t& n;
-          ~counted() { --n; }
-        } checking{probes_};
+        const counted checking{probes_};
         probe_result got = co_await probe_server(io_.get_executor(), s.where, spec);
         s.checking = false;
         if (stopped_) co_return;
@@ -113,10 +117,7 @@ void server_set::probe(remote_server& s) {
   asio::co_spawn(
       io_,
       [this, &s, timeout]() -> asio::awaitable<void> {
-        struct counted {
-          std::size_t& n;
-          ~counted() { --n; }
-        } probing{probes_};
+        const counted probing{probes_};
         values_outcome got = co_await ask_values(io_.get_executor(), s.where, timeout, answer_time);
         s.probing = false;
         if (stopped_) co_return;
