@@ -24,7 +24,6 @@ struct kept_capability {
 
 // Each one for something fcgimux does after start-up (docs/privileges.md says what).
 constexpr kept_capability kept[] = {
-    {CAP_CHOWN, "chown"},                        // --socket-owner on a listener a reload binds
     {CAP_DAC_OVERRIDE, "dac_override"},          // binding and removing listener paths in others' directories
     {CAP_KILL, "kill"},                          // signalling workers that run as other users
     {CAP_SETGID, "setgid"},                      // a new worker's groups and gid

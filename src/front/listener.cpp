@@ -116,8 +116,11 @@ std::string canonical_address(const std::string& address) {
 listener::~listener() {
   if (unix_path_.empty()) return;
   struct stat st {};
-  if (path_ino_ != 0 && (::lstat(unix_path_.c_str(), &st) != 0 || st.st_dev != path_dev_ || st.st_ino != path_ino_))
-    return;  // gone, or another listener's file now
+  if (::lstat(unix_path_.c_str(), &st) != 0) return;  // gone
+  // Another listener's socket now (a later reload or process bound the path): theirs. Anything
+  // else put in our file's place (a symbolic link swapped in) goes: unlink removes the name only,
+  // never what a link points to, and the next start can bind there again.
+  if (path_ino_ != 0 && S_ISSOCK(st.st_mode) && (st.st_dev != path_dev_ || st.st_ino != path_ino_)) return;
   ::unlink(unix_path_.c_str());
 }
 

@@ -161,7 +161,8 @@ TEST_CASE("a unix listener that a SIGHUP reload binds gets its owner and mode to
   fcgimux_instance mux(o);
   // SIGHUP only once fcgimux is up: before its signal set exists the signal would end it.
   REQUIRE(workers_running(mux, 1, responder).size() == 1);
-  // The new listener is bound after fcgimux dropped its capabilities: CAP_CHOWN is what sets its owner.
+  // The new listener is bound after fcgimux dropped its capabilities, CAP_CHOWN among them: the file is
+  // born www-data's (its filesystem ids at bind), no chown.
   write_file(file, R"({"stats": "off", "pools": [)" + pool + R"("listen": ["127.0.0.1:0", "unix:)" + path +
                        R"("], "socket-owner": "www-data"}]})");
   mux.process().send_signal(SIGHUP);

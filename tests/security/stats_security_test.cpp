@@ -206,13 +206,13 @@ TEST_CASE("?full and --status-path show in-flight URIs without their query unles
   // The same workers through the pool's own listener: the same rule.
   fcgi_client status(mux.address());
   request_spec s;
-  s.params = cgi_params("GET", "/fcgimux-status?full");
+  s.params = cgi_params("GET", "/fcgimux-status?json&full");  // php-fpm's page, its JSON shape
   REQUIRE(status.exchange(s, 10s) == read_status::ok);
   const cgi_response answer = parse_cgi_response(status.response(1).out);
   const nlohmann::json pool = nlohmann::json::parse(answer.body);
   std::string via_status;
-  for (const auto& w : pool.at("workers"))
-    if (!w.at("current").is_null()) via_status = w.at("current").at("uri").get<std::string>();
+  for (const auto& w : pool.at("processes"))
+    if (w.at("state") == "Running" && w.at("request uri") != "-") via_status = w.at("request uri").get<std::string>();
   CHECK(via_status == (show ? uri : "/slow"));
   CHECK((answer.body.find("s3cret") != std::string::npos) == show);
 }
