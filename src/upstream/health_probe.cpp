@@ -5,11 +5,10 @@
 #include "proto/name_value.hpp"
 #include "src/upstream/answer_reader.hpp"
 #include "src/upstream/server_values.hpp"
+#include "src/upstream/step_deadline.hpp"
 
 #include <asio/experimental/as_tuple.hpp>
 #include <asio/generic/stream_protocol.hpp>
-#include <asio/post.hpp>
-#include <asio/steady_timer.hpp>
 #include <asio/use_awaitable.hpp>
 #include <asio/write.hpp>
 
@@ -26,34 +25,16 @@ constexpr std::size_t max_answer = 64 * 1024;
 asio::awaitable<probe_result> ask_path(asio::any_io_executor ex, const member_endpoint& where, const probe_spec& spec) {
   probe_result out;
   asio::generic::stream_protocol::socket sock(ex);
-  asio::steady_timer limit(ex, spec.connect_within);
-  bool pending = true, expired = false;
-  // One timer for each step: it cancels whatever the socket is doing when it fires.
-  auto arm = [&] {
-    pending = true;
-    limit.async_wait([&](const std::error_code& ec) {
-      pending = false;
-      if (ec) return;
-      expired = true;
-      std::error_code ignore;
-      sock.cancel(ignore);
-    });
-  };
-  auto disarm = [&]() -> asio::awaitable<void> {
-    limit.cancel();
-    while (pending) co_await asio::post(ex, asio::use_awaitable);
-  };
-  arm();
+  step_deadline limit(sock);
+  limit.arm(spec.connect_within);
   auto [cec] = co_await sock.async_connect(where.address, use_tuple);
-  const bool connected = !cec && !expired;
-  co_await disarm();
-  if (!connected) {
-    out.why = cec && !expired ? fmt::format("connect: {}", cec.message()) : "connect timed out";
+  const bool expired_connect = limit.expired();
+  co_await limit.disarm();
+  if (cec || expired_connect) {
+    out.why = cec && !expired_connect ? fmt::format("connect: {}", cec.message()) : "connect timed out";
     co_return out;
   }
-  expired = false;
-  limit.expires_after(spec.answer_within);
-  arm();
+  limit.arm(spec.answer_within);
   const std::string req = probe_request(spec.path);
   auto [wec, wn] = co_await asio::async_write(sock, asio::buffer(req), use_tuple);
   answer_reader answer(probe_id);
@@ -61,7 +42,7 @@ asio::awaitable<probe_result> ask_path(asio::any_io_executor ex, const member_en
   char buf[4096];
   bool ended = false;
   std::error_code rec = wec;
-  while (!rec && !expired && !ended && got < max_answer) {
+  while (!rec && !limit.expired() && !ended && got < max_answer) {
     auto [ec, n] = co_await sock.async_read_some(asio::buffer(buf), use_tuple);
     if (ec) {
       rec = ec;
@@ -74,17 +55,17 @@ asio::awaitable<probe_result> ask_path(asio::any_io_executor ex, const member_en
       if (step.kind == answer_reader::step_kind::need_more) break;
       if (step.kind == answer_reader::step_kind::broken) {
         out.why = "answer not valid FastCGI: " + answer.why();
-        co_await disarm();
+        co_await limit.disarm();
         co_return out;
       }
       if (step.kind == answer_reader::step_kind::end) ended = true;
     }
   }
-  co_await disarm();
+  co_await limit.disarm();
   std::error_code ignore;
   sock.close(ignore);
   if (!ended)
-    out.why = expired ? "no answer in time" : rec ? fmt::format("read: {}", rec.message()) : "answer too long";
+    out.why = limit.expired() ? "no answer in time" : rec ? fmt::format("read: {}", rec.message()) : "answer too long";
   else if (answer.protocol_status() != proto::protocol_status::request_complete)
     out.why = fmt::format("refused (protocol status {})", static_cast<int>(answer.protocol_status()));
   else if (answer.http_status() != spec.status)

@@ -4,11 +4,10 @@
 #include "proto/decoder.hpp"
 #include "proto/encoder.hpp"
 #include "proto/name_value.hpp"
+#include "src/upstream/step_deadline.hpp"
 
 #include <asio/experimental/as_tuple.hpp>
 #include <asio/generic/stream_protocol.hpp>
-#include <asio/post.hpp>
-#include <asio/steady_timer.hpp>
 #include <asio/use_awaitable.hpp>
 #include <asio/write.hpp>
 
@@ -24,12 +23,6 @@ std::optional<std::size_t> to_count(std::string_view v) {
   auto [p, ec] = std::from_chars(v.data(), v.data() + v.size(), n);
   if (ec != std::errc{} || p != v.data() + v.size() || v.empty()) return std::nullopt;
   return n;
-}
-
-// Cancels `limit` and waits for its handler, which refers to the caller's frame, to have run.
-asio::awaitable<void> disarm(asio::steady_timer& limit, const bool& pending) {
-  limit.cancel();
-  while (pending) co_await asio::post(limit.get_executor(), asio::use_awaitable);
 }
 
 }  // namespace
@@ -79,35 +72,21 @@ asio::awaitable<values_outcome> ask_values(asio::any_io_executor ex, const membe
                                            std::chrono::milliseconds answer_within) {
   values_outcome out;
   asio::generic::stream_protocol::socket sock(ex);
-  asio::steady_timer limit(ex, connect_within);
-  bool pending = true, expired = false, connected = false;
-  // One timer for both steps: it cancels whatever the socket is doing when it fires.
-  auto arm = [&] {
-    pending = true;
-    limit.async_wait([&](const std::error_code& ec) {
-      pending = false;
-      if (ec) return;
-      expired = true;
-      std::error_code ignore;
-      sock.cancel(ignore);
-    });
-  };
-  arm();
+  step_deadline limit(sock);
+  limit.arm(connect_within);
   auto [cec] = co_await sock.async_connect(where.address, use_tuple);
-  connected = !cec && !expired;
-  co_await disarm(limit, pending);
+  const bool connected = !cec && !limit.expired();
+  co_await limit.disarm();
   if (!connected) {
     out.connect_error = cec ? cec : std::make_error_code(std::errc::timed_out);
     co_return out;
   }
-  expired = false;
-  limit.expires_after(answer_within);
-  arm();
+  limit.arm(answer_within);
   const std::string query = get_values_query();
   auto [wec, wn] = co_await asio::async_write(sock, asio::buffer(query), use_tuple);
   std::string got;
   char buf[512];
-  while (!wec && !expired && got.size() < 64 * 1024) {
+  while (!wec && !limit.expired() && got.size() < 64 * 1024) {
     auto [ec, n] = co_await sock.async_read_some(asio::buffer(buf), use_tuple);
     if (ec) break;
     got.append(buf, n);
@@ -119,7 +98,7 @@ asio::awaitable<values_outcome> ask_values(asio::any_io_executor ex, const membe
     }
     if (bad) break;
   }
-  co_await disarm(limit, pending);
+  co_await limit.disarm();
   std::error_code ignore;
   sock.close(ignore);
   co_return out;
