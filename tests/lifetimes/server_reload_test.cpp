@@ -69,26 +69,6 @@ std::map<std::string, int> at_once(const endpoint& front, const std::string& scr
   return by;
 }
 
-// Established TCP connections whose local port is `port` (the server's end: fcgimux's connections to it).
-int connections_to(std::uint16_t port) {
-  std::ifstream in("/proc/net/tcp");
-  std::string line;
-  std::getline(in, line);
-  int n = 0;
-  while (std::getline(in, line)) {
-    std::istringstream f(line);
-    std::string slot, local, remote, state;
-    f >> slot >> local >> remote >> state;
-    if (state == "01" && std::stoul(local.substr(local.find(':') + 1), nullptr, 16) == port) ++n;
-  }
-  return n;
-}
-
-std::uint16_t port_of(const fpm_server& s) {
-  const std::string a = s.address();
-  return static_cast<std::uint16_t>(std::stoi(a.substr(a.rfind(':') + 1)));
-}
-
 bool logged(const fcgimux_instance& mux, const std::string& what, std::chrono::milliseconds within) {
   const auto end = std::chrono::steady_clock::now() + within;
   while (mux.stderr_text().find(what) == std::string::npos) {
@@ -173,7 +153,7 @@ TEST_CASE("a SIGHUP that removes a server drains it: its requests finish, new on
   CHECK(slow["a"] == 3);  // the requests in flight on the removed server finished there
   CHECK(slow["b"] == 3);
   CHECK(logged(*p.mux, "server " + a.address() + " drained and forgotten", 10s));
-  CHECK(connections_to(port_of(a)) == 0);
+  CHECK(connections_to(a.where().port) == 0);
   for (int i = 0; i < 10; ++i) CHECK(ask(p.mux->address(), a.script(), "", why) == "b");
 }
 

@@ -7,6 +7,7 @@
 
 #include <nlohmann/json.hpp>
 
+#include <fstream>
 #include <sstream>
 #include <stdexcept>
 #include <thread>
@@ -110,6 +111,24 @@ std::string crc32_hex(const std::string& data) {
   char buf[9];
   std::snprintf(buf, sizeof buf, "%08x", crc ^ 0xffffffffu);
   return buf;
+}
+
+int connections_in(std::uint16_t port, const std::string& state, bool either_end) {
+  std::ifstream in("/proc/net/tcp");
+  std::string line;
+  std::getline(in, line);
+  auto port_of = [](const std::string& a) {
+    auto colon = a.find(':');
+    return colon == std::string::npos ? 0ul : std::stoul(a.substr(colon + 1), nullptr, 16);
+  };
+  int n = 0;
+  while (std::getline(in, line)) {
+    std::istringstream f(line);
+    std::string slot, local, remote, st;
+    f >> slot >> local >> remote >> st;
+    if (st == state && (port_of(local) == port || (either_end && port_of(remote) == port))) ++n;
+  }
+  return n;
 }
 
 }  // namespace fcgimux::test

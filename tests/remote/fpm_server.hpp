@@ -65,4 +65,12 @@ script_answer parse_answer(const std::string& body);
 /// CRC-32 of `data` as PHP's sprintf('%08x', crc32(...)) prints it.
 std::string crc32_hex(const std::string& data);
 
+/// TCP connections in `state` (/proc/net/tcp's hex code) with `port` at their local end, or at
+/// either end when `either_end`. Those still in a listener's accept queue count too.
+int connections_in(std::uint16_t port, const std::string& state, bool either_end);
+/// Connections established to 127.0.0.1:`port` now, counted at the server's end.
+inline int connections_to(std::uint16_t port) { return connections_in(port, "01", false); }
+/// Connections to `port` closed lately: TIME_WAIT (06) at whichever end closed first.
+inline int ended_connections(std::uint16_t port) { return connections_in(port, "06", true); }
+
 }  // namespace fcgimux::test

@@ -56,29 +56,6 @@ std::map<std::string, int> load(const endpoint& front, const std::string& script
   return by_server;
 }
 
-// Connections established to 127.0.0.1:`port` now, counted at the server's end (/proc/net/tcp:
-// local port `port`, state 01). Those still in its accept queue count too.
-int connections_in(std::uint16_t port, const std::string& wanted, bool either_end) {
-  std::ifstream in("/proc/net/tcp");
-  std::string line;
-  std::getline(in, line);
-  int n = 0;
-  while (std::getline(in, line)) {
-    std::istringstream f(line);
-    std::string slot, local, remote, state;
-    f >> slot >> local >> remote >> state;
-    auto port_of = [](const std::string& a) {
-      auto colon = a.find(':');
-      return colon == std::string::npos ? 0ul : std::stoul(a.substr(colon + 1), nullptr, 16);
-    };
-    if (state == wanted && (port_of(local) == port || (either_end && port_of(remote) == port))) ++n;
-  }
-  return n;
-}
-
-int connections_to(std::uint16_t port) { return connections_in(port, "01", false); }
-// Connections to `port` closed lately: TIME_WAIT (06) at whichever end closed first.
-int ended_connections(std::uint16_t port) { return connections_in(port, "06", true); }
 
 // Waits until fcgimux's stats say `n` workers are idle: ready, their exec done (a worker that is
 // still starting takes no request, and the server would get it).
