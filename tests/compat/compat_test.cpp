@@ -57,19 +57,6 @@ int tcp_listeners_of(pid_t pid) {
   return n;
 }
 
-// The effective uid of `pid`, from /proc/PID/status (-1 if unreadable).
-long uid_of(pid_t pid) {
-  std::istringstream in(read_file("/proc/" + std::to_string(pid) + "/status"));
-  std::string line;
-  while (std::getline(in, line))
-    if (line.rfind("Uid:", 0) == 0) {
-      long real = -1, effective = -1;
-      std::istringstream(line.substr(4)) >> real >> effective;
-      return effective;
-    }
-  return -1;
-}
-
 std::string environ_of(pid_t pid) { return read_file("/proc/" + std::to_string(pid) + "/environ"); }
 
 // One request for /data?bytes=N straight to a FastCGI address; true if the body is right.

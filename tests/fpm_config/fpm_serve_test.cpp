@@ -45,18 +45,6 @@ std::string replace_directive(const std::string& text, const std::string& key, c
   return std::regex_replace(text, std::regex("(^|\\n)" + key + " ?=[^\\n]*"), "$1" + line);
 }
 
-long uid_of(pid_t pid) {
-  std::istringstream in(read_file("/proc/" + std::to_string(pid) + "/status"));
-  std::string line;
-  while (std::getline(in, line))
-    if (line.rfind("Uid:", 0) == 0) {
-      long real = -1, effective = -1;
-      std::istringstream(line.substr(4)) >> real >> effective;
-      return effective;
-    }
-  return -1;
-}
-
 std::string comm_of(pid_t pid) { return read_file("/proc/" + std::to_string(pid) + "/comm"); }
 
 fcgimux_options fpm_options(const std::string& conf, std::vector<std::string> more = {}) {

@@ -195,6 +195,18 @@ bool process_alive(pid_t pid) {
   return state != 'Z' && state != 'X';
 }
 
+long uid_of(pid_t pid) {
+  std::istringstream in(read_file("/proc/" + std::to_string(pid) + "/status"));
+  std::string line;
+  while (std::getline(in, line))
+    if (line.rfind("Uid:", 0) == 0) {
+      long real = -1, effective = -1;
+      std::istringstream(line.substr(4)) >> real >> effective;
+      return effective;
+    }
+  return -1;
+}
+
 long rss_kib(pid_t pid) {
   std::ifstream f("/proc/" + std::to_string(pid) + "/status");
   std::string key;

@@ -69,6 +69,8 @@ std::vector<pid_t> children_of(pid_t pid);
 std::vector<pid_t> descendants_of(pid_t pid);
 /// True if a process `pid` exists and is not a zombie.
 bool process_alive(pid_t pid);
+/// The effective uid of `pid`, from /proc/PID/status (-1 if unreadable).
+long uid_of(pid_t pid);
 /// Resident memory of `pid` in KiB (VmRSS from /proc), or -1.
 long rss_kib(pid_t pid);
 
