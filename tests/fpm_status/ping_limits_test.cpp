@@ -94,7 +94,9 @@ TEST_CASE("rlimit-files, rlimit-core and nice are the workers' own, and said at 
   CHECK(f.stderr_text().find("pool default: workers' limits: open files 777, core size 0, nice 15") !=
         std::string::npos);
 
-  fcgimux_instance g(demo_pool({"-n", "1", "--rlimit-core", "unlimited"}));
+  // An ASan-built demo worker would set its own soft core limit to 0 at start (disable_coredump,
+  // on by default), after fcgimux's setrlimit: the worker is told not to, so only fcgimux counts.
+  fcgimux_instance g(demo_pool({"-n", "1", "--rlimit-core", "unlimited", "--env", "ASAN_OPTIONS=disable_coredump=0"}));
   REQUIRE(eventually([&] { return stats_of(g)["pool"]["idle"] == 1; }, 10s));
   CHECK(limit_line(g.worker_pids().at(0), "Max core file size") == "unlimited unlimited");
 }
