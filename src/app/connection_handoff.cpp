@@ -12,8 +12,8 @@ namespace {
 constexpr auto patience = std::chrono::seconds(1);
 }
 
-connection_handoff::connection_handoff(asio::io_context& io, int channel_fd)
-    : channel_(io, channel_fd), patience_(io) {}
+connection_handoff::connection_handoff(asio::io_context& io, int channel_fd, std::function<void()> on_idle)
+    : on_idle_(std::move(on_idle)), channel_(io, channel_fd), patience_(io) {}
 
 connection_handoff::~connection_handoff() {
   for (auto& p : queue_) ::close(p.fd);
@@ -52,6 +52,7 @@ void connection_handoff::pump() {
     wait_writable();
     return;
   }
+  if (on_idle_) on_idle_();
 }
 
 void connection_handoff::wait_writable() {

@@ -13,6 +13,7 @@
 #include <chrono>
 #include <cstdint>
 #include <deque>
+#include <functional>
 #include <string>
 
 namespace fcgimux {
@@ -20,8 +21,9 @@ namespace fcgimux {
 /// The old process's end of the upgrade channel, once the new process serves.
 class connection_handoff {
  public:
-  /// Takes `channel_fd` (a SOCK_SEQPACKET socket) and closes it on destruction.
-  connection_handoff(asio::io_context& io, int channel_fd);
+  /// Takes `channel_fd` (a SOCK_SEQPACKET socket) and closes it on destruction. `on_idle` is
+  /// told each time the last queued connection has gone (sent or given up).
+  connection_handoff(asio::io_context& io, int channel_fd, std::function<void()> on_idle);
   ~connection_handoff();
   connection_handoff(const connection_handoff&) = delete;
   connection_handoff& operator=(const connection_handoff&) = delete;
@@ -41,6 +43,7 @@ class connection_handoff {
   void wait_writable();
   void give_up_head(const char* why);
 
+  std::function<void()> on_idle_;
   asio::posix::stream_descriptor channel_;
   asio::steady_timer patience_;
   std::deque<pending> queue_;

@@ -8,8 +8,8 @@
 #include "src/base/log.hpp"
 #include "src/front/listener.hpp"
 
-#include <asio/post.hpp>
 #include <fmt/ranges.h>
+#include <asio/post.hpp>
 
 #include <algorithm>
 #include <set>
@@ -161,9 +161,9 @@ void server::apply_reload() {
 
 void server::retire_step() {
   // A closed listener goes once its accept loop has seen the close; a retired pool once nothing
-  // refers to it (pool::unreferenced) and no listener still names it. Each is freed from this
-  // timer's handler, with none of its own code on the stack, after its timers were cancelled and
-  // their handlers (queued first, run first) have run.
+  // refers to it (pool::unreferenced) and no listener still names it. Called again by poke() as
+  // each of those ends. A pool is freed from a handler of its own, with none of its code on the
+  // stack, after its timers were cancelled and their handlers (queued first, run first) have run.
   std::erase_if(closed_listeners_, [](const bound_listener& b) { return !b.l->accepting(); });
   for (auto it = retired_.begin(); it != retired_.end();) {
     pool& p = **it;
@@ -182,12 +182,6 @@ void server::retire_step() {
     asio::post(io_, [gone = std::move(*it)] {});
     it = retired_.erase(it);
   }
-  const bool pending = !retired_.empty() || !closed_listeners_.empty();
-  if (!pending || stopping_) return;
-  retire_timer_.expires_after(100ms);
-  retire_timer_.async_wait([this](const std::error_code& ec) {
-    if (!ec) retire_step();
-  });
 }
 
 }  // namespace fcgimux

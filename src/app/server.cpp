@@ -87,8 +87,6 @@ server::server(asio::io_context& io, config cfg, config_source reread, process_i
       reread_(std::move(reread)),
       front_{.max_conns = cfg_.max_conns},
       reaper_(io),
-      retire_timer_(io),
-      ready_timer_(io),
       signals_(io, SIGTERM, SIGINT, SIGQUIT),
       hangup_(io, SIGHUP),
       user_signals_(io, SIGUSR1, SIGUSR2),
@@ -102,7 +100,11 @@ server::server(asio::io_context& io, config cfg, config_source reread, process_i
 
 void server::add_pool(std::unique_ptr<pool> p) {
   st_.add_pool(p->name(), p->stats());
-  p->on_roll_stopped = [this](const std::string& why) { reload_failed(why); };
+  p->on_roll_stopped = [this](const std::string& why) {
+    reload_failed(why);
+    poke();
+  };
+  p->on_change = [this] { poke(); };
   pools_.push_back(std::move(p));
 }
 
@@ -275,7 +277,21 @@ void server::wait_user_signals() {
   });
 }
 
+void server::poke() {
+  if (poke_posted_ || stopped_) return;
+  poke_posted_ = true;
+  asio::post(io_, [this] {
+    poke_posted_ = false;
+    if (watching_ready_) watch_readiness();
+    if (stopping_)
+      drain_step();
+    else
+      retire_step();
+  });
+}
+
 void server::watch_readiness() {
+  watching_ready_ = false;
   if ((!notify_.enabled() && !role_.active()) || stopping_) return;
   std::size_t ready = 0;
   bool all = true;
@@ -300,10 +316,7 @@ void server::watch_readiness() {
     notify_.send(fmt::format("READY=1\nSTATUS=serving: {} pools, {} workers ready", pools_.size(), ready));
     return;
   }
-  ready_timer_.expires_after(20ms);
-  ready_timer_.async_wait([this](const std::error_code& ec) {
-    if (!ec) watch_readiness();
-  });
+  watching_ready_ = true;  // a member that becomes ready, or a roll that ends, pokes
 }
 
 void server::wait_hangup() {
@@ -332,9 +345,11 @@ void server::wait_signal() {
       shutdown_delay_timer_.cancel();
       begin_shutdown();
       drain_deadline_ = clock_type::now();
+      drain_step();
     } else {
       log::info("second signal: stopping now");
       drain_deadline_ = clock_type::now();
+      drain_step();
     }
     wait_signal();
   });
@@ -358,14 +373,13 @@ void server::begin_shutdown() {
   stopping_ = true;
   st_.stopping = true;
   shutdown_delay_timer_.cancel();
-  ready_timer_.cancel();
+  watching_ready_ = false;
   if (upgrade_pid_ > 0) upgrade_failed("fcgimux is stopping");
   // After a handover the service goes on in the new process; one that never took over is not the service.
   if (!handed_over_ && !role_.active())
     notify_.send(fmt::format("STOPPING=1\nSTATUS=stopping: {} requests in flight", live_requests()));
   for (auto& b : listeners_) b.l->stop();
   for (auto& p : pools_) p->begin_stop();
-  retire_timer_.cancel();
   // Idle kept connections close now, so that a web server opens its next one elsewhere; the
   // others after their last request, and requests that still come on them are served.
   // After a handover they go to the new process once at rest, so the front never sees one close.
@@ -375,6 +389,7 @@ void server::begin_shutdown() {
 }
 
 void server::drain_step() {
+  if (stopped_) return;
   auto now = clock_type::now();
   // After a hand-over, connections still queued for the new process count as open ones.
   const bool handoffs_done = !handoff_ || handoff_->idle();
@@ -405,14 +420,16 @@ void server::drain_step() {
     signals_.cancel();
     hangup_.cancel();
     user_signals_.cancel();
-    ready_timer_.cancel();
+    drain_timer_.cancel();
     upgrade_timer_.cancel();
     shutdown_delay_timer_.cancel();
     log::notice("stopped");
+    stopped_ = true;
     io_.stop();
     return;
   }
-  drain_timer_.expires_after(20ms);
+  // Requests, connections, workers and the hand-over poke as they end; this is the deadline.
+  drain_timer_.expires_at(drain_deadline_);
   drain_timer_.async_wait([this](const std::error_code& ec) {
     if (!ec) drain_step();
   });
@@ -447,6 +464,7 @@ void server::remove(client_connection* c) {
     FCGIMUX_INVARIANT(st_.c.connections_active > 0, "a connection is counted out once");
     --st_.c.connections_active;
     connection_closed_.notify();
+    poke();
   }
 }
 

@@ -70,6 +70,7 @@ class server final : public connection_registry {
   /// After a SIGUSR2 handover: the connection goes to the new process.
   void hand_off(client_connection& c, int fd, request_target& target) override;
   void count_refusal(front_refusal why) noexcept override;
+  void listener_done() noexcept override { poke(); }
 
  private:
   /// A listener and what it was configured for.
@@ -101,11 +102,15 @@ class server final : public connection_registry {
   void apply_reload();
   /// --stats-allow, --stats-token-file and --stats-show-query from cfg_, at start and on SIGHUP.
   void apply_stats_access();
+  /// Something readiness, a retirement or the drain waits for may have changed (a pool, a
+  /// listener, a connection or the hand-over said so): each looks again, once per turn of the loop.
+  void poke();
   /// Pools a reload removed: their workers stop once their last request is answered, and each is
   /// freed once nothing refers to it; closed listeners once their accept loop is over.
   void retire_step();
   /// With $NOTIFY_SOCKET: READY=1 once every pool has its minimum ready and no roll is under way.
   void watch_readiness();
+  /// The shutdown's next step, if its condition holds or its deadline has passed.
   void drain_step();
   /// SIGTERM with --shutdown-delay: /healthz turns 503, the listeners stay open until the delay ends.
   void begin_shutdown_delay(const char* signal_name);
@@ -130,16 +135,17 @@ class server final : public connection_registry {
   std::vector<bound_listener> listeners_;
   // Closed by a reload; each is freed once its accept loop has seen the close (retire_step).
   std::vector<bound_listener> closed_listeners_;
-  asio::steady_timer retire_timer_;
-  asio::steady_timer ready_timer_;
+  bool poke_posted_ = false;
+  bool watching_ready_ = false;  // readiness not reached yet: poke() looks again
   std::unique_ptr<stats_history> history_;
   std::unique_ptr<stats_server> stats_server_;
   asio::signal_set signals_;
   asio::signal_set hangup_;
-  asio::signal_set user_signals_;  // USR1, USR2: not for stopping fcgimux (their default action)
-  asio::steady_timer drain_timer_;
+  asio::signal_set user_signals_;   // USR1, USR2: not for stopping fcgimux (their default action)
+  asio::steady_timer drain_timer_;  // the drain's deadline only: its steps follow events (poke)
   clock_type::time_point drain_deadline_{};
   bool workers_stopping_ = false;
+  bool stopped_ = false;
   std::unordered_map<client_connection*, std::weak_ptr<client_connection>> conns_;
   event_signal connection_closed_;
   // Where a front connection drains what overflowed its small inbox (one thread; see client_connection.cpp).

@@ -98,7 +98,7 @@ void server::hand_over(int pid) {
   upgrade_pid_ = 0;
   upgrade_timer_.cancel();
   // From now on the channel carries front connections, one message each, sent on the loop.
-  handoff_ = std::make_unique<connection_handoff>(io_, upgrade_channel_->release());
+  handoff_ = std::make_unique<connection_handoff>(io_, upgrade_channel_->release(), [this] { poke(); });
   upgrade_channel_.reset();
   reaper_.forget(pid);  // it outlives this process
   ++st_.c.upgrades_ok;

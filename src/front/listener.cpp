@@ -4,8 +4,8 @@
 #include "src/base/log.hpp"
 #include "src/front/client_connection.hpp"
 #include "src/front/request_target.hpp"
-#include "src/front/unix_bind.hpp"
 #include "src/front/socket_address.hpp"
+#include "src/front/unix_bind.hpp"
 
 #include <asio/co_spawn.hpp>
 #include <asio/experimental/as_tuple.hpp>
@@ -132,8 +132,10 @@ bool listener::peer_allowed(const client_connection::socket_type& sock) {
   if (ec) return false;  // gone already
   const auto* sa = static_cast<const sockaddr*>(peer.data());
   const std::uint8_t* ip = nullptr;
-  if (sa->sa_family == AF_INET) ip = reinterpret_cast<const std::uint8_t*>(&reinterpret_cast<const sockaddr_in*>(sa)->sin_addr);
-  if (sa->sa_family == AF_INET6) ip = reinterpret_cast<const std::uint8_t*>(&reinterpret_cast<const sockaddr_in6*>(sa)->sin6_addr);
+  if (sa->sa_family == AF_INET)
+    ip = reinterpret_cast<const std::uint8_t*>(&reinterpret_cast<const sockaddr_in*>(sa)->sin_addr);
+  if (sa->sa_family == AF_INET6)
+    ip = reinterpret_cast<const std::uint8_t*>(&reinterpret_cast<const sockaddr_in6*>(sa)->sin6_addr);
   if (!ip) return true;  // a unix socket's peer has no address: --socket-mode and owner guard it
   for (const cidr& c : allow)
     if (c.contains(ip, sa->sa_family == AF_INET6)) return true;
@@ -152,6 +154,7 @@ void listener::start() {
   asio::co_spawn(io_, accept_loop(), [this](std::exception_ptr e) {
     accepting_ = false;  // the loop is over and uses this listener no more (freed later, from a handler of its own)
     if (e) log::on_exception("a listener")(e);
+    registry_.listener_done();
   });
 }
 

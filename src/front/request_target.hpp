@@ -4,9 +4,9 @@
 // its requests go) and the registry of open connections (the process-wide limit). Narrow on
 // purpose: the front knows nothing of workers, queues or stats beyond these.
 
+#include "src/base/cidr.hpp"
 #include "src/base/clock.hpp"
 #include "src/base/event_signal.hpp"
-#include "src/base/cidr.hpp"
 #include "src/front/front_session.hpp"
 
 #include <cstdint>
@@ -72,6 +72,8 @@ class connection_registry {
   virtual std::size_t limit() const noexcept = 0;  ///< --max-conns
   /// Woken when a front connection closes (a listener waits on it at --max-conns).
   virtual event_signal& closed() noexcept = 0;
+  /// A listener's accept loop is over: the listener may be freed.
+  virtual void listener_done() noexcept = 0;
   /// Where a connection drains what overflowed its small inbox (one thread: one buffer).
   virtual std::vector<char>& read_buffer() noexcept = 0;
   /// A connection at rest passes its socket on instead of closing (client_connection::hand_over);

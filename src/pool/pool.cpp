@@ -61,10 +61,9 @@ void pool::prepare(const pool_config& next) {
   // The member sets are built once, with the pool: a reload changes what they do, not what they
   // are (the servers they hold follow the settings: server_set::settings_changed).
   if (next.command.empty() != cfg_.command.empty())
-    throw std::system_error(
-        std::make_error_code(std::errc::operation_not_supported),
-        fmt::format("pool \"{}\": {} a command, which needs a restart", cfg_.name,
-                    cfg_.command.empty() ? "gained" : "lost"));
+    throw std::system_error(std::make_error_code(std::errc::operation_not_supported),
+                            fmt::format("pool \"{}\": {} a command, which needs a restart", cfg_.name,
+                                        cfg_.command.empty() ? "gained" : "lost"));
   next_access_log_.reset();
   if (next.access_log != cfg_.access_log || next.access_format != cfg_.access_format)
     next_access_log_ = open_access_log(next);
@@ -152,6 +151,7 @@ void pool::request_finished(request& r, int http_status) {
   ++st_.c.requests_completed;
   if (http_status > 0) st_.record_status(http_status);
   if (access_log_ && !access_log_->write(r, cfg_.name)) ++st_.c.access_log_dropped;
+  changed();
 }
 
 // The member's own set (its workers, or its servers) decides what each of these means for it.

@@ -38,6 +38,9 @@ class pool final : public request_target,
   const std::string& name() const noexcept { return cfg_.name; }
   /// Told when a roll of this pool stops because new workers cannot start (the reload counts).
   std::function<void(const std::string& why)> on_roll_stopped;
+  /// Told whenever what a stop, a retirement or readiness waits for may have changed: a request,
+  /// an exchange or a front connection ended, a member became ready or left, a roll ended.
+  std::function<void()> on_change;
   /// Spawns the pool's minimum; worker sockets go into `runtime_dir`.
   void start(const std::string& runtime_dir);
 
@@ -55,8 +58,7 @@ class pool final : public request_target,
   /// Nothing refers to this pool any more but its owner: no request, no exchange, no front
   /// connection, no member, no coroutine of its members. A pool a reload retired is freed then.
   bool unreferenced() const noexcept {
-    return live_ == 0 && exchanges_ == 0 && fronts_ == 0 && members_.all_gone() && members_.quiet() &&
-           servers_.quiet();
+    return live_ == 0 && exchanges_ == 0 && fronts_ == 0 && members_.all_gone() && members_.quiet() && servers_.quiet();
   }
   void kill_members() { members_.kill_all(); }
   void stop_timers() { sched_.stop(); }
@@ -85,7 +87,10 @@ class pool final : public request_target,
   void status_request(request& r) override;
   void request_gone(const std::shared_ptr<request>& r) override;
   void connection_attached() noexcept override { ++fronts_; }
-  void connection_detached() noexcept override { --fronts_; }
+  void connection_detached() noexcept override {
+    --fronts_;
+    changed();
+  }
 
   // exchange_owner: what an exchange with one of its members asks.
   asio::io_context& io() noexcept override { return io_; }
@@ -100,17 +105,26 @@ class pool final : public request_target,
   void kill_pid(int pid) override { members_.kill_pid(pid); }
   void resubmit(const std::shared_ptr<request>& r) override { sched_.resubmit(r); }
   void exchange_begun() noexcept override { ++exchanges_; }
-  void exchange_over() noexcept override { --exchanges_; }
+  void exchange_over() noexcept override {
+    --exchanges_;
+    changed();
+  }
 
   // request_owner: every request of this pool ends here.
   void request_finished(request& r, int http_status) override;
 
  private:
   // member_events
-  void member_ready() override { sched_.dispatch(); }
+  void member_ready() override {
+    sched_.dispatch();
+    changed();
+  }
   void no_member_left(std::string_view why) override;
   std::size_t waiting() const noexcept override { return sched_.length(); }
   void roll_stopped(std::string_view why) override;
+  void changed() override {
+    if (on_change) on_change();
+  }
   // member_source
   std::shared_ptr<pool_member> take_idle() override;
   void grow() override { members_.grow(); }

@@ -28,7 +28,11 @@ constexpr auto probe_retry = 1000ms;
 // lets a retired pool be freed.
 struct counted {
   std::size_t& n;
-  ~counted() { --n; }
+  member_events& events;
+  ~counted() {
+    --n;
+    events.changed();
+  }
 };
 
 }  // namespace
@@ -66,7 +70,7 @@ void server_set::check(remote_server& s) {
   asio::co_spawn(
       io_,
       [this, &s, spec]() -> asio::awaitable<void> {
-        const counted checking{probes_};
+        const counted checking{probes_, events_};
         probe_result got = co_await probe_server(io_.get_executor(), s.where, spec);
         s.checking = false;
         if (stopped_) co_return;
@@ -117,7 +121,7 @@ void server_set::probe(remote_server& s) {
   asio::co_spawn(
       io_,
       [this, &s, timeout]() -> asio::awaitable<void> {
-        const counted probing{probes_};
+        const counted probing{probes_, events_};
         values_outcome got = co_await ask_values(io_.get_executor(), s.where, timeout, answer_time);
         s.probing = false;
         if (stopped_) co_return;

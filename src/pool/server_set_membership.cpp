@@ -104,6 +104,7 @@ void server_set::forget_drained_later() {
   asio::post(io_, [this] {
     forget_posted_ = false;
     forget_drained();
+    events_.changed();
   });
 }
 

@@ -18,8 +18,8 @@
 #include <unistd.h>
 
 #include <algorithm>
-#include <charconv>
 #include <cerrno>
+#include <charconv>
 #include <csignal>
 #include <cstring>
 
@@ -42,7 +42,9 @@ constexpr std::size_t max_stderr_line = 4096;
 // one is refused).
 void log_limits(const pool_config& c) {
   std::string what;
-  auto limit = [](const worker_rlimit& l) { return l.unlimited ? std::string("unlimited") : fmt::format("{}", l.value); };
+  auto limit = [](const worker_rlimit& l) {
+    return l.unlimited ? std::string("unlimited") : fmt::format("{}", l.value);
+  };
   if (c.rlimit_files.set) what += fmt::format(", open files {}", limit(c.rlimit_files));
   if (c.rlimit_core.set) what += fmt::format(", core size {}", limit(c.rlimit_core));
   if (c.nice_set) what += fmt::format(", nice {}", c.nice);
@@ -135,8 +137,12 @@ void worker_pool::watch_exec(std::shared_ptr<pool_member> w) {
       [this, w]() -> asio::awaitable<void> {
         struct counted {
           std::size_t& n;
-          ~counted() { --n; }
-        } watching{exec_watches_};
+          member_events& events;
+          ~counted() {
+            --n;
+            events.changed();
+          }
+        } watching{exec_watches_, events_};
         child_failure failure;
         auto [ec, n] = co_await asio::async_read(w->process->exec_status, asio::buffer(&failure, sizeof failure),
                                                  asio::experimental::as_tuple(asio::use_awaitable));
@@ -231,6 +237,7 @@ void worker_pool::on_exit(const std::shared_ptr<pool_member>& w, int status) {
   if (!w->current) w->conn.reset();  // a busy worker's exchange owns the connection and sees EOF
   ::unlink(w->where.text.c_str());
   std::erase(workers_, w);
+  events_.changed();
   if (stopping_all_) return;
   if (no_spawn_) {
     // Draining: requests in flight and those still arriving on open front connections need a

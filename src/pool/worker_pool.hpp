@@ -59,6 +59,9 @@ class member_events {
   virtual std::size_t waiting() const noexcept = 0;
   /// A roll stopped: new members could not start (`why`).
   virtual void roll_stopped(std::string_view why) = 0;
+  /// A member left, a roll ended, or a coroutine that refers to the set ended: whoever waits for
+  /// the set's state (a stop, a retired pool's freeing, readiness) looks again.
+  virtual void changed() = 0;
 
  protected:
   ~member_events() = default;

@@ -28,8 +28,9 @@ void worker_pool::roll() {
   // How many workers the roll ends with: the pool as it is, not counting a retargeted roll's
   // extra ones (a new worker of the last generation is an old one now).
   if (!retarget)
-    roll_size_ = static_cast<std::size_t>(std::count_if(
-        workers_.begin(), workers_.end(), [](auto& w) { return w->state != worker_state::stopping && !w->process->exited; }));
+    roll_size_ = static_cast<std::size_t>(std::count_if(workers_.begin(), workers_.end(), [](auto& w) {
+      return w->state != worker_state::stopping && !w->process->exited;
+    }));
   // Within the current settings: a reload that lowered --max-workers ends the roll at the new
   // maximum, instead of replacing every worker and leaving the extra ones to --idle-timeout.
   roll_size_ = std::clamp(roll_size_, cfg_.workers, std::max(cfg_.workers, cfg_.max_workers));
@@ -119,6 +120,7 @@ void worker_pool::roll_step() {
   if (old_left == 0) {
     rolling_ = rolling::idle;
     replacements_ = 0;
+    events_.changed();
     log::info("pool {}: every worker is of generation {}", cfg_.name, generation_);
     return;
   }
