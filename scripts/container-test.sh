@@ -538,6 +538,13 @@ else
        k8s_images "${f_images[@]}" "${n_images[@]}" &&
      mapfile -t f_masks < <(k8s_masks "${f_images[0]}") && mapfile -t n_masks < <(k8s_masks "${n_images[0]}") &&
      check "k8s: with the php image's shells masked, /bin/sh cannot run" shell_masked "${f_images[0]}" "${f_masks[@]}"; then
+    # Before the init containers ran: fcgimux must refuse the bare emptyDir (0777, not sticky) for
+    # its worker sockets, or the init container would be needless.
+    bc=fcgimux-ct-k8s-noinit-$tag
+    containers+=("$bc")
+    check "k8s: without its init container the fcgimux pod does not start (the emptyDir /tmp is 0777)" \
+      expect_output "no directory to make the workers' runtime directory in" \
+      bash -c '! timeout 60 podman run --rm --name "$0" --network none "$@"' "$bc" "${f_masks[@]}" "${f_main[@]}"
     init_ok=1
     for ((i = 0; i < f_init_count; i++)); do
       eval "init_args=(${f_init[i]})"
