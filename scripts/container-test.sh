@@ -378,6 +378,7 @@ fi
 # it. The image's shells are masked, so anything that needed one would fail here.
 k8s=$work/k8s
 mkdir -p "$k8s"
+k8s_started=$SECONDS
 k8s_render() {
   kubectl kustomize "$repo/deploy/kubernetes/base" >"$k8s/base.yaml" &&
     python3 "$repo/scripts/k8s-pod-podman.py" "$k8s/base.yaml" fcgimux "$k8s" >"$k8s/fcgimux.sh" &&
@@ -416,9 +417,11 @@ mask_paths() {  # mask_paths MASKS...: the paths the -v options of k8s_masks cov
   local m
   for m in "$@"; do [[ $m == -v ]] || { m=${m#"$k8s/no-shell:"}; echo "${m%:ro}"; }; done
 }
-shell_masked() {  # shell_masked IMAGE MASKS...: with the masks, /bin/sh does not run
+shell_masked() {  # shell_masked IMAGE MASKS...: /bin/sh runs, and with the masks it does not
   local image=$1
   shift
+  timeout 60 podman run --rm --pull=never --network none --entrypoint /bin/sh "$image" -c 'echo shell ran' |
+    grep -x 'shell ran' || return 1
   echo "masked: $*"
   ! timeout 60 podman run --rm --pull=never --network none "$@" --entrypoint /bin/sh "$image" -c 'echo shell ran'
 }
@@ -471,7 +474,7 @@ k8s_http() {  # k8s_http PID PORT NAME CONTAINER: GET /?name=NAME through nginx
 nothing_written() {
   local name=$1 diff extra m
   shift
-  diff=$(podman diff --format '{{.Kind}} {{.Path}}' "$name") || return 1
+  diff=$(podman diff "$name") || return 1
   extra=$diff
   for m in "$@"; do extra=$(grep -v -x -E "[AC] ($m|${m%/*}|/)" <<<"$extra"); done
   echo "podman diff: ${diff:-nothing}"
@@ -590,6 +593,7 @@ else
     fi
   fi
 fi
+printf 'INFO  k8s: the deploy/kubernetes/base part took %ss\n' "$((SECONDS - k8s_started))"
 
 # --- the .deb: cpack on the host from a Release build, apt-get install in a fresh image ---------------
 # Only fcgimux, the demo and the manual are built (in $FCGIMUX_DEB_BUILD_DIR, kept for faster reruns).
