@@ -28,7 +28,8 @@ def fail(why):
 def run_args(container, pod, volumes, config_maps, workdir, prefix):
     sc = {k: v for k, v in (pod.get("securityContext") or {}).items() if k.startswith("run")}
     sc.update(container.get("securityContext") or {})
-    args = ["--pull=never"]
+    # The kubelet ignores an image's HEALTHCHECK: only the manifest's probes count.
+    args = ["--pull=never", "--no-healthcheck"]
     uid, gid = sc.get("runAsUser"), sc.get("runAsGroup")
     if sc.get("runAsNonRoot") and (uid is None or uid == 0):
         fail(f"{container['name']}: runAsNonRoot needs a numeric runAsUser other than 0 here")
