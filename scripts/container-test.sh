@@ -405,9 +405,9 @@ k8s_images() {
 # (each line of its /etc/shells that exists, links resolved).
 k8s_masks() {
   local shells real
-  shells=$(podman run --rm --pull=never --network none --entrypoint /usr/bin/cat "$1" /etc/shells | grep '^/') || return 1
+  shells=$(podman run --rm --pull=never --no-healthcheck --network none --entrypoint /usr/bin/cat "$1" /etc/shells | grep '^/') || return 1
   # shellcheck disable=SC2086
-  real=$(podman run --rm --pull=never --network none --entrypoint /usr/bin/readlink "$1" -e -f $shells | sort -u)
+  real=$(podman run --rm --pull=never --no-healthcheck --network none --entrypoint /usr/bin/readlink "$1" -e -f $shells | sort -u)
   [[ -n $real ]] || return 1
   : >"$k8s/no-shell"
   chmod 0644 "$k8s/no-shell"
@@ -420,10 +420,10 @@ mask_paths() {  # mask_paths MASKS...: the paths the -v options of k8s_masks cov
 shell_masked() {  # shell_masked IMAGE MASKS...: /bin/sh runs, and with the masks it does not
   local image=$1
   shift
-  timeout 60 podman run --rm --pull=never --network none --entrypoint /bin/sh "$image" -c 'echo shell ran' |
+  timeout 60 podman run --rm --pull=never --no-healthcheck --network none --entrypoint /bin/sh "$image" -c 'echo shell ran' |
     grep -x 'shell ran' || return 1
   echo "masked: $*"
-  ! timeout 60 podman run --rm --pull=never --network none "$@" --entrypoint /bin/sh "$image" -c 'echo shell ran'
+  ! timeout 60 podman run --rm --pull=never --no-healthcheck --network none "$@" --entrypoint /bin/sh "$image" -c 'echo shell ran'
 }
 # proc_facts HOSTPID UID: the kernel's view of the pod's PID 1: its uid, no capability, no_new_privs,
 # a read-only root mount.
