@@ -3,6 +3,8 @@
 # Builds the images of docker/Dockerfile (demo, php, nginx) with rootful podman and smoke-tests them:
 # FastCGI requests through fcgimux, nginx -> fcgimux -> php-cgi, /stats, /metrics and /healthz, the
 # image's HEALTHCHECK, a request in flight while the container is stopped, and fcgimux's exit status.
+# Then runs the pods of deploy/kubernetes/base (kubectl kustomize) as the kubelet would: the php image
+# with the ConfigMap's pools JSON, nginx (uid 33) in front, read-only roots, no capabilities, no shell.
 # Then builds the .deb with cpack on the host (a Release build of fcgimux and its demo), installs it
 # with apt-get into a fresh debian:bookworm-slim and sends a request through the installed fcgimux.
 # Needs no Docker engine and no registry: the debian:bookworm-slim base is bootstrapped from apt.
@@ -42,6 +44,7 @@ mkdir -p "$logs"
 passed=0
 failed=0
 containers=()
+k8s_mounts=() k8s_tags=()
 started=$SECONDS
 
 pass() { passed=$((passed + 1)); printf 'PASS  %s\n' "$1"; }
@@ -63,12 +66,13 @@ elapsed() { echo "$((SECONDS - started))s"; }
 
 podman_ready=0
 cleanup() {
-  local c
+  local c m
   # Only our own store: without its configuration podman would reset the machine's default one.
   if [[ $podman_ready -eq 1 ]]; then
     for c in "${containers[@]}"; do timeout 60 podman rm -f -t 0 "$c" >/dev/null 2>&1; done
+    for m in "${k8s_mounts[@]}"; do umount "$m" 2>/dev/null; done
     if [[ $keep != 1 ]]; then
-      timeout 120 podman rmi -f "$img_demo" "$img_php" "$img_nginx" >/dev/null 2>&1
+      timeout 120 podman rmi -f "$img_demo" "$img_php" "$img_nginx" "${k8s_tags[@]}" >/dev/null 2>&1
       timeout 120 podman system reset -f >/dev/null 2>&1
       rm -rf "$podman_dir"
     fi
@@ -194,8 +198,10 @@ free_port() {  # free_port VAR...: ports nothing listens on, none handed out twi
   done
 }
 # fcgi_get PORT URI [QUERY] [SCRIPT_FILENAME]: one FastCGI GET with cgi-fcgi, the response on stdout.
+# fcgi_net: a command prefix (nsenter) that runs cgi-fcgi in a container's network namespace.
+fcgi_net=()
 fcgi_get() {
-  timeout 15 env -i REQUEST_METHOD=GET SERVER_PROTOCOL=HTTP/1.1 GATEWAY_INTERFACE=CGI/1.1 \
+  timeout 15 "${fcgi_net[@]}" env -i REQUEST_METHOD=GET SERVER_PROTOCOL=HTTP/1.1 GATEWAY_INTERFACE=CGI/1.1 \
     SERVER_NAME=localhost SERVER_PORT=80 REMOTE_ADDR=127.0.0.1 \
     REQUEST_URI="$2${3:+?$3}" DOCUMENT_URI="$2" SCRIPT_NAME="$2" QUERY_STRING="${3:-}" \
     SCRIPT_FILENAME="${4:-/var/www/html$2}" DOCUMENT_ROOT=/var/www/html \
@@ -363,6 +369,231 @@ else
   fail "php image with its config/php.json starts; /healthz answers 200" <(show_logs "$c")
 fi
 
+# --- deploy/kubernetes/base: its pods run as the kubelet would run them ------------------------------
+# The Deployments are rendered with kubectl kustomize and translated by scripts/k8s-pod-podman.py:
+# the manifest's user, read-only root, capabilities, no-new-privileges, env, args, init container,
+# ConfigMap files (read-only) and emptyDirs (0777, as the kubelet makes them; a tmpfs for
+# medium: Memory). Each pod gets its own network namespace (--network none: the manifest's own
+# ports, no clash with the host's); nginx joins fcgimux's, with "fcgimux" (the Service) resolving to
+# it. The image's shells are masked, so anything that needed one would fail here.
+k8s=$work/k8s
+mkdir -p "$k8s"
+k8s_started=$SECONDS
+k8s_render() {
+  kubectl kustomize "$repo/deploy/kubernetes/base" >"$k8s/base.yaml" &&
+    python3 "$repo/scripts/k8s-pod-podman.py" "$k8s/base.yaml" fcgimux "$k8s" >"$k8s/fcgimux.sh" &&
+    python3 "$repo/scripts/k8s-pod-podman.py" "$k8s/base.yaml" nginx "$k8s" >"$k8s/nginx.sh" &&
+    cat "$k8s/fcgimux.sh" "$k8s/nginx.sh"
+}
+# The Deployments name the images by the tags docs/kubernetes.md builds: fcgimux-php (target php),
+# fcgimux-nginx (target nginx). Tag the images built above so; a name the manifests changed alone
+# is then an image podman does not have (--pull=never), and this check fails.
+k8s_images() {
+  local image
+  for image in "$@"; do
+    case ${image%%:*} in
+      fcgimux-php) podman tag "$img_php" "localhost/$image" ;;
+      fcgimux-nginx) podman tag "$img_nginx" "localhost/$image" ;;
+      *) echo "no target builds $image"; return 1 ;;
+    esac || return 1
+    k8s_tags+=("localhost/$image")
+    podman image exists "$image" || return 1
+    echo "$image: $(podman image inspect --format '{{.Id}}' "$image")"
+  done
+}
+# k8s_masks IMAGE: -v options putting an empty, non-executable file over every shell the image has
+# (each line of its /etc/shells that exists, links resolved).
+k8s_masks() {
+  local shells real
+  shells=$(podman run --rm --pull=never --no-healthcheck --network none --entrypoint /usr/bin/cat "$1" /etc/shells | grep '^/') || return 1
+  # shellcheck disable=SC2086
+  real=$(podman run --rm --pull=never --no-healthcheck --network none --entrypoint /usr/bin/readlink "$1" -e -f $shells | sort -u)
+  [[ -n $real ]] || return 1
+  : >"$k8s/no-shell"
+  chmod 0644 "$k8s/no-shell"
+  for s in $real; do printf -- '-v\n%s:%s:ro\n' "$k8s/no-shell" "$s"; done
+}
+mask_paths() {  # mask_paths MASKS...: the paths the -v options of k8s_masks cover
+  local m
+  for m in "$@"; do [[ $m == -v ]] || { m=${m#"$k8s/no-shell:"}; echo "${m%:ro}"; }; done
+}
+shell_masked() {  # shell_masked IMAGE MASKS...: /bin/sh runs, and with the masks it does not
+  local image=$1
+  shift
+  timeout 60 podman run --rm --pull=never --no-healthcheck --network none --entrypoint /bin/sh "$image" -c 'echo shell ran' |
+    grep -x 'shell ran' || return 1
+  echo "masked: $*"
+  ! timeout 60 podman run --rm --pull=never --no-healthcheck --network none "$@" --entrypoint /bin/sh "$image" -c 'echo shell ran'
+}
+# proc_facts HOSTPID UID: the kernel's view of the pod's PID 1: its uid, no capability, no_new_privs,
+# a read-only root mount.
+proc_facts() {
+  local st root
+  st=$(cat "/proc/$1/status") || return 1
+  root=$(awk '$5 == "/" {print $6}' "/proc/$1/mountinfo")
+  grep -E '^(Name|Uid|Gid|CapEff|CapBnd|NoNewPrivs):' <<<"$st"
+  echo "root mount: $root"
+  awk '/^Uid:/{exit !($2 == u && $3 == u)}' u="$2" <<<"$st" &&
+    grep -q '^CapEff:[[:space:]]*0000000000000000$' <<<"$st" &&
+    grep -q '^CapBnd:[[:space:]]*0000000000000000$' <<<"$st" &&
+    grep -q '^NoNewPrivs:[[:space:]]*1$' <<<"$st" &&
+    [[ ,$root, == *,ro,* ]]
+}
+pod_net() { local pid=$1; shift; nsenter --net="/proc/$pid/ns/net" -- "$@"; }
+pod_ready() {  # pod_ready NAME PID PORT PATH: the readiness probe answers 200
+  for _ in $(seq 150); do
+    [[ $(pod_net "$2" curl -s -o /dev/null -w '%{http_code}' --max-time 5 "http://127.0.0.1:$3$4") == 200 ]] && return 0
+    [[ $(podman inspect --format '{{.State.Running}}' "$1" 2>/dev/null) == true ]] || return 1
+    sleep 0.2
+  done
+  return 1
+}
+# php_answered ANSWER NAME CONTAINER: the page echoed the query and its pid is a php-cgi of the pod.
+php_answered() {
+  local pid comm
+  echo "$1"
+  grep -q "^name $2\$" <<<"$1" || return 1
+  pid=$(sed -n 's/^hello from php .*, pid \([0-9]*\)$/\1/p' <<<"$1")
+  [[ -n $pid ]] || return 1
+  comm=$(podman top "$3" pid comm | awk -v p="$pid" '$1 == p {print $2}')
+  echo "pid $pid in the pod is: ${comm:-nothing}"
+  [[ $comm == php-cgi ]]
+}
+k8s_fcgi() {  # k8s_fcgi PID PORT NAME CONTAINER
+  local out
+  out=$(fcgi_net=(nsenter --net="/proc/$1/ns/net" --); fcgi_get "$2" /index.php "name=$3") || { echo "$out"; return 1; }
+  php_answered "$out" "$3" "$4"
+}
+k8s_http() {  # k8s_http PID PORT NAME CONTAINER: GET /?name=NAME through nginx
+  local out
+  out=$(pod_net "$1" curl -fsS --max-time 15 "http://127.0.0.1:$2/?name=$3") || { echo "$out"; return 1; }
+  php_answered "$out" "$3" "$4"
+}
+# nothing_written NAME MOUNTS...: podman diff (the container's own layer) holds nothing but the
+# mount points podman made, and no write failed on the read-only root.
+nothing_written() {
+  local name=$1 diff extra m
+  shift
+  diff=$(podman diff "$name") || return 1
+  extra=$diff
+  for m in "$@"; do extra=$(grep -v -x -E "[AC] ($m|${m%/*}|/)" <<<"$extra"); done
+  echo "podman diff: ${diff:-nothing}"
+  echo "read-only root: $(podman inspect --format '{{.HostConfig.ReadonlyRootfs}}' "$name")"
+  [[ $(podman inspect --format '{{.HostConfig.ReadonlyRootfs}}' "$name") == true ]] || return 1
+  [[ -z $extra ]] || { echo "written outside the mounts: $extra"; return 1; }
+  ! podman logs "$name" 2>&1 | grep -i 'read-only file system'
+}
+# k8s_sigterm NAME PID PORT STATS_PORT GRACE: as the kubelet stops a pod. During --shutdown-delay
+# /healthz is 503 and FastCGI still served; PID 1 then exits 0 or 143 before the grace period ends.
+k8s_sigterm() {
+  local name=$1 pid=$2 t0 code status
+  t0=$SECONDS
+  podman kill --signal TERM "$name" >/dev/null || return 1
+  for _ in $(seq 50); do
+    status=$(pod_net "$pid" curl -s -o /dev/null -w '%{http_code}' --max-time 5 "http://127.0.0.1:$4/healthz")
+    [[ $status == 503 ]] && break
+    sleep 0.1
+  done
+  echo "/healthz after SIGTERM: $status"
+  [[ $status == 503 ]] || return 1
+  k8s_fcgi "$pid" "$3" during-delay "$name" || return 1
+  if ! code=$(timeout "$5" podman wait "$name"); then
+    echo "still running after the grace period ($5 s): SIGKILL, as the kubelet would"
+    podman kill --signal KILL "$name" >/dev/null 2>&1
+    return 1
+  fi
+  echo "exit status $code, $((SECONDS - t0)) s after SIGTERM (grace $5 s)"
+  [[ $code == 0 || $code == 143 ]]
+}
+
+if [[ $php_built -ne 1 || $nginx_built -ne 1 ]]; then
+  fail "k8s: the php and nginx targets did not build"
+elif ! check "k8s: kubectl kustomize deploy/kubernetes/base; its fcgimux and nginx pods translate to podman run" k8s_render; then
+  :
+else
+  # shellcheck disable=SC1091
+  source "$k8s/fcgimux.sh"
+  f_main=("${pod_main[@]}") f_images=("${pod_images[@]}") f_grace=$pod_grace f_empty=("${pod_empty[@]}")
+  f_init=() f_init_count=$pod_init_count
+  for ((i = 0; i < pod_init_count; i++)); do v="pod_init_$i[@]"; f_init+=("$(printf '%q ' "${!v}")"); done
+  f_fcgi=$pod_port_fastcgi f_stats=$pod_port_stats f_probe_port=$pod_probe_port f_probe_path=$pod_probe_path
+  source "$k8s/nginx.sh"
+  n_main=("${pod_main[@]}") n_images=("${pod_images[@]}") n_grace=$pod_grace n_empty=("${pod_empty[@]}")
+  n_probe_port=$pod_probe_port n_probe_path=$pod_probe_path n_http=$pod_port_http
+  # emptyDir medium Memory: a tmpfs of the sizeLimit, mode 0777 as the kubelet mounts it.
+  k8s_tmpfs_ok=1
+  for ((i = 0; i < ${#f_empty[@]} + ${#n_empty[@]}; i += 3)); do
+    all=("${f_empty[@]}" "${n_empty[@]}")
+    [[ ${all[i + 1]} == Memory ]] || continue
+    size=${all[i + 2]}
+    [[ $size == - ]] && size=50%
+    size=${size%i}
+    if mount -t tmpfs -o "size=${size,,},mode=0777" tmpfs "${all[i]}"; then
+      k8s_mounts+=("${all[i]}")
+    else
+      k8s_tmpfs_ok=0
+    fi
+  done
+  fc=fcgimux-ct-k8s-$tag nc=nginx-ct-k8s-$tag
+  if [[ $k8s_tmpfs_ok -ne 1 ]]; then
+    fail "k8s: mount a tmpfs for the emptyDir of medium Memory"
+  elif check "k8s: the Deployments' images are the targets built here (${f_images[*]} ${n_images[*]})" \
+       k8s_images "${f_images[@]}" "${n_images[@]}" &&
+     mapfile -t f_masks < <(k8s_masks "${f_images[0]}") && mapfile -t n_masks < <(k8s_masks "${n_images[0]}") &&
+     check "k8s: with the php image's shells masked, /bin/sh cannot run" shell_masked "${f_images[0]}" "${f_masks[@]}"; then
+    # Before the init containers ran: fcgimux must refuse the bare emptyDir (0777, not sticky) for
+    # its worker sockets, or the init container would be needless.
+    bc=fcgimux-ct-k8s-noinit-$tag
+    containers+=("$bc")
+    check "k8s: without its init container the fcgimux pod does not start (the emptyDir /tmp is 0777)" \
+      expect_output "no directory to make the workers' runtime directory in" \
+      bash -c '! timeout 60 podman run --rm --name "$0" --network none "$@"' "$bc" "${f_masks[@]}" "${f_main[@]}"
+    init_ok=1
+    for ((i = 0; i < f_init_count; i++)); do
+      eval "init_args=(${f_init[i]})"
+      check "k8s: init container $((i + 1)) of the fcgimux pod exits 0" \
+        timeout 120 podman run --rm --network none "${f_masks[@]}" "${init_args[@]}" || init_ok=0
+    done
+    # nginx first: podman removes no container whose network namespace another one shares.
+    containers+=("$nc" "$fc")
+    if [[ $init_ok -eq 1 ]] &&
+       timeout 60 podman run -d --name "$fc" --network none "${f_masks[@]}" "${f_main[@]}" >"$(step_log "run-$fc")" 2>&1 &&
+       fpid=$(podman inspect --format '{{.State.Pid}}' "$fc") &&
+       pod_ready "$fc" "$fpid" "$f_probe_port" "$f_probe_path"; then
+      pass "k8s: fcgimux pod ready ($f_probe_path on $f_probe_port 200): the ConfigMap's pools JSON, read-only root, no shell"
+      check "k8s: fcgimux pod's PID 1 runs as uid 10001, no capability, no_new_privs, root mounted read-only" \
+        proc_facts "$fpid" 10001
+      check "k8s: a FastCGI request on port $f_fcgi is answered by a php-cgi of the pod" k8s_fcgi "$fpid" "$f_fcgi" "fcgi-$tag" "$fc"
+      check "k8s: /metrics has fcgimux_pool_saturation" \
+        expect_output '^fcgimux_pool_saturation{' pod_net "$fpid" curl -fsS --max-time 5 "http://127.0.0.1:$f_stats/metrics"
+      printf '127.0.0.1 localhost\n127.0.0.1 fcgimux\n' >"$k8s/hosts"
+      chmod 0644 "$k8s/hosts"
+      if timeout 60 podman run -d --name "$nc" --network "container:$fc" -v "$k8s/hosts:/etc/hosts:ro" \
+           "${n_masks[@]}" "${n_main[@]}" >"$(step_log "run-$nc")" 2>&1 &&
+         npid=$(podman inspect --format '{{.State.Pid}}' "$nc") &&
+         pod_ready "$nc" "$npid" "$n_probe_port" "$n_probe_path"; then
+        pass "k8s: nginx pod ready ($n_probe_path on $n_probe_port 200): its ConfigMap's nginx.conf, read-only root, no shell"
+        check "k8s: nginx pod's PID 1 runs as uid 33 (www-data), no capability, no_new_privs, root mounted read-only" \
+          proc_facts "$npid" 33
+        check "k8s: HTTP through nginx -> fcgimux -> php-cgi" k8s_http "$npid" "$n_http" "http-$tag" "$fc"
+        check "k8s: podman stop -t $n_grace ends nginx (exit 0)" \
+          expect_output '^0$' bash -c "timeout $((n_grace + 30)) podman stop -t $n_grace $nc >/dev/null && podman inspect --format '{{.State.ExitCode}}' $nc"
+        check "k8s: nginx wrote nothing outside its mounts" nothing_written "$nc" /tmp /etc/nginx-k8s /etc/hosts $(mask_paths "${n_masks[@]}")
+      else
+        fail "k8s: nginx pod ready" <(cat "$(step_log "run-$nc")"; show_logs "$nc")
+      fi
+      check "k8s: SIGTERM: /healthz 503 and still serving during the delay, then exit 0 or 143 within $f_grace s" \
+        k8s_sigterm "$fc" "$fpid" "$f_fcgi" "$f_stats" "$f_grace"
+      podman logs "$fc" >"$(step_log "logs-$fc")" 2>&1
+      check "k8s: fcgimux wrote nothing outside its mounts" nothing_written "$fc" /tmp /etc/fcgimux $(mask_paths "${f_masks[@]}")
+      printf 'INFO  k8s: left in the emptyDirs: %s\n' \
+        "$(cd "$k8s" && find ./*-empty-* -mindepth 1 -printf '%p %m %u\n' | tr '\n' ';')"
+    else
+      fail "k8s: fcgimux pod ready" <(cat "$(step_log "run-$fc")"; show_logs "$fc")
+    fi
+  fi
+fi
+printf 'INFO  k8s: the deploy/kubernetes/base part took %ss\n' "$((SECONDS - k8s_started))"
 
 # --- the .deb: cpack on the host from a Release build, apt-get install in a fresh image ---------------
 # Only fcgimux, the demo and the manual are built (in $FCGIMUX_DEB_BUILD_DIR, kept for faster reruns).

@@ -18,7 +18,8 @@ declare -A group=(
   [stress]="stress-ng"
   # tests/kubernetes: also kubectl (not a Debian package) and npm (Debian's npm, or nodejs's own)
   [kubernetes]="prometheus python3-yaml nodejs nginx-light"
-  [container]="podman runc mmdebstrap uidmap libfcgi-bin curl python3 dpkg-dev file"
+  # container: also kubectl (not a Debian package) for the deploy/kubernetes/base part
+  [container]="podman runc mmdebstrap uidmap libfcgi-bin curl python3 python3-yaml dpkg-dev file"
 )
 
 wanted=()
