@@ -21,6 +21,7 @@ front_settings front_of(const pool_config& cfg, const front_limits& process) {
   f.limits.max_params = cfg.max_params;
   f.limits.max_reqs = cfg.max_reqs;
   f.limits.body_buffer = cfg.body_buffer;
+  f.limits.roles = cfg.roles;
   f.limits.status_path = cfg.status_path;
   f.limits.ping_path = cfg.ping_path;
   f.send_timeout = to_duration(cfg.send_timeout);
@@ -61,10 +62,9 @@ void pool::prepare(const pool_config& next) {
   // The member sets are built once, with the pool: a reload changes what they do, not what they
   // are (the servers they hold follow the settings: server_set::settings_changed).
   if (next.command.empty() != cfg_.command.empty())
-    throw std::system_error(
-        std::make_error_code(std::errc::operation_not_supported),
-        fmt::format("pool \"{}\": {} a command, which needs a restart", cfg_.name,
-                    cfg_.command.empty() ? "gained" : "lost"));
+    throw std::system_error(std::make_error_code(std::errc::operation_not_supported),
+                            fmt::format("pool \"{}\": {} a command, which needs a restart", cfg_.name,
+                                        cfg_.command.empty() ? "gained" : "lost"));
   next_access_log_.reset();
   if (next.access_log != cfg_.access_log || next.access_format != cfg_.access_format)
     next_access_log_ = open_access_log(next);
