@@ -18,6 +18,8 @@ extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size
   limits.max_reqs = fdp.ConsumeIntegralInRange<std::size_t>(1, 8);
   limits.body_buffer = fdp.ConsumeIntegralInRange<std::size_t>(0, 4096);
   limits.max_params = fdp.ConsumeIntegralInRange<std::size_t>(1024, 8192);
+  // Any set of the three roles: DATA and an AUTHORIZER without STDIN reach the session too.
+  limits.roles = fdp.ConsumeIntegralInRange<unsigned>(0, 7) << 1;
   if (fdp.ConsumeBool()) limits.status_path = "/s";
   test::front_session_driver d(limits, [](const char* what) { proto::fuzz::check(false, what); });
   d.taking = fdp.ConsumeIntegralInRange<int>(0, 7) != 0;

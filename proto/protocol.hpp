@@ -35,6 +35,13 @@ inline constexpr std::uint8_t max_known_type = 11;
 
 /// BEGIN_REQUEST roles. Kept as a raw number in events, since unknown roles must be answered.
 enum class role : std::uint16_t { responder = 1, authorizer = 2, filter = 3 };
+/// A set of roles as bits (a pool's `roles`), one per role value.
+constexpr unsigned role_bit(std::uint16_t r) noexcept { return r >= 1 && r <= 3 ? 1u << r : 0u; }
+constexpr unsigned role_bit(role r) noexcept { return role_bit(static_cast<std::uint16_t>(r)); }
+/// The role's name as a pool's `roles` and the access log write it.
+constexpr std::string_view role_name(role r) noexcept {
+  return r == role::authorizer ? "authorizer" : r == role::filter ? "filter" : "responder";
+}
 
 /// END_REQUEST protocolStatus values.
 enum class protocol_status : std::uint8_t {

@@ -11,7 +11,7 @@ set -euo pipefail
 declare -A group=(
   [build]="g++ cmake ninja-build make libasio-dev libfmt-dev nlohmann-json3-dev catch2"
   [demo]="libfcgi-bin curl"
-  [test]="nginx-light php-cgi php-fpm fcgiwrap libfcgi-bin spawn-fcgi curl procps python3 systemd mandoc groff-base dpkg-dev file strace"
+  [test]="nginx-light php-cgi php-fpm fcgiwrap libfcgi-bin spawn-fcgi curl procps python3 systemd mandoc groff-base dpkg-dev file strace apache2 libfcgi-dev"
   [fuzz]="clang libclang-rt-14-dev"
   [bench]="wrk nginx-light spawn-fcgi php-cgi php-fpm procps python3 curl"
   [stats]="prometheus chromium"
@@ -45,7 +45,7 @@ fi
 # Wait for another apt (unattended upgrades, a parallel job) instead of failing at once.
 $sudo_cmd apt-get install -y -qq -o DPkg::Lock::Timeout=300 --no-install-recommends "${missing[@]}" >/dev/null
 # Debian starts services on install; fcgimux's tests start their own instances.
-for svc in nginx php8.2-fpm; do
+for svc in nginx php8.2-fpm apache2; do
   if command -v systemctl >/dev/null && systemctl is-active --quiet "$svc" 2>/dev/null; then
     $sudo_cmd systemctl stop "$svc" || true
   fi

@@ -4,6 +4,7 @@
 // option names; the command line wins over the file. A file may hold several pools ("pools": [...]);
 // without one, the flat file and the command line describe one pool named "default".
 
+#include "proto/protocol.hpp"
 #include "src/base/cidr.hpp"
 
 #include <sys/socket.h>
@@ -54,10 +55,10 @@ struct socket_owner_ids {
 /// A remote FastCGI server of a pool (docs/remote.md); its address is resolved once, when the
 /// configuration is read (never on the event loop's hot path).
 struct server_config {
-  std::string address;        ///< as given: HOST:PORT or unix:PATH
-  std::size_t weight = 1;     ///< its share under least-outstanding and round-robin balancing
-  std::size_t max_conns = 0;  ///< requests in flight there at most; 0: its FCGI_MAX_CONNS answer
-  bool backup = false;        ///< used only while no other member of the pool can take a request
+  std::string address;          ///< as given: HOST:PORT or unix:PATH
+  std::size_t weight = 1;       ///< its share under least-outstanding and round-robin balancing
+  std::size_t max_conns = 0;    ///< requests in flight there at most; 0: its FCGI_MAX_CONNS answer
+  bool backup = false;          ///< used only while no other member of the pool can take a request
   sockaddr_storage resolved{};  ///< filled in by parse_config
   socklen_t resolved_length = 0;
 };
@@ -87,9 +88,9 @@ struct pool_config {
   bool clear_env = false;             ///< --clear-env: workers get only PATH, pass_env and env
   std::vector<std::string> pass_env;  ///< --pass-env: names of fcgimux's variables kept when cleared
   bool no_new_privs = false;          ///< --no-new-privs: PR_SET_NO_NEW_PRIVS in each worker
-  std::size_t workers = 4;                               ///< the pool's minimum
-  std::size_t max_workers = 0;                           ///< 0 until resolved: same as workers (or 2x with -r)
-  bool variable_pool = false;                            ///< -r
+  std::size_t workers = 4;            ///< the pool's minimum
+  std::size_t max_workers = 0;        ///< 0 until resolved: same as workers (or 2x with -r)
+  bool variable_pool = false;         ///< -r
   keep_conn_mode keep_conn = keep_conn_mode::auto_;
   bool batch_workers = true;               ///< --worker-sched batch: workers under SCHED_BATCH
   std::size_t body_buffer = 1 << 20;       ///< STDIN bytes read before a request takes a worker
@@ -126,19 +127,22 @@ struct pool_config {
   // Remote servers (docs/remote.md).
   std::vector<server_config> servers;  ///< --server / "servers": members fcgimux connects to and does not spawn
   balance_mode balance = balance_mode::least_outstanding;
-  bool servers_first = false;     ///< --prefer servers: the workers are the servers' overflow
-  seconds connect_timeout{2};     ///< for a connect to a server
-  std::size_t max_fails = 3;      ///< failures in a row that eject a server; 0: never
-  seconds eject_time{10};         ///< a first ejection's length; doubled while it keeps failing
+  bool servers_first = false;  ///< --prefer servers: the workers are the servers' overflow
+  seconds connect_timeout{2};  ///< for a connect to a server
+  std::size_t max_fails = 3;   ///< failures in a row that eject a server; 0: never
+  seconds eject_time{10};      ///< a first ejection's length; doubled while it keeps failing
+  /// --roles: the FastCGI roles the program serves (proto::role_bit); the rest get UNKNOWN_ROLE
+  /// (docs/roles.md: responder only by default, since most programs serve nothing else).
+  unsigned roles = proto::role_bit(proto::role::responder);
   // php-fpm's security.limit_extensions (docs/migrating.md).
   std::vector<std::string> limit_extensions;  ///< SCRIPT_FILENAME must end in one; empty: any (403 otherwise)
   // Active health checks of the servers (docs/remote.md).
-  seconds check_interval{5};     ///< between two checks of a server; 0: no checks
-  std::string check_path;        ///< empty: FCGI_GET_VALUES; else a GET of this path
-  int check_status = 200;        ///< the status check_path's answer must have
-  seconds check_timeout{2};      ///< for a check's answer, once connected (connect-timeout before)
-  std::size_t rise = 2;          ///< passed checks in a row that bring a down server back
-  std::size_t fall = 3;          ///< failed checks in a row that take a server down
+  seconds check_interval{5};  ///< between two checks of a server; 0: no checks
+  std::string check_path;     ///< empty: FCGI_GET_VALUES; else a GET of this path
+  int check_status = 200;     ///< the status check_path's answer must have
+  seconds check_timeout{2};   ///< for a check's answer, once connected (connect-timeout before)
+  std::size_t rise = 2;       ///< passed checks in a row that bring a down server back
+  std::size_t fall = 3;       ///< failed checks in a row that take a server down
   // php-fpm's status page, ping and the workers' limits (docs/php-fpm-status.md).
   std::string status_path;             ///< SCRIPT_NAME answered by fcgimux with this pool's status
   std::string ping_path;               ///< SCRIPT_NAME answered by fcgimux: ping_response, or 503
@@ -163,17 +167,17 @@ struct config {
   bool daemon = false;                   ///< fork to the background once listening (app/daemon.hpp)
   std::string pidfile;                   ///< written once serving; after a USR2 upgrade it names the new process
   bool verbose = false;
-  seconds upgrade_timeout{30};           ///< for the new binary to be ready on USR2
+  seconds upgrade_timeout{30};     ///< for the new binary to be ready on USR2
   std::vector<pool_config> pools;  ///< at least one once parsed (unless help or version)
 
   // php-fpm's configuration (--php-fpm-config, docs/migrating.md): read once into a -c file's JSON.
-  std::string php_fpm_config;     ///< php-fpm.conf to run
-  std::string php_fpm_prefix;     ///< php-fpm's -p: relative includes and paths; empty: /usr
-  std::string php_cgi;            ///< the pools' php-cgi; empty: php-cgi of php-fpm's version
-  std::string php_ini;            ///< php-fpm's -c, passed to php-cgi
-  std::string php_fpm_daemonize;  ///< yes (-D), no (-F), empty: the file's daemonize
-  bool print_config = false;      ///< --print-config: print printed_config and exit
-  std::string printed_config;     ///< the JSON --php-fpm-config became
+  std::string php_fpm_config;         ///< php-fpm.conf to run
+  std::string php_fpm_prefix;         ///< php-fpm's -p: relative includes and paths; empty: /usr
+  std::string php_cgi;                ///< the pools' php-cgi; empty: php-cgi of php-fpm's version
+  std::string php_ini;                ///< php-fpm's -c, passed to php-cgi
+  std::string php_fpm_daemonize;      ///< yes (-D), no (-F), empty: the file's daemonize
+  bool print_config = false;          ///< --print-config: print printed_config and exit
+  std::string printed_config;         ///< the JSON --php-fpm-config became
   std::vector<std::string> warnings;  ///< one line per php-fpm directive not mapped, logged at start
 
   bool show_help = false;

@@ -283,6 +283,25 @@ const std::vector<option_def>& options() {
        "php-fpm's -c: the php.ini path or directory given to php-cgi (-c)"},
       {"print-config", 0, kind::flag, scope::command, [](config& c, const std::string&) { c.print_config = true; },
        no_pool, "print the fcgimux JSON (-c) that --php-fpm-config becomes, then exit"},
+      {"roles", 0, kind::text, scope::pool, no_process,
+       [](pool_config& p, const std::string& v) {
+         unsigned roles = 0;
+         std::string_view rest = v;
+         while (true) {
+           const auto comma = rest.find(',');
+           std::string_view one = rest.substr(0, comma);
+           if (one == "responder") roles |= proto::role_bit(proto::role::responder);
+           else if (one == "authorizer") roles |= proto::role_bit(proto::role::authorizer);
+           else if (one == "filter") roles |= proto::role_bit(proto::role::filter);
+           else
+             throw config_error(fmt::format("roles: '{}' is not responder, authorizer or filter (comma-separated)", one));
+           if (comma == std::string_view::npos) break;
+           rest.remove_prefix(comma + 1);
+         }
+         p.roles = roles;
+       },
+       "the FastCGI roles the program serves, comma-separated: responder, authorizer, filter; others get "
+       "UNKNOWN_ROLE (default responder)"},
       {"limit-extensions", 0, kind::text, scope::pool, no_process,
        [](pool_config& p, const std::string& v) {
          p.limit_extensions.clear();

@@ -5,6 +5,7 @@
 // scheduler while it waits for a worker (queued), one backend exchange while a worker serves it
 // (at_worker), nobody once the front has its END_REQUEST (done). Only the owner answers it.
 
+#include "proto/protocol.hpp"
 #include "src/base/clock.hpp"
 
 #include <cstdint>
@@ -39,10 +40,16 @@ struct request {
   bool keep_conn;  ///< the front's FCGI_KEEP_CONN for this request
   request_state state = request_state::reading;
 
+  /// The BEGIN_REQUEST role, passed on to the worker (docs/roles.md).
+  proto::role role = proto::role::responder;
   std::string params;  ///< the PARAMS name-value block, forwarded as received
-  std::string body;    ///< STDIN received and not yet written to a worker
+  /// The input received and not yet written to a worker: its first body_stdin bytes are STDIN,
+  /// the rest a FILTER's DATA (which follows the end of STDIN, so the two never interleave).
+  std::string body;
+  std::size_t body_stdin = 0;
   bool params_done = false;
-  bool stdin_done = false;
+  bool stdin_done = false;  ///< an AUTHORIZER's from the start: it has no STDIN (spec 6.3)
+  bool data_done = true;    ///< false only for a FILTER until its DATA ends
   /// The front no longer wants the answer (ABORT_REQUEST, or it closed): output is discarded.
   bool front_gone = false;
   bool output_sent = false;  ///< some STDOUT or STDERR went to the front
@@ -66,6 +73,24 @@ struct request {
   /// The front sent body bytes or went away: wake the exchange, if there is one.
   void notify_exchange() {
     if (front_event) front_event->front_changed();
+  }
+
+  /// Every input stream the role has is complete (STDIN, and a FILTER's DATA).
+  bool input_done() const noexcept { return stdin_done && data_done; }
+
+  /// Which stream ends went to a worker already (one exchange's).
+  struct input_sent {
+    bool stdin_end = false;
+    bool data_end = false;
+  };
+  /// Appends `body` to `out` as records under `id` (STDIN, then DATA) and each stream's end once
+  /// it is reached (or at once with `cut`: the front left and the rest never comes). Does not
+  /// empty body (input_taken does). True once every stream the role has is ended in `out`.
+  bool append_input(std::string& out, std::uint16_t id, input_sent& sent, bool cut) const;
+  /// body went to a worker.
+  void input_taken() noexcept {
+    body.clear();
+    body_stdin = 0;
   }
 
   /// Reads uri and script_name from the PARAMS block once it is complete (one pass); false when

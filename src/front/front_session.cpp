@@ -50,14 +50,18 @@ void front_session::on_begin(const proto::event& ev) {
     if (!keep) close_after_flush_ = true;
   };
   if (ev.over_limit) return refuse(proto::protocol_status::overloaded);
-  if (ev.role != static_cast<std::uint16_t>(proto::role::responder))
-    return refuse(proto::protocol_status::unknown_role);
+  if ((proto::role_bit(ev.role) & limits_.roles) == 0) return refuse(proto::protocol_status::unknown_role);
   auto r = owner_.open_request(ev.request_id, keep);
+  r->role = static_cast<proto::role>(ev.role);
+  // An AUTHORIZER has no STDIN (spec 6.3: its front sends none, or an empty one, ignored); only
+  // a FILTER has DATA.
+  if (r->role == proto::role::authorizer) r->stdin_done = true;
+  if (r->role == proto::role::filter) r->data_done = false;
   requests_[ev.request_id] = r;
   // While fcgimux stops, a request on a connection still open is served as long as workers are
   // up to serve it: refusing it would be a 503 for a request that could have been answered.
   if (!owner_.taking_requests()) {
-    r->params_done = r->stdin_done = true;
+    r->params_done = r->stdin_done = r->data_done = true;
     owner_.request_unavailable(*r);
     return;
   }
@@ -102,37 +106,60 @@ void front_session::on_stream(const proto::event& ev) {
       if (end) {
         r->stdin_done = true;
       } else {
-        if (!r->params_done && r->body.size() + ev.data.size() > limits_.body_buffer) {
-          // The body must follow the PARAMS; buffering it without end would be a memory hole.
-          why_ = "request " + std::to_string(r->front_id) + " sent more than --body-buffer of STDIN before its PARAMS";
-          return;
-        }
-        r->body.append(ev.data);
-        // A body past the buffer streams: stop reading this front until the worker takes it.
-        if (r->body.size() > limits_.body_buffer) {
-          if (should_pause()) {
-            pause(pause_body);
-          } else if (buffered_body() > limits_.max_reqs * limits_.body_buffer) {
-            // Reading cannot pause (another request's worker waits for its body from this
-            // connection), so nothing else bounds what this front makes fcgimux hold: the same
-            // total a multiplexing front reaches while pausing works, and no more.
-            why_ = "the front sent more than --max-reqs x --body-buffer of STDIN that no worker has taken";
-            return;
-          }
-        }
+        if (!take_input(*r, ev.data)) return;
+        r->body_stdin += ev.data.size();
       }
       r->notify_exchange();
       break;
-    default: return;  // DATA belongs to the FILTER role, which is refused at BEGIN_REQUEST
+    case proto::record_type::data:
+      if (r->data_done || r->front_gone) return;  // not a FILTER's: the other roles have no DATA
+      if (!r->stdin_done) {
+        // The spec's FILTER reads STDIN to its end before DATA, and every front sends them so:
+        // DATA first would have to be held apart, unbounded by the worker, until STDIN ends.
+        why_ = "request " + std::to_string(r->front_id) + " sent FCGI_DATA before the end of its STDIN";
+        return;
+      }
+      if (end) {
+        r->data_done = true;
+      } else if (!take_input(*r, ev.data)) {
+        return;
+      }
+      r->notify_exchange();
+      break;
+    default: return;
   }
   maybe_submit(r);
+}
+
+// STDIN and DATA share one buffer, its bound and its pause: a FILTER's file cannot make fcgimux
+// hold more than a body could.
+bool front_session::take_input(request& r, std::string_view data) {
+  if (!r.params_done && r.body.size() + data.size() > limits_.body_buffer) {
+    // The body must follow the PARAMS; buffering it without end would be a memory hole.
+    why_ = "request " + std::to_string(r.front_id) + " sent more than --body-buffer of STDIN before its PARAMS";
+    return false;
+  }
+  r.body.append(data);
+  // A body past the buffer streams: stop reading this front until the worker takes it.
+  if (r.body.size() > limits_.body_buffer) {
+    if (should_pause()) {
+      pause(pause_body);
+    } else if (buffered_body() > limits_.max_reqs * limits_.body_buffer) {
+      // Reading cannot pause (another request's worker waits for its body from this
+      // connection), so nothing else bounds what this front makes fcgimux hold: the same
+      // total a multiplexing front reaches while pausing works, and no more.
+      why_ = "the front sent more than --max-reqs x --body-buffer of STDIN and DATA that no worker has taken";
+      return false;
+    }
+  }
+  return true;
 }
 
 void front_session::maybe_submit(const std::shared_ptr<request>& r) {
   if (r->state != request_state::reading || !r->params_done) return;
   if (!limits_.status_path.empty() && r->script_name == limits_.status_path) return owner_.status_request(*r);
   if (!limits_.ping_path.empty() && r->script_name == limits_.ping_path) return owner_.status_request(*r);
-  if (!r->stdin_done && r->body.size() < limits_.body_buffer) return;
+  if (!r->input_done() && r->body.size() < limits_.body_buffer) return;
   owner_.request_ready(r);
   // At a worker now, it may be the one a paused connection was waiting for.
   update_pause();
@@ -143,7 +170,7 @@ bool front_session::should_pause() const noexcept {
   // waits for body bytes from this connection: on a multiplexed connection that would deadlock.
   bool over_full = false;
   for (auto& [id, q] : requests_) {
-    if (q->stdin_done || q->front_gone) continue;
+    if (q->input_done() || q->front_gone) continue;
     if (q->state == request_state::at_worker && q->body.size() <= limits_.body_buffer) return false;
     if (q->body.size() > limits_.body_buffer) over_full = true;
   }

@@ -24,9 +24,11 @@ struct front_limits {
   std::size_t max_params = 64 * 1024;  ///< PARAMS bytes per request
   std::size_t max_reqs = 128;          ///< request ids in flight on the connection
   std::size_t max_conns = 16384;       ///< announced in FCGI_MAX_CONNS
-  std::size_t body_buffer = 1 << 20;   ///< STDIN read before a request is handed on
-  std::string status_path{};           ///< SCRIPT_NAME answered by fcgimux itself
-  std::string ping_path{};             ///< SCRIPT_NAME answered by fcgimux itself
+  std::size_t body_buffer = 1 << 20;   ///< STDIN (and DATA) read before a request is handed on
+  /// The roles the pool's program serves (proto::role_bit); others get UNKNOWN_ROLE.
+  unsigned roles = proto::role_bit(proto::role::responder);
+  std::string status_path{};  ///< SCRIPT_NAME answered by fcgimux itself
+  std::string ping_path{};    ///< SCRIPT_NAME answered by fcgimux itself
   /// --front-idle-timeout; the session notes when it last had no request only when it is set.
   clock_type::duration idle_timeout{};
 };
@@ -119,6 +121,7 @@ class front_session {
   void on_abort(std::uint16_t id);
   void on_stream(const proto::event& ev);
   void on_get_values(std::string_view query);
+  bool take_input(request& r, std::string_view data);
   void maybe_submit(const std::shared_ptr<request>& r);
   void forget(request& r);
   bool should_pause() const noexcept;

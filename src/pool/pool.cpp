@@ -21,6 +21,7 @@ front_settings front_of(const pool_config& cfg, const front_limits& process) {
   f.limits.max_params = cfg.max_params;
   f.limits.max_reqs = cfg.max_reqs;
   f.limits.body_buffer = cfg.body_buffer;
+  f.limits.roles = cfg.roles;
   f.limits.status_path = cfg.status_path;
   f.limits.ping_path = cfg.ping_path;
   f.send_timeout = to_duration(cfg.send_timeout);

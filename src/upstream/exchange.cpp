@@ -60,7 +60,9 @@ struct exchange_result {
   // socket holds unread (sent_limit): until then a worker that closes without reading a byte
   // (php-cgi retiring as the request arrives) leaves fcgimux all it needs to send it elsewhere.
   std::string sent_body;
+  std::size_t sent_stdin = 0;  // how much of sent_body is STDIN (the rest is a FILTER's DATA)
   std::size_t sent_limit = 0;
+  request::input_sent sent_ends;  // which input streams' ends this worker was sent
   // The worker answered outside the protocol (garbage, a stray id or type, a bad head): what it
   // did, for the log; the request gets 502 (or is cut off) and the worker is replaced.
   std::string broken;
@@ -176,26 +178,29 @@ asio::awaitable<void> write_body(exchange_ctx& x) {
   exchange_result& res = x.res;
   std::string chunk;
   while (!x.over()) {
-    bool last = false;
     chunk.clear();
+    // When the front is gone the rest of the body never comes: its streams are closed so that
+    // the worker finishes the request, and the exchange drains its answer before reusing it.
+    const bool last = r.append_input(chunk, worker_request_id, res.sent_ends, r.front_gone);
     if (!r.body.empty()) {
-      proto::append_stream(chunk, proto::record_type::stdin_stream, worker_request_id, r.body);
       if (!res.body_streamed && res.sent_body.size() + r.body.size() <= res.sent_limit) {
         res.sent_body += r.body;
+        res.sent_stdin += r.body_stdin;
       } else {
         // More than the socket can hold unread: the worker has read part of the body, which
         // fcgimux no longer needs to keep.
         res.body_streamed = true;
         std::string().swap(res.sent_body);
+        res.sent_stdin = 0;
       }
-      r.body.clear();
+      r.input_taken();
       if (auto c = r.conn.lock()) c->body_consumed(r);
-    } else if (r.stdin_done || r.front_gone) {
-      // When the front is gone the rest of the body never comes: close STDIN so that the worker
-      // finishes the request, and the exchange drains its answer before the worker is reused.
-      proto::append_stream_end(chunk, proto::record_type::stdin_stream, worker_request_id);
-      last = true;
-    } else {
+    }
+    if (chunk.empty()) {
+      if (last) {
+        res.writer_done = true;
+        co_return;
+      }
       co_await x.body_event->wait();
       continue;
     }
@@ -276,18 +281,16 @@ asio::awaitable<void> disarm_request_timer(exchange_ctx& x) {
 void send_head(exchange_owner& pool, pool_member& w, request& r, exchange_result& res) {
   std::string& head = res.head;
   res.keep_conn = pool.keeps_connections(w);
-  res.had_body = !r.body.empty() || !r.stdin_done;
+  res.had_body = !r.body.empty() || !r.input_done();
   head.reserve(64 + r.params.size() + r.body.size());
-  proto::append_begin_request(head, worker_request_id, static_cast<std::uint16_t>(proto::role::responder),
+  // The worker serves the role the front asked for (docs/roles.md); its id is always 1.
+  proto::append_begin_request(head, worker_request_id, static_cast<std::uint16_t>(r.role),
                               res.keep_conn ? proto::flag_keep_conn : 0);
   proto::append_stream(head, proto::record_type::params, worker_request_id, r.params);
   proto::append_stream_end(head, proto::record_type::params, worker_request_id);
   // A buffered body stays in the request until it is answered, so it can be sent again.
-  proto::append_stream(head, proto::record_type::stdin_stream, worker_request_id, r.body);
-  if (r.stdin_done) {
-    proto::append_stream_end(head, proto::record_type::stdin_stream, worker_request_id);
-    res.stdin_closed = true;
-  } else {
+  res.stdin_closed = r.append_input(head, worker_request_id, res.sent_ends, false);
+  if (!res.stdin_closed) {
     // A streamed body's first part: the front may send more now, and this part is kept aside
     // (sent_body) while the worker may not have read it.
     int sndbuf = 0;
@@ -295,7 +298,8 @@ void send_head(exchange_owner& pool, pool_member& w, request& r, exchange_result
     ::getsockopt(w.conn->native_handle(), SOL_SOCKET, SO_SNDBUF, &sndbuf, &len);
     res.sent_limit = r.body.size() + static_cast<std::size_t>(std::max(sndbuf, 0));
     res.sent_body = std::move(r.body);
-    r.body.clear();
+    res.sent_stdin = r.body_stdin;
+    r.input_taken();
     if (auto c = r.conn.lock()) c->body_consumed(r);
   }
   std::string_view unsent = head;
@@ -488,8 +492,8 @@ asio::awaitable<void> exchange(exchange_owner& pool, std::shared_ptr<pool_member
   if (closed && first_request && res.keep_conn && !res.response_bytes) pool.refused_kept_connection(*w);
 
   const bool replay = server_may_replay(*w, *r, res, failure);
-  const bool resendable = failure == exchange_errc::connect_failed ||
-                          (!w->server && failure == exchange_condition::safe_to_resend);
+  const bool resendable =
+      failure == exchange_errc::connect_failed || (!w->server && failure == exchange_condition::safe_to_resend);
   const bool may_resend = resendable && !r->front_gone && r->attempts < max_attempts;
   pool.done_with(w, false);
   if (may_resend || replay) {
@@ -503,7 +507,10 @@ asio::awaitable<void> exchange(exchange_owner& pool, std::shared_ptr<pool_member
     }
     if (w->server) r->failed_at = w->server;
     // What of a streamed body went to this worker comes first again.
-    if (!res.sent_body.empty()) r->body.insert(0, res.sent_body);
+    if (!res.sent_body.empty()) {
+      r->body.insert(0, res.sent_body);
+      r->body_stdin += res.sent_stdin;
+    }
     pool.resubmit(r);
     co_return;
   }
@@ -547,7 +554,7 @@ void start_exchange(exchange_owner& pool, std::shared_ptr<pool_member> w, std::s
   w->current = r;
   exchange_result res;
   // Only a whole body: streaming one hands the front's reading over to the exchange.
-  if (r->stdin_done && w->conn) send_head(pool, *w, *r, res);
+  if (r->input_done() && w->conn) send_head(pool, *w, *r, res);
   pool.exchange_begun();
   asio::co_spawn(pool.io(), exchange(pool, w, r, std::move(res)), [&pool, w, r](std::exception_ptr e) {
     if (e) {

@@ -50,9 +50,9 @@ class front_session_driver final : private front_owner, private request_owner {
   void worker_finishes(worker_end how, std::string_view output) {
     if (at_worker_.empty()) return;
     auto r = at_worker_.front();
-    r->body.clear();
+    r->input_taken();
     session_.body_consumed();
-    if (!r->stdin_done && !r->front_gone) return;  // it waits for the rest of its body
+    if (!r->input_done() && !r->front_gone) return;  // it waits for the rest of its body
     at_worker_.erase(at_worker_.begin());
     if (how == worker_end::fail_after_output && !r->front_gone) {
       session_.send_stream(*r, proto::record_type::stdout_stream, output);
@@ -81,7 +81,7 @@ class front_session_driver final : private front_owner, private request_owner {
     while (!at_worker_.empty()) {
       auto r = at_worker_.front();
       r->front_gone = true;
-      r->stdin_done = true;
+      r->stdin_done = r->data_done = true;
       worker_finishes(worker_end::answer, "");
     }
     for (auto& r : opened_)
@@ -90,6 +90,8 @@ class front_session_driver final : private front_owner, private request_owner {
   }
 
   std::size_t opened() const noexcept { return opened_.size(); }
+  /// Every request opened, in order.
+  const std::vector<std::shared_ptr<request>>& requests() const noexcept { return opened_; }
   std::size_t ended() const noexcept { return ended_; }
   std::size_t queued() const noexcept { return queue_.size(); }
   std::size_t at_worker() const noexcept { return at_worker_.size(); }

@@ -351,7 +351,8 @@ TEST_CASE("stats access: a file's stats-allow list, replaced by the command line
   CHECK(flagged.stats_allow[1].to_string() == "127.0.0.1/32");
   CHECK(flagged.stats_token.empty());
   CHECK_FALSE(parse({"--", "/bin/true"}).stats_show_query);
-  CHECK_THAT(error_of({"--stats-allow", "10.0.0.1/8", "--", "/bin/true"}), Catch::Contains("no bit set past the prefix"));
+  CHECK_THAT(error_of({"--stats-allow", "10.0.0.1/8", "--", "/bin/true"}),
+             Catch::Contains("no bit set past the prefix"));
   auto bad_list = write_temp(R"({"stats-allow": 10, "command": ["/bin/true"]})");
   CHECK_THAT(error_of({"-c", bad_list}), Catch::Contains("must be a string or an array of strings"));
   std::remove(bad_list.c_str());
@@ -377,9 +378,9 @@ std::string numeric_localhost() {
 }
 
 std::string two_pools_error(const std::string& first, const std::string& second) {
-  auto path = write_temp(R"({"stats": "off", "pools": [{"name": "a", "listen": ")" + first +
-                         R"(", "command": ["prog"]}, {"name": "b", "listen": ")" + second +
-                         R"(", "command": ["prog"]}]})");
+  auto path =
+      write_temp(R"({"stats": "off", "pools": [{"name": "a", "listen": ")" + first +
+                 R"(", "command": ["prog"]}, {"name": "b", "listen": ")" + second + R"(", "command": ["prog"]}]})");
   auto e = error_of({"-c", path});
   std::remove(path.c_str());
   return e;
@@ -412,15 +413,16 @@ TEST_CASE("listeners are compared as resolved addresses: one address spelt two w
       CHECK(e.empty());
   }
   SECTION("what the kernel binds side by side is fine") {
-    CHECK(two_pools_error("127.0.0.1:9000", "[::1]:9000").empty());     // two families
+    CHECK(two_pools_error("127.0.0.1:9000", "[::1]:9000").empty());      // two families
     CHECK(two_pools_error("127.0.0.1:9000", "127.0.0.2:9000").empty());  // two addresses
     CHECK(two_pools_error("0.0.0.0:9000", "127.0.0.1:9001").empty());    // two ports
     CHECK(two_pools_error("localhost:0", lo + ":0").empty());            // the kernel picks each port
     CHECK(two_pools_error("unix:/run/a.sock", "unix:/run/b.sock").empty());
   }
   SECTION("one unix path spelt two ways") {
-    CHECK(two_pools_error("unix:/run/x/a.sock", "unix:/run/x/../x/a.sock") ==
-          "pool \"b\": listen: 'unix:/run/x/../x/a.sock' is unix:/run/x/a.sock, as pool \"a\"'s 'unix:/run/x/a.sock' is");
+    CHECK(
+        two_pools_error("unix:/run/x/a.sock", "unix:/run/x/../x/a.sock") ==
+        "pool \"b\": listen: 'unix:/run/x/../x/a.sock' is unix:/run/x/a.sock, as pool \"a\"'s 'unix:/run/x/a.sock' is");
   }
 }
 
@@ -447,7 +449,8 @@ TEST_CASE("front limits: header-timeout (default 30), front-idle-timeout (defaul
             .find("applies to TCP listeners") != std::string::npos);
 }
 
-TEST_CASE("every list option: the command line's values replace the file's, a file's replace the defaults; env merges") {
+TEST_CASE(
+    "every list option: the command line's values replace the file's, a file's replace the defaults; env merges") {
   auto path = write_temp(R"({"listen": ["127.0.0.1:7001"], "allow": ["10.0.0.0/8"], "pass-env": ["LANG"],
                              "env": {"A": "file", "B": "file"}, "command": ["/bin/true"]})");
   auto from_file = parse({"-c", path});
@@ -475,4 +478,20 @@ TEST_CASE("every list option: the command line's values replace the file's, a fi
   CHECK(value_of("A") == "file");
   CHECK(value_of("B") == "flag");
   std::remove(path.c_str());
+}
+
+TEST_CASE("roles: responder only by default, a comma-separated list per pool, an unknown name refused") {
+  using fcgimux::proto::role;
+  using fcgimux::proto::role_bit;
+  CHECK(single({"prog"}).roles == role_bit(role::responder));
+  CHECK(single({"--roles", "authorizer,filter", "prog"}).roles ==
+        (role_bit(role::authorizer) | role_bit(role::filter)));
+  auto path = write_temp(R"({"pools": [{"name": "auth", "listen": "127.0.0.1:7000", "roles": "authorizer",
+                             "command": ["/bin/prog"]}]})");
+  auto c = parse({"-c", path});
+  std::remove(path.c_str());
+  REQUIRE(c.pools.size() == 1);
+  CHECK(c.pools[0].roles == role_bit(role::authorizer));
+  CHECK(error_of({"--roles", "responder,checker", "prog"}).find("'checker'") != std::string::npos);
+  CHECK(error_of({"--roles", "", "prog"}).find("roles") != std::string::npos);
 }

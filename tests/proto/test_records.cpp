@@ -242,3 +242,21 @@ TEST_CASE("between_records: true after each whole record, false inside one", "[p
   CHECK(in.empty());
   CHECK(d.between_records());  // the empty STDIN ended the stream; nothing is pending
 }
+
+TEST_CASE("role bits: each FastCGI 1.0 role has its own, any other number none", "[proto][records]") {
+  CHECK(role_bit(role::responder) != role_bit(role::authorizer));
+  CHECK(role_bit(role::authorizer) != role_bit(role::filter));
+  CHECK((role_bit(role::responder) & role_bit(role::filter)) == 0);
+  for (std::uint16_t unknown : {0, 4, 8, 255, 256, 65535}) CHECK(role_bit(unknown) == 0);
+  CHECK(role_name(role::authorizer) == "authorizer");
+  CHECK(role_name(role::filter) == "filter");
+  // A BEGIN_REQUEST of each role decodes to its number, for the front to check against a pool's set.
+  for (role r : {role::responder, role::authorizer, role::filter}) {
+    std::string bytes;
+    append_begin_request(bytes, 1, static_cast<std::uint16_t>(r), 0);
+    decoder d;
+    auto ev = d.next(bytes).ev;
+    REQUIRE(ev.type == event_type::begin_request);
+    CHECK(role_bit(ev.role) == role_bit(r));
+  }
+}
