@@ -130,6 +130,7 @@ struct pool_config {
   seconds connect_timeout{2};     ///< for a connect to a server
   std::size_t max_fails = 3;      ///< failures in a row that eject a server; 0: never
   seconds eject_time{10};         ///< a first ejection's length; doubled while it keeps failing
+  seconds slow_start{0};          ///< a joining or recovered server's ramp to its full weight; 0: off
   // php-fpm's security.limit_extensions (docs/migrating.md).
   std::vector<std::string> limit_extensions;  ///< SCRIPT_FILENAME must end in one; empty: any (403 otherwise)
   // Active health checks of the servers (docs/remote.md).
