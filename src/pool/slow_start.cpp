@@ -11,8 +11,8 @@ bool slow_start::starting(time_point now, duration length) const noexcept {
   return state_ == phase::held && length > duration::zero();
 }
 
-std::size_t slow_start::weight(std::size_t weight, time_point now, duration length) const noexcept {
-  const std::size_t full = std::max<std::size_t>(weight, 1) * weight_scale;
+std::size_t slow_start::weight(std::size_t configured, time_point now, duration length) const noexcept {
+  const std::size_t full = std::max<std::size_t>(configured, 1) * weight_scale;
   if (!starting(now, length)) return full;
   const std::size_t floor = std::max<std::size_t>(full / floor_divisor, 1);
   if (state_ == phase::held) return floor;

@@ -33,9 +33,9 @@ class slow_start {
   void cancel() noexcept { state_ = phase::off; }
   /// Held, or ramping and `length` not over at `now`.
   bool starting(time_point now, duration length) const noexcept;
-  /// The balancing weight of a server of configured `weight` at `now` (weight * weight_scale when
+  /// The balancing weight of a server of weight `configured` at `now` (configured * weight_scale when
   /// not starting). Never below the floor, never 0: a starting server still takes a little.
-  std::size_t weight(std::size_t weight, time_point now, duration length) const noexcept;
+  std::size_t weight(std::size_t configured, time_point now, duration length) const noexcept;
 
   /// The share of its full weight a starting server has at least: 1/32, HAProxy's ~3 %.
   static constexpr std::size_t floor_divisor = 32;

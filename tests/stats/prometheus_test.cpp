@@ -21,6 +21,9 @@ using namespace std::chrono_literals;
 using fcgimux::pool_snapshot;
 using fcgimux::pool_stats;
 using fcgimux::stats;
+using fcgimux::limit_source;
+using fcgimux::server_info;
+using fcgimux::server_state;
 using fcgimux::worker_info;
 
 namespace {

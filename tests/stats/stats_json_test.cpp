@@ -15,6 +15,9 @@ using fcgimux::pool_counters;
 using fcgimux::pool_snapshot;
 using fcgimux::pool_stats;
 using fcgimux::stats;
+using fcgimux::limit_source;
+using fcgimux::server_info;
+using fcgimux::server_state;
 
 namespace {
 
