@@ -226,8 +226,11 @@ void server_set::done_with(const std::shared_ptr<pool_member>& m, bool healthy) 
     s.fails = s.ejections = 0;
   else
     failed(s);
-  // A server a reload removed, or whose limit it lowered below its connections, keeps no more.
-  if (healthy && m->conn && !stopped_ && s.keep_conn && !s.draining && s.connections <= slots_[s.index].limit) {
+  // A server a reload removed, or whose limit it lowered below its connections, keeps no more;
+  // nor does one that went down or was ejected while this request ran: drop_idle() closed its
+  // others, and a kept connection holds one of php-fpm's processes, which its checks then wait for.
+  if (healthy && m->conn && !stopped_ && s.keep_conn && !s.draining && !s.ejected && s.health.up() &&
+      s.connections <= slots_[s.index].limit) {
     m->state = member_state::idle;
     s.idle.push_back(m);
   } else {

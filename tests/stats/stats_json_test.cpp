@@ -11,13 +11,13 @@
 #include <map>
 
 using namespace std::chrono_literals;
+using fcgimux::limit_source;
 using fcgimux::pool_counters;
 using fcgimux::pool_snapshot;
 using fcgimux::pool_stats;
-using fcgimux::stats;
-using fcgimux::limit_source;
 using fcgimux::server_info;
 using fcgimux::server_state;
+using fcgimux::stats;
 
 namespace {
 
@@ -53,7 +53,8 @@ pool_snapshot fake_snapshot(bool full) {
           .generation = 1,
           .roll = {},
           .workers = full ? std::vector{busy_worker(123, 40, 11.9, "/x.php", 3.1), idle_worker(124, 2, 0.5)}
-                          : std::vector<fcgimux::worker_info>{}};
+                          : std::vector<fcgimux::worker_info>{},
+          .servers = {}};
 }
 
 double round3(double v) { return std::round(v * 1000) / 1000; }
