@@ -88,6 +88,9 @@ inline constexpr std::string_view dashboard_html = R"html(<!DOCTYPE html>
 <h2>Workers</h2>
 <table><thead><tr><th>pool</th><th>pid</th><th>state</th><th>requests</th><th>uptime s</th><th>current request</th><th>elapsed ms</th></tr></thead>
 <tbody id="workers"></tbody></table>
+<h2>Servers</h2>
+<table><thead><tr><th>pool</th><th>server</th><th>state</th><th>weight</th><th>in flight / max</th><th>requests</th><th>failures</th><th>ejections</th><th>p50 / p99 ms</th><th>last check</th></tr></thead>
+<tbody id="servers"></tbody></table>
 <script>
 "use strict";
 const N = 600, keys = ["size", "busy", "idle", "queue", "rate", "s50", "s99", "q50", "q99"];
@@ -125,6 +128,25 @@ function workers(list) {
     cell(tr, w.pool || selected); cell(tr, w.pid); cell(tr, w.state, w.state); cell(tr, w.requests); cell(tr, num(w.uptime_s, 1));
     cell(tr, w.current ? w.current.uri : "", "uri"); cell(tr, w.current ? num(w.current.elapsed_ms, 1) : "");
     tr.dataset.pid = w.pid; body.appendChild(tr);
+  }
+}
+// A row per remote server of the pools shown (all, or the one selected).
+function servers(all) {
+  const body = $("servers"); body.replaceChildren();
+  for (const [name, p] of Object.entries(all || {})) {
+    if (selected && name !== selected) continue;
+    for (const [addr, v] of Object.entries(p.servers || {})) {
+      const tr = document.createElement("tr");
+      cell(tr, name); cell(tr, addr);
+      cell(tr, v.state, v.state === "up" ? "good" : v.state === "starting" || v.state === "draining" ? "busy" : "bad");
+      cell(tr, v.effective_weight === v.weight ? v.weight : num(v.effective_weight, 2) + " of " + v.weight);
+      cell(tr, v.in_flight + " / " + v.max + " (" + v.max_from + ")"); cell(tr, v.requests); cell(tr, v.failures);
+      cell(tr, v.ejections); cell(tr, num(v.latency_ms.p50, 2) + " / " + num(v.latency_ms.p99, 2));
+      const c = v.last_check;
+      cell(tr, c ? c.result + (c.why ? " (" + c.why + ")" : "") + ", " + new Date(c.at * 1000).toLocaleTimeString() : "",
+           c && c.result === "failed" ? "bad" : "");
+      body.appendChild(tr);
+    }
   }
 }
 function pools(all) {
@@ -193,7 +215,7 @@ async function tick() {
     set("resp-5xx", s.responses["5xx"]); set("workers-crashed", s.workers_crashed + " / " + s.workers_spawned);
     set("service-p50", num(s.latency_ms.service.p50, 2)); set("service-p99", num(s.latency_ms.service.p99, 2));
     set("queue-p99", num(s.latency_ms.queue.p99, 2));
-    workers(s.workers);
+    workers(s.workers); servers(all.pools);
     const c1 = css("--c1"), c2 = css("--c2"), c3 = css("--c3");
     draw("chart-pool", [hist.size, hist.busy, hist.idle], [c1, c2, c3]);
     draw("chart-queue", [hist.queue], [c1]);

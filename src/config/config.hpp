@@ -131,6 +131,7 @@ struct pool_config {
   seconds connect_timeout{2};  ///< for a connect to a server
   std::size_t max_fails = 3;   ///< failures in a row that eject a server; 0: never
   seconds eject_time{10};      ///< a first ejection's length; doubled while it keeps failing
+  seconds slow_start{0};       ///< a joining or recovered server's ramp to its full weight; 0: off
   /// --roles: the FastCGI roles the program serves (proto::role_bit); the rest get UNKNOWN_ROLE
   /// (docs/roles.md: responder only by default, since most programs serve nothing else).
   unsigned roles = proto::role_bit(proto::role::responder);

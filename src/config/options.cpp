@@ -260,6 +260,9 @@ const std::vector<option_def>& options() {
        "failed requests in a row (refused or timed-out connects, resets) that eject a server; 0 = never (default 3)"},
       {"eject-time", 0, kind::seconds, scope::pool, no_process, POOL_SECONDS(eject_time),
        "seconds an ejected server takes no request, doubled while it keeps failing, at most 32 times (default 10)"},
+      {"slow-start", 0, kind::seconds, scope::pool, no_process, POOL_SECONDS(slow_start),
+       "seconds over which a server that is added, recovers or passes its first check grows from 1/32 of its "
+       "weight to all of it (default 0 = off)"},
       // php-fpm's configuration (docs/migrating.md).
       {"php-fpm-config", 0, kind::text, scope::command,
        [](config& c, const std::string& v) { c.php_fpm_config = v; }, no_pool,

@@ -33,13 +33,16 @@ std::size_t balancer::pick_among(std::span<balance_slot> slots, bool backups) no
     }
     case balance_mode::least_outstanding: break;
   }
-  // Fewest in flight for its weight: a / wa < b / wb, compared as a * wb < b * wa. Equal ones take
-  // turns, from where the last search ended.
+  // Fewest in flight for its weight, counting the request to place (HAProxy's leastconn):
+  // (a + 1) / wa < (b + 1) / wb, compared as (a + 1) * wb < (b + 1) * wa. Without the + 1 an idle
+  // server would win whatever its weight, and a light or slow-starting one would take as much as
+  // any other at low concurrency. Equal ones take turns, from where the last search ended.
   std::size_t best = none;
   for (std::size_t k = 0; k < n; ++k) {
     std::size_t i = (next_ + k) % n;
     if (!eligible(slots[i])) continue;
-    if (best == none || slots[i].in_flight * slots[best].weight < slots[best].in_flight * slots[i].weight) best = i;
+    if (best == none || (slots[i].in_flight + 1) * slots[best].weight < (slots[best].in_flight + 1) * slots[i].weight)
+      best = i;
   }
   if (best != none) next_ = (best + 1) % n;
   return best;

@@ -15,7 +15,7 @@ namespace fcgimux {
 
 /// What the balancer sees of one server.
 struct balance_slot {
-  std::size_t weight = 1;
+  std::size_t weight = 1;     ///< in balancing units (slow_start.hpp: weight_scale per configured unit)
   std::size_t in_flight = 0;  ///< requests there now
   std::size_t limit = 0;      ///< requests there at most; 0: none (not ready yet)
   bool backup = false;

@@ -203,6 +203,7 @@ pool_snapshot pool::snapshot(bool full) const {
   s.generation = members_.generation();
   s.roll = members_.roll_state();
   if (full) s.workers = members_.describe();
+  if (!servers_.empty()) s.servers = servers_.describe();
   return s;
 }
 

@@ -44,6 +44,9 @@ server_set::server_set(asio::io_context& io, const pool_config& cfg, member_even
 
 void server_set::start() {
   for (auto& s : servers_) {
+    // Present at start-up: it ramps from its first passed check (a cold php-fpm behind it is as
+    // slow as one that just came back).
+    ramp_up(*s, true);
     if (!s->limit_known) probe(*s);
     schedule_check(*s);
   }
@@ -90,16 +93,19 @@ void server_set::check_done(remote_server& s, bool passed, std::string why) {
   s.last_check_at = std::chrono::system_clock::now();
   s.last_check_why = std::move(why);
   s.health.set_counts(cfg_.rise, cfg_.fall);
+  if (passed && s.ramp.held()) ramp_up(s, false);
   if (!s.health.record(passed)) return;
   update_usable(s);
   if (!s.health.up()) {
     log::warning("pool {}: server {} failed {} checks in a row ({}); down until {} pass", cfg_.name, s.cfg.address,
                  cfg_.fall, s.last_check_why, cfg_.rise);
     drop_idle(s);
+    s.ramp.cancel();
     // Requests waiting for a server that none can take: answered at once, not at their timeout.
     if (all_down() && cfg_.command.empty()) events_.no_member_left("every server is down");
   } else {
     log::info("pool {}: server {} passed {} checks in a row; up again", cfg_.name, s.cfg.address, cfg_.rise);
+    ramp_up(s, false);
     events_.member_ready();
   }
 }
@@ -156,6 +162,7 @@ void server_set::probe(remote_server& s) {
 }
 
 std::shared_ptr<pool_member> server_set::take(const void* avoid) {
+  if (cfg_.slow_start > seconds::zero()) refresh_weights(clock_type::now());
   std::size_t i = balancer::none;
   auto avoided = std::find_if(servers_.begin(), servers_.end(), [&](auto& s) { return s.get() == avoid; });
   const bool other_usable = avoided != servers_.end() && std::any_of(servers_.begin(), servers_.end(), [&](auto& s) {
@@ -214,6 +221,7 @@ bool server_set::kept_connection_clean(pool_member& m) {
 void server_set::done_with(const std::shared_ptr<pool_member>& m, bool healthy) {
   FCGIMUX_INVARIANT(m->current && m->server, "a server's member is given back once per request");
   remote_server& s = *m->server;
+  if (healthy && m->current) s.latency.record(clock_type::now() - m->current->started_at);
   m->current.reset();
   ++m->requests;
   ++s.requests;
@@ -222,8 +230,11 @@ void server_set::done_with(const std::shared_ptr<pool_member>& m, bool healthy) 
     s.fails = s.ejections = 0;
   else
     failed(s);
-  // A server a reload removed, or whose limit it lowered below its connections, keeps no more.
-  if (healthy && m->conn && !stopped_ && s.keep_conn && !s.draining && s.connections <= slots_[s.index].limit) {
+  // A server a reload removed, or whose limit it lowered below its connections, keeps no more;
+  // nor does one that went down or was ejected while this request ran: drop_idle() closed its
+  // others, and a kept connection holds one of php-fpm's processes, which its checks then wait for.
+  if (healthy && m->conn && !stopped_ && s.keep_conn && !s.draining && !s.ejected && s.health.up() &&
+      s.connections <= slots_[s.index].limit) {
     m->state = member_state::idle;
     s.idle.push_back(m);
   } else {
@@ -250,7 +261,9 @@ void server_set::eject(remote_server& s) {
   // 10 s, 20 s, 40 s ... while it keeps failing: at most 32 times the first (health_check.hpp).
   const auto length = eject_length(to_duration(cfg_.eject_time), s.ejections);
   ++s.ejections;
+  ++s.ejections_total;
   s.ejected = true;
+  s.ramp.cancel();
   update_usable(s);
   // Its kept connections are as dead as it is.
   drop_idle(s);
@@ -262,10 +275,76 @@ void server_set::eject(remote_server& s) {
     s.ejected = false;
     // One more failure ejects it again, for twice as long; one answer clears the count.
     s.fails = cfg_.max_fails > 0 ? cfg_.max_fails - 1 : 0;
+    ramp_up(s, false);
     update_usable(s);
     log::info("pool {}: server {} takes requests again", cfg_.name, s.cfg.address);
     events_.member_ready();
   });
+}
+
+void server_set::ramp_up(remote_server& s, bool at_check) {
+  if (cfg_.slow_start <= seconds::zero()) {
+    s.ramp.cancel();
+  } else if (at_check && cfg_.check_interval > seconds::zero()) {
+    s.ramp.hold();
+  } else {
+    s.ramp.begin(clock_type::now());
+    log::info("pool {}: server {} starts slowly: full weight in {:.1f} s", cfg_.name, s.cfg.address,
+              cfg_.slow_start.count());
+  }
+  refresh_weights(clock_type::now());
+}
+
+void server_set::refresh_weights(clock_type::time_point now) {
+  const auto length = to_duration(cfg_.slow_start);
+  for (auto& s : servers_) slots_[s->index].weight = s->ramp.weight(s->cfg.weight, now, length);
+}
+
+server_state server_set::state_of(const remote_server& s, clock_type::time_point now) const {
+  if (s.draining) return server_state::draining;
+  if (s.ejected) return server_state::ejected;
+  if (!s.health.up() || !s.limit_known) return server_state::down;
+  if (s.ramp.starting(now, to_duration(cfg_.slow_start))) return server_state::starting;
+  return server_state::up;
+}
+
+std::vector<server_info> server_set::describe() const {
+  const auto now = clock_type::now();
+  const auto length = to_duration(cfg_.slow_start);
+  std::vector<server_info> out;
+  out.reserve(servers_.size());
+  for (const auto& sp : servers_) {
+    const remote_server& s = *sp;
+    // A reload removed it and a later one added it back: one entry per address, the one serving.
+    if (s.draining && std::any_of(servers_.begin(), servers_.end(),
+                                  [&](auto& o) { return !o->draining && o->cfg.address == s.cfg.address; }))
+      continue;
+    const balance_slot& slot = slots_[s.index];
+    server_info i;
+    i.address = s.cfg.address;
+    i.state = state_of(s, now);
+    i.weight = s.cfg.weight;
+    i.effective_weight =
+        static_cast<double>(s.ramp.weight(s.cfg.weight, now, length)) / static_cast<double>(weight_scale);
+    i.in_flight = slot.in_flight;
+    i.connections = s.connections;
+    i.max = s.limit_known ? slot.limit : 0;
+    i.max_from = s.cfg.max_conns > 0 ? limit_source::configured
+                 : !s.limit_known    ? limit_source::unknown
+                 : s.limit_guessed   ? limit_source::guessed
+                                     : limit_source::server;
+    i.backup = s.cfg.backup;
+    i.requests = s.requests;
+    i.failures = s.failures;
+    i.ejections = s.ejections_total;
+    i.latency = s.latency.window_percentiles(now);
+    i.checked = s.checked;
+    i.last_check_passed = s.last_check_passed;
+    i.last_check_why = s.last_check_passed ? std::string() : s.last_check_why;
+    i.last_check_at = s.last_check_at;
+    out.push_back(std::move(i));
+  }
+  return out;
 }
 
 void server_set::update_usable(remote_server& s) {

@@ -10,7 +10,9 @@
 #include "src/config/config.hpp"
 #include "src/pool/balancer.hpp"
 #include "src/pool/health_check.hpp"
+#include "src/pool/slow_start.hpp"
 #include "src/pool/worker_pool.hpp"
+#include "src/stats/server_stats.hpp"
 #include "src/upstream/member.hpp"
 
 #include <asio/io_context.hpp>
@@ -45,6 +47,7 @@ struct remote_server {
   // Passive health: failed requests in a row; an ejected server takes no request for a while.
   std::size_t fails = 0;
   std::size_t ejections = 0;  ///< in a row, without a request answered since: each doubles the time
+  std::uint64_t ejections_total = 0;
   bool ejected = false;
   asio::steady_timer eject_timer;
   // Membership (pool/server_set_membership.cpp).
@@ -54,10 +57,12 @@ struct remote_server {
   // Active health: down after `fall` failed checks, until `rise` pass.
   check_state health;
   asio::steady_timer check_timer;
-  bool checked = false;                         ///< a check has ended
+  bool checked = false;  ///< a check has ended
   bool last_check_passed = false;
-  std::string last_check_why;                   ///< why the last check failed
+  std::string last_check_why;  ///< why the last check failed
   std::chrono::system_clock::time_point last_check_at{};
+  slow_start ramp;            ///< --slow-start: its weight while it ramps up
+  latency_histogram latency;  ///< of its answered requests (from handed to it to END_REQUEST)
 };
 
 class server_set final : public member_home {
@@ -81,6 +86,8 @@ class server_set final : public member_home {
   std::size_t ejected_count() const noexcept;
   /// Every server is down by its checks (true for a pool without servers): none can serve.
   bool all_down() const noexcept;
+  /// Each server as the stats show it; a draining one only while no server of its address is back.
+  std::vector<server_info> describe() const;
   /// Closes every idle kept connection and stops the probes (shutdown).
   void stop_all();
   /// No GET_VALUES probe is under way (a probe refers to this set until it ends).
@@ -113,6 +120,12 @@ class server_set final : public member_home {
   /// The server takes requests: its limit is known and it is not ejected.
   void update_usable(remote_server& s);
   bool kept_connection_clean(pool_member& m);
+  // Slow start (pool/slow_start.hpp).
+  /// `s` is to ramp up: now, or at its next passed check when `at_check` and checks run.
+  void ramp_up(remote_server& s, bool at_check);
+  /// The balancer's weights of the starting servers follow the time.
+  void refresh_weights(clock_type::time_point now);
+  server_state state_of(const remote_server& s, clock_type::time_point now) const;
   // Membership (pool/server_set_membership.cpp).
   /// A server of the configuration joins the set (at start or by a reload).
   void add_server(const server_config& c);
@@ -137,7 +150,7 @@ class server_set final : public member_home {
   std::vector<balance_slot> slots_;  // servers_[i]'s weight, in flight and limit, for the balancer
   balancer balancer_;
   bool stopped_ = false;
-  std::size_t probes_ = 0;  // probe() coroutines not yet over
+  std::size_t probes_ = 0;      // probe() coroutines not yet over
   bool forget_posted_ = false;  // a forget_drained() is queued: it refers to this set
 };
 

@@ -20,7 +20,7 @@ void server_set::add_server(const server_config& c) {
   s->where = socket_endpoint(reinterpret_cast<const sockaddr*>(&c.resolved), c.resolved_length, c.address);
   s->index = slots_.size();
   balance_slot slot;
-  slot.weight = c.weight;
+  slot.weight = c.weight * weight_scale;
   slot.backup = c.backup;
   slot.limit = c.max_conns;
   // Without a configured limit the server is asked first; it takes requests once it answered.
@@ -53,7 +53,6 @@ void server_set::apply_servers() {
 
 void server_set::update_server(remote_server& s, const server_config& c) {
   balance_slot& slot = slots_[s.index];
-  slot.weight = c.weight;
   slot.backup = c.backup;
   if (c.max_conns > 0) {
     slot.limit = c.max_conns;
@@ -68,6 +67,9 @@ void server_set::update_server(remote_server& s, const server_config& c) {
     log::info("pool {}: server {}: weight {}, max-conns {}{}", cfg_.name, c.address, c.weight,
               c.max_conns > 0 ? std::to_string(c.max_conns) : std::string("as it says"), c.backup ? ", backup" : "");
   s.cfg = c;
+  // The new weight, as far along its ramp as the server is; slow start turned off ends a ramp.
+  if (cfg_.slow_start <= seconds::zero()) s.ramp.cancel();
+  refresh_weights(clock_type::now());
   update_usable(s);
   // A lower limit: idle kept connections beyond it close now, busy ones as their requests end.
   while (!s.idle.empty() && s.limit_known && s.connections > slot.limit) {
@@ -91,9 +93,10 @@ void server_set::drain(remote_server& s) {
 }
 
 void server_set::server_joined(remote_server& s) {
-  // The place where a server added by a reload begins; slow start (health) ramps its share up
-  // from here, as for a server that recovered.
+  // Slow start: from its first passed check when checks run (a server that is not there yet must
+  // not ramp in its absence), else from now.
   log::info("pool {}: server {} added", cfg_.name, s.cfg.address);
+  ramp_up(s, true);
   if (!s.limit_known && !stopped_) probe(s);
   schedule_check(s);
 }

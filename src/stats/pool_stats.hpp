@@ -7,6 +7,7 @@
 #include "src/base/clock.hpp"
 #include "src/stats/histogram.hpp"
 #include "src/stats/saturation.hpp"
+#include "src/stats/server_stats.hpp"
 
 #include <cstdint>
 #include <functional>
@@ -77,15 +78,16 @@ struct worker_info {
 struct pool_snapshot {
   std::size_t min = 0, max = 0, size = 0, busy = 0, idle = 0, starting = 0;
   std::size_t queue_length = 0, queue_limit = 0;
-  bool can_serve = false;        ///< a worker is ready, or one can be started (for /healthz)
+  bool can_serve = false;  ///< a worker is ready, or one can be started (for /healthz)
   /// (busy + queue_length) / max: saturation.hpp.
   double saturation() const noexcept { return saturation_of(busy, queue_length, max); }
   std::uint64_t generation = 1;  ///< +1 for each roll (SIGHUP)
   roll_status roll;
   std::vector<worker_info> workers;  ///< filled only when asked for (full)
+  std::vector<server_info> servers;  ///< its remote servers, draining ones included
 
   /// Adds `o`'s counts into these totals; can_serve holds while every pool can serve (start from
-  /// can_serve = true). Generation, roll and workers are a pool's own and are left alone.
+  /// can_serve = true). Generation, roll, workers and servers are a pool's own and are left alone.
   pool_snapshot& operator+=(const pool_snapshot& o) noexcept;
 };
 

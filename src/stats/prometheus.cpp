@@ -75,6 +75,52 @@ struct pool_view {
   pool_snapshot snap;
 };
 
+// Per remote server: pool and server (its address) labels.
+void write_servers(prometheus_writer& w, const std::vector<pool_view>& views) {
+  auto per_server = [&](std::string_view name, std::string_view type, std::string_view help, auto value_of) {
+    w.family(name, type, help);
+    for (const pool_view& v : views)
+      for (const server_info& s : v.snap.servers)
+        w.sample(name, fmt::format("{},server=\"{}\"", v.label, escape(s.address, true)), value_of(s));
+  };
+  per_server(
+      "fcgimux_server_up", "gauge", "1 while this server takes requests (up or starting).",
+      [](const server_info& s) { return s.state == server_state::up || s.state == server_state::starting ? 1 : 0; });
+  w.family("fcgimux_server_state", "gauge", "1 for the state this server is in, 0 for the others.");
+  for (const pool_view& v : views)
+    for (const server_info& s : v.snap.servers)
+      for (server_state st : all_server_states)
+        w.sample("fcgimux_server_state",
+                 fmt::format("{},server=\"{}\",state=\"{}\"", v.label, escape(s.address, true), to_string(st)),
+                 s.state == st ? 1 : 0);
+  per_server("fcgimux_server_weight", "gauge", "Configured weight.", [](const server_info& s) { return s.weight; });
+  per_server("fcgimux_server_effective_weight", "gauge", "Weight the balancer uses now (lower while starting).",
+             [](const server_info& s) { return s.effective_weight; });
+  per_server("fcgimux_server_in_flight", "gauge", "Requests at this server now.",
+             [](const server_info& s) { return s.in_flight; });
+  per_server("fcgimux_server_max", "gauge", "Requests this server takes at most (max-conns or FCGI_MAX_CONNS).",
+             [](const server_info& s) { return s.max; });
+  per_server("fcgimux_server_requests_total", "counter", "Requests ended at this server, failed ones included.",
+             [](const server_info& s) { return s.requests; });
+  per_server("fcgimux_server_failures_total", "counter", "Requests this server failed (refused, reset, timed out).",
+             [](const server_info& s) { return s.failures; });
+  per_server("fcgimux_server_ejections_total", "counter", "Times this server was ejected after --max-fails.",
+             [](const server_info& s) { return s.ejections; });
+  w.family("fcgimux_server_latency_window_seconds", "gauge",
+           "Service latency percentiles of this server over the last minute; 0 when no sample.");
+  for (const pool_view& v : views)
+    for (const server_info& s : v.snap.servers)
+      for (const auto& [pct, ms] : {std::pair<const char*, double>{"50", s.latency.p50_ms}, {"99", s.latency.p99_ms}})
+        w.sample("fcgimux_server_latency_window_seconds",
+                 fmt::format("{},server=\"{}\",percentile=\"{}\"", v.label, escape(s.address, true), pct), ms / 1e3);
+  w.family("fcgimux_server_last_check_passed", "gauge", "1 if the last active check passed; absent before one ended.");
+  for (const pool_view& v : views)
+    for (const server_info& s : v.snap.servers)
+      if (s.checked)
+        w.sample("fcgimux_server_last_check_passed", fmt::format("{},server=\"{}\"", v.label, escape(s.address, true)),
+                 s.last_check_passed ? 1 : 0);
+}
+
 }  // namespace
 
 std::string stats::to_prometheus(std::string_view only_pool) const {
@@ -235,6 +281,7 @@ std::string stats::to_prometheus(std::string_view only_pool) const {
                  w.sample("fcgimux_worker_current_request_seconds", fmt::format("{},pid=\"{}\"", v.label, wi.pid),
                           wi.current_elapsed_ms / 1e3);
              });
+  write_servers(w, views);
   return w.take();
 }
 

@@ -31,8 +31,7 @@ nlohmann::json worker_json(const worker_info& w, bool show_query) {
   nlohmann::json current = nullptr;
   if (w.has_current) {
     const std::string_view uri = w.current_uri;
-    current = {{"uri", show_query ? uri : uri.substr(0, uri.find('?'))},
-               {"elapsed_ms", round3(w.current_elapsed_ms)}};
+    current = {{"uri", show_query ? uri : uri.substr(0, uri.find('?'))}, {"elapsed_ms", round3(w.current_elapsed_ms)}};
   }
   return {{"pid", w.pid},           {"generation", w.generation},     {"state", w.state},
           {"requests", w.requests}, {"uptime_s", round3(w.uptime_s)}, {"current", std::move(current)}};
@@ -63,6 +62,30 @@ void fill(nlohmann::json& j, const pool_snapshot& p, const pool_counters& c, con
   j["access_log"] = {{"dropped", c.access_log_dropped}};
 }
 
+nlohmann::json server_json(const server_info& s) {
+  nlohmann::json check = nullptr;
+  if (s.checked) {
+    const auto at = std::chrono::duration<double>(s.last_check_at.time_since_epoch()).count();
+    check = {{"result", s.last_check_passed ? "passed" : "failed"},
+             {"why", text_or_null(s.last_check_why)},
+             {"at", round3(at)}};
+  }
+  return {{"state", to_string(s.state)},
+          {"weight", s.weight},
+          {"effective_weight", round3(s.effective_weight)},
+          {"backup", s.backup},
+          {"in_flight", s.in_flight},
+          {"connections", s.connections},
+          {"max", s.max},
+          {"max_from", to_string(s.max_from)},
+          {"requests", s.requests},
+          {"failures", s.failures},
+          {"ejections", s.ejections},
+          {"latency_ms",
+           {{"p50", round3(s.latency.p50_ms)}, {"p99", round3(s.latency.p99_ms)}, {"count", s.latency.count}}},
+          {"last_check", std::move(check)}};
+}
+
 // What only a pool has, not the totals: its generation and roll; its saturation (a ratio of its
 // own maximum, which a sum over pools would not be).
 void fill_own(nlohmann::json& j, const pool_snapshot& s, const saturation_window& w) {
@@ -73,6 +96,9 @@ void fill_own(nlohmann::json& j, const pool_snapshot& s, const saturation_window
                {"old", s.roll.old_workers},
                {"new", s.roll.new_workers},
                {"error", text_or_null(s.roll.error)}};
+  nlohmann::json servers = nlohmann::json::object();
+  for (const server_info& si : s.servers) servers[si.address] = server_json(si);
+  j["servers"] = std::move(servers);
 }
 
 }  // namespace
@@ -82,6 +108,27 @@ std::string_view to_string(roll_phase p) noexcept {
     case roll_phase::idle: return "idle";
     case roll_phase::rolling: return "rolling";
     case roll_phase::failed: return "failed";
+  }
+  return "?";
+}
+
+std::string_view to_string(server_state s) noexcept {
+  switch (s) {
+    case server_state::up: return "up";
+    case server_state::down: return "down";
+    case server_state::ejected: return "ejected";
+    case server_state::draining: return "draining";
+    case server_state::starting: return "starting";
+  }
+  return "?";
+}
+
+std::string_view to_string(limit_source s) noexcept {
+  switch (s) {
+    case limit_source::configured: return "configured";
+    case limit_source::server: return "FCGI_MAX_CONNS";
+    case limit_source::guessed: return "default";
+    case limit_source::unknown: return "unknown";
   }
   return "?";
 }

@@ -54,7 +54,8 @@ inline pool_snapshot snapshot_of(const snapshot_counts& n, bool can_serve, std::
                        .can_serve = can_serve,
                        .generation = 1,
                        .roll = {},
-                       .workers = std::move(workers)};
+                       .workers = std::move(workers),
+                       .servers = {}};
 }
 
 }  // namespace fcgimux::test

@@ -18,8 +18,11 @@
 #include <utility>
 
 using namespace std::chrono_literals;
+using fcgimux::limit_source;
 using fcgimux::pool_snapshot;
 using fcgimux::pool_stats;
+using fcgimux::server_info;
+using fcgimux::server_state;
 using fcgimux::stats;
 using fcgimux::worker_info;
 
@@ -68,7 +71,33 @@ pool_snapshot snapshot(bool full) {
           .generation = 1,
           .roll = {},
           .workers = full ? std::vector{busy_worker(123, 40, 11.5, "/a\"b\\c\n.php", 250), idle_worker(124, 9, 3)}
-                          : std::vector<worker_info>{}};
+                          : std::vector<worker_info>{},
+          .servers = {}};
+}
+
+// Two servers, one in each of the states that matter to the series (and an address that needs
+// escaping in a label: a unix path may hold a quote).
+pool_snapshot with_servers(bool full) {
+  pool_snapshot s = snapshot(full);
+  server_info a;
+  a.address = "127.0.0.1:9001";
+  a.state = server_state::starting;
+  a.weight = 2;
+  a.effective_weight = 0.5;
+  a.in_flight = 3;
+  a.max = 5;
+  a.max_from = limit_source::server;
+  a.requests = 120;
+  a.failures = 4;
+  a.ejections = 1;
+  a.latency = {.count = 10, .p50_ms = 2, .p90_ms = 3, .p99_ms = 8};
+  a.checked = true;
+  a.last_check_passed = true;
+  server_info b;
+  b.address = "unix:/run/a\"b.sock";
+  b.state = server_state::ejected;
+  s.servers = {a, b};
+  return s;
 }
 
 void fill(stats& s, pool_stats& p) {
@@ -304,10 +333,11 @@ TEST_CASE("two pools: every per-pool family has one sample per pool, labelled", 
     const bool by_result = name == "fcgimux_reloads_total" || name == "fcgimux_upgrades_total";
     CHECK(n == (by_result ? 2u : 1u));  // result="ok" and "failed"
   }
-  // every family but the process-wide ones shows both pools
+  // every family but the process-wide ones shows both pools (these pools have no remote server:
+  // the per-server families are empty here, and tested with servers on their own)
   for (const auto& [family, type] : e.type) {
     INFO(family);
-    if (process_wide.count(family)) continue;
+    if (process_wide.count(family) || family.rfind("fcgimux_server_", 0) == 0) continue;
     CHECK(pools_of_family[family] == std::set<std::string>{"a", "b"});
   }
   // one sample per pool: every series but a worker's comes once for a and once for b
@@ -446,7 +476,48 @@ TEST_CASE("to_prometheus(pool) is that pool's samples and the process-wide ones"
   }
 }
 
+TEST_CASE("per-server series carry pool and server labels", "[stats][prometheus]") {
+  stats s;
+  pool_stats p;
+  s.add_pool("default", p);
+  fill(s, p);
+  p.view = with_servers;
+  const exposition e = parse(s.to_prometheus());
+  CHECK(e.malformed.empty());
+  const std::string a = "pool=\"default\",server=\"127.0.0.1:9001\"";
+  const std::string b = "pool=\"default\",server=\"unix:/run/a\\\"b.sock\"";
+  CHECK(e.type.at("fcgimux_server_requests_total") == "counter");
+  CHECK(e.type.at("fcgimux_server_in_flight") == "gauge");
+  CHECK(e.samples.at("fcgimux_server_up{" + a + "}") == 1);  // starting takes requests
+  CHECK(e.samples.at("fcgimux_server_up{" + b + "}") == 0);
+  CHECK(e.samples.at("fcgimux_server_state{" + a + ",state=\"starting\"}") == 1);
+  CHECK(e.samples.at("fcgimux_server_state{" + a + ",state=\"up\"}") == 0);
+  CHECK(e.samples.at("fcgimux_server_state{" + b + ",state=\"ejected\"}") == 1);
+  CHECK(e.samples.at("fcgimux_server_in_flight{" + a + "}") == 3);
+  CHECK(e.samples.at("fcgimux_server_max{" + a + "}") == 5);
+  CHECK(e.samples.at("fcgimux_server_weight{" + a + "}") == 2);
+  CHECK(e.samples.at("fcgimux_server_effective_weight{" + a + "}") == 0.5);
+  CHECK(e.samples.at("fcgimux_server_requests_total{" + a + "}") == 120);
+  CHECK(e.samples.at("fcgimux_server_failures_total{" + a + "}") == 4);
+  CHECK(e.samples.at("fcgimux_server_ejections_total{" + a + "}") == 1);
+  CHECK(e.samples.at("fcgimux_server_latency_window_seconds{" + a + ",percentile=\"99\"}") == Approx(0.008));
+  CHECK(e.samples.at("fcgimux_server_last_check_passed{" + a + "}") == 1);
+  // Not checked yet: no sample rather than a false 0.
+  CHECK(e.samples.count("fcgimux_server_last_check_passed{" + b + "}") == 0);
+}
+
 TEST_CASE("promtool check metrics accepts the exposition", "[stats][prometheus][promtool]") {
+  SECTION("with servers in every family, an address that needs escaping") {
+    stats s;
+    pool_stats p;
+    s.add_pool("default", p);
+    fill(s, p);
+    p.view = with_servers;
+    const auto r = promtool_check(s.to_prometheus());
+    INFO(r.output);
+    CHECK(r.exit_code == 0);
+    CHECK(r.output.empty());
+  }
   SECTION("with workers, samples and odd label text") {
     stats s;
     pool_stats p;

@@ -50,7 +50,8 @@ struct fake_pool {
                     .workers = full ? std::vector{busy_worker(first_pid, static_cast<std::uint64_t>(n), 1.5 * n,
                                                               uri_prefix + std::to_string(n) + ".php", 3.25),
                                                   idle_worker(first_pid + 101, 7, 2.0)}
-                                    : std::vector<worker_info>{}};
+                                    : std::vector<worker_info>{},
+                    .servers = {}};
     std::lock_guard lock(mutex);
     sizes_returned.push_back(p.size);
     return p;

@@ -11,9 +11,12 @@
 #include <map>
 
 using namespace std::chrono_literals;
+using fcgimux::limit_source;
 using fcgimux::pool_counters;
 using fcgimux::pool_snapshot;
 using fcgimux::pool_stats;
+using fcgimux::server_info;
+using fcgimux::server_state;
 using fcgimux::stats;
 
 namespace {
@@ -50,7 +53,8 @@ pool_snapshot fake_snapshot(bool full) {
           .generation = 1,
           .roll = {},
           .workers = full ? std::vector{busy_worker(123, 40, 11.9, "/x.php", 3.1), idle_worker(124, 2, 0.5)}
-                          : std::vector<fcgimux::worker_info>{}};
+                          : std::vector<fcgimux::worker_info>{},
+          .servers = {}};
 }
 
 double round3(double v) { return std::round(v * 1000) / 1000; }
@@ -172,7 +176,8 @@ TEST_CASE("to_json(full) adds the workers, current null when idle", "[stats][jso
   CHECK(j["workers"][0].at("pool") == "default");
   CHECK(j["workers"][1].at("pool") == "default");
   CHECK_FALSE(j["pools"]["default"]["workers"][0].contains("pool"));
-  CHECK(fcgimux::pool_json(p, true, fcgimux::clock_type::now(), false).at("workers") == j["pools"]["default"]["workers"]);
+  CHECK(fcgimux::pool_json(p, true, fcgimux::clock_type::now(), false).at("workers") ==
+        j["pools"]["default"]["workers"]);
 }
 
 TEST_CASE("in-flight URIs lose their query string unless show_query", "[stats][json]") {
@@ -194,7 +199,8 @@ TEST_CASE("in-flight URIs lose their query string unless show_query", "[stats][j
   s.show_query = true;
   const std::string whole = "/x.php?session=s3cret&a=1";
   CHECK(uris(s.to_json(true)) == std::vector<std::string>{whole, whole});
-  CHECK(fcgimux::pool_json(p, true, fcgimux::clock_type::now(), true).at("workers")[0].at("current").at("uri") == whole);
+  CHECK(fcgimux::pool_json(p, true, fcgimux::clock_type::now(), true).at("workers")[0].at("current").at("uri") ==
+        whole);
 }
 
 TEST_CASE("without a view the pool and queue are zeros", "[stats][json]") {
@@ -401,4 +407,50 @@ TEST_CASE("the totals' queue peak is the most requests ever waiting at once, not
   a.queue_length_is(0);
   CHECK(s.queue.length == 0);
   CHECK(s.to_json(false)["queue"]["peak"] == 7);
+}
+
+TEST_CASE("pools.NAME.servers: one object per server keyed by its address", "[stats][json]") {
+  stats s;
+  pool_stats p;
+  p.view = [](bool) {
+    pool_snapshot snap;
+    server_info a;
+    a.address = "10.0.0.5:9000";
+    a.state = server_state::draining;
+    a.weight = 3;
+    a.effective_weight = 3;
+    a.in_flight = 1;
+    a.max = 5;
+    a.max_from = limit_source::guessed;
+    a.requests = 7;
+    a.failures = 2;
+    a.latency = {.count = 4, .p50_ms = 1.5, .p90_ms = 2, .p99_ms = 9.25};
+    a.checked = true;
+    a.last_check_passed = false;
+    a.last_check_why = "connect: Connection refused";
+    a.last_check_at = std::chrono::system_clock::time_point{} + 1700000000s;
+    snap.servers = {a};
+    return snap;
+  };
+  s.add_pool("default", p);
+  const nlohmann::json j = s.to_json(false);
+  const nlohmann::json& srv = j.at("pools").at("default").at("servers");
+  REQUIRE(srv.size() == 1);
+  const nlohmann::json& a = srv.at("10.0.0.5:9000");
+  CHECK(a.at("state") == "draining");
+  CHECK(a.at("weight") == 3);
+  CHECK(a.at("in_flight") == 1);
+  CHECK(a.at("max") == 5);
+  CHECK(a.at("max_from") == "default");
+  CHECK(a.at("requests") == 7);
+  CHECK(a.at("failures") == 2);
+  CHECK(a.at("latency_ms").at("p99").get<double>() == Approx(9.25));
+  CHECK(a.at("last_check").at("result") == "failed");
+  CHECK(a.at("last_check").at("why") == "connect: Connection refused");
+  CHECK(a.at("last_check").at("at").get<double>() == Approx(1700000000.0));
+  // The totals have no servers of their own; a pool without servers has an empty object.
+  CHECK_FALSE(j.contains("servers"));
+  pool_stats none;
+  s.add_pool("other", none);
+  CHECK(s.to_json(false).at("pools").at("other").at("servers").empty());
 }
