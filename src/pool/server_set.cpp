@@ -67,6 +67,7 @@ void server_set::check(remote_server& s) {
       io_,
       [this, &s, spec]() -> asio::awaitable<void> {
         const counted checking{probes_};
+        const std::uint64_t answered_before = s.answered;
         probe_result got = co_await probe_server(io_.get_executor(), s.where, spec);
         s.checking = false;
         if (stopped_) co_return;
@@ -74,6 +75,12 @@ void server_set::check(remote_server& s) {
           forget_drained_later();
           co_return;
         }
+        // A server answering our requests meanwhile is alive, whatever the check saw: php-fpm
+        // gives each connection a process of its own for as long as it is kept, so under load
+        // every process is on one of our kept connections and the check's connection waits in
+        // its backlog until the check times out. Taking it down for that would turn a busy
+        // server into a refused one (every server at once, under the same load).
+        if (!got.passed && s.answered > answered_before) got.passed = true;
         check_done(s, got.passed, std::move(got.why));
         schedule_check(s);
       },
@@ -214,9 +221,10 @@ void server_set::done_with(const std::shared_ptr<pool_member>& m, bool healthy) 
   ++m->requests;
   ++s.requests;
   --slots_[s.index].in_flight;
-  if (healthy)
+  if (healthy) {
     s.fails = s.ejections = 0;
-  else
+    ++s.answered;
+  } else
     failed(s);
   // A server a reload removed, or whose limit it lowered below its connections, keeps no more.
   if (healthy && m->conn && !stopped_ && s.keep_conn && !s.draining && s.connections <= slots_[s.index].limit) {

@@ -36,8 +36,9 @@ struct remote_server {
   std::vector<std::shared_ptr<pool_member>> idle;  ///< kept connections; back() the most recent
   bool keep_conn = true;                           ///< false once it closed a kept connection without answering
   std::uint64_t requests = 0, failures = 0;
-  asio::steady_timer retry;  ///< the next GET_VALUES try, while the server could not be reached
-  bool limit_known = false;  ///< from max-conns or its GET_VALUES answer (or the default, once asked)
+  std::uint64_t answered = 0;  ///< requests it answered (a failed one is not counted)
+  asio::steady_timer retry;    ///< the next GET_VALUES try, while the server could not be reached
+  bool limit_known = false;    ///< from max-conns or its GET_VALUES answer (or the default, once asked)
   /// The limit is the default, not the server's word: its connections are not kept, since a kept
   /// idle connection holds one of its processes, and a guess above its real number of processes
   /// would leave the requests on the other connections in its backlog for as long as they are kept.
@@ -54,9 +55,9 @@ struct remote_server {
   // Active health: down after `fall` failed checks, until `rise` pass.
   check_state health;
   asio::steady_timer check_timer;
-  bool checked = false;                         ///< a check has ended
+  bool checked = false;  ///< a check has ended
   bool last_check_passed = false;
-  std::string last_check_why;                   ///< why the last check failed
+  std::string last_check_why;  ///< why the last check failed
   std::chrono::system_clock::time_point last_check_at{};
 };
 
@@ -137,7 +138,7 @@ class server_set final : public member_home {
   std::vector<balance_slot> slots_;  // servers_[i]'s weight, in flight and limit, for the balancer
   balancer balancer_;
   bool stopped_ = false;
-  std::size_t probes_ = 0;  // probe() coroutines not yet over
+  std::size_t probes_ = 0;      // probe() coroutines not yet over
   bool forget_posted_ = false;  // a forget_drained() is queued: it refers to this set
 };
 
