@@ -54,6 +54,14 @@ void server_set::schedule_check(remote_server& s) {
 }
 
 void server_set::check(remote_server& s) {
+  // A kept idle connection holds one of php-fpm's processes: with the server's every process on
+  // one of ours, the check's connection would wait in its backlog and fail a server that is only
+  // idle. The oldest kept one is given back first (the next request opens another).
+  if (!s.idle.empty() && s.connections >= slots_[s.index].limit) {
+    s.idle.front()->conn.reset();
+    s.idle.erase(s.idle.begin());
+    --s.connections;
+  }
   auto ms = [](seconds d) { return std::chrono::duration_cast<std::chrono::milliseconds>(to_duration(d)); };
   probe_spec spec{.path = cfg_.check_path,
                   .status = cfg_.check_status,

@@ -104,7 +104,7 @@ int only_held_ones_failed(const std::vector<http_sample>& all, int max_conns, st
 }  // namespace
 
 TEST_CASE(
-    "a server whose packets are dropped is taken out by its checks; only what it held fails, the others serve the rest",
+    "a server whose packets are dropped is taken out by its checks, only what it held fails, the others serve the rest",
     "[remote][fault][root]") {
   REQUIRE(can_make_namespaces());  // root, ip and nft
   three_servers s(4);
