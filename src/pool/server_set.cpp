@@ -61,6 +61,14 @@ void server_set::schedule_check(remote_server& s) {
 }
 
 void server_set::check(remote_server& s) {
+  // A kept idle connection holds one of php-fpm's processes: with the server's every process on
+  // one of ours, the check's connection would wait in its backlog and fail a server that is only
+  // idle. The oldest kept one is given back first (the next request opens another).
+  if (!s.idle.empty() && s.connections >= slots_[s.index].limit) {
+    s.idle.front()->conn.reset();
+    s.idle.erase(s.idle.begin());
+    --s.connections;
+  }
   auto ms = [](seconds d) { return std::chrono::duration_cast<std::chrono::milliseconds>(to_duration(d)); };
   probe_spec spec{.path = cfg_.check_path,
                   .status = cfg_.check_status,
@@ -74,6 +82,7 @@ void server_set::check(remote_server& s) {
       io_,
       [this, &s, spec]() -> asio::awaitable<void> {
         const counted checking{probes_, events_};
+        const std::uint64_t answered_before = s.answered;
         probe_result got = co_await probe_server(io_.get_executor(), s.where, spec);
         s.checking = false;
         if (stopped_) co_return;
@@ -81,6 +90,12 @@ void server_set::check(remote_server& s) {
           forget_drained_later();
           co_return;
         }
+        // A server answering our requests meanwhile is alive, whatever the check saw: php-fpm
+        // gives each connection a process of its own for as long as it is kept, so under load
+        // every process is on one of our kept connections and the check's connection waits in
+        // its backlog until the check times out. Taking it down for that would turn a busy
+        // server into a refused one (every server at once, under the same load).
+        if (!got.passed && s.answered > answered_before) got.passed = true;
         check_done(s, got.passed, std::move(got.why));
         schedule_check(s);
       },
@@ -226,9 +241,10 @@ void server_set::done_with(const std::shared_ptr<pool_member>& m, bool healthy) 
   ++m->requests;
   ++s.requests;
   --slots_[s.index].in_flight;
-  if (healthy)
+  if (healthy) {
     s.fails = s.ejections = 0;
-  else
+    ++s.answered;
+  } else
     failed(s);
   // A server a reload removed, or whose limit it lowered below its connections, keeps no more;
   // nor does one that went down or was ejected while this request ran: drop_idle() closed its

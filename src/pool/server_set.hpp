@@ -38,8 +38,9 @@ struct remote_server {
   std::vector<std::shared_ptr<pool_member>> idle;  ///< kept connections; back() the most recent
   bool keep_conn = true;                           ///< false once it closed a kept connection without answering
   std::uint64_t requests = 0, failures = 0;
-  asio::steady_timer retry;  ///< the next GET_VALUES try, while the server could not be reached
-  bool limit_known = false;  ///< from max-conns or its GET_VALUES answer (or the default, once asked)
+  std::uint64_t answered = 0;  ///< requests it answered (a failed one is not counted)
+  asio::steady_timer retry;    ///< the next GET_VALUES try, while the server could not be reached
+  bool limit_known = false;    ///< from max-conns or its GET_VALUES answer (or the default, once asked)
   /// The limit is the default, not the server's word: its connections are not kept, since a kept
   /// idle connection holds one of its processes, and a guess above its real number of processes
   /// would leave the requests on the other connections in its backlog for as long as they are kept.

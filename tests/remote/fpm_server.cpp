@@ -1,6 +1,7 @@
 // SPDX-License-Identifier: ISC
 #include "tests/remote/fpm_server.hpp"
 
+#include "tests/remote/netns_host.hpp"
 #include "tests/support/fcgi_client.hpp"
 
 #include <unistd.h>
@@ -34,6 +35,7 @@ function bump($d) {
 $body = file_get_contents('php://input');
 bump(1);
 if (isset($_GET['sleep'])) usleep((int)$_GET['sleep'] * 1000);
+if (getenv('SERVER_SLEEP_MS')) usleep((int)getenv('SERVER_SLEEP_MS') * 1000);
 bump(-1);
 $mark = getenv('SERVER_MARK');
 header('Content-Type: text/plain');
@@ -42,21 +44,30 @@ printf("server=%s method=%s len=%d crc=%08x\n", $mark === false ? '-' : $mark, $
 )";
 }
 
-fpm_server::fpm_server(std::string mark, int children) : mark_(std::move(mark)), dir_("fcgimux-fpm") {
+fpm_server::fpm_server(std::string mark, int children, const fpm_setup& setup)
+    : mark_(std::move(mark)), dir_("fcgimux-fpm") {
   write_file(dir_.file("answer.php"), answer_script());
   // A free port now; php-fpm takes no port 0. Another test could take it first: then php-fpm
-  // fails to bind and this throws, naming why.
-  port_ = free_tcp_port();
+  // fails to bind and this throws, naming why. A namespace of its own has every port free.
+  if (setup.ns) {
+    host_ = setup.ns->inside();
+    port_ = 9000;
+  } else {
+    port_ = free_tcp_port();
+  }
   const bool root = ::geteuid() == 0;
   std::ostringstream conf;
   conf << "[global]\nerror_log = " << dir_.file("fpm.log") << "\ndaemonize = no\npid = " << dir_.file("fpm.pid")
-       << "\n[answer]\nlisten = 127.0.0.1:" << port_
+       << "\n[answer]\nlisten = " << host_ << ":" << port_
        << "\nlisten.backlog = 511\npm = static\npm.max_children = " << children
-       << "\npm.status_path = /fpm-status\nping.path = /ping\nenv[SERVER_MARK] = " << mark_ << "\ncatch_workers_output = yes\n";
+       << "\npm.status_path = /fpm-status\nping.path = /ping\nenv[SERVER_MARK] = " << mark_
+       << "\ncatch_workers_output = yes\n";
+  if (setup.slow_ms > 0) conf << "env[SERVER_SLEEP_MS] = " << setup.slow_ms << "\n";
   if (root) conf << "user = root\ngroup = root\n";
   write_file(dir_.file("fpm.conf"), conf.str());
   spawn_options o;
-  o.argv = {php_fpm_bin, "-y", dir_.file("fpm.conf"), "-F", "-n", "-d", "display_errors=stderr"};
+  if (setup.ns) o.argv = {"/usr/sbin/ip", "netns", "exec", setup.ns->name()};
+  o.argv.insert(o.argv.end(), {php_fpm_bin, "-y", dir_.file("fpm.conf"), "-F", "-n", "-d", "display_errors=stderr"});
   if (root) o.argv.push_back("-R");
   o.stderr_path = dir_.file("stderr.log");
   process_ = child_process(o);
@@ -65,7 +76,7 @@ fpm_server::fpm_server(std::string mark, int children) : mark_(std::move(mark)),
                              read_file(dir_.file("stderr.log")));
 }
 
-std::string fpm_server::address() const { return "127.0.0.1:" + std::to_string(port_); }
+std::string fpm_server::address() const { return host_ + ":" + std::to_string(port_); }
 
 std::map<std::string, long> fpm_server::status() const {
   std::map<std::string, long> out;

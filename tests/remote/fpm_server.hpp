@@ -1,8 +1,9 @@
 // SPDX-License-Identifier: ISC
 #pragma once
 // A private php-fpm (Debian's php8.2-fpm) for the remote-server tests: its own configuration and
-// temp directory, pm = static, listening on a free 127.0.0.1 port, serving one script that says
-// which server answered (env[SERVER_MARK]) and what body it read, with its status page on.
+// temp directory, pm = static, listening on a free 127.0.0.1 port (or port 9000 inside a network
+// namespace of its own), serving one script that says which server answered (env[SERVER_MARK])
+// and what body it read, with its status page on.
 
 #include "tests/support/child_process.hpp"
 #include "tests/support/net.hpp"
@@ -18,19 +19,27 @@ namespace fcgimux::test {
 inline constexpr const char* php_fpm_bin = "/usr/sbin/php-fpm8.2";
 
 /// The script every server (and a local php-cgi worker) runs: "server=MARK method=M len=N crc=HEX";
-/// ?sleep=MS sleeps (after reading the whole request).
+/// ?sleep=MS sleeps (after reading the whole request), and env[SERVER_SLEEP_MS] as much again.
 std::string answer_script();
+
+class net_namespace;
+
+/// Where and how a php-fpm runs besides its mark and number of children.
+struct fpm_setup {
+  const net_namespace* ns = nullptr;  ///< set: runs inside it (`ip netns exec`), on its address
+  int slow_ms = 0;                    ///< every request sleeps this long more (a slow server)
+};
 
 class fpm_server {
  public:
   /// Starts php-fpm with `children` processes; `mark` is what its answers name. Throws on failure.
-  fpm_server(std::string mark, int children);
+  fpm_server(std::string mark, int children, const fpm_setup& setup = {});
   fpm_server(const fpm_server&) = delete;
   fpm_server& operator=(const fpm_server&) = delete;
 
-  /// "127.0.0.1:PORT", as --server takes it.
+  /// "HOST:PORT", as --server takes it.
   std::string address() const;
-  endpoint where() const { return endpoint::tcp(port_); }
+  endpoint where() const { return endpoint{{}, host_, port_}; }
   const std::string& mark() const noexcept { return mark_; }
   /// SCRIPT_FILENAME of the answer script.
   std::string script() const { return dir_.file("answer.php"); }
@@ -48,6 +57,7 @@ class fpm_server {
  private:
   std::string mark_;
   temp_dir dir_;
+  std::string host_ = "127.0.0.1";
   std::uint16_t port_ = 0;
   child_process process_;
 };
