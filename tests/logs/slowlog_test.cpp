@@ -58,6 +58,16 @@ std::string field(const std::string& entry, const std::string& name) {
   return m[2];
 }
 
+// The capability set `which` ("CapBnd", "CapEff") of `pid`, from /proc.
+std::uint64_t capabilities_of(pid_t pid, const std::string& which) {
+  std::smatch m;
+  const std::string status = read_file("/proc/" + std::to_string(pid) + "/status");
+  if (!std::regex_search(status, m, std::regex(which + ":\\s*([0-9a-f]+)"))) return 0;
+  return std::stoull(m[1], nullptr, 16);
+}
+
+constexpr std::uint64_t cap_sys_ptrace = std::uint64_t{1} << 19, cap_sys_admin = std::uint64_t{1} << 21;
+
 }  // namespace
 
 TEST_CASE("slowlog: one entry per slow request, taken while it runs, and none for a fast one", "[logs][slowlog]") {
@@ -101,6 +111,10 @@ TEST_CASE("slowlog: one entry per slow request, taken while it runs, and none fo
   if (::geteuid() == 0) {
     CHECK(field(entry, "wchan").find("unavailable") == std::string::npos);
     CHECK(entry.find("[<0>]") != std::string::npos);  // the kernel's frames
+    // fcgimux kept CAP_SYS_ADMIN for the stacks; its (root) worker cannot get it, ever.
+    CHECK((capabilities_of(mux.process().pid(), "CapEff") & cap_sys_admin) != 0);
+    CHECK((capabilities_of(mux.process().pid(), "CapEff") & cap_sys_ptrace) == 0);  // no --slowlog-command
+    CHECK((capabilities_of(pid, "CapBnd") & (cap_sys_admin | cap_sys_ptrace)) == 0);
   } else {
     CHECK(entry.find("kernel stack:\n  unavailable (") != std::string::npos);
   }
