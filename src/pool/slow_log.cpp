@@ -63,7 +63,7 @@ std::shared_ptr<log::output> open_slow_log(const pool_config& p) {
 slow_log::slow_log(asio::io_context& io, reaper& children, const pool_config& cfg)
     : io_(io), children_(children), cfg_(cfg), out_(open_slow_log(cfg)), timer_(io) {}
 
-// The timer's handler checks its error first: cancelled here, it never touches this object.
+// The timer's handler checks `alive_` first: after this it never touches the object.
 slow_log::~slow_log() = default;
 
 void slow_log::prepare(const pool_config& next) {
@@ -96,8 +96,8 @@ void slow_log::arm() {
   if (armed_ || watched_.empty()) return;
   armed_ = true;
   timer_.expires_at(watched_.front().deadline);
-  timer_.async_wait([this](const std::error_code& ec) {
-    if (ec) return;
+  timer_.async_wait([this, alive = std::weak_ptr<char>(alive_)](const std::error_code& ec) {
+    if (ec || alive.expired()) return;
     armed_ = false;
     expired();
   });

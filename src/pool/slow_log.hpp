@@ -65,6 +65,8 @@ class slow_log {
   std::deque<watched> watched_;
   asio::steady_timer timer_;
   bool armed_ = false;
+  // The timer's handler may already be queued (not cancellable) when a retired pool is freed.
+  std::shared_ptr<char> alive_ = std::make_shared<char>();
   // Workers a command runs on now: at most one each. Shared with the commands' completions,
   // which may outlive the pool (a reload retires it while a debugger still runs).
   std::shared_ptr<std::unordered_set<int>> tracing_ = std::make_shared<std::unordered_set<int>>();
