@@ -11,6 +11,7 @@
 
 #include <array>
 #include <cerrno>
+#include <cstdlib>
 #include <cstring>
 #include <memory>
 #include <vector>
@@ -131,8 +132,11 @@ void run_trace_command(asio::io_context& io, reaper& children, const std::string
   std::string line = trace_command_for(command, pid);
   std::string sh = "/bin/sh", dash_c = "-c";
   std::string path_env = "PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin", lc_env = "LC_ALL=C";
+  // HOME: where gdb finds its ~/.gdbinit (php-src's zbacktrace, say) and its caches.
+  const char* home = std::getenv("HOME");
+  std::string home_env = std::string("HOME=") + (home && *home ? home : "/");
   char* argv[] = {sh.data(), dash_c.data(), line.data(), nullptr};
-  char* envp[] = {path_env.data(), lc_env.data(), nullptr};
+  char* envp[] = {path_env.data(), lc_env.data(), home_env.data(), nullptr};
 
   posix_spawn_file_actions_t actions;
   posix_spawnattr_t attr;
