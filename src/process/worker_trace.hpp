@@ -7,8 +7,8 @@
 // is put into it. It runs with fcgimux's own credentials, root when fcgimux runs as root, by
 // design: attaching a debugger to a worker that runs as another user needs it (ptrace), and the
 // operator who may write the configuration is root already. It is started with posix_spawn (no
-// fork of the whole process), in a process group of its own with stdin from /dev/null and a fixed
-// environment (PATH, LC_ALL=C, and fcgimux's HOME, nothing else), and its output is read asynchronously.
+// fork of the whole process), in a process group of its own with stdin from /dev/null and an
+// environment of PATH, LC_ALL=C and fcgimux's HOME only, and its output is read asynchronously.
 // Past its time bound the group is killed (SIGKILL): a debugger that hangs is stopped with it.
 
 #include "src/process/reaper.hpp"
