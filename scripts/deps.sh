@@ -2,7 +2,7 @@
 # SPDX-License-Identifier: ISC
 # Installs, from Debian's packages, whatever the named groups need and the machine lacks.
 #   scripts/deps.sh build          compiler, CMake and the libraries
-#   scripts/deps.sh test           + the real peers the tests run (nginx, php-cgi, fcgiwrap, ...)
+#   scripts/deps.sh test           + the real peers the tests run (nginx, php-cgi, fcgiwrap, gdb, ...)
 #   scripts/deps.sh fuzz|bench|stats|container   (container: also cpack's dpkg-shlibdeps for the .deb)
 #   scripts/deps.sh stress         the CPU hogs of scripts/stress-test.sh
 #   scripts/deps.sh kubernetes     Prometheus, node and python3-yaml for tests/kubernetes
@@ -11,7 +11,7 @@ set -euo pipefail
 declare -A group=(
   [build]="g++ cmake ninja-build make libasio-dev libfmt-dev nlohmann-json3-dev catch2"
   [demo]="libfcgi-bin curl"
-  [test]="nginx-light php-cgi php-fpm fcgiwrap libfcgi-bin spawn-fcgi curl procps python3 systemd mandoc groff-base dpkg-dev file strace apache2 libfcgi-dev iproute2 nftables"
+  [test]="nginx-light php-cgi php-fpm fcgiwrap libfcgi-bin spawn-fcgi curl procps python3 systemd mandoc groff-base dpkg-dev file strace apache2 libfcgi-dev iproute2 nftables gdb"
   [fuzz]="clang libclang-rt-14-dev"
   [bench]="wrk nginx-light spawn-fcgi php-cgi php-fpm procps python3 curl"
   [stats]="prometheus chromium"

@@ -33,9 +33,16 @@ constexpr kept_capability kept[] = {
     {CAP_SETPCAP, "setpcap"},                    // emptying a new worker's bounding set before its setuid
 };
 
-std::uint64_t kept_mask() {
+// Kept only for a slow log, and never passed on to a worker (process/worker_process.cpp drops
+// them from a root worker's bounding set; a worker of another user has none).
+constexpr kept_capability for_stacks{CAP_SYS_ADMIN, "sys_admin (--slowlog: workers' kernel stacks)"};
+constexpr kept_capability for_trace{CAP_SYS_PTRACE, "sys_ptrace (--slowlog-command)"};
+
+std::uint64_t kept_mask(slowlog_needs slow) {
   std::uint64_t m = 0;
   for (auto& k : kept) m |= std::uint64_t{1} << k.cap;
+  if (slow.stacks) m |= std::uint64_t{1} << for_stacks.cap;
+  if (slow.trace) m |= std::uint64_t{1} << for_trace.cap;
   return m;
 }
 
@@ -49,15 +56,17 @@ int last_cap() {
 
 }  // namespace
 
-std::string kept_capabilities() {
+std::string kept_capabilities(slowlog_needs slow) {
   std::vector<const char*> names;
   for (auto& k : kept) names.push_back(k.name);
+  if (slow.stacks) names.push_back(for_stacks.name);
+  if (slow.trace) names.push_back(for_trace.name);
   return fmt::format("{}", fmt::join(names, ", "));
 }
 
-std::string drop_capabilities() {
+std::string drop_capabilities(slowlog_needs slow) {
   if (::geteuid() != 0) return {};
-  const std::uint64_t keep = kept_mask();
+  const std::uint64_t keep = kept_mask(slow);
   std::string problems;
   // The bounding set first: dropping from it takes CAP_SETPCAP, which capset below gives up. It is
   // what stops a root process from getting capabilities back by exec'ing a program.
@@ -89,7 +98,7 @@ std::string drop_capabilities() {
   }
   if (::syscall(SYS_capset, &header, data) != 0)
     problems += fmt::format("; capset failed ({}), the permitted set stays", std::strerror(errno));
-  return fmt::format("capabilities: kept {}; every other one dropped{}", kept_capabilities(), problems);
+  return fmt::format("capabilities: kept {}; every other one dropped{}", kept_capabilities(slow), problems);
 }
 
 }  // namespace fcgimux

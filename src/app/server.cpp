@@ -215,7 +215,13 @@ void server::start() {
   if (!role_.active()) start_serving();
   // Everything that needed all of root is done (listeners bound, the runtime directory made):
   // keep only what workers and reloads need, before the first worker inherits the bounding set.
-  if (std::string line = drop_capabilities(); !line.empty()) log::info("{}", line);
+  // A slow log's needs are those of the pools at start-up: a reload cannot get a capability back.
+  slowlog_needs slow;
+  for (auto& p : pools_) {
+    slow.stacks |= p->settings().slowlog != "off";
+    slow.trace |= !p->settings().slowlog_command.empty();
+  }
+  if (std::string line = drop_capabilities(slow); !line.empty()) log::info("{}", line);
   for (auto& p : pools_) {
     log_worker_identity(p->settings());
     p->start(runtime_dir_);

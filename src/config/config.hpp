@@ -107,6 +107,9 @@ struct pool_config {
   seconds abandon_timeout{5};              ///< a worker may go on after its front left
   std::size_t max_requests = 0;            ///< per worker; 0: no limit
   seconds slow_threshold{0};               ///< 0: off
+  std::string slowlog = "off";             ///< an entry per request past slow_threshold: a path, "-" or "off"
+  std::string slowlog_command;             ///< run on a slow worker, {pid} replaced; empty: none
+  seconds slowlog_timeout{10};             ///< before a slowlog command is killed
   std::string access_log = "off";          ///< one line per request: an absolute path, "-" (stdout) or "off"
   std::string access_format;               ///< php-fpm's access.format tokens; empty: the default
   seconds stop_grace{5};                   ///< between SIGTERM and SIGKILL for a worker

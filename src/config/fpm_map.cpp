@@ -101,9 +101,9 @@ const std::map<std::string_view, std::string_view>& not_mapped() {
       {"listen.setfib", "FreeBSD only"},
       {"process.dumpable", "fcgimux does not set PR_SET_DUMPABLE on workers"},
       {"pm.status_listen", "fcgimux's stats server (--stats) is the one extra listener"},
-      {"slowlog", "not in fcgimux yet (issue 25: --slowlog); slow requests go to the error log past "
-                  "request_slowlog_timeout"},
-      {"request_slowlog_trace_depth", "fcgimux takes no PHP backtrace"},
+      {"request_slowlog_trace_depth",
+       "fcgimux reads no PHP stack itself: its slowlog has the kernel stack, and --slowlog-command can run gdb "
+       "with php-src's .gdbinit (zbacktrace)"},
       {"request_terminate_timeout_track_finished", "fcgimux's --request-timeout ends when the worker answers"},
       {"access.suppress_path", "fcgimux's access log has no per-path filter"},
       {"decorate_workers_output", "fcgimux writes each worker stderr line to its error log in its own format"},
@@ -240,7 +240,15 @@ class mapper {
     if (auto e = take("group")) j["group"] = e->value;
     map_pm(p, j, take);
     if (auto e = take("request_terminate_timeout")) j["request-timeout"] = fpm_time(*e);
-    if (auto e = take("request_slowlog_timeout")) j["slow-threshold"] = fpm_time(*e);
+    long slow_after = 0;
+    if (auto e = take("request_slowlog_timeout")) j["slow-threshold"] = slow_after = fpm_time(*e);
+    if (auto e = take("slowlog")) {
+      if (slow_after > 0)
+        j["slowlog"] = absolute(e->value, prefix);
+      else
+        warn(*e, p.section,
+             "request_slowlog_timeout is 0 or unset: no request is slow, and php-fpm writes none either");
+    }
     if (auto e = take("access.log")) j["access-log"] = e->value.empty() ? "off" : absolute(e->value, prefix);
     if (auto e = take("access.format")) j["access-format"] = e->value;
     if (auto e = take("pm.status_path")) j["status-path"] = e->value;

@@ -188,6 +188,15 @@ const std::vector<option_def>& options() {
        "retire a worker after N requests; 0 = off"},
       {"slow-threshold", 0, kind::seconds, scope::pool, no_process, POOL_SECONDS(slow_threshold),
        "log requests slower than this; 0 = off"},
+      {"slowlog", 0, kind::text, scope::pool, no_process, [](pool_config& p, const std::string& v) { p.slowlog = v; },
+       "an entry per request still at its worker past --slow-threshold (pid, script, kernel stack) to this file, "
+       "- (stdout) or off; reopened on SIGUSR1 (default off)"},
+      {"slowlog-command", 0, kind::text, scope::pool, no_process,
+       [](pool_config& p, const std::string& v) { p.slowlog_command = v; },
+       "a command (sh -c) run on a slow request's worker, {pid} replaced by its pid, its output added to the "
+       "slowlog entry, e.g. 'gdb -p {pid} -batch -ex bt' (default none)"},
+      {"slowlog-timeout", 0, kind::seconds, scope::pool, no_process, POOL_SECONDS(slowlog_timeout),
+       "seconds a --slowlog-command may run before it is killed (default 10)"},
       {"access-log", 0, kind::text, scope::pool, no_process,
        [](pool_config& p, const std::string& v) { p.access_log = v; },
        "one line per request to this file, - (stdout) or off; reopened on SIGUSR1 (default off)"},

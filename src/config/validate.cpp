@@ -173,6 +173,14 @@ void finish_pool(pool_config& p, bool only_pool, const process_identity& self) {
   if (p.max_spawn_rate == 0) p.max_spawn_rate = 10.0 * static_cast<double>(p.max_workers);
   if (p.access_log != "off" && p.access_log != "-") p.access_log = log_path("access-log", p.access_log);
   if (p.access_format.empty()) p.access_format = default_access_format;
+  if (p.slowlog != "off") {
+    // An entry is written past the threshold: without one, the log would stay empty for ever.
+    if (p.slow_threshold <= seconds::zero()) throw config_error("slowlog: needs a slow-threshold above 0");
+    if (p.slowlog != "-") p.slowlog = log_path("slowlog", p.slowlog);
+  }
+  if (!p.slowlog_command.empty() && p.slowlog == "off") throw config_error("slowlog-command: needs a slowlog");
+  if (p.slowlog_command.find('\0') != std::string::npos) throw config_error("slowlog-command: holds a NUL byte");
+  if (p.slowlog_timeout <= seconds::zero()) throw config_error("slowlog-timeout: must be above 0");
   parse_access_format(p.access_format);
   if (!p.chroot.empty() && p.chroot.front() != '/') throw config_error("chroot: must be an absolute path");
   if (!p.chdir.empty() && p.chdir.front() != '/')

@@ -43,7 +43,8 @@ pool::pool(asio::io_context& io, pool_config cfg, const fcgimux::stats& process,
       members_(io, cfg_, st_, reaper, *this),
       servers_(io, cfg_, *this),
       sched_(io, cfg_, st_, *this),
-      access_log_(open_access_log(cfg_)) {
+      access_log_(open_access_log(cfg_)),
+      slow_log_(io, reaper, cfg_) {
   st_.view = [this](bool full) { return snapshot(full); };
 }
 
@@ -68,11 +69,13 @@ void pool::prepare(const pool_config& next) {
   next_access_log_.reset();
   if (next.access_log != cfg_.access_log || next.access_format != cfg_.access_format)
     next_access_log_ = open_access_log(next);
+  slow_log_.prepare(next);
 }
 
 void pool::reconfigure(const pool_config& next, const front_limits& limits) {
-  const std::string kept_log = cfg_.access_log, kept_format = cfg_.access_format;
+  const std::string kept_log = cfg_.access_log, kept_format = cfg_.access_format, kept_slowlog = cfg_.slowlog;
   cfg_ = next;
+  if (!slow_log_.reconfigure()) cfg_.slowlog = kept_slowlog;
   if (next_access_log_) {
     access_log_ = std::move(*next_access_log_);
     next_access_log_.reset();
@@ -181,7 +184,8 @@ void pool::no_member_left(std::string_view why) {
 }
 
 void pool::serve(std::shared_ptr<pool_member> m, std::shared_ptr<request> r) {
-  start_exchange(*this, std::move(m), std::move(r));
+  start_exchange(*this, std::move(m), r);
+  slow_log_.watch(r);  // now that it has its worker, attempt and start
   // php-fpm's "max active processes" (its ?json): the peak, seen where a member turns busy.
   const std::uint64_t busy = members_.busy_count() + servers_.busy_count();
   if (busy > st_.c.busy_peak) st_.c.busy_peak = busy;

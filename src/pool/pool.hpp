@@ -11,6 +11,7 @@
 #include "src/front/request_target.hpp"
 #include "src/pool/scheduler.hpp"
 #include "src/pool/server_set.hpp"
+#include "src/pool/slow_log.hpp"
 #include "src/pool/worker_pool.hpp"
 #include "src/stats/pool_stats.hpp"
 #include "src/upstream/exchange_owner.hpp"
@@ -149,6 +150,7 @@ class pool final : public request_target,
   bool stopping_ = false;
   std::unique_ptr<access_log> access_log_;                      // null: --access-log off
   std::optional<std::unique_ptr<access_log>> next_access_log_;  // opened by prepare()
+  slow_log slow_log_;
 };
 
 }  // namespace fcgimux

@@ -106,6 +106,9 @@ void child_say(int fd, const char (&msg)[N]) {
 void drop_bounding_set(const child_plan& c) {
   if (c.bounding == bounding_drop::none) return;
   if (c.bounding == bounding_drop::setpcap) {
+    // What fcgimux keeps for a slow log only (app/capabilities.cpp) is never a worker's.
+    prctl(PR_CAPBSET_DROP, CAP_SYS_ADMIN, 0, 0, 0);
+    prctl(PR_CAPBSET_DROP, CAP_SYS_PTRACE, 0, 0, 0);
     prctl(PR_CAPBSET_DROP, CAP_SETPCAP, 0, 0, 0);
     return;
   }

@@ -58,6 +58,7 @@ pm.max_requests = 50
 request_terminate_timeout = 2m
 request_slowlog_timeout = 5s
 slowlog = /var/log/$pool.slow
+request_slowlog_trace_depth = 20
 access.log = log/$pool.access
 access.format = "%R %m %r %s"
 pm.status_path = /status
@@ -103,6 +104,7 @@ pm.start_servers = 3
 pm.min_spare_servers = 2
 pm.max_spare_servers = 4
 pm.status_path = /other-status
+slowlog = log/$pool.slow
 
 [ondemand]
 user = nobody
@@ -150,6 +152,7 @@ TEST_CASE("fpm map: every directive is mapped or named in a warning", "[fpm]") {
   CHECK(env_of(s, "PHP_FCGI_MAX_REQUESTS") == "50");
   CHECK(s.request_timeout.count() == 120);
   CHECK(s.slow_threshold.count() == 5);
+  CHECK(s.slowlog == "/var/log/static.slow");
   CHECK(s.access_log == "/usr/log/static.access");
   CHECK(s.access_format == "%R %m %r %s");
   CHECK(s.chroot == "/srv/jail");
@@ -171,13 +174,17 @@ TEST_CASE("fpm map: every directive is mapped or named in a warning", "[fpm]") {
   CHECK(s.rlimit_core.value == 0);
   CHECK(s.nice_set);
   CHECK(s.nice == -5);
-  for (const char* w : {"[static] slowlog:", "[static] catch_workers_output:",
+  CHECK_FALSE(warned(c, "[static] slowlog:"));
+  for (const char* w : {"[static] request_slowlog_trace_depth: fcgimux reads no PHP", "[static] catch_workers_output:",
                         "[static] decorate_workers_output:", "[static] php_admin_value[error_log]: passed to php-cgi",
                         "[static] php_admin_flag[log_errors]:", "[static] frobnicate: unknown"})
     CHECK(warned(c, w));
   // dynamic
   const pool_config& d = pool_named(c, "dynamic");
   CHECK(d.status_path == "/other-status");  // each pool its own, as php-fpm
+  // No request_slowlog_timeout: php-fpm writes no entry, and neither does fcgimux (it says why).
+  CHECK(d.slowlog == "off");
+  CHECK(warned(c, "[dynamic] slowlog: request_slowlog_timeout is 0 or unset"));
   CHECK(d.listen == std::vector<std::string>{"unix:/run/fcgimux-test/dynamic.sock"});
   CHECK(d.socket_owner == "www-data:www-data");
   CHECK(d.socket_mode == 0600);
