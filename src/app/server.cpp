@@ -284,7 +284,9 @@ void server::wait_user_signals() {
 }
 
 void server::poke() {
-  if (poke_posted_ || stopped_) return;
+  // In steady state nothing waits: no handler is posted per ended request.
+  const bool waited_for = watching_ready_ || stopping_ || !retired_.empty() || !closed_listeners_.empty();
+  if (poke_posted_ || stopped_ || !waited_for) return;
   poke_posted_ = true;
   asio::post(io_, [this] {
     poke_posted_ = false;
