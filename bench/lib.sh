@@ -150,24 +150,13 @@ wait_for_text() {
 }
 
 # --- nginx -------------------------------------------------------------------------------------
-# nginx_conf DIR PORT BACKEND KEEPALIVE(0|N) [SCRIPT_ROOT] [STATUS_PORT]: an nginx.conf with one
-# server on 127.0.0.1:PORT passing everything to BACKEND (unix:PATH or HOST:PORT). KEEPALIVE>0 routes
-# through an upstream{} with that many idle kept connections and fastcgi_keep_conn on. STATUS_PORT
-# adds a second server answering stub_status at /nginx_status.
-NGINX_WORKERS=${NGINX_WORKERS:-1}
-nginx_conf() {
-  local dir=$1 port=$2 backend=$3 keepalive=$4 root=${5:-$1} status_port=${6:-}
-  local user_line="" pass upstream="" status=""
-  [[ -n $status_port ]] && status="server { listen 127.0.0.1:$status_port; location = /nginx_status { stub_status; } }"
+# nginx_conf_head DIR: the start of every bench nginx.conf, up to the inside of http {}: its
+# pid, logs and temp paths in DIR (made here), as root's user when run by root.
+nginx_conf_head() {
+  local dir=$1 user_line=""
   [[ $(id -u) -eq 0 ]] && user_line="user root;"
-  if ((keepalive > 0)); then
-    upstream="upstream fcgi_backend { server $backend; keepalive $keepalive; }"
-    pass="fastcgi_pass fcgi_backend; fastcgi_keep_conn on;"
-  else
-    pass="fastcgi_pass $backend;"
-  fi
   mkdir -p "$dir/temp"
-  cat >"$dir/nginx.conf" <<EOF
+  cat <<EOF
 $user_line
 worker_processes $NGINX_WORKERS;
 daemon off;
@@ -182,6 +171,26 @@ http {
   proxy_temp_path $dir/temp/proxy;
   uwsgi_temp_path $dir/temp/uwsgi;
   scgi_temp_path $dir/temp/scgi;
+EOF
+}
+
+# nginx_conf DIR PORT BACKEND KEEPALIVE(0|N) [SCRIPT_ROOT] [STATUS_PORT]: an nginx.conf with one
+# server on 127.0.0.1:PORT passing everything to BACKEND (unix:PATH or HOST:PORT). KEEPALIVE>0 routes
+# through an upstream{} with that many idle kept connections and fastcgi_keep_conn on. STATUS_PORT
+# adds a second server answering stub_status at /nginx_status.
+NGINX_WORKERS=${NGINX_WORKERS:-1}
+nginx_conf() {
+  local dir=$1 port=$2 backend=$3 keepalive=$4 root=${5:-$1} status_port=${6:-}
+  local pass upstream="" status=""
+  [[ -n $status_port ]] && status="server { listen 127.0.0.1:$status_port; location = /nginx_status { stub_status; } }"
+  if ((keepalive > 0)); then
+    upstream="upstream fcgi_backend { server $backend; keepalive $keepalive; }"
+    pass="fastcgi_pass fcgi_backend; fastcgi_keep_conn on;"
+  else
+    pass="fastcgi_pass $backend;"
+  fi
+  nginx_conf_head "$dir" >"$dir/nginx.conf"
+  cat >>"$dir/nginx.conf" <<EOF
   $upstream
   server {
     listen 127.0.0.1:$port;

@@ -116,22 +116,8 @@ path="/bench.php"
 # nginx_remote_conf DIR PORT UPSTREAM_LINES: nginx in front of an upstream{} of the given servers.
 nginx_remote_conf() {
   local dir=$1 port=$2 servers=$3
-  mkdir -p "$dir/temp"
-  cat >"$dir/nginx.conf" <<EOF
-user root;
-worker_processes ${NGINX_WORKERS:-1};
-daemon off;
-pid $dir/nginx.pid;
-error_log $dir/nginx-error.log warn;
-worker_rlimit_nofile 65536;
-events { worker_connections 8192; }
-http {
-  access_log off;
-  client_body_temp_path $dir/temp/body;
-  fastcgi_temp_path $dir/temp/fastcgi;
-  proxy_temp_path $dir/temp/proxy;
-  uwsgi_temp_path $dir/temp/uwsgi;
-  scgi_temp_path $dir/temp/scgi;
+  nginx_conf_head "$dir" >"$dir/nginx.conf"
+  cat >>"$dir/nginx.conf" <<EOF
   upstream backends { $servers }
   server {
     listen 127.0.0.1:$port;
