@@ -53,8 +53,9 @@ void check_program(const pool_config& p, bool several) {
   int first_err = ENOENT;
   for (std::size_t start = 0;;) {
     const std::size_t colon = path.find(':', start);
-    std::string dir = path.substr(start, colon == std::string::npos ? std::string::npos : colon - start);
-    if (dir.empty()) dir = ".";
+    const std::string_view entry =
+        std::string_view(path).substr(start, colon == std::string::npos ? colon : colon - start);
+    std::string dir(entry.empty() ? std::string_view(".") : entry);  // an empty entry is the current one, as for execvp
     const std::string cwd = p.chdir.empty() ? "/" : p.chdir;
     if (dir.front() != '/') dir = (cwd.back() == '/' ? cwd : cwd + "/") + dir;  // from the workers' directory
     const std::string inside = dir + "/" + program;

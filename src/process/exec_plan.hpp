@@ -12,9 +12,9 @@ namespace fcgimux {
 
 /// Which of fcgimux's own variables a worker gets (docs/privileges.md).
 struct env_rules {
-  bool clear = false;                                          ///< --clear-env: only PATH and `pass` are kept
-  std::vector<std::string> pass;                               ///< --pass-env names
-  std::vector<std::pair<std::string, std::string>> set;        ///< --env NAME=VALUE, on top (replacing)
+  bool clear = false;                                      ///< --clear-env: only PATH and `pass` are kept
+  std::vector<std::string> pass{};                         ///< --pass-env names
+  std::vector<std::pair<std::string, std::string>> set{};  ///< --env NAME=VALUE, on top (replacing)
 };
 
 /// The worker's environment as "NAME=VALUE" entries: `parent` (a null-terminated array, such as
