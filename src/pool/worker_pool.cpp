@@ -51,16 +51,6 @@ void log_limits(const pool_config& c) {
   if (!what.empty() && !c.command.empty()) log::info("pool {}: workers' limits: {}", c.name, what.substr(2));
 }
 
-const char* state_name(worker_state s) {
-  switch (s) {
-    case worker_state::starting: return "starting";
-    case worker_state::idle: return "idle";
-    case worker_state::busy: return "busy";
-    case worker_state::stopping: return "stopping";
-  }
-  return "?";
-}
-
 }  // namespace
 
 worker_pool::worker_pool(asio::io_context& io, const pool_config& cfg, pool_stats& st, reaper& reaper,
@@ -526,7 +516,7 @@ std::vector<worker_info> worker_pool::describe() const {
   for (auto& w : workers_) {
     worker_info i;
     i.pid = w->pid;
-    i.state = state_name(w->state);
+    i.state = w->state;
     i.requests = w->requests;
     i.generation = w->process->generation;
     i.uptime_s = std::chrono::duration<double>(now - w->process->started_at).count();

@@ -184,8 +184,7 @@ fpm_page render_openmetrics(const fpm_status& s) {
   metric("max_listen_queue", "counter",
          "The maximum number of requests in the queue of pending connections since FPM has started.",
          s.max_listen_queue);
-  metric("listen_queue_length", "gauge", "The size of the socket queue of pending connections.",
-         s.listen_queue_len);
+  metric("listen_queue_length", "gauge", "The size of the socket queue of pending connections.", s.listen_queue_len);
   metric("idle_processes", "gauge", "The number of idle processes.", s.idle_processes);
   metric("active_processes", "gauge", "The number of active processes.", s.active_processes);
   metric("total_processes", "gauge", "The number of idle + active processes.", s.total_processes);
@@ -208,11 +207,16 @@ fpm_query parse_fpm_query(std::string_view query) {
     auto amp = query.find('&');
     std::string_view word = query.substr(0, amp);
     query = amp == std::string_view::npos ? std::string_view() : query.substr(amp + 1);
-    if (word == "full") q.full = true;
-    else if (word == "json") q.format = fpm_format::json;
-    else if (word == "xml") q.format = fpm_format::xml;
-    else if (word == "html") q.format = fpm_format::html;
-    else if (word == "openmetrics") q.format = fpm_format::openmetrics;
+    if (word == "full")
+      q.full = true;
+    else if (word == "json")
+      q.format = fpm_format::json;
+    else if (word == "xml")
+      q.format = fpm_format::xml;
+    else if (word == "html")
+      q.format = fpm_format::html;
+    else if (word == "openmetrics")
+      q.format = fpm_format::openmetrics;
   }
   return q;
 }
@@ -238,7 +242,7 @@ fpm_status fpm_status_of(std::string_view pool, std::string_view process_manager
   for (const worker_info& w : snap.workers) {
     fpm_process p;
     p.pid = w.pid;
-    p.state = w.state == "busy" ? "Running" : w.state == "stopping" ? "Ending" : "Idle";
+    p.state = w.state == member_state::busy ? "Running" : w.state == member_state::stopping ? "Ending" : "Idle";
     p.start_since = static_cast<std::uint64_t>(w.uptime_s);
     p.start_time = now - static_cast<std::time_t>(p.start_since);
     p.requests = w.requests;

@@ -57,11 +57,15 @@ struct roll_status {
   std::string error;            ///< why the last roll stopped, when it failed
 };
 
+/// Where a pool member is in its life; the exchange and the stats name it the same way.
+enum class member_state : std::uint8_t { starting, idle, busy, stopping };
+std::string_view to_string(member_state s) noexcept;
+
 /// One worker as the stats show it.
 struct worker_info {
   int pid = 0;
   std::uint64_t generation = 1;
-  std::string state;  ///< "starting", "idle", "busy", "stopping"
+  member_state state = member_state::idle;
   std::uint64_t requests = 0;
   double uptime_s = 0;
   bool has_current = false;

@@ -263,12 +263,12 @@ std::string stats::to_prometheus(std::string_view only_pool) const {
   per_worker("fcgimux_worker_busy", "gauge", "1 while this worker serves a request.",
              [&](const pool_view& v, const worker_info& wi) {
                w.sample("fcgimux_worker_busy", fmt::format("{},pid=\"{}\"", v.label, wi.pid),
-                        wi.state == "busy" ? 1 : 0);
+                        wi.state == member_state::busy ? 1 : 0);
              });
   per_worker("fcgimux_worker_state", "gauge", "1 for the state this worker is in.",
              [&](const pool_view& v, const worker_info& wi) {
                w.sample("fcgimux_worker_state",
-                        fmt::format("{},pid=\"{}\",state=\"{}\"", v.label, wi.pid, escape(wi.state, true)), 1);
+                        fmt::format("{},pid=\"{}\",state=\"{}\"", v.label, wi.pid, to_string(wi.state)), 1);
              });
   per_worker("fcgimux_worker_uptime_seconds", "gauge", "Seconds since this worker was spawned.",
              [&](const pool_view& v, const worker_info& wi) {

@@ -33,7 +33,7 @@ nlohmann::json worker_json(const worker_info& w, bool show_query) {
     const std::string_view uri = w.current_uri;
     current = {{"uri", show_query ? uri : uri.substr(0, uri.find('?'))}, {"elapsed_ms", round3(w.current_elapsed_ms)}};
   }
-  return {{"pid", w.pid},           {"generation", w.generation},     {"state", w.state},
+  return {{"pid", w.pid},           {"generation", w.generation},     {"state", to_string(w.state)},
           {"requests", w.requests}, {"uptime_s", round3(w.uptime_s)}, {"current", std::move(current)}};
 }
 
@@ -102,6 +102,16 @@ void fill_own(nlohmann::json& j, const pool_snapshot& s, const saturation_window
 }
 
 }  // namespace
+
+std::string_view to_string(member_state s) noexcept {
+  switch (s) {
+    case member_state::starting: return "starting";
+    case member_state::idle: return "idle";
+    case member_state::busy: return "busy";
+    case member_state::stopping: return "stopping";
+  }
+  return "?";
+}
 
 std::string_view to_string(roll_phase p) noexcept {
   switch (p) {

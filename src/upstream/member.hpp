@@ -6,6 +6,7 @@
 // pool/worker_pool.hpp) or a remote FastCGI server's slot (`server`, pool/server_set.hpp).
 
 #include "src/core/request.hpp"
+#include "src/stats/pool_stats.hpp"
 #include "src/upstream/endpoint.hpp"
 
 #include <asio/generic/stream_protocol.hpp>
@@ -18,8 +19,6 @@
 #include <vector>
 
 namespace fcgimux {
-
-enum class member_state : std::uint8_t { starting, idle, busy, stopping };
 
 struct pool_member;
 struct worker;         // a spawned process: pool/worker_pool.hpp

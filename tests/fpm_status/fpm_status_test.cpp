@@ -73,7 +73,9 @@ TEST_CASE("status-path's figures are fcgimux's own: its queue, its busy workers,
   fcgimux_instance f(demo_pool({"-n", "1", "--status-path", "/fpm-status", "--slow-threshold", "0.2"}));
   REQUIRE(f.wait_for_workers(1, 10s));
   const std::time_t before = std::time(nullptr);
-  std::thread busy([&] { CHECK(get(f.port(), "/slow?sleep_ms=1500").response.status == 200); });
+  // Long enough that the page below is read while it runs and the other request waits, also on a
+  // loaded machine (it once ended first at 1.5 s).
+  std::thread busy([&] { CHECK(get(f.port(), "/slow?sleep_ms=6000").response.status == 200); });
   REQUIRE(eventually([&] { return stats_of(f)["pool"]["busy"] == 1; }, 5s));
   std::thread queued([&] { CHECK(get(f.port(), "/queued?x=1").response.status == 200); });
   REQUIRE(eventually([&] { return stats_of(f)["queue"]["length"] == 1; }, 5s));
@@ -100,7 +102,7 @@ TEST_CASE("status-path's figures are fcgimux's own: its queue, its busy workers,
   CHECK(p["request duration"].get<std::uint64_t>() > 0);
   busy.join();
   queued.join();
-  // The 1.5 s request passed --slow-threshold; the other did not (it waited in the queue, not at the worker).
+  // The 6 s request passed --slow-threshold; the other did not (it waited in the queue, not at the worker).
   auto after = nlohmann::json::parse(get(f.port(), "/fpm-status?json").response.body);
   CHECK(after["slow requests"] == 1);
   CHECK(after["listen queue"] == 0);

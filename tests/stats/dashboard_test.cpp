@@ -102,7 +102,7 @@ TEST_CASE("dashboard screenshot", "[.screenshot]") {
       for (std::size_t w = 0; w < p.size; ++w) {
         fcgimux::worker_info wi;
         wi.pid = 31410 + static_cast<int>(w) * 7;
-        wi.state = w < p.busy ? "busy" : "idle";
+        wi.state = w < p.busy ? fcgimux::member_state::busy : fcgimux::member_state::idle;
         wi.requests = 400 + w * 131 + static_cast<std::uint64_t>(tick) * (w < p.busy ? 3 : 1);
         wi.uptime_s = 600 - 60.0 * static_cast<double>(w) + tick;
         wi.has_current = w < p.busy;

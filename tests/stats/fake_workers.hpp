@@ -16,7 +16,7 @@ namespace fcgimux::test {
 inline worker_info busy_worker(int pid, std::uint64_t requests, double uptime_s, std::string uri, double elapsed_ms) {
   worker_info w;
   w.pid = pid;
-  w.state = "busy";
+  w.state = member_state::busy;
   w.requests = requests;
   w.uptime_s = uptime_s;
   w.has_current = true;
@@ -29,7 +29,7 @@ inline worker_info busy_worker(int pid, std::uint64_t requests, double uptime_s,
 inline worker_info idle_worker(int pid, std::uint64_t requests, double uptime_s) {
   worker_info w;
   w.pid = pid;
-  w.state = "idle";
+  w.state = member_state::idle;
   w.requests = requests;
   w.uptime_s = uptime_s;
   return w;

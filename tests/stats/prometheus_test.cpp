@@ -571,7 +571,7 @@ TEST_CASE("rendering cost with 64 workers", "[.bench]") {
       for (int i = 0; i < 64; ++i) {
         worker_info w;
         w.pid = 10000 + i;
-        w.state = i % 2 ? "busy" : "idle";
+        w.state = i % 2 ? fcgimux::member_state::busy : fcgimux::member_state::idle;
         w.has_current = i % 2;
         w.current_uri = "/index.php?page=" + std::to_string(i);
         p.workers.push_back(w);
