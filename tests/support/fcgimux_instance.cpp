@@ -31,6 +31,22 @@ std::vector<std::string> root_user_args(const std::vector<std::string>& args) {
   return {"--user", "root"};
 }
 
+namespace {
+
+// fcgimux's default stats address is a fixed port (127.0.0.1:9001): two tests that both left it out
+// and ran at once would have the second fail to start. A test that names no stats address (by flag or
+// in a file it passes) gets a port of its own.
+bool names_stats(const std::vector<std::string>& args) {
+  for (const auto& a : args) {
+    if (a == "--") break;
+    for (const char* flag : {"--stats", "-c", "--config", "--php-fpm-config"})
+      if (a == flag || a.rfind(std::string(flag) + "=", 0) == 0) return true;
+  }
+  return false;
+}
+
+}  // namespace
+
 fcgimux_instance::fcgimux_instance(const fcgimux_options& options) : dir_("fcgimux-daemon") {
   spawn_options s;
   s.argv = {options.binary.empty() ? std::string(fcgimux_bin) : options.binary};
@@ -38,6 +54,10 @@ fcgimux_instance::fcgimux_instance(const fcgimux_options& options) : dir_("fcgim
     for (auto& a : root_user_args(options.args)) s.argv.push_back(a);
   if (options.listen_tcp) {
     s.argv.push_back("--listen");
+    s.argv.push_back("127.0.0.1:0");
+  }
+  if (!names_stats(options.args)) {
+    s.argv.push_back("--stats");
     s.argv.push_back("127.0.0.1:0");
   }
   s.argv.insert(s.argv.end(), options.args.begin(), options.args.end());
