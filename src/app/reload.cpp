@@ -19,7 +19,7 @@ namespace fcgimux {
 using namespace std::chrono_literals;
 
 void server::reload_failed(const std::string& why) {
-  ++st_.c.reloads_failed;
+  ++st_.counts.reloads_failed;
   st_.last_reload_error = why;
   log::error("reload failed: {}", why);
 }
@@ -153,7 +153,7 @@ void server::apply_reload() {
   log::verbose_enabled = next.verbose;
   cfg_ = std::move(next);
   apply_stats_access();
-  ++st_.c.reloads_ok;
+  ++st_.counts.reloads_ok;
   log::notice("SIGHUP: configuration reloaded ({} pools, {} added, {} removed); rolling every pool's workers",
               pools_.size(), added, removed);
   retire_step();

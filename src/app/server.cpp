@@ -337,24 +337,24 @@ std::vector<std::shared_ptr<client_connection>> server::open_connections() const
 
 void server::add(const std::shared_ptr<client_connection>& c) {
   conns_[c.get()] = c;
-  ++st_.c.connections_accepted;
-  ++st_.c.connections_active;
+  ++st_.counts.connections_accepted;
+  ++st_.counts.connections_active;
   // Accepted as the listeners stopped: it follows the others (before its reader starts).
   if (stopping_) handed_over_ ? c->hand_over() : c->drain();
 }
 
 void server::count_refusal(front_refusal why) noexcept {
   switch (why) {
-    case front_refusal::not_allowed: ++st_.c.connections_refused; break;
-    case front_refusal::header_timeout: ++st_.c.connections_header_timeouts; break;
-    case front_refusal::idle_timeout: ++st_.c.connections_idle_timeouts; break;
+    case front_refusal::not_allowed: ++st_.counts.connections_refused; break;
+    case front_refusal::header_timeout: ++st_.counts.connections_header_timeouts; break;
+    case front_refusal::idle_timeout: ++st_.counts.connections_idle_timeouts; break;
   }
 }
 
 void server::remove(client_connection* c) {
   if (conns_.erase(c)) {
-    FCGIMUX_INVARIANT(st_.c.connections_active > 0, "a connection is counted out once");
-    --st_.c.connections_active;
+    FCGIMUX_INVARIANT(st_.counts.connections_active > 0, "a connection is counted out once");
+    --st_.counts.connections_active;
     connection_closed_.notify();
     poke();
   }

@@ -72,7 +72,7 @@ void server::upgrade_failed(const std::string& why) {
   upgrade_pid_ = 0;
   upgrade_timer_.cancel();
   upgrade_channel_.reset();
-  ++st_.c.upgrades_failed;
+  ++st_.counts.upgrades_failed;
   st_.upgrade.state = upgrade_phase::failed;
   st_.upgrade.pid = 0;
   st_.upgrade.last_error = why;
@@ -101,7 +101,7 @@ void server::hand_over(int pid) {
   handoff_ = std::make_unique<connection_handoff>(io_, upgrade_channel_->release(), [this] { poke(); });
   upgrade_channel_.reset();
   reaper_.forget(pid);  // it outlives this process
-  ++st_.c.upgrades_ok;
+  ++st_.counts.upgrades_ok;
   st_.upgrade.state = upgrade_phase::handed_over;
   handed_over_ = true;
   // The new process wrote the pid file; systemd follows it as the service's main process.

@@ -1,5 +1,5 @@
 // SPDX-License-Identifier: ISC
-// php-fpm's command line (sapi/fpm/fpm/fpm_main.c, php-fpm(8)) as fcgimux options: the flags that
+// php-fpm's command line (sapi/fpm/fpm/fpm_main.counts, php-fpm(8)) as fcgimux options: the flags that
 // say which configuration to run and how; php-cgi's own flags (-d, -n, -i, -m) are refused by name.
 
 #include "src/config/compat.hpp"
@@ -16,9 +16,9 @@ std::vector<std::string> translate_php_fpm(std::string_view argv0, const std::ve
   constexpr std::string_view tool = "php-fpm";
   // GNU long forms, as php-fpm spells them, to their short letters.
   static const std::vector<std::pair<std::string_view, char>> longs = {
-      {"--fpm-config", 'y'}, {"--test", 't'},   {"--nodaemonize", 'F'}, {"--daemonize", 'D'},
-      {"--allow-to-run-as-root", 'R'}, {"--prefix", 'p'}, {"--pid", 'g'}, {"--php-ini", 'c'},
-      {"--force-stderr", 'O'}, {"--help", 'h'}, {"--version", 'v'}};
+      {"--fpm-config", 'y'},           {"--test", 't'},   {"--nodaemonize", 'F'}, {"--daemonize", 'D'},
+      {"--allow-to-run-as-root", 'R'}, {"--prefix", 'p'}, {"--pid", 'g'},         {"--php-ini", 'c'},
+      {"--force-stderr", 'O'},         {"--help", 'h'},   {"--version", 'v'}};
   std::vector<std::string> shortened;
   for (const auto& a : args) {
     auto hit = std::find_if(longs.begin(), longs.end(), [&](auto& l) { return a == l.first; });

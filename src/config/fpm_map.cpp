@@ -1,5 +1,5 @@
 // SPDX-License-Identifier: ISC
-// Each php-fpm directive (the tables of sapi/fpm/fpm/fpm_conf.c) and what fcgimux makes of it;
+// Each php-fpm directive (the tables of sapi/fpm/fpm/fpm_conf.counts) and what fcgimux makes of it;
 // docs/migrating.md has the same table for operators.
 
 #include "src/config/fpm_map.hpp"
@@ -38,14 +38,23 @@ long fpm_time(const fpm_entry& e) {
   long unit = 1;
   if (!v.empty()) switch (v.back()) {
       case 's': v.pop_back(); break;
-      case 'm': unit = 60; v.pop_back(); break;
-      case 'h': unit = 3600; v.pop_back(); break;
-      case 'd': unit = 86400; v.pop_back(); break;
+      case 'm':
+        unit = 60;
+        v.pop_back();
+        break;
+      case 'h':
+        unit = 3600;
+        v.pop_back();
+        break;
+      case 'd':
+        unit = 86400;
+        v.pop_back();
+        break;
       default: break;
     }
   if (v.empty() || v.size() > 9 || v.find_first_not_of("0123456789") != std::string::npos)
-    throw config_error(fmt::format("{}: {}: '{}' is not a time (seconds, or with s, m, h, d)", e.where(), e.key,
-                                   e.value));
+    throw config_error(
+        fmt::format("{}: {}: '{}' is not a time (seconds, or with s, m, h, d)", e.where(), e.key, e.value));
   return std::atol(v.c_str()) * unit;
 }
 
@@ -113,8 +122,8 @@ const std::map<std::string_view, std::string_view>& not_mapped() {
 }
 
 struct pool_state {
-  std::string section;  // php-fpm's name
-  std::string prefix;   // the pool's prefix directive
+  std::string section;                           // php-fpm's name
+  std::string prefix;                            // the pool's prefix directive
   std::map<std::string, const fpm_entry*> last;  // the last value of each plain directive
   std::vector<std::pair<std::string, std::string>> env;
   std::vector<std::string> pass_env;
@@ -141,8 +150,8 @@ class mapper {
       else if (e.value == "notice" || e.value == "warning" || e.value == "error" || e.value == "alert")
         warn(e, "global", "fcgimux logs notices, warnings and errors; only debug (--verbose) changes that");
       else
-        throw config_error(fmt::format("{}: log_level: '{}' is not debug, notice, warning, error or alert",
-                                       e.where(), e.value));
+        throw config_error(
+            fmt::format("{}: log_level: '{}' is not debug, notice, warning, error or alert", e.where(), e.value));
     } else if (e.key == "daemonize") {
       daemonize = fpm_flag(e);
     } else if (e.key == "process_control_timeout") {
@@ -311,10 +320,10 @@ class mapper {
       const long hi = max_spare ? fpm_integer(*max_spare) : lo;
       const long first = start ? fpm_integer(*start) : lo + (hi - lo) / 2;
       if (lo < 1 || hi < lo || first < lo || first > hi || hi > children)
-        throw config_error(fmt::format(
-            "[{}]: pm = dynamic needs 1 <= pm.min_spare_servers ({}) <= pm.start_servers ({}) <= "
-            "pm.max_spare_servers ({}) <= pm.max_children ({})",
-            p.section, lo, first, hi, children));
+        throw config_error(
+            fmt::format("[{}]: pm = dynamic needs 1 <= pm.min_spare_servers ({}) <= pm.start_servers ({}) <= "
+                        "pm.max_spare_servers ({}) <= pm.max_children ({})",
+                        p.section, lo, first, hi, children));
       j["workers"] = first;
       j["spare"] = lo;
       j["idle-timeout"] = 10;

@@ -3,7 +3,7 @@
 // What the rest of fcgimux may do with the front connection a request came in on: the narrow
 // side of client_connection that the request's lifecycle and the backend exchange see.
 
-#include "src/core/request_owner.hpp"
+#include "src/core/request_home.hpp"
 
 #include "proto/protocol.hpp"
 

@@ -17,7 +17,7 @@
 namespace fcgimux {
 
 class front_port;
-class request_owner;
+class request_home;
 
 /// Told when the front sends body bytes or goes away: the exchange streaming a body listens.
 class front_listener {
@@ -31,11 +31,11 @@ class front_listener {
 enum class request_state : std::uint8_t { reading, queued, at_worker, done };
 
 struct request {
-  request(std::weak_ptr<front_port> c, request_owner& o, std::uint16_t id, bool keep)
-      : conn(std::move(c)), owner(&o), front_id(id), keep_conn(keep) {}
+  request(std::weak_ptr<front_port> c, request_home& o, std::uint16_t id, bool keep)
+      : conn(std::move(c)), home(&o), front_id(id), keep_conn(keep) {}
 
   std::weak_ptr<front_port> conn;
-  request_owner* owner;  ///< its pool, which counts its end
+  request_home* home;  ///< its pool, which counts its end
   std::uint16_t front_id;
   bool keep_conn;  ///< the front's FCGI_KEEP_CONN for this request
   request_state state = request_state::reading;

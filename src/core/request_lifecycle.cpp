@@ -28,7 +28,7 @@ void finish_request(request& r, std::uint32_t app_status, int http_status) {
   r.state = request_state::done;
   r.end_status = http_status;
   // An answer nobody received is not a response: it is counted as aborted instead.
-  r.owner->request_finished(r, r.front_gone ? 0 : http_status);
+  r.home->request_finished(r, r.front_gone ? 0 : http_status);
 }
 
 void respond(request& r, int status, std::string_view content_type, std::string_view body) {

@@ -2,7 +2,7 @@
 #pragma once
 // One front connection (nginx, HAProxy, ...): its socket. What the records mean is the front
 // session's business (front_session.hpp); this reads into it, writes what it produced, and ties
-// its requests to the rest of fcgimux (the session's front_owner).
+// its requests to the rest of fcgimux (the session's session_host).
 
 #include "src/base/event_signal.hpp"
 #include "src/core/front_port.hpp"
@@ -22,7 +22,7 @@ namespace fcgimux {
 
 class client_connection final : public std::enable_shared_from_this<client_connection>,
                                 public front_port,
-                                private front_owner {
+                                private session_host {
  public:
   using socket_type = asio::generic::stream_protocol::socket;
 
@@ -88,7 +88,7 @@ class client_connection final : public std::enable_shared_from_this<client_conne
   void hand_over_if_at_rest();
   void hand_off_socket();
 
-  // front_owner: what the session asks of the daemon.
+  // session_host: what the session asks of the daemon.
   std::shared_ptr<request> open_request(std::uint16_t id, bool keep_conn) override;
   void request_refused(std::uint16_t id, proto::protocol_status why) override;
   bool taking_requests() const override;

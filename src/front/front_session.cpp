@@ -8,8 +8,8 @@
 
 namespace fcgimux {
 
-front_session::front_session(front_owner& owner, const front_limits& limits)
-    : owner_(owner), limits_(limits), decoder_(proto::decoder_limits{limits.max_params, limits.max_reqs}) {
+front_session::front_session(session_host& host, const front_limits& limits)
+    : host_(host), limits_(limits), decoder_(proto::decoder_limits{limits.max_params, limits.max_reqs}) {
   if (limits_.idle_timeout > clock_type::duration::zero()) idle_since_ = clock_type::now();
 }
 
@@ -44,14 +44,14 @@ void front_session::handle(const proto::event& ev) {
 void front_session::on_begin(const proto::event& ev) {
   bool keep = (ev.flags & proto::flag_keep_conn) != 0;
   auto refuse = [&](proto::protocol_status why) {
-    owner_.request_refused(ev.request_id, why);
+    host_.request_refused(ev.request_id, why);
     proto::append_end_request(out_, ev.request_id, 0, why);
     if (!ev.over_limit) decoder_.release(ev.request_id);
     if (!keep) close_after_flush_ = true;
   };
   if (ev.over_limit) return refuse(proto::protocol_status::overloaded);
   if ((proto::role_bit(ev.role) & limits_.roles) == 0) return refuse(proto::protocol_status::unknown_role);
-  auto r = owner_.open_request(ev.request_id, keep);
+  auto r = host_.open_request(ev.request_id, keep);
   r->role = static_cast<proto::role>(ev.role);
   // An AUTHORIZER has no STDIN (spec 6.3: its front sends none, or an empty one, ignored); only
   // a FILTER has DATA.
@@ -60,9 +60,9 @@ void front_session::on_begin(const proto::event& ev) {
   requests_[ev.request_id] = r;
   // While fcgimux stops, a request on a connection still open is served as long as workers are
   // up to serve it: refusing it would be a 503 for a request that could have been answered.
-  if (!owner_.taking_requests()) {
+  if (!host_.taking_requests()) {
     r->params_done = r->stdin_done = r->data_done = true;
-    owner_.request_unavailable(*r);
+    host_.request_unavailable(*r);
     return;
   }
   ++heads_open_;
@@ -77,7 +77,7 @@ void front_session::on_abort(std::uint16_t id) {
   r->front_gone = true;
   end_request(*r, 0, proto::protocol_status::request_complete);
   r->notify_exchange();
-  owner_.request_gone(r);
+  host_.request_gone(r);
 }
 
 void front_session::on_stream(const proto::event& ev) {
@@ -157,10 +157,10 @@ bool front_session::take_input(request& r, std::string_view data) {
 
 void front_session::maybe_submit(const std::shared_ptr<request>& r) {
   if (r->state != request_state::reading || !r->params_done) return;
-  if (!limits_.status_path.empty() && r->script_name == limits_.status_path) return owner_.status_request(*r);
-  if (!limits_.ping_path.empty() && r->script_name == limits_.ping_path) return owner_.status_request(*r);
+  if (!limits_.status_path.empty() && r->script_name == limits_.status_path) return host_.status_request(*r);
+  if (!limits_.ping_path.empty() && r->script_name == limits_.ping_path) return host_.status_request(*r);
   if (!r->input_done() && r->body.size() < limits_.body_buffer) return;
-  owner_.request_ready(r);
+  host_.request_ready(r);
   // At a worker now, it may be the one a paused connection was waiting for.
   update_pause();
 }
@@ -198,7 +198,7 @@ void front_session::update_pause() {
 void front_session::resume(pause_reason why) {
   if (!paused_for(why)) return;
   pause_ &= static_cast<std::uint8_t>(~why);
-  if (pause_ == 0) owner_.reading_resumed();
+  if (pause_ == 0) host_.reading_resumed();
 }
 
 void front_session::on_get_values(std::string_view query) {
@@ -264,7 +264,7 @@ void front_session::close() {
   for (auto& [id, r] : open) {
     r->front_gone = true;
     r->notify_exchange();
-    if (r->state != request_state::done) owner_.request_gone(r);
+    if (r->state != request_state::done) host_.request_gone(r);
   }
 }
 

@@ -3,7 +3,7 @@
 // The FastCGI rules of one front connection, without I/O: fed the bytes the front sends, it keeps
 // the connection's requests by id, answers management records, refuses what it must, decides
 // when reading pauses, and collects the records that go back. The socket (client_connection) and
-// the rest of fcgimux (front_owner) stay outside, so the session is tested and fuzzed on its own
+// the rest of fcgimux (session_host) stay outside, so the session is tested and fuzzed on its own
 // (tests/daemon/test_front_session.cpp, fuzz/fuzz_front_session.cpp).
 
 #include "proto/decoder.hpp"
@@ -34,7 +34,7 @@ struct front_limits {
 };
 
 /// What a front session asks of the rest of fcgimux.
-class front_owner {
+class session_host {
  public:
   /// A BEGIN_REQUEST for a responder: make the request (and count it).
   virtual std::shared_ptr<request> open_request(std::uint16_t id, bool keep_conn) = 0;
@@ -54,13 +54,13 @@ class front_owner {
   virtual void reading_resumed() = 0;
 
  protected:
-  ~front_owner() = default;
+  ~session_host() = default;
 };
 
 class front_session {
  public:
   /// `limits` must outlive the session.
-  front_session(front_owner& owner, const front_limits& limits);
+  front_session(session_host& host, const front_limits& limits);
 
   /// Handles every record in `in`. False once the front broke the protocol (why() says how):
   /// the connection is then to be closed.
@@ -74,7 +74,7 @@ class front_session {
   void end_request(request& r, std::uint32_t app_status, proto::protocol_status status);
   /// `r` cannot be completed: forget it and close without its END_REQUEST.
   void abandon(request& r);
-  /// The connection closed: every open request is given up (front_gone) and handed to the owner.
+  /// The connection closed: every open request is given up (front_gone) and handed to the host.
   void close();
   /// fcgimux is stopping: close once no request is open (at once if none is).
   void drain();
@@ -97,7 +97,7 @@ class front_session {
   bool paused() const noexcept { return pause_ != 0; }
   /// Adds `why` to the reasons reading is paused.
   void pause(pause_reason why) noexcept { pause_ |= why; }
-  /// Removes `why`; once no reason is left the owner is told that reading may go on.
+  /// Removes `why`; once no reason is left the host is told that reading may go on.
   void resume(pause_reason why);
   /// Whether `why` is among the reasons reading is paused.
   bool paused_for(pause_reason why) const noexcept { return (pause_ & why) != 0; }
@@ -128,7 +128,7 @@ class front_session {
   void update_pause();
   std::size_t buffered_body() const noexcept;
 
-  front_owner& owner_;
+  session_host& host_;
   const front_limits& limits_;
   proto::decoder decoder_;
   std::unordered_map<std::uint16_t, std::shared_ptr<request>> requests_;

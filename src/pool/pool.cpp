@@ -101,21 +101,21 @@ void pool::begin_stop() {
 }
 
 std::shared_ptr<request> pool::open_request(std::weak_ptr<front_port> conn, std::uint16_t id, bool keep_conn) {
-  ++st_.c.requests_accepted;
+  ++st_.counts.requests_accepted;
   ++live_;
   return std::make_shared<request>(std::move(conn), *this, id, keep_conn);
 }
 
 void pool::request_refused() {
-  ++st_.c.requests_accepted;
-  ++st_.c.requests_rejected;
-  ++st_.c.requests_completed;
+  ++st_.counts.requests_accepted;
+  ++st_.counts.requests_rejected;
+  ++st_.counts.requests_completed;
 }
 
 bool pool::taking_requests() const { return !stopping_ || members_.can_take_requests() || !servers_.empty(); }
 
 void pool::request_unavailable(request& r) {
-  ++st_.c.requests_rejected;
+  ++st_.counts.requests_rejected;
   respond_error(r, 503, "fcgimux is shutting down");
 }
 
@@ -138,7 +138,7 @@ void pool::status_request(request& r) {
 }
 
 void pool::request_gone(const std::shared_ptr<request>& r) {
-  ++st_.c.requests_aborted;
+  ++st_.counts.requests_aborted;
   switch (r->state) {
     case request_state::queued: sched_.cancel(*r); [[fallthrough]];
     case request_state::reading: finish_request(*r, 0, 0); break;
@@ -152,9 +152,9 @@ void pool::request_gone(const std::shared_ptr<request>& r) {
 void pool::request_finished(request& r, int http_status) {
   FCGIMUX_INVARIANT(live_ > 0, "a request ends once");
   --live_;
-  ++st_.c.requests_completed;
+  ++st_.counts.requests_completed;
   if (http_status > 0) st_.record_status(http_status);
-  if (access_log_ && !access_log_->write(r, cfg_.name)) ++st_.c.access_log_dropped;
+  if (access_log_ && !access_log_->write(r, cfg_.name)) ++st_.counts.access_log_dropped;
   changed();
 }
 
@@ -188,7 +188,7 @@ void pool::serve(std::shared_ptr<pool_member> m, std::shared_ptr<request> r) {
   slow_log_.watch(r);  // now that it has its worker, attempt and start
   // php-fpm's "max active processes" (its ?json): the peak, seen where a member turns busy.
   const std::uint64_t busy = members_.busy_count() + servers_.busy_count();
-  if (busy > st_.c.busy_peak) st_.c.busy_peak = busy;
+  if (busy > st_.counts.busy_peak) st_.counts.busy_peak = busy;
 }
 
 pool_snapshot pool::snapshot(bool full) const {

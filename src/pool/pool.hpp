@@ -2,7 +2,7 @@
 #pragma once
 // One pool: its settings, members, queue, scaler and counters. Requests come in from its
 // listeners (request_target), wait in its queue (scheduler), are served by one of its members
-// (exchange_owner), and end counted here (request_owner). Nothing is shared with another pool but
+// (exchange_home), and end counted here (request_home). Nothing is shared with another pool but
 // the event loop, so a pool whose program crash-loops, or whose queue is full, delays no other.
 
 #include "src/config/config.hpp"
@@ -14,7 +14,7 @@
 #include "src/pool/slow_log.hpp"
 #include "src/pool/worker_pool.hpp"
 #include "src/stats/pool_stats.hpp"
-#include "src/upstream/exchange_owner.hpp"
+#include "src/upstream/exchange_home.hpp"
 
 #include <asio/io_context.hpp>
 
@@ -27,8 +27,8 @@ namespace fcgimux {
 class stats;
 
 class pool final : public request_target,
-                   public exchange_owner,
-                   public request_owner,
+                   public exchange_home,
+                   public request_home,
                    private member_events,
                    private member_source {
  public:
@@ -93,7 +93,7 @@ class pool final : public request_target,
     changed();
   }
 
-  // exchange_owner: what an exchange with one of its members asks.
+  // exchange_home: what an exchange with one of its members asks.
   asio::io_context& io() noexcept override { return io_; }
   const pool_config& settings() const noexcept override { return cfg_; }
   pool_stats& stats() noexcept override { return st_; }
@@ -111,7 +111,7 @@ class pool final : public request_target,
     changed();
   }
 
-  // request_owner: every request of this pool ends here.
+  // request_home: every request of this pool ends here.
   void request_finished(request& r, int http_status) override;
 
  private:

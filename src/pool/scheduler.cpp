@@ -15,12 +15,12 @@ scheduler::scheduler(asio::io_context& io, const pool_config& cfg, pool_stats& s
 
 void scheduler::submit(const std::shared_ptr<request>& r) {
   if (members_.cannot_serve()) {
-    ++st_.c.requests_rejected;
+    ++st_.counts.requests_rejected;
     respond_error(*r, 503, "no worker can start");
     return;
   }
   if (queue_.size() >= cfg_.queue_limit && !members_.counts().idle) {
-    ++st_.c.requests_rejected;
+    ++st_.counts.requests_rejected;
     respond_error(*r, 503, "queue full");
     return;
   }
@@ -41,7 +41,7 @@ void scheduler::enqueue(const std::shared_ptr<request>& r, bool at_front) {
   dispatch();
   if (!queue_.empty() && queue_.back() == r) {
     // It has to wait: count it when the pool can grow no further.
-    if (members_.counts().live >= cfg_.max_workers) ++st_.c.max_workers_reached;
+    if (members_.counts().live >= cfg_.max_workers) ++st_.counts.max_workers_reached;
   }
   st_.queue_length_is(queue_.size());
   arm_timeout();
@@ -74,7 +74,7 @@ void scheduler::fail_all(std::string_view why) {
   queue_.clear();
   st_.queue_length_is(0);
   for (auto& r : waiting) {
-    ++st_.c.requests_rejected;
+    ++st_.counts.requests_rejected;
     respond_error(*r, 503, why);
   }
 }
@@ -99,7 +99,7 @@ void scheduler::expire() {
   while (!queue_.empty() && now - queue_.front()->queued_at >= limit) {
     auto r = queue_.front();
     queue_.pop_front();
-    ++st_.c.requests_timed_out;
+    ++st_.counts.requests_timed_out;
     respond_error(*r, 503, "waited too long for a worker");
   }
   st_.queue_length_is(queue_.size());

@@ -109,7 +109,7 @@ void worker_pool::spawn(std::size_t n) {
     w->process->exec_status.assign(p.exec_status_fd, aec);
     if (!aec) w->process->err_pipe.assign(p.stderr_fd, aec);
     if (aec) log::error("worker {}: cannot watch its pipes: {}", p.pid, aec.message());
-    ++st_.c.workers_spawned;
+    ++st_.counts.workers_spawned;
     workers_.push_back(w);
     // What it forked goes with it, killed while its exited leader still holds the group's number.
     reaper_.watch(
@@ -198,13 +198,13 @@ void worker_pool::on_exit(const std::shared_ptr<pool_member>& w, int status) {
   w->process->group.leader_reaped();
   w->process->kill_timer.cancel();
   w->process->probation.cancel();
-  ++st_.c.workers_exited;
+  ++st_.counts.workers_exited;
   auto now = clock_type::now();
   // What it forked was killed just before this reap (the reaper's `last`): nobody would ever ask
   // those processes for anything. Once reaped, its number is no longer a safe name for its group.
   bool clean = WIFEXITED(status) && WEXITSTATUS(status) == 0 && !w->ended_unanswered;
   bool crashed = !w->process->signalled_by_us && !clean;
-  if (crashed) ++st_.c.workers_crashed;
+  if (crashed) ++st_.counts.workers_crashed;
   // Died on its own before it was given any request: the program cannot run (bad path, bad
   // arguments, a crash at start-up). A crash while serving is the request's or the program's bug.
   bool failed_start = !w->process->signalled_by_us && w->requests == 0 && !w->current &&

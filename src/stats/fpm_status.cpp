@@ -228,16 +228,16 @@ fpm_status fpm_status_of(std::string_view pool, std::string_view process_manager
   s.process_manager = process_manager;
   s.start_time = start_time;
   s.start_since = since;
-  s.accepted_conn = st.c.requests_accepted;
+  s.accepted_conn = st.counts.requests_accepted;
   s.listen_queue = snap.queue_length;
-  s.max_listen_queue = st.c.queue_peak;
+  s.max_listen_queue = st.counts.queue_peak;
   s.listen_queue_len = snap.queue_limit;
   s.idle_processes = snap.idle;
   s.active_processes = snap.busy;
   s.total_processes = snap.idle + snap.busy;
-  s.max_active_processes = st.c.busy_peak;
-  s.max_children_reached = st.c.max_workers_reached;
-  s.slow_requests = st.c.requests_slow;
+  s.max_active_processes = st.counts.busy_peak;
+  s.max_children_reached = st.counts.max_workers_reached;
+  s.slow_requests = st.counts.requests_slow;
   const std::time_t now = start_time + static_cast<std::time_t>(since);
   for (const worker_info& w : snap.workers) {
     fpm_process p;

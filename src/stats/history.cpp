@@ -51,10 +51,10 @@ void stats_history::take(clock_type::time_point now) {
   for (const auto& named : pools) {
     const pool_stats& p = *named.stats;
     const pool_snapshot snap = p.snapshot(false);
-    fill(series_of(named.name), snap, p.c.requests_completed, p.queue_latency.window_percentiles(now),
+    fill(series_of(named.name), snap, p.counts.requests_completed, p.queue_latency.window_percentiles(now),
          p.service_latency.window_percentiles(now));
     total += snap;
-    completed += p.c.requests_completed;
+    completed += p.counts.requests_completed;
     queue.push_back(&p.queue_latency);
     service.push_back(&p.service_latency);
   }

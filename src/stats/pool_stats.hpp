@@ -110,7 +110,7 @@ struct queue_gauge {
 
 class pool_stats {
  public:
-  pool_counters c;
+  pool_counters counts;
   /// The process-wide gauge this pool's queue also counts into (stats::add_pool); null: none.
   queue_gauge* process_queue = nullptr;
   latency_histogram queue_latency;    ///< time from queued to handed to a worker

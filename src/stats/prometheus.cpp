@@ -171,68 +171,68 @@ std::string stats::to_prometheus(std::string_view only_pool) const {
   per_pool("fcgimux_queue_length", "gauge", "Requests waiting for a worker.",
            [](const pool_view& v) { return v.snap.queue_length; });
   per_pool("fcgimux_queue_peak", "gauge", "Largest queue length since start.",
-           [](const pool_view& v) { return v.stats->c.queue_peak; });
+           [](const pool_view& v) { return v.stats->counts.queue_peak; });
   per_pool("fcgimux_queue_limit", "gauge", "Queue length at which requests are rejected.",
            [](const pool_view& v) { return v.snap.queue_limit; });
 
   per_pool("fcgimux_requests_accepted_total", "counter", "Requests taken from the front.",
-           [](const pool_view& v) { return v.stats->c.requests_accepted; });
+           [](const pool_view& v) { return v.stats->counts.requests_accepted; });
   per_pool("fcgimux_requests_completed_total", "counter", "Requests ended towards the front, any outcome.",
-           [](const pool_view& v) { return v.stats->c.requests_completed; });
+           [](const pool_view& v) { return v.stats->counts.requests_completed; });
   per_pool("fcgimux_requests_active", "gauge", "Requests accepted and not completed yet.",
-           [](const pool_view& v) { return v.stats->c.active(); });
+           [](const pool_view& v) { return v.stats->counts.active(); });
   per_pool("fcgimux_requests_rejected_total", "counter", "Requests refused (queue full, unknown role, overload).",
-           [](const pool_view& v) { return v.stats->c.requests_rejected; });
+           [](const pool_view& v) { return v.stats->counts.requests_rejected; });
   per_pool("fcgimux_requests_timed_out_total", "counter", "Requests that hit the queue or request timeout.",
-           [](const pool_view& v) { return v.stats->c.requests_timed_out; });
+           [](const pool_view& v) { return v.stats->counts.requests_timed_out; });
   per_pool("fcgimux_requests_aborted_total", "counter", "Requests aborted by the front.",
-           [](const pool_view& v) { return v.stats->c.requests_aborted; });
+           [](const pool_view& v) { return v.stats->counts.requests_aborted; });
   per_pool("fcgimux_requests_failed_total", "counter", "Requests answered 502 or cut off by a worker failure.",
-           [](const pool_view& v) { return v.stats->c.requests_failed; });
+           [](const pool_view& v) { return v.stats->counts.requests_failed; });
 
   w.family("fcgimux_responses_total", "counter", "Responses by HTTP status class.");
   for (const pool_view& v : views) {
-    const pool_counters& c = v.stats->c;
-    for (const auto& [cls, n] : {std::pair<const char*, std::uint64_t>{"2xx", c.responses_2xx},
-                                 {"3xx", c.responses_3xx},
-                                 {"4xx", c.responses_4xx},
-                                 {"5xx", c.responses_5xx},
-                                 {"other", c.responses_other}})
+    const pool_counters& pool_counts = v.stats->counts;
+    for (const auto& [cls, n] : {std::pair<const char*, std::uint64_t>{"2xx", pool_counts.responses_2xx},
+                                 {"3xx", pool_counts.responses_3xx},
+                                 {"4xx", pool_counts.responses_4xx},
+                                 {"5xx", pool_counts.responses_5xx},
+                                 {"other", pool_counts.responses_other}})
       w.sample("fcgimux_responses_total", fmt::format("{},class=\"{}\"", v.label, cls), n);
   }
 
   w.family("fcgimux_reloads_total", "counter",
            "SIGHUP reloads by result (a failed one kept the running configuration).");
-  w.sample("fcgimux_reloads_total", "result=\"ok\"", c.reloads_ok);
-  w.sample("fcgimux_reloads_total", "result=\"failed\"", c.reloads_failed);
+  w.sample("fcgimux_reloads_total", "result=\"ok\"", counts.reloads_ok);
+  w.sample("fcgimux_reloads_total", "result=\"failed\"", counts.reloads_failed);
   w.family("fcgimux_upgrades_total", "counter",
            "SIGUSR2 binary upgrades by result (a failed one left this process serving).");
-  w.sample("fcgimux_upgrades_total", "result=\"ok\"", c.upgrades_ok);
-  w.sample("fcgimux_upgrades_total", "result=\"failed\"", c.upgrades_failed);
-  w.single("fcgimux_connections_active", "gauge", "Open front connections.", c.connections_active);
-  w.single("fcgimux_connections_accepted_total", "counter", "Front connections accepted.", c.connections_accepted);
+  w.sample("fcgimux_upgrades_total", "result=\"ok\"", counts.upgrades_ok);
+  w.sample("fcgimux_upgrades_total", "result=\"failed\"", counts.upgrades_failed);
+  w.single("fcgimux_connections_active", "gauge", "Open front connections.", counts.connections_active);
+  w.single("fcgimux_connections_accepted_total", "counter", "Front connections accepted.", counts.connections_accepted);
   w.single("fcgimux_connections_refused_total", "counter", "Front connections closed at accept by --allow.",
-           c.connections_refused);
+           counts.connections_refused);
   w.single("fcgimux_connections_header_timeouts_total", "counter",
            "Front connections closed because PARAMS did not end within --header-timeout.",
-           c.connections_header_timeouts);
+           counts.connections_header_timeouts);
   w.single("fcgimux_connections_idle_timeouts_total", "counter",
-           "Front connections closed after --front-idle-timeout with no request.", c.connections_idle_timeouts);
+           "Front connections closed after --front-idle-timeout with no request.", counts.connections_idle_timeouts);
   w.single("fcgimux_error_log_dropped_total", "counter",
            "Error-log lines dropped because the log writer was too far behind (stderr a full pipe).",
            log::dropped_lines());
 
   per_pool("fcgimux_workers_spawned_total", "counter", "Workers started.",
-           [](const pool_view& v) { return v.stats->c.workers_spawned; });
+           [](const pool_view& v) { return v.stats->counts.workers_spawned; });
   per_pool("fcgimux_workers_exited_total", "counter", "Workers that exited, crashes included.",
-           [](const pool_view& v) { return v.stats->c.workers_exited; });
+           [](const pool_view& v) { return v.stats->counts.workers_exited; });
   per_pool("fcgimux_workers_crashed_total", "counter", "Workers killed by a foreign signal or a non-zero exit.",
-           [](const pool_view& v) { return v.stats->c.workers_crashed; });
+           [](const pool_view& v) { return v.stats->counts.workers_crashed; });
   per_pool("fcgimux_max_workers_reached_total", "counter", "Requests that queued while the pool was at its maximum.",
-           [](const pool_view& v) { return v.stats->c.max_workers_reached; });
+           [](const pool_view& v) { return v.stats->counts.max_workers_reached; });
   per_pool("fcgimux_access_log_dropped_total", "counter",
            "Access-log lines dropped because the log writer was too far behind.",
-           [](const pool_view& v) { return v.stats->c.access_log_dropped; });
+           [](const pool_view& v) { return v.stats->counts.access_log_dropped; });
 
   w.family("fcgimux_queue_wait_seconds", "histogram", "Time from queued to handed to a worker.");
   for (const pool_view& v : views) w.histogram_samples("fcgimux_queue_wait_seconds", v.label, v.stats->queue_latency);

@@ -38,28 +38,31 @@ nlohmann::json worker_json(const worker_info& w, bool show_query) {
 }
 
 // The fields a pool's object and the totals share.
-void fill(nlohmann::json& j, const pool_snapshot& p, const pool_counters& c, const latency_percentiles& queue,
+void fill(nlohmann::json& j, const pool_snapshot& p, const pool_counters& counts, const latency_percentiles& queue,
           const latency_percentiles& service) {
   j["pool"] = {{"min", p.min},   {"max", p.max},           {"size", p.size},          {"busy", p.busy},
                {"idle", p.idle}, {"starting", p.starting}, {"can_serve", p.can_serve}};
-  j["queue"] = {{"length", p.queue_length}, {"peak", c.queue_peak}, {"limit", p.queue_limit}};
-  j["requests"] = {
-      {"accepted", c.requests_accepted}, {"completed", c.requests_completed}, {"active", c.active()},
-      {"rejected", c.requests_rejected}, {"timed_out", c.requests_timed_out}, {"aborted", c.requests_aborted},
-      {"failed", c.requests_failed}};
-  j["responses"] = {{"2xx", c.responses_2xx},
-                    {"3xx", c.responses_3xx},
-                    {"4xx", c.responses_4xx},
-                    {"5xx", c.responses_5xx},
-                    {"other", c.responses_other}};
+  j["queue"] = {{"length", p.queue_length}, {"peak", counts.queue_peak}, {"limit", p.queue_limit}};
+  j["requests"] = {{"accepted", counts.requests_accepted},
+                   {"completed", counts.requests_completed},
+                   {"active", counts.active()},
+                   {"rejected", counts.requests_rejected},
+                   {"timed_out", counts.requests_timed_out},
+                   {"aborted", counts.requests_aborted},
+                   {"failed", counts.requests_failed}};
+  j["responses"] = {{"2xx", counts.responses_2xx},
+                    {"3xx", counts.responses_3xx},
+                    {"4xx", counts.responses_4xx},
+                    {"5xx", counts.responses_5xx},
+                    {"other", counts.responses_other}};
   j["latency_ms"] = {{"window_s", latency_histogram::slot_width.count() * latency_histogram::slot_count},
                      {"queue", percentiles_json(queue)},
                      {"service", percentiles_json(service)}};
-  j["workers_spawned"] = c.workers_spawned;
-  j["workers_exited"] = c.workers_exited;
-  j["workers_crashed"] = c.workers_crashed;
-  j["max_workers_reached"] = c.max_workers_reached;
-  j["access_log"] = {{"dropped", c.access_log_dropped}};
+  j["workers_spawned"] = counts.workers_spawned;
+  j["workers_exited"] = counts.workers_exited;
+  j["workers_crashed"] = counts.workers_crashed;
+  j["max_workers_reached"] = counts.max_workers_reached;
+  j["access_log"] = {{"dropped", counts.access_log_dropped}};
 }
 
 nlohmann::json server_json(const server_info& s) {
@@ -193,7 +196,7 @@ pool_counters& pool_counters::operator+=(const pool_counters& o) noexcept {
 
 void pool_stats::queue_length_is(std::size_t n) noexcept {
   const auto now = static_cast<std::uint64_t>(n);
-  if (now > c.queue_peak) c.queue_peak = now;
+  if (now > counts.queue_peak) counts.queue_peak = now;
   if (process_queue) {
     if (now > queued_)
       process_queue->add(now - queued_);
@@ -205,15 +208,15 @@ void pool_stats::queue_length_is(std::size_t n) noexcept {
 
 void pool_stats::record_status(int status) noexcept {
   if (status >= 200 && status < 300)
-    ++c.responses_2xx;
+    ++counts.responses_2xx;
   else if (status >= 300 && status < 400)
-    ++c.responses_3xx;
+    ++counts.responses_3xx;
   else if (status >= 400 && status < 500)
-    ++c.responses_4xx;
+    ++counts.responses_4xx;
   else if (status >= 500 && status < 600)
-    ++c.responses_5xx;
+    ++counts.responses_5xx;
   else
-    ++c.responses_other;
+    ++counts.responses_other;
 }
 
 const pool_stats* stats::find(std::string_view name) const noexcept {
@@ -252,7 +255,7 @@ bool stats::can_serve() const {
 nlohmann::json pool_json(const pool_stats& p, bool full, clock_type::time_point now, bool show_query) {
   const pool_snapshot s = p.snapshot(full);
   nlohmann::json j;
-  fill(j, s, p.c, p.queue_latency.window_percentiles(now), p.service_latency.window_percentiles(now));
+  fill(j, s, p.counts, p.queue_latency.window_percentiles(now), p.service_latency.window_percentiles(now));
   fill_own(j, s, p.saturation);
   if (full) {
     nlohmann::json workers = nlohmann::json::array();
@@ -276,11 +279,11 @@ nlohmann::json stats::to_json(bool full) const {
   for (const auto& [name, p] : pools_) {
     const pool_snapshot s = p->snapshot(full);
     total += s;
-    sum += p->c;
+    sum += p->counts;
     queue.push_back(&p->queue_latency);
     service.push_back(&p->service_latency);
     nlohmann::json pj;
-    fill(pj, s, p->c, p->queue_latency.window_percentiles(now), p->service_latency.window_percentiles(now));
+    fill(pj, s, p->counts, p->queue_latency.window_percentiles(now), p->service_latency.window_percentiles(now));
     fill_own(pj, s, p->saturation);
     if (full) {
       nlohmann::json own = nlohmann::json::array();
@@ -297,16 +300,17 @@ nlohmann::json stats::to_json(bool full) const {
   sum.queue_peak = std::max(sum.queue_peak, this->queue.peak);
   fill(j, total, sum, latency_histogram::merged_window_percentiles(queue, now),
        latency_histogram::merged_window_percentiles(service, now));
-  j["connections"] = {{"active", c.connections_active},
-                      {"accepted", c.connections_accepted},
-                      {"refused", c.connections_refused},
-                      {"header_timeouts", c.connections_header_timeouts},
-                      {"idle_timeouts", c.connections_idle_timeouts}};
-  j["reloads"] = {{"ok", c.reloads_ok}, {"failed", c.reloads_failed}, {"last_error", text_or_null(last_reload_error)}};
+  j["connections"] = {{"active", counts.connections_active},
+                      {"accepted", counts.connections_accepted},
+                      {"refused", counts.connections_refused},
+                      {"header_timeouts", counts.connections_header_timeouts},
+                      {"idle_timeouts", counts.connections_idle_timeouts}};
+  j["reloads"] = {
+      {"ok", counts.reloads_ok}, {"failed", counts.reloads_failed}, {"last_error", text_or_null(last_reload_error)}};
   j["upgrade"] = {{"state", to_string(upgrade.state)},
                   {"pid", upgrade.pid > 0 ? nlohmann::json(upgrade.pid) : nlohmann::json(nullptr)},
-                  {"ok", c.upgrades_ok},
-                  {"failed", c.upgrades_failed},
+                  {"ok", counts.upgrades_ok},
+                  {"failed", counts.upgrades_failed},
                   {"last_error", text_or_null(upgrade.last_error)}};
   j["error_log"] = {{"dropped", log::dropped_lines()}};
   if (full) j["workers"] = std::move(workers);

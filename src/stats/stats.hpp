@@ -23,10 +23,10 @@ struct process_counters {
   std::uint64_t connections_refused = 0;          ///< closed at accept: outside their pool's --allow
   std::uint64_t connections_header_timeouts = 0;  ///< closed: PARAMS not complete within --header-timeout
   std::uint64_t connections_idle_timeouts = 0;    ///< closed: no request for --front-idle-timeout
-  std::uint64_t reloads_ok = 0;      ///< SIGHUPs whose configuration was taken
-  std::uint64_t reloads_failed = 0;  ///< rejected configurations and rolls that stopped
-  std::uint64_t upgrades_ok = 0;      ///< SIGUSR2s that handed the listeners to a new process
-  std::uint64_t upgrades_failed = 0;  ///< new processes that exited or were not ready in time
+  std::uint64_t reloads_ok = 0;                   ///< SIGHUPs whose configuration was taken
+  std::uint64_t reloads_failed = 0;               ///< rejected configurations and rolls that stopped
+  std::uint64_t upgrades_ok = 0;                  ///< SIGUSR2s that handed the listeners to a new process
+  std::uint64_t upgrades_failed = 0;              ///< new processes that exited or were not ready in time
 };
 
 /// Where a binary upgrade (SIGUSR2) stands; handed_over: this process is on its way out.
@@ -37,8 +37,8 @@ std::string_view to_string(upgrade_phase p) noexcept;
 /// Where a binary upgrade (SIGUSR2) stands.
 struct upgrade_status {
   upgrade_phase state = upgrade_phase::idle;
-  int pid = 0;                 ///< the new process, while it starts and after the handover
-  std::string last_error;      ///< why the last upgrade failed; empty: none yet
+  int pid = 0;             ///< the new process, while it starts and after the handover
+  std::string last_error;  ///< why the last upgrade failed; empty: none yet
 };
 
 class stats {
@@ -48,7 +48,7 @@ class stats {
     pool_stats* stats;
   };
 
-  process_counters c;
+  process_counters counts;
   queue_gauge queue;  ///< requests waiting over every pool: the totals' queue.peak
   clock_type::time_point started = clock_type::now();
   std::string version = FCGIMUX_VERSION;

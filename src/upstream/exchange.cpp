@@ -73,9 +73,9 @@ struct exchange_result {
 // What the reader, the body writer and the request timer of one exchange share. It lives in the
 // exchange's frame, which outlives the writer: the exchange waits for the writer to leave.
 struct exchange_ctx {
-  exchange_ctx(exchange_owner& s, pool_member& wk, request& rq, exchange_result& rs, const asio::any_io_executor& ex)
+  exchange_ctx(exchange_home& s, pool_member& wk, request& rq, exchange_result& rs, const asio::any_io_executor& ex)
       : pool(s), w(wk), r(rq), res(rs), timer(ex) {}
-  exchange_owner& pool;
+  exchange_home& pool;
   pool_member& w;
   request& r;
   exchange_result& res;
@@ -278,7 +278,7 @@ asio::awaitable<void> disarm_request_timer(exchange_ctx& x) {
 // by its last answer then has the next request at once, not after fcgimux has written that answer
 // to its front and the new exchange's coroutine has had its loop turn, by which time the worker
 // has gone back to sleep. Otherwise talk() calls it once it has a connection.
-void send_head(exchange_owner& pool, pool_member& w, request& r, exchange_result& res) {
+void send_head(exchange_home& pool, pool_member& w, request& r, exchange_result& res) {
   std::string& head = res.head;
   res.keep_conn = pool.keeps_connections(w);
   res.had_body = !r.body.empty() || !r.input_done();
@@ -413,7 +413,7 @@ bool server_may_replay(const pool_member& w, const request& r, const exchange_re
          !r.front_gone && !r.output_sent && !res.response_bytes && !res.had_body && idempotent(r);
 }
 
-asio::awaitable<void> exchange(exchange_owner& pool, std::shared_ptr<pool_member> w, std::shared_ptr<request> r,
+asio::awaitable<void> exchange(exchange_home& pool, std::shared_ptr<pool_member> w, std::shared_ptr<request> r,
                                exchange_result res) {
   auto ex = co_await asio::this_coro::executor;
   exchange_ctx x(pool, *w, *r, res, ex);
@@ -439,7 +439,7 @@ asio::awaitable<void> exchange(exchange_owner& pool, std::shared_ptr<pool_member
     auto elapsed = clock_type::now() - r->started_at;
     pool.stats().service_latency.record(elapsed);
     if (pool.settings().slow_threshold > seconds::zero() && elapsed > pool.settings().slow_threshold) {
-      ++pool.stats().c.requests_slow;  // php-fpm's "slow requests"
+      ++pool.stats().counts.requests_slow;  // php-fpm's "slow requests"
       log::warning("slow request: {} took {:.0f} ms on {}", uri_of(*r),
                    std::chrono::duration<double, std::milli>(elapsed).count(), member_name(*w));
     }
@@ -469,7 +469,7 @@ asio::awaitable<void> exchange(exchange_owner& pool, std::shared_ptr<pool_member
     log::error("{} {} (request {}); replacing it", member_name(*w), res.broken, uri_of(*r));
     pool.kill_now(*w);
     pool.done_with(w, false);
-    if (!r->front_gone) ++pool.stats().c.requests_failed;
+    if (!r->front_gone) ++pool.stats().counts.requests_failed;
     fail(*r, 502, failure.message());
     co_return;
   }
@@ -478,7 +478,7 @@ asio::awaitable<void> exchange(exchange_owner& pool, std::shared_ptr<pool_member
                  pool.settings().request_timeout.count(), member_name(*w));
     pool.kill_now(*w);
     pool.done_with(w, false);
-    ++pool.stats().c.requests_timed_out;
+    ++pool.stats().counts.requests_timed_out;
     fail(*r, 504, failure.message());
     co_return;
   }
@@ -520,14 +520,14 @@ asio::awaitable<void> exchange(exchange_owner& pool, std::shared_ptr<pool_member
                              : failure.message();
   if (!r->front_gone) {
     log::error("{} failed request {}: {}", member_name(*w), uri_of(*r), why);
-    ++pool.stats().c.requests_failed;
+    ++pool.stats().counts.requests_failed;
   }
   fail(*r, 502, "the worker failed");
 }
 
 }  // namespace
 
-void watch_abandoned(exchange_owner& pool, std::shared_ptr<request> r) {
+void watch_abandoned(exchange_home& pool, std::shared_ptr<request> r) {
   if (pool.settings().abandon_timeout <= seconds::zero() || r->state != request_state::at_worker) return;
   auto timer = std::make_shared<asio::steady_timer>(pool.io(), to_duration(pool.settings().abandon_timeout));
   int attempt = r->attempts;
@@ -541,7 +541,7 @@ void watch_abandoned(exchange_owner& pool, std::shared_ptr<request> r) {
   });
 }
 
-void start_exchange(exchange_owner& pool, std::shared_ptr<pool_member> w, std::shared_ptr<request> r) {
+void start_exchange(exchange_home& pool, std::shared_ptr<pool_member> w, std::shared_ptr<request> r) {
   // The worker owns the request from now on, not from when the coroutine first runs (a loop turn
   // later): a front that closes in between must find it at its worker, not still "queued", or it
   // would be finished twice.

@@ -7,7 +7,7 @@
 // Resend rule (docs/architecture.md): only when no byte of an answer came back and the kernel
 // shows the member never took the request (connect failed, ECONNRESET, EPIPE). At most 8 tries.
 
-#include "src/upstream/exchange_owner.hpp"
+#include "src/upstream/exchange_home.hpp"
 
 #include <memory>
 
@@ -15,9 +15,9 @@ namespace fcgimux {
 
 /// The front of `r` (at a member) went away: after --abandon-timeout, if the member is still on
 /// it, the member is killed so that it cannot stay busy for ever.
-void watch_abandoned(exchange_owner& pool, std::shared_ptr<request> r);
+void watch_abandoned(exchange_home& pool, std::shared_ptr<request> r);
 
 /// Starts serving `r` on `m` (both marked busy by the caller); runs on its own coroutine.
-void start_exchange(exchange_owner& pool, std::shared_ptr<pool_member> m, std::shared_ptr<request> r);
+void start_exchange(exchange_home& pool, std::shared_ptr<pool_member> m, std::shared_ptr<request> r);
 
 }  // namespace fcgimux

@@ -44,7 +44,7 @@ class fake_front final : public front_port {
 };
 
 /// Counts the ends of requests, with their HTTP status.
-class fake_owner final : public request_owner {
+class fake_owner final : public request_home {
  public:
   std::vector<int> statuses;
   void request_finished(request&, int http_status) override { statuses.push_back(http_status); }
@@ -69,7 +69,9 @@ class fake_members final : public member_source {
   }
   void grow() override { ++grows; }
   bool cannot_serve() const noexcept override { return failing; }
-  pool_counts counts() const noexcept override { return {.live = live, .starting = 0, .idle = idle.size(), .queued = 0}; }
+  pool_counts counts() const noexcept override {
+    return {.live = live, .starting = 0, .idle = idle.size(), .queued = 0};
+  }
   void serve(std::shared_ptr<pool_member> m, std::shared_ptr<request> r) override {
     r->state = request_state::at_worker;
     m->current = r;

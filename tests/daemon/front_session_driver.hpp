@@ -8,7 +8,7 @@
 // reports a broken promise through `fail`, so it needs no test framework.
 
 #include "proto/decoder.hpp"
-#include "src/core/request_owner.hpp"
+#include "src/core/request_home.hpp"
 #include "src/front/front_session.hpp"
 
 #include <algorithm>
@@ -21,7 +21,7 @@
 
 namespace fcgimux::test {
 
-class front_session_driver final : private front_owner, private request_owner {
+class front_session_driver final : private session_host, private request_home {
  public:
   explicit front_session_driver(front_limits limits, std::function<void(const char*)> fail)
       : fail_(std::move(fail)), limits_(std::move(limits)), session_(*this, limits_) {}
@@ -103,13 +103,13 @@ class front_session_driver final : private front_owner, private request_owner {
   const std::vector<std::uint16_t>& ended_ids() const noexcept { return ended_ids_; }
 
  private:
-  // The model of fcgimux's side of a request's life (client_connection's front_owner, the
+  // The model of fcgimux's side of a request's life (client_connection's session_host, the
   // scheduler and finish_request).
   std::shared_ptr<request> open_request(std::uint16_t id, bool keep) override {
     read_output();  // an END_REQUEST for the id may be waiting in the output of this same read
     if (open_ids_.count(id)) fail_("a request opened for an id that is still open");
     open_ids_.insert(id);
-    auto r = std::make_shared<request>(std::weak_ptr<front_port>(), static_cast<request_owner&>(*this), id, keep);
+    auto r = std::make_shared<request>(std::weak_ptr<front_port>(), static_cast<request_home&>(*this), id, keep);
     opened_.push_back(r);
     return r;
   }

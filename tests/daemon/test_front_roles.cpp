@@ -6,7 +6,7 @@
 #include "proto/decoder.hpp"
 #include "proto/encoder.hpp"
 #include "proto/name_value.hpp"
-#include "src/core/request_owner.hpp"
+#include "src/core/request_home.hpp"
 
 #include <catch2/catch.hpp>
 
@@ -63,7 +63,7 @@ std::vector<std::pair<proto::record_type, std::string>> records_of(std::string_v
   return out;
 }
 
-struct no_owner final : request_owner {
+struct no_owner final : request_home {
   void request_finished(request&, int) override {}
 };
 

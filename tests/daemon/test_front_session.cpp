@@ -128,10 +128,10 @@ TEST_CASE("front session: not taking requests answers at once, bad bytes close")
 namespace {
 
 // The rest of fcgimux for tests that look at the session's own output.
-struct quiet_owner final : front_owner {
+struct quiet_owner final : session_host {
   int resumed = 0;
   std::vector<std::shared_ptr<request>> ready;
-  struct : request_owner {
+  struct : request_home {
     void request_finished(request&, int) override {}
   } counts;
   std::shared_ptr<request> open_request(std::uint16_t id, bool keep) override {

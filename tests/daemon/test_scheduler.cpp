@@ -61,8 +61,8 @@ TEST_CASE("scheduler: without an idle member a request waits, FIFO, and the pool
   CHECK(q.sched->length() == 2);
   CHECK(a->state == request_state::queued);
   CHECK(q.members.grows >= 2);
-  CHECK(q.st.c.max_workers_reached == 2);  // live (1) is at max-workers (1)
-  CHECK(q.st.c.queue_peak == 2);
+  CHECK(q.st.counts.max_workers_reached == 2);  // live (1) is at max-workers (1)
+  CHECK(q.st.counts.queue_peak == 2);
   q.members.add_idle(1);
   q.sched->dispatch();
   REQUIRE(q.members.served.size() == 1);
@@ -94,7 +94,7 @@ TEST_CASE("scheduler: past --queue-limit a request is answered 503 and ended onc
   auto refused = q.submit();
   CHECK(q.sched->length() == 2);
   CHECK(refused->state == request_state::done);
-  CHECK(q.st.c.requests_rejected == 1);
+  CHECK(q.st.counts.requests_rejected == 1);
   REQUIRE(q.owner.statuses == std::vector<int>{503});
   CHECK(q.front->out[refused->front_id].starts_with("Status: 503 Service Unavailable\r\n"));
   CHECK(q.front->out[refused->front_id].find("queue full") != std::string::npos);
@@ -124,7 +124,7 @@ TEST_CASE("scheduler: a cancelled request leaves the queue, fail_all answers the
   CHECK(c->state == request_state::done);
   CHECK(b->state == request_state::queued);  // its front's side ends it (request_gone), not the queue
   CHECK(q.owner.statuses == std::vector<int>{503, 503});
-  CHECK(q.st.c.requests_rejected == 2);
+  CHECK(q.st.counts.requests_rejected == 2);
 }
 
 TEST_CASE("scheduler: --queue-timeout answers a request that waited too long, and only that one") {
@@ -143,10 +143,10 @@ TEST_CASE("scheduler: --queue-timeout answers a request that waited too long, an
   REQUIRE(old->state == request_state::done);
   CHECK(clock_type::now() - old->queued_at >= 1s);
   CHECK(young->state == request_state::queued);
-  CHECK(q.st.c.requests_timed_out == 1);
+  CHECK(q.st.counts.requests_timed_out == 1);
   CHECK(q.front->out[old->front_id].find("waited too long") != std::string::npos);
   run_until(young);
   REQUIRE(young->state == request_state::done);
   CHECK(clock_type::now() - young->queued_at >= 1s);
-  CHECK(q.st.c.requests_timed_out == 2);
+  CHECK(q.st.counts.requests_timed_out == 2);
 }

@@ -6,7 +6,7 @@
 #include "proto/name_value.hpp"
 #include "src/config/config.hpp"
 #include "src/core/access_log.hpp"
-#include "src/core/request_owner.hpp"
+#include "src/core/request_home.hpp"
 
 #include <catch2/catch.hpp>
 
@@ -16,7 +16,7 @@ using namespace fcgimux;
 
 namespace {
 
-struct no_owner final : request_owner {
+struct no_owner final : request_home {
   void request_finished(request&, int) override {}
 };
 

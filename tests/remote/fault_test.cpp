@@ -170,7 +170,6 @@ TEST_CASE(
   bool after = false;
   for (auto end = clock_type::now() + 30s; up && !after && clock_type::now() < end; std::this_thread::sleep_for(50ms))
     after = by_server(between(load.samples(), *up, clock_type::now()))["b"] > 0;
-  const auto t_end = clock_type::now();
   load.stop();
   const auto all = load.samples();
   INFO("taken down after " << (down ? ms(std::chrono::duration_cast<std::chrono::milliseconds>(*down - t_stop)) : -1)

@@ -23,8 +23,8 @@ TEST_CASE("the dashboard shows live numbers in headless Chromium", "[dashboard][
   // each scrape completes 7 more requests, so the page has a request rate to compute
   f.on_server([&f] {
     f.ps().view = [&f](bool full) {
-      f.ps().c.requests_completed += 7;
-      f.ps().c.requests_accepted += 7;
+      f.ps().counts.requests_completed += 7;
+      f.ps().counts.requests_accepted += 7;
       return f.pool()(full);
     };
   });
@@ -81,12 +81,12 @@ TEST_CASE("dashboard screenshot", "[.screenshot]") {
       f.ps().queue_latency.record(
           std::chrono::microseconds(static_cast<int>((20 + 400 * load * load * spread) * tail)));
     }
-    f.ps().c.requests_accepted += per_tick;
-    f.ps().c.requests_completed += per_tick;
-    f.ps().c.responses_2xx += per_tick;
-    f.ps().c.workers_spawned = 9;
-    f.ps().c.workers_exited = 3;
-    f.ps().c.queue_peak = 6;
+    f.ps().counts.requests_accepted += per_tick;
+    f.ps().counts.requests_completed += per_tick;
+    f.ps().counts.responses_2xx += per_tick;
+    f.ps().counts.workers_spawned = 9;
+    f.ps().counts.workers_exited = 3;
+    f.ps().counts.queue_peak = 6;
     fcgimux::pool_snapshot p;
     p.min = 2;
     p.max = 8;

@@ -122,16 +122,16 @@ TEST_CASE("the rate is requests completed per second since the previous sample",
   s.add_pool("a", p);
   stats_history h(s);
 
-  p.c.requests_completed = 5000;  // what came before the first sample is no rate
+  p.counts.requests_completed = 5000;  // what came before the first sample is no rate
   h.take(t0);
-  p.c.requests_completed += 10;
+  p.counts.requests_completed += 10;
   h.take(t0 + 1s);
   h.take(t0 + 2s);  // nothing completed
-  p.c.requests_completed += 40;
+  p.counts.requests_completed += 40;
   h.take(t0 + 4s);  // 40 over 2 s
-  p.c.requests_completed += 3;
-  h.take(t0 + 4500ms);            // 3 over half a second
-  p.c.requests_accepted += 1000;  // accepted, not completed: no rate
+  p.counts.requests_completed += 3;
+  h.take(t0 + 4500ms);                 // 3 over half a second
+  p.counts.requests_accepted += 1000;  // accepted, not completed: no rate
   h.take(t0 + 5500ms);
 
   CHECK(values(h.to_json("a"), "rate") == list{0, 10, 0, 20, 6, 0});
@@ -156,10 +156,10 @@ TEST_CASE("the totals are the sums of the pools, the latencies merged", "[histor
   }
   stats_history h(s);
   h.take(t0);
-  a.c.requests_completed += 7;
-  b.c.requests_completed += 100;
+  a.counts.requests_completed += 7;
+  b.counts.requests_completed += 100;
   h.take(t0 + 1s);
-  a.c.requests_completed += 1;
+  a.counts.requests_completed += 1;
   h.take(t0 + 2s);
 
   const nlohmann::json ja = h.to_json("a"), jb = h.to_json("b"), jt = h.to_json(std::nullopt);

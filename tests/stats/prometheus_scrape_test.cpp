@@ -48,8 +48,8 @@ TEST_CASE("a real Prometheus scrapes /metrics", "[prometheus][scrape]") {
 
   server_fixture f;
   f.on_server([&f] {
-    f.ps().c.requests_accepted = 4321;
-    f.ps().c.requests_completed = 4300;
+    f.ps().counts.requests_accepted = 4321;
+    f.ps().counts.requests_completed = 4300;
     for (int i = 1; i <= 100; ++i) f.ps().service_latency.record(std::chrono::milliseconds(i));
   });
 

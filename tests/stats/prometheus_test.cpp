@@ -102,16 +102,16 @@ pool_snapshot with_servers(bool full) {
 
 void fill(stats& s, pool_stats& p) {
   p.view = snapshot;
-  p.c.requests_accepted = 50;
-  p.c.requests_completed = 47;
-  p.c.requests_rejected = 2;
-  p.c.responses_2xx = 40;
-  p.c.responses_5xx = 7;
-  s.c.connections_accepted = 11;
-  p.c.workers_spawned = 5;
-  p.c.workers_crashed = 1;
-  p.c.max_workers_reached = 4;
-  p.c.queue_peak = 12;
+  p.counts.requests_accepted = 50;
+  p.counts.requests_completed = 47;
+  p.counts.requests_rejected = 2;
+  p.counts.responses_2xx = 40;
+  p.counts.responses_5xx = 7;
+  s.counts.connections_accepted = 11;
+  p.counts.workers_spawned = 5;
+  p.counts.workers_crashed = 1;
+  p.counts.max_workers_reached = 4;
+  p.counts.queue_peak = 12;
   s.version = "0.1.0 \"test\"";
   for (int i = 1; i <= 47; ++i) {
     p.queue_latency.record(std::chrono::microseconds(20 * i));
@@ -183,11 +183,11 @@ struct two_pools {
     using fcgimux::test::busy_worker, fcgimux::test::idle_worker;
     s.add_pool("a", a);
     s.add_pool("b", b);
-    s.c.connections_accepted = 11;
-    s.c.connections_active = 2;
-    s.c.connections_refused = 3;
-    s.c.connections_header_timeouts = 4;
-    s.c.connections_idle_timeouts = 5;
+    s.counts.connections_accepted = 11;
+    s.counts.connections_active = 2;
+    s.counts.connections_refused = 3;
+    s.counts.connections_header_timeouts = 4;
+    s.counts.connections_idle_timeouts = 5;
     a.view = [](bool full) {
       return fcgimux::test::snapshot_of(
           {1, 4, 3, 1, 1, 1, 6, 100}, true,
@@ -201,7 +201,7 @@ struct two_pools {
     };
     std::uint64_t v = 1000;
     for (pool_stats* p : {&a, &b}) {
-      auto& c = p->c;
+      auto& c = p->counts;
       for (std::uint64_t* f : {&c.requests_completed, &c.requests_accepted, &c.requests_rejected, &c.requests_timed_out,
                                &c.requests_aborted, &c.requests_failed, &c.responses_2xx, &c.responses_3xx,
                                &c.responses_4xx, &c.responses_5xx, &c.responses_other, &c.workers_spawned,
@@ -384,7 +384,7 @@ TEST_CASE("two pools: every per-pool family has one sample per pool, labelled", 
 
   // and each pool's sample has that pool's value
   for (const auto& [name, p] : {std::pair<std::string, const pool_stats*>{"a", &t.a}, {"b", &t.b}}) {
-    const auto& c = p->c;
+    const auto& c = p->counts;
     const fcgimux::pool_snapshot snap = p->snapshot(false);
     const std::string l = "{pool=\"" + name + "\"}";
     const std::string lc = "{pool=\"" + name + "\",class=\"";

@@ -88,9 +88,9 @@ TEST_CASE("to_json has every contract field with the counters' values", "[stats]
   stats s;
   pool_stats p;
   s.add_pool("default", p);
-  fill_counters(p.c);
-  fill_counters(s.c);
-  p.c.requests_accepted = p.c.requests_completed + 7;  // one of them may still be active
+  fill_counters(p.counts);
+  fill_counters(s.counts);
+  p.counts.requests_accepted = p.counts.requests_completed + 7;  // one of them may still be active
   int full_calls = 0, short_calls = 0;
   p.view = [&](bool full) {
     ++(full ? full_calls : short_calls);
@@ -106,7 +106,7 @@ TEST_CASE("to_json has every contract field with the counters' values", "[stats]
   CHECK(full_calls == 0);
   CHECK(j.at("version") == FCGIMUX_VERSION);
   CHECK(j.at("uptime_s").get<double>() >= 0);
-  const auto& c = p.c;
+  const auto& c = p.counts;
 
   CHECK(j.at("pool") ==
         nlohmann::json{
@@ -114,11 +114,11 @@ TEST_CASE("to_json has every contract field with the counters' values", "[stats]
   CHECK(j.at("queue") == nlohmann::json{{"length", 9}, {"peak", c.queue_peak}, {"limit", 1024}});
   CHECK(j.at("requests").at("active") == 7);
   check_counters(j, c);
-  CHECK(j.at("connections") == nlohmann::json{{"active", s.c.connections_active},
-                                              {"accepted", s.c.connections_accepted},
-                                              {"refused", s.c.connections_refused},
-                                              {"header_timeouts", s.c.connections_header_timeouts},
-                                              {"idle_timeouts", s.c.connections_idle_timeouts}});
+  CHECK(j.at("connections") == nlohmann::json{{"active", s.counts.connections_active},
+                                              {"accepted", s.counts.connections_accepted},
+                                              {"refused", s.counts.connections_refused},
+                                              {"header_timeouts", s.counts.connections_header_timeouts},
+                                              {"idle_timeouts", s.counts.connections_idle_timeouts}});
   CHECK_FALSE(j.contains("workers"));
 
   const auto now = fcgimux::clock_type::now();
@@ -207,8 +207,8 @@ TEST_CASE("without a view the pool and queue are zeros", "[stats][json]") {
   stats s;
   pool_stats p;
   s.add_pool("default", p);
-  p.c.requests_accepted = 3;
-  p.c.requests_completed = 3;
+  p.counts.requests_accepted = 3;
+  p.counts.requests_completed = 3;
   const nlohmann::json j = s.to_json(true);
   for (const auto& o : {j, j.at("pools").at("default")}) {
     CHECK(o.at("pool") ==
@@ -227,11 +227,11 @@ TEST_CASE("record_status counts by class", "[stats]") {
   pool_stats s;
   for (int status : {200, 204, 299, 301, 304, 404, 400, 499, 500, 502, 503, 599, 100, 600, 0, -1})
     s.record_status(status);
-  CHECK(s.c.responses_2xx == 3);
-  CHECK(s.c.responses_3xx == 2);
-  CHECK(s.c.responses_4xx == 3);
-  CHECK(s.c.responses_5xx == 4);
-  CHECK(s.c.responses_other == 4);
+  CHECK(s.counts.responses_2xx == 3);
+  CHECK(s.counts.responses_3xx == 2);
+  CHECK(s.counts.responses_4xx == 3);
+  CHECK(s.counts.responses_5xx == 4);
+  CHECK(s.counts.responses_other == 4);
 }
 
 TEST_CASE("find and pools() give the registered pools in order", "[stats]") {
@@ -256,11 +256,11 @@ TEST_CASE("two pools: each under pools.NAME, the top level their totals", "[stat
   pool_stats a, b;
   s.add_pool("a", a);
   s.add_pool("b", b);
-  fill_counters(s.c);
-  fill_counters(a.c, 1000);
-  fill_counters(b.c, 50000);
-  a.c.requests_accepted = a.c.requests_completed + 3;
-  b.c.requests_accepted = b.c.requests_completed + 4;
+  fill_counters(s.counts);
+  fill_counters(a.counts, 1000);
+  fill_counters(b.counts, 50000);
+  a.counts.requests_accepted = a.counts.requests_completed + 3;
+  b.counts.requests_accepted = b.counts.requests_completed + 4;
   a.view = [](bool full) {
     return fcgimux::test::snapshot_of(
         {1, 4, 3, 1, 1, 1, 2, 100}, true,
@@ -292,15 +292,15 @@ TEST_CASE("two pools: each under pools.NAME, the top level their totals", "[stat
     CHECK(jb.at("pool") ==
           nlohmann::json{
               {"min", 2}, {"max", 16}, {"size", 10}, {"busy", 6}, {"idle", 2}, {"starting", 2}, {"can_serve", true}});
-    CHECK(ja.at("queue") == nlohmann::json{{"length", 2}, {"peak", a.c.queue_peak}, {"limit", 100}});
-    CHECK(jb.at("queue") == nlohmann::json{{"length", 30}, {"peak", b.c.queue_peak}, {"limit", 500}});
+    CHECK(ja.at("queue") == nlohmann::json{{"length", 2}, {"peak", a.counts.queue_peak}, {"limit", 100}});
+    CHECK(jb.at("queue") == nlohmann::json{{"length", 30}, {"peak", b.counts.queue_peak}, {"limit", 500}});
     {
       INFO("pool a");
-      check_counters(ja, a.c);
+      check_counters(ja, a.counts);
     }
     {
       INFO("pool b");
-      check_counters(jb, b.c);
+      check_counters(jb, b.counts);
     }
     CHECK(ja["latency_ms"]["service"]["count"] == 100);
     CHECK(ja["latency_ms"]["service"]["p99"].get<double>() == Approx(1).epsilon(1.0 / 16));
@@ -317,16 +317,16 @@ TEST_CASE("two pools: each under pools.NAME, the top level their totals", "[stat
               {"min", 3}, {"max", 20}, {"size", 13}, {"busy", 7}, {"idle", 3}, {"starting", 3}, {"can_serve", true}});
     // Not the sum of the peaks (see the test of the totals' queue peak below).
     CHECK(j.at("queue") ==
-          nlohmann::json{{"length", 32}, {"peak", std::max(a.c.queue_peak, b.c.queue_peak)}, {"limit", 600}});
-    pool_counters sum = a.c;
-    sum += b.c;
+          nlohmann::json{{"length", 32}, {"peak", std::max(a.counts.queue_peak, b.counts.queue_peak)}, {"limit", 600}});
+    pool_counters sum = a.counts;
+    sum += b.counts;
     check_counters(j, sum);
     CHECK(j["requests"]["active"] == 7);
-    CHECK(j.at("connections") == nlohmann::json{{"active", s.c.connections_active},
-                                                {"accepted", s.c.connections_accepted},
-                                                {"refused", s.c.connections_refused},
-                                                {"header_timeouts", s.c.connections_header_timeouts},
-                                                {"idle_timeouts", s.c.connections_idle_timeouts}});
+    CHECK(j.at("connections") == nlohmann::json{{"active", s.counts.connections_active},
+                                                {"accepted", s.counts.connections_accepted},
+                                                {"refused", s.counts.connections_refused},
+                                                {"header_timeouts", s.counts.connections_header_timeouts},
+                                                {"idle_timeouts", s.counts.connections_idle_timeouts}});
   }
 
   SECTION("the total latency percentiles are over the merged samples") {

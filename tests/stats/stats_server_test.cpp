@@ -61,7 +61,7 @@ TEST_CASE("a worker URI that is not UTF-8 still gives valid JSON", "[server]") {
 
 TEST_CASE("GET /metrics answers Prometheus text", "[server]") {
   server_fixture f;
-  f.on_server([&] { f.ps().c.requests_accepted = 5; });
+  f.on_server([&] { f.ps().counts.requests_accepted = 5; });
   const auto r = require_status(http_exchange(f.port, http_get("/metrics")), 200);
   CHECK(r.header("content-type") == "text/plain; version=0.0.4; charset=utf-8");
   CHECK(r.body.find("\nfcgimux_requests_accepted_total{pool=\"default\"} 5\n") != std::string::npos);
@@ -323,8 +323,8 @@ TEST_CASE("/healthz with two pools: every pool, or the one named", "[server][poo
 TEST_CASE("/stats and /metrics with two pools show each pool", "[server][pools]") {
   server_fixture f(fixture_options{.pools = {"a", "b"}});
   f.on_server([&] {
-    f.ps(0).c.requests_accepted = 11;
-    f.ps(1).c.requests_accepted = 22;
+    f.ps(0).counts.requests_accepted = 11;
+    f.ps(1).counts.requests_accepted = 22;
   });
   const auto j = nlohmann::json::parse(require_status(http_exchange(f.port, http_get("/stats?full")), 200).body);
   CHECK(j["pools"]["a"]["requests"]["accepted"] == 11);
@@ -355,11 +355,11 @@ TEST_CASE("/history: the samples taken, totals and per pool", "[server][history]
       f.ps(1).service_latency.record(100ms);
     }
     f.history->take(t0);
-    f.ps(0).c.requests_completed += 10;
-    f.ps(1).c.requests_completed += 30;
+    f.ps(0).counts.requests_completed += 10;
+    f.ps(1).counts.requests_completed += 30;
     f.history->take(t0 + 1s);
-    f.ps(0).c.requests_completed += 20;
-    f.ps(1).c.requests_completed += 60;
+    f.ps(0).counts.requests_completed += 20;
+    f.ps(1).counts.requests_completed += 60;
     f.history->take(t0 + 2s);
   });
   constexpr std::size_t taken = 3;

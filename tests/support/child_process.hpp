@@ -15,7 +15,7 @@ struct spawn_options {
   std::vector<std::string> env;   ///< "NAME=VALUE" added to (or replacing in) the test's environment
   int stdin_fd = -1;              ///< becomes fd 0 in the child; -1: /dev/null
   std::string stderr_path;        ///< file that captures fd 2; empty: /dev/null
-  std::string stdout_path;        ///< file that captures fd 1; empty: /dev/null
+  std::string stdout_path{};      ///< file that captures fd 1; empty: /dev/null
 };
 
 /// How a child ended.

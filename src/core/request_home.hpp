@@ -8,13 +8,13 @@ namespace fcgimux {
 struct request;
 
 /// Whoever counts a request's end: its pool. Told exactly once per request.
-class request_owner {
+class request_home {
  public:
   /// `http_status` 0: the answer reached nobody (counted as aborted, not as a response).
   virtual void request_finished(request& r, int http_status) = 0;
 
  protected:
-  ~request_owner() = default;
+  ~request_home() = default;
 };
 
 }  // namespace fcgimux

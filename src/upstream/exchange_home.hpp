@@ -13,7 +13,7 @@
 
 namespace fcgimux {
 
-class exchange_owner {
+class exchange_home {
  public:
   virtual asio::io_context& io() noexcept = 0;
   virtual const pool_config& settings() const noexcept = 0;
@@ -29,13 +29,13 @@ class exchange_owner {
   virtual void kill_pid(int pid) = 0;
   /// `r`'s member failed before it took the request: back to the head of the queue.
   virtual void resubmit(const std::shared_ptr<request>& r) = 0;
-  /// An exchange's coroutine starts: it refers to this owner until exchange_over().
+  /// An exchange's coroutine starts: it refers to this pool until exchange_over().
   virtual void exchange_begun() noexcept = 0;
-  /// The exchange's coroutine is over and refers to this owner no more (a retired pool waits for it).
+  /// The exchange's coroutine is over and refers to this pool no more (a retired pool waits for it).
   virtual void exchange_over() noexcept = 0;
 
  protected:
-  ~exchange_owner() = default;
+  ~exchange_home() = default;
 };
 
 }  // namespace fcgimux
