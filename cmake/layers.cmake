@@ -66,6 +66,8 @@ endfunction()
 function(fcgimux_layer layer)
   add_library(fcgimux_${layer} STATIC ${ARGN})
   fcgimux_layer_includes(fcgimux_${layer} ${layer})
+  # Third-party headers only (cmake/pch.cmake): the include roots still decide what a layer sees.
+  fcgimux_src_pch(fcgimux_${layer})
   foreach(dep IN LISTS FCGIMUX_LAYER_DEPS_${layer})
     target_link_libraries(fcgimux_${layer} PUBLIC fcgimux_${dep})
   endforeach()
