@@ -20,7 +20,8 @@ usage: bench/peers.sh [-d SECONDS] [-r REPEATS] [-c CONNS] [-w N] [-b CLIENTS] [
   -Q  fcgimux --queue-limit in the overload phase (default 64)
   -i  seconds the pool sits idle before a burst (default 4)
   -p  comma-separated subset of: throughput,burst,overload (default: all three)
-Pages: hello.php (echo) and work.php (about 1 ms of CPU: md5 in a loop until 1 ms went by).
+Pages: hello.php (echo) and work.php (about 1 ms of CPU: as many md5 calls as took 1 ms in a
+  calibration by php-cgi at the start).
 nginx keepalive: N for php-fpm (one per child: a kept connection holds a child), CONNS for fcgimux.
 Environment: BUILD_DIR (default build-bench, else build), NGINX_WORKERS (default 1), KEEP_TMP=1,
   BENCH_NICE=-10 (run everything at that nice level; root only).
@@ -57,13 +58,17 @@ arm_watchdog $((repeats * 13 * (duration + idle + 50) + 60))
 www="$BENCH_TMP/www"
 mkdir -p "$www"
 printf '<?php echo "hello\\n";\n' >"$www/hello.php"
-# Busy, not asleep: the CPU a real page spends, which php-fpm's and fcgimux's workers share with
-# nginx, wrk and fcgimux on this machine.
-cat >"$www/work.php" <<'EOF'
-<?php $t = hrtime(true); $x = 'x'; $n = 0;
-while (hrtime(true) - $t < 1000000) { $x = md5($x); $n++; }
-echo "work $n\n";
+# Busy, not asleep, and the same work in every request of every setup: a loop until 1 ms of wall
+# time had passed would do less work in a worker that is preempted more, and reward the setup that
+# schedules worse. The count is calibrated once per run: the fastest of 5 timed runs of php-cgi.
+cat >"$BENCH_TMP/calibrate.php" <<'EOF'
+<?php $best = INF;
+for ($r = 0; $r < 5; $r++) { $x = "x"; $t = hrtime(true); for ($i = 0; $i < 20000; $i++) $x = md5($x); $best = min($best, hrtime(true) - $t); }
+echo (int) (20000 * 1e6 / $best), "\n";
 EOF
+iterations=$(php-cgi -n -q "$BENCH_TMP/calibrate.php")
+[[ $iterations =~ ^[0-9]+$ && $iterations -gt 0 ]] || die "could not calibrate work.php ($iterations)"
+printf '<?php $x = "x"; for ($i = 0; $i < %d; $i++) $x = md5($x);\necho "work $x\\n";\n' "$iterations" >"$www/work.php"
 
 # start_fpm DIR PM MIN: php-fpm in DIR with one pool of at most $workers children on 127.0.0.1,
 # its own pid file, error log and configuration (never the system's); sets BACKEND_ADDR, FPM_MASTER.
@@ -221,6 +226,9 @@ has_phase overload && run_rotated "$repeats" run_overload mux fpm
 
 echo
 echo "peers.sh: nginx ($NGINX_WORKERS worker) -> php-fpm ($($php_fpm -v | head -1 | cut -d' ' -f1-2)) or fcgimux -> php-cgi, N=$workers, TCP 127.0.0.1, wrk -t2 --timeout 5s, -d${duration}s, $repeats repeats"
-echo "throughput: -c$conns, php-fpm pm=static; keepalive $workers (php-fpm) / $conns (fcgimux). burst: $burst_clients clients on work.php after ${idle}s idle, pool 1 (ondemand 0) to $workers. overload: $over_clients clients on work.php, fcgimux --queue-limit $queue_limit"
+echo "work.php: $iterations md5 calls (1 ms when calibrated). throughput: -c$conns, php-fpm pm=static; keepalive $workers (php-fpm) / $conns (fcgimux). burst: $burst_clients clients on work.php after ${idle}s idle, pool 1 (ondemand 0) to $workers. overload: $over_clients clients on work.php, fcgimux --queue-limit $queue_limit"
 machine_line
+# With autogroup the kernel shares the CPUs among sessions first: php-fpm's children share one,
+# each fcgimux worker has its own (docs/performance.md, "fcgimux against php-fpm").
+echo "kernel.sched_autogroup_enabled: $(cat /proc/sys/kernel/sched_autogroup_enabled 2>/dev/null || echo -)"
 python3 "$BENCH_DIR/peers_report.py" "$results" "$workers"
