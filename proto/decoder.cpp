@@ -44,6 +44,8 @@ void decoder::release(std::uint16_t id) noexcept {
     if (r.id == id) {
       r = active_.back();
       active_.pop_back();
+      // An idle kept connection holds no table (a malloc on its next request).
+      if (active_.empty()) std::vector<active_request>().swap(active_);
       return;
     }
   }
