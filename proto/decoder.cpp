@@ -24,8 +24,8 @@ bool needs_whole_body(std::uint8_t t) noexcept {
 }  // namespace
 
 // No table up front: 64 entries reserved here were 1 KiB of every idle front connection. It is
-// made by the first BEGIN_REQUEST and given back when the last request is released, so an idle
-// kept connection holds none; a multiplexing front that keeps requests in flight keeps its table.
+// made by the first BEGIN_REQUEST and then kept, so that a warmed-up decoder never allocates
+// (tests/proto/test_allocation.cpp); a connection that never sent a request holds none.
 decoder::decoder(decoder_limits limits) : limits_(limits) {}
 
 bool decoder::is_active(std::uint16_t id) const noexcept {
@@ -44,8 +44,6 @@ void decoder::release(std::uint16_t id) noexcept {
     if (r.id == id) {
       r = active_.back();
       active_.pop_back();
-      // An idle kept connection holds no table (a malloc on its next request).
-      if (active_.empty()) std::vector<active_request>().swap(active_);
       return;
     }
   }
