@@ -7,6 +7,7 @@
 
 #include <asio/co_spawn.hpp>
 #include <asio/experimental/as_tuple.hpp>
+#include <asio/post.hpp>
 #include <asio/use_awaitable.hpp>
 #include <asio/write.hpp>
 
@@ -20,7 +21,7 @@ namespace {
 
 constexpr auto use_tuple = asio::experimental::as_tuple(asio::use_awaitable);
 constexpr std::size_t shrink_above = 64 * 1024;
-constexpr int drain_rounds = 4;  // of the server's 64 KiB buffer per turn
+constexpr int drain_rounds = 4;  // full reads of the server's 64 KiB buffer per turn
 // A busy connection's idle check comes back this often: its deadline then counts from its last
 // request's end within a second, without a timer operation per request.
 constexpr auto idle_recheck = std::chrono::seconds(1);
@@ -51,40 +52,55 @@ void client_connection::start() {
 
 asio::awaitable<void> client_connection::read_loop() {
   // Records are handled synchronously, straight after each read: no view into a buffer lives
-  // across a co_await. A pending read needs a buffer of its own, so each connection has a small
-  // one (an idle connection costs kilobytes); what does not fit is drained at once into the
-  // server's one large buffer. A read rather than a wait for readiness: Asio re-arms a wait with
-  // an epoll_ctl every time, while a read after one that emptied the socket costs no system call.
+  // across a co_await. So the connection waits for readability with no buffer of its own and
+  // then reads into the server's one read buffer (per event loop): an idle connection holds no
+  // read memory at all (docs/performance.md#memory).
+  // The reactor is edge-triggered and a readiness wait is never speculative, so the loop reads
+  // first whenever bytes may be there without a new edge: on a fresh socket, after a read that
+  // filled the buffer, after a pause, after a cancelled wait. A short read means the socket is
+  // empty (what Asio's own reads assume: done_and_exhausted), and only then it waits.
   std::error_code ignore;
   sock_.non_blocking(true, ignore);
   std::vector<char>& big = registry_.read_buffer();
+  bool may_have_bytes = true;
   while (open_) {
-    while (session_.paused() && open_) co_await resume_reading_.wait();
-    if (!open_) break;
+    if (session_.paused()) {
+      while (session_.paused() && open_) co_await resume_reading_.wait();
+      may_have_bytes = true;
+      if (!open_) break;
+    }
     // Here no read is pending and everything read has been handled: the one safe moment.
     if (handing_over_ && session_.at_rest() && !writer_active_) {
       hand_off_socket();
       co_return;
     }
-    auto [ec, n] = co_await sock_.async_read_some(asio::buffer(inbox_), use_tuple);
-    if (ec == asio::error::operation_aborted && handing_over_ && open_) continue;
-    if (!ec) consume({inbox_.data(), n});
-    // Bounded, so that one fast sender cannot hold the loop: the next read completes at once
-    // but behind every other connection's ready handlers.
-    for (int round = 0; !ec && n == inbox_.size() && round < drain_rounds && open_ && !session_.paused(); ++round) {
-      n = sock_.read_some(asio::buffer(big), ec);
+    std::error_code ec;
+    if (!may_have_bytes) {
+      std::tie(ec) = co_await sock_.async_wait(socket_type::wait_read, use_tuple);
+      if (ec == asio::error::operation_aborted && handing_over_ && open_) {
+        may_have_bytes = true;
+        continue;
+      }
+    }
+    may_have_bytes = false;
+    // Bounded, so that one fast sender cannot hold the loop: after that many full reads the
+    // loop yields behind every other connection's ready handlers and reads on.
+    for (int round = 0; !ec && round < drain_rounds && open_ && !session_.paused(); ++round) {
+      const std::size_t n = sock_.read_some(asio::buffer(big), ec);
       if (ec == asio::error::would_block || ec == asio::error::try_again) {
         ec = {};
         break;
       }
       if (!ec) consume({big.data(), n});
       if (n < big.size()) break;
+      may_have_bytes = true;
     }
     if (ec) {
       if (ec != asio::error::eof && ec != asio::error::operation_aborted)
         log::debug("front connection read: {}", ec.message());
       break;
     }
+    if (may_have_bytes && open_ && !session_.paused()) co_await asio::post(sock_.get_executor(), asio::use_awaitable);
   }
   close();
 }

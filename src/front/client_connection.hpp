@@ -13,7 +13,6 @@
 #include <asio/generic/stream_protocol.hpp>
 #include <asio/steady_timer.hpp>
 
-#include <array>
 #include <cstdint>
 #include <memory>
 #include <string>
@@ -102,9 +101,6 @@ class client_connection final : public std::enable_shared_from_this<client_conne
   connection_registry& registry_;
   socket_type sock_;
   front_session session_;
-  // Most of nginx's requests (params of about 1 KiB) fit in one read here: 2 KiB is the balance
-  // between one read per request and the memory of 10,000 idle connections (bench/idle-conns.sh).
-  std::array<char, 2048> inbox_;
   std::string writing_;                             // records being written
   std::size_t written_ = 0;                         // of writing_
   std::unique_ptr<asio::steady_timer> send_timer_;  // only while a writer runs: idle fronts pay nothing

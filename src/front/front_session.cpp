@@ -243,7 +243,11 @@ void front_session::forget(request& r) {
     requests_.erase(it);
     decoder_.release(r.front_id);
     if (!r.params_done) --heads_open_;
-    if (requests_.empty() && limits_.idle_timeout > clock_type::duration::zero()) idle_since_ = clock_type::now();
+    if (requests_.empty()) {
+      // An idle kept connection gives back the map's bucket array (a malloc on its next request).
+      std::unordered_map<std::uint16_t, std::shared_ptr<request>>().swap(requests_);
+      if (limits_.idle_timeout > clock_type::duration::zero()) idle_since_ = clock_type::now();
+    }
   }
   update_pause();
   if (draining_ && requests_.empty()) close_after_flush_ = true;

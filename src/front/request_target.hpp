@@ -74,7 +74,7 @@ class connection_registry {
   virtual event_signal& closed() noexcept = 0;
   /// A listener's accept loop is over: the listener may be freed.
   virtual void listener_done() noexcept = 0;
-  /// Where a connection drains what overflowed its small inbox (one thread: one buffer).
+  /// What every front connection of this event loop reads into (one thread: one buffer).
   virtual std::vector<char>& read_buffer() noexcept = 0;
   /// A connection at rest passes its socket on instead of closing (client_connection::hand_over);
   /// the registry owns `fd` from here. `c` is still registered and removes itself afterwards.
