@@ -39,6 +39,8 @@ void server::apply_reload() {
     reload_failed(fmt::format("{}; the running configuration is kept", e.what()));
     return;
   }
+  // The file read again is said again as at start-up: each php-fpm directive it does not map, or nothing.
+  for (const auto& w : next.warnings) log::warning("{}", w);
   const front_limits next_front{.max_conns = next.max_conns};
 
   // Everything that can fail, first: the new pools (not started) and the new listeners (bound,

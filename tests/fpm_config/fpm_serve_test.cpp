@@ -3,8 +3,8 @@
 // (only their paths moved into the test's directory) and a multi-pool file whose every mapped
 // directive is checked on the running workers.
 
-#include "tests/support/child_process.hpp"
 #include "tests/support/cgi_response.hpp"
+#include "tests/support/child_process.hpp"
 #include "tests/support/fcgi_client.hpp"
 #include "tests/support/fcgimux_instance.hpp"
 #include "tests/support/http_client.hpp"
@@ -19,6 +19,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include <csignal>
 #include <fstream>
 #include <functional>
 #include <regex>
@@ -85,19 +86,21 @@ TEST_CASE("Debian's stock php-fpm.conf and www.conf run under fcgimux behind ngi
   write_file(dir.file("php-fpm.conf"), main);
   const std::string www = read_file("/etc/php/8.2/fpm/pool.d/www.conf");
   write_file(dir.file("pool.d/www.conf"), replace_directive(www, "listen", "listen = " + dir.file("www.sock")));
-  write_file(dir.file("index.php"), "<?php echo 'hello from ', getmyuid() >= 0 ? 'php' : '', ' ', ini_get('memory_limit');");
+  write_file(dir.file("index.php"),
+             "<?php echo 'hello from ', getmyuid() >= 0 ? 'php' : '', ' ', ini_get('memory_limit');");
   write_file(dir.file("cat.jpg"), "<?php echo 'ran an image';");
 
   fcgimux_instance f(fpm_options(dir.file("php-fpm.conf")));
-  REQUIRE(eventually([&] { return f.stderr_text().find("listening on unix:" + dir.file("www.sock")) != std::string::npos; },
-                     15s));
+  REQUIRE(eventually(
+      [&] { return f.stderr_text().find("listening on unix:" + dir.file("www.sock")) != std::string::npos; }, 15s));
   INFO(f.stderr_text());
   // pm = dynamic, pm.start_servers = 2: two php-cgi workers as www-data (the copy has no /etc/php/8.2/ path
   // to take a version from: php-cgi on PATH).
   REQUIRE(eventually(
       [&] {
         auto w = f.worker_pids();
-        return w.size() == 2 && std::all_of(w.begin(), w.end(), [](pid_t p) { return comm_of(p).rfind("php-cgi", 0) == 0; });
+        return w.size() == 2 &&
+               std::all_of(w.begin(), w.end(), [](pid_t p) { return comm_of(p).rfind("php-cgi", 0) == 0; });
       },
       15s));
   for (pid_t w : f.worker_pids()) CHECK(uid_of(w) == 33);
@@ -205,8 +208,8 @@ pm.max_children = 3
   CHECK(slow.status >= 500);
   CHECK(std::chrono::steady_clock::now() - t0 < 4s);
   // access.log and access.format.
-  CHECK(eventually(
-      [&] { return read_file(dir.file("app.access")).find("GET /env.php 200") != std::string::npos; }, 5s));
+  CHECK(
+      eventually([&] { return read_file(dir.file("app.access")).find("GET /env.php 200") != std::string::npos; }, 5s));
   // The TCP pool, ondemand, from 127.0.0.1 (listen.allowed_clients).
   auto r = fcgi_get(endpoint::tcp(static_cast<std::uint16_t>(std::stoi(port))), dir.file("www/env.php"), "/env.php");
   CHECK(r.status == 200);
@@ -216,7 +219,8 @@ pm.max_children = 3
   CHECK(phar.status == 403);
 }
 
-TEST_CASE("Started as php-fpm8.2: -t checks Debian's stock file, and --print-config's JSON passes -c -t", "[fpm][compat]") {
+TEST_CASE("Started as php-fpm8.2: -t checks Debian's stock file, and --print-config's JSON passes -c -t",
+          "[fpm][compat]") {
   temp_dir dir;
   const std::string link = dir.file("php-fpm8.2");
   REQUIRE(::symlink(fcgimux_bin, link.c_str()) == 0);
@@ -231,7 +235,8 @@ TEST_CASE("Started as php-fpm8.2: -t checks Debian's stock file, and --print-con
   CHECK(d.exit_code == 2);
   CHECK_THAT(d.err, Catch::Contains("php-fpm: unknown option -d"));
   // The JSON --print-config prints is a -c file fcgimux accepts.
-  const auto printed = run_child({fcgimux_bin, "--php-fpm-config", "/etc/php/8.2/fpm/php-fpm.conf", "--print-config"}, 20s);
+  const auto printed =
+      run_child({fcgimux_bin, "--php-fpm-config", "/etc/php/8.2/fpm/php-fpm.conf", "--print-config"}, 20s);
   REQUIRE(printed.exit_code == 0);
   CHECK_THAT(printed.out, Catch::Contains("\"command\""));
   write_file(dir.file("printed.json"), printed.out);
@@ -239,4 +244,44 @@ TEST_CASE("Started as php-fpm8.2: -t checks Debian's stock file, and --print-con
   INFO(check.err);
   CHECK(check.exit_code == 0);
   CHECK_THAT(check.err, Catch::Contains("configuration ok (1 pool: www)"));
+}
+
+namespace {
+
+std::size_t count_of(const std::string& text, const std::string& what) {
+  std::size_t n = 0;
+  for (auto at = text.find(what); at != std::string::npos; at = text.find(what, at + what.size())) ++n;
+  return n;
+}
+
+}  // namespace
+
+TEST_CASE("SIGHUP says the php-fpm file's warnings again, and nothing when the file has none", "[fpm][reload]") {
+  REQUIRE(::geteuid() == 0);  // the pool runs as nobody
+  temp_dir dir;
+  world_readable(dir);
+  const auto port = std::to_string(free_tcp_port());
+  const std::string pool = "[app]\nuser = nobody\nlisten = 127.0.0.1:" + port + "\npm = static\npm.max_children = 1\n";
+  const std::string global = "[global]\ndaemonize = no\n";
+  write_file(dir.file("php-fpm.conf"), global + "log_level = notice\n" + pool);
+  const std::string said = "[global] log_level:";
+
+  fcgimux_instance f(fpm_options(dir.file("php-fpm.conf")));
+  REQUIRE(eventually([&] { return f.stderr_text().find("listening on 127.0.0.1:" + port) != std::string::npos; }, 15s));
+  INFO(f.stderr_text());
+  CHECK(count_of(f.stderr_text(), said) == 1);
+
+  f.process().send_signal(SIGHUP);
+  REQUIRE(eventually([&] { return count_of(f.stderr_text(), "configuration reloaded") == 1; }, 30s));
+  CHECK(count_of(f.stderr_text(), said) == 2);
+
+  // The same file without the directive: the next reload says no warning at all.
+  write_file(dir.file("php-fpm.conf"), global + pool);
+  const std::size_t before = f.stderr_text().size();
+  f.process().send_signal(SIGHUP);
+  REQUIRE(eventually([&] { return count_of(f.stderr_text(), "configuration reloaded") == 2; }, 30s));
+  const std::string after = f.stderr_text().substr(before);
+  INFO(after);
+  CHECK(count_of(f.stderr_text(), said) == 2);
+  CHECK(count_of(after, "warning") == 0);
 }
