@@ -34,8 +34,6 @@ constexpr auto max_backoff = 30s;
 constexpr auto max_crash_backoff = 1s;
 // A worker that dies sooner than this without serving a request "could not start".
 constexpr auto min_healthy_uptime = 1s;
-// After a failed exchange the worker may be dying: give its exit a moment to show.
-constexpr auto probation_time = 100ms;
 constexpr std::size_t max_stderr_line = 4096;
 
 // --rlimit-files, --rlimit-core and --nice, said once at start-up (a worker says on its stderr if
@@ -249,129 +247,6 @@ void worker_pool::back_off(clock_type::time_point now) {
   spawn_not_before_ = now + std::max(delay(start_failures_, max_backoff), delay(crash_streak_, max_crash_backoff));
 }
 
-void worker_pool::make_idle(const std::shared_ptr<pool_member>& w) {
-  w->state = worker_state::idle;
-  w->process->idle_since = clock_type::now();
-  idle_.push_back(w);
-}
-
-void worker_pool::remove_idle(pool_member* w) {
-  std::erase_if(idle_, [w](auto& p) { return p.get() == w; });
-}
-
-std::shared_ptr<pool_member> worker_pool::take_idle() {
-  while (!idle_.empty()) {
-    auto w = idle_.back();
-    idle_.pop_back();
-    if (w->process->exited || w->state != worker_state::idle) continue;
-    if (w->conn && !kept_connection_clean(*w)) continue;
-    w->state = worker_state::busy;
-    return w;
-  }
-  return nullptr;
-}
-
-bool worker_pool::kept_connection_clean(pool_member& w) {
-  // Bytes on an idle connection would be read as the next request's answer: a worker that
-  // writes between requests is replaced. EOF is a worker that closed the connection (php-cgi
-  // after PHP_FCGI_MAX_REQUESTS, libfcgi's idle timeout): the next request connects anew.
-  char c;
-  ssize_t n = ::recv(w.conn->native_handle(), &c, 1, MSG_PEEK | MSG_DONTWAIT);
-  if (n < 0 && (errno == EAGAIN || errno == EWOULDBLOCK)) return true;
-  w.conn.reset();
-  if (n <= 0) return true;
-  log::warning("worker {} wrote between two requests; replacing it", w.pid);
-  w.state = worker_state::stopping;
-  kill_now(w);
-  return false;
-}
-
-void worker_pool::done_with(const std::shared_ptr<pool_member>& w, bool healthy) {
-  FCGIMUX_INVARIANT(w->current, "a worker is given back once per request");
-  w->current.reset();
-  ++w->requests;
-  if (w->process->exited || w->state == worker_state::stopping) return;
-  if (stopping_all_) {
-    stop_worker(w);
-    return;
-  }
-  if (w->process->retiring) {
-    log::debug("pool {}: worker {} (generation {}) replaced after its last request", cfg_.name, w->pid,
-               w->process->generation);
-    stop_worker(w);
-    roll_step();
-    return;
-  }
-  if (cfg_.max_requests > 0 && w->requests >= cfg_.max_requests) {
-    log::debug("worker {} retired after {} requests", w->pid, w->requests);
-    stop_worker(w);
-    grow();
-    return;
-  }
-  if (healthy) {
-    start_failures_ = crash_streak_ = 0;
-    roll_proven(*w);
-  }
-  if (!healthy) {
-    w->conn.reset();
-    w->process->probation.expires_after(probation_time);
-    w->process->probation.async_wait([this, w](const std::error_code& ec) {
-      if (ec || w->process->exited || w->state != worker_state::busy) return;
-      make_idle(w);
-      events_.member_ready();
-    });
-    return;
-  }
-  make_idle(w);
-  events_.member_ready();
-}
-
-void worker_pool::signal_worker(const worker& w, int sig) {
-  // Workers lead their own process group (setsid before exec), so what they fork goes too.
-  w.group.signal(sig);
-}
-
-void worker_pool::kill_now(pool_member& w) {
-  if (w.process->exited) return;
-  w.process->signalled_by_us = true;
-  signal_worker(*w.process, SIGKILL);
-}
-
-void worker_pool::stop_worker(const std::shared_ptr<pool_member>& w) {
-  remove_idle(w.get());
-  w->state = worker_state::stopping;
-  // php-cgi blocked reading a kept connection ignores SIGTERM until that connection closes. A busy
-  // worker's exchange still uses the socket object: shut it down and let the exchange drop it.
-  if (w->current && w->conn) {
-    std::error_code ignore;
-    w->conn->shutdown(asio::socket_base::shutdown_both, ignore);
-    w->conn->cancel(ignore);
-  } else {
-    w->conn.reset();
-  }
-  if (w->process->exited) return;
-  w->process->signalled_by_us = true;
-  signal_worker(*w->process, SIGTERM);
-  w->process->kill_timer.expires_after(to_duration(cfg_.stop_grace));
-  w->process->kill_timer.async_wait([w](const std::error_code& ec) {
-    if (ec || w->process->exited) return;
-    log::warning("worker {} ignored SIGTERM; sending SIGKILL", w->pid);
-    signal_worker(*w->process, SIGKILL);
-  });
-}
-
-void worker_pool::stop_all() {
-  if (stopping_all_) return;  // a worker already stopping keeps its SIGKILL deadline
-  stopping_all_ = true;
-  spawn_timer_.cancel();
-  release_timer_.cancel();
-  auto all = workers_;
-  for (auto& w : all)
-    if (w->state != worker_state::busy) stop_worker(w);
-  for (auto& w : all)
-    if (w->state == worker_state::busy) stop_worker(w);
-}
-
 void worker_pool::grow() {
   if (stopping_all_ || no_spawn_) return;
   auto now = clock_type::now();
@@ -401,50 +276,6 @@ void worker_pool::schedule_spawn(clock_type::time_point at) {
   });
 }
 
-void worker_pool::release_pass() {
-  if (stopping_all_) return;
-  // During a roll the pool is briefly above its size on purpose: nothing is released.
-  if (rolling_ != rolling::rolling) release_over_max();
-  if (!idle_.empty() && rolling_ != rolling::rolling) {
-    auto oldest = idle_.front();
-    if (scaler_.may_release(counts(), oldest->process->idle_since, clock_type::now())) {
-      log::debug("worker {} released after {:.1f} s idle", oldest->pid,
-                 std::chrono::duration<double>(clock_type::now() - oldest->process->idle_since).count());
-      stop_worker(oldest);
-    }
-  }
-  release_timer_.expires_after(
-      std::clamp(to_duration(cfg_.idle_timeout / 4), to_duration(seconds(0.05)), to_duration(seconds(1.0))));
-  release_timer_.async_wait([this](const std::error_code& ec) {
-    if (!ec) release_pass();
-  });
-}
-
-void worker_pool::release_over_max() {
-  // A reload lowered --max-workers: the idle workers over it go now, not after --idle-timeout;
-  // busy ones are never interrupted and go at a later pass, once idle.
-  pool_counts p = counts();
-  while (p.live > cfg_.max_workers && !idle_.empty()) {
-    auto oldest = idle_.front();
-    log::debug("worker {} released: the pool is over its maximum of {}", oldest->pid, cfg_.max_workers);
-    stop_worker(oldest);
-    --p.live;
-  }
-}
-
-void worker_pool::kill_pid(int pid) {
-  for (auto& w : workers_)
-    if (w->pid == pid) return kill_now(*w);
-}
-
-void worker_pool::kill_all() {
-  for (auto& w : workers_)
-    if (!w->process->exited) {
-      w->process->signalled_by_us = true;
-      signal_worker(*w->process, SIGKILL);
-    }
-}
-
 bool worker_pool::can_take_requests() const noexcept {
   return std::any_of(workers_.begin(), workers_.end(), [](auto& w) { return w->state != worker_state::stopping; }) ||
          !no_spawn_;
@@ -454,37 +285,6 @@ void worker_pool::stop_spawning() {
   no_spawn_ = true;
   spawn_timer_.cancel();
   if (!can_take_requests()) events_.no_member_left("fcgimux is shutting down and no worker is left");
-}
-
-void worker_pool::refused_kept_connection(pool_member& w) {
-  w.process->refused_kept_connection = true;
-  if (cfg_.keep_conn == keep_conn_mode::auto_ && keep_conn_) {
-    keep_conn_ = false;
-    keep_conn_suspended_ = true;
-  }
-}
-
-void worker_pool::settle_kept_connections(const pool_member& w, int status) {
-  bool by_itself = WIFEXITED(status) && !w.process->signalled_by_us;
-  if (!by_itself) {
-    if (keep_conn_suspended_) keep_conn_ = true;
-    keep_conn_suspended_ = false;
-    return;
-  }
-  if (cfg_.keep_conn == keep_conn_mode::auto_) {
-    if (keep_conn_ || keep_conn_suspended_)
-      log::warning(
-          "worker {} closed a kept (FCGI_KEEP_CONN) connection without answering its first request, "
-          "then exited; switching to a connection per request (--keep-conn auto)",
-          w.pid);
-    keep_conn_ = keep_conn_suspended_ = false;
-  } else if (cfg_.keep_conn == keep_conn_mode::yes && !told_keep_conn_) {
-    told_keep_conn_ = true;
-    log::warning(
-        "worker {} closed a kept (FCGI_KEEP_CONN) connection without answering its first request, "
-        "then exited: a program that cannot keep connections (a kcgi app) needs --keep-conn no (or auto)",
-        w.pid);
-  }
 }
 
 bool worker_pool::cannot_serve() const noexcept {
