@@ -13,6 +13,7 @@
 #include "src/core/request_lifecycle.hpp"
 #include "src/upstream/answer_reader.hpp"
 #include "src/upstream/exchange_error.hpp"
+#include "src/upstream/exchange_state.hpp"
 
 #include <asio/co_spawn.hpp>
 #include <asio/experimental/as_tuple.hpp>
@@ -32,68 +33,7 @@
 namespace fcgimux {
 namespace {
 
-using socket_type = asio::generic::stream_protocol::socket;
-constexpr auto use_tuple = asio::experimental::as_tuple(asio::use_awaitable);
-// fcgimux's own id towards a worker: workers never see two requests at once on a connection.
-constexpr std::uint16_t worker_request_id = 1;
-// Every resend is one the kernel proved unread, so the limit only stops a loop; it must be high
-// enough for a request to meet several workers recycling themselves at the same moment.
-constexpr int max_attempts = 8;
-constexpr std::size_t read_buffer_size = 64 * 1024;
-
-struct exchange_result {
-  bool connect_failed = false;
-  bool response_bytes = false;  // any byte came back from the worker
-  bool got_end = false;
-  bool writer_done = true;  // every STDIN byte was written
-  bool timed_out = false;
-  bool body_streamed = false;  // body bytes fcgimux no longer holds went to the worker: no resend
-  bool keep_conn = false;      // FCGI_KEEP_CONN was asked of the worker
-  bool stdin_closed = false;   // the head holds the whole body and its end
-  bool had_body = false;       // body bytes (or a body still arriving) went with the request
-  std::uint32_t app_status = 0;
-  proto::protocol_status status = proto::protocol_status::request_complete;
-  std::error_code ec;
-  std::string head;  // BEGIN_REQUEST, PARAMS and (a buffered) STDIN, once built
-  std::size_t head_written = 0;
-  // The streamed body bytes written to this worker so far, kept while they all fit in what the
-  // socket holds unread (sent_limit): until then a worker that closes without reading a byte
-  // (php-cgi retiring as the request arrives) leaves fcgimux all it needs to send it elsewhere.
-  std::string sent_body;
-  std::size_t sent_stdin = 0;  // how much of sent_body is STDIN (the rest is a FILTER's DATA)
-  std::size_t sent_limit = 0;
-  request::input_sent sent_ends;  // which input streams' ends this worker was sent
-  // The worker answered outside the protocol (garbage, a stray id or type, a bad head): what it
-  // did, for the log; the request gets 502 (or is cut off) and the worker is replaced.
-  std::string broken;
-  bool broken_after_end = false;  // a whole answer, then more bytes: delivered, worker replaced
-  int http_status = 0;            // from the answer's head
-};
-
-// What the reader, the body writer and the request timer of one exchange share. It lives in the
-// exchange's frame, which outlives the writer: the exchange waits for the writer to leave.
-struct exchange_ctx {
-  exchange_ctx(exchange_home& s, pool_member& wk, request& rq, exchange_result& rs, const asio::any_io_executor& ex)
-      : pool(s), w(wk), r(rq), res(rs), timer(ex) {}
-  exchange_home& pool;
-  pool_member& w;
-  request& r;
-  exchange_result& res;
-  asio::steady_timer timer;                // --request-timeout, armed when set
-  std::optional<event_signal> body_event;  // a streamed body: STDIN arrived, the front left, or the end
-  struct body_wakeup final : front_listener {
-    event_signal* signal = nullptr;
-    void front_changed() override { signal->notify(); }
-  } body_listener;
-  std::optional<event_signal> writer_left;
-  bool reader_done = false;
-  bool writer_running = false;
-  bool timer_pending = false;  // the timer's handler has yet to run
-
-  // Every wait of the exchange is for one of these, and each wait re-checks them when woken:
-  // nothing depends on a cancellation arriving while the waiter is between two operations.
-  bool over() const noexcept { return reader_done || res.timed_out; }
-};
+using namespace exchange_detail;
 
 std::string_view uri_of(const request& r) { return r.uri.empty() ? std::string_view("-") : std::string_view(r.uri); }
 
@@ -162,95 +102,6 @@ asio::awaitable<void> read_response(exchange_ctx& x) {
   }
 }
 
-// Cancels what the worker's socket is doing: a body write the worker does not take, or the
-// read of a worker past its time.
-void interrupt_worker_io(pool_member& w) {
-  std::error_code ignore;
-  if (w.conn) w.conn->cancel(ignore);
-}
-
-// Streams the rest of a body larger than --body-buffer as the front delivers it. It runs beside
-// the reader and leaves as soon as the exchange is over(): the reader's end and the request timer
-// wake its wait and cancel its write.
-asio::awaitable<void> write_body(exchange_ctx& x) {
-  pool_member& w = x.w;
-  request& r = x.r;
-  exchange_result& res = x.res;
-  std::string chunk;
-  while (!x.over()) {
-    chunk.clear();
-    // When the front is gone the rest of the body never comes: its streams are closed so that
-    // the worker finishes the request, and the exchange drains its answer before reusing it.
-    const bool last = r.append_input(chunk, worker_request_id, res.sent_ends, r.front_gone);
-    if (!r.body.empty()) {
-      if (!res.body_streamed && res.sent_body.size() + r.body.size() <= res.sent_limit) {
-        res.sent_body += r.body;
-        res.sent_stdin += r.body_stdin;
-      } else {
-        // More than the socket can hold unread: the worker has read part of the body, which
-        // fcgimux no longer needs to keep.
-        res.body_streamed = true;
-        std::string().swap(res.sent_body);
-        res.sent_stdin = 0;
-      }
-      r.input_taken();
-      if (auto c = r.conn.lock()) c->body_consumed(r);
-    }
-    if (chunk.empty()) {
-      if (last) {
-        res.writer_done = true;
-        co_return;
-      }
-      co_await x.body_event->wait();
-      continue;
-    }
-    auto [ec, n] = co_await asio::async_write(*w.conn, asio::buffer(chunk), use_tuple);
-    if (ec) {
-      // Cancelled because the exchange is over, or a real error: then the reader must end too.
-      if (!x.over()) {
-        res.ec = ec;
-        interrupt_worker_io(w);
-      }
-      co_return;
-    }
-    if (last) {
-      res.writer_done = true;
-      co_return;
-    }
-  }
-}
-
-void start_body_writer(exchange_ctx& x, const asio::any_io_executor& ex) {
-  x.body_event.emplace(ex);
-  x.writer_left.emplace(ex);
-  x.body_listener.signal = &*x.body_event;
-  x.r.front_event = &x.body_listener;
-  x.res.writer_done = false;
-  x.writer_running = true;
-  asio::co_spawn(ex, write_body(x), [&x](std::exception_ptr e) {
-    if (e) {
-      log::on_exception("a request body writer")(e);
-      if (!x.over()) {
-        x.res.ec = std::make_error_code(std::errc::io_error);
-        interrupt_worker_io(x.w);
-      }
-    }
-    x.writer_running = false;
-    x.writer_left->notify();
-  });
-}
-
-// The reader is done: the writer must not go on writing a body nobody will read.
-asio::awaitable<void> stop_body_writer(exchange_ctx& x) {
-  if (!x.writer_left) co_return;
-  if (x.writer_running) {
-    interrupt_worker_io(x.w);
-    x.body_event->notify();
-    while (x.writer_running) co_await x.writer_left->wait();
-  }
-  x.r.front_event = nullptr;
-}
-
 // --request-timeout counts from the worker taking the request and ends whatever the exchange is
 // waiting for: the worker's socket, the body's next bytes, or a front that does not read.
 void arm_request_timer(exchange_ctx& x) {
@@ -271,60 +122,6 @@ asio::awaitable<void> disarm_request_timer(exchange_ctx& x) {
   x.timer.cancel();
   // A handler that already fired (or was just cancelled) still has to run before x is gone.
   while (x.timer_pending) co_await asio::post(co_await asio::this_coro::executor, asio::use_awaitable);
-}
-
-// Builds the request's records for `w` and sends what the socket takes now. start_exchange calls
-// it as it hands the request over (when the body is whole and the connection kept): a worker freed
-// by its last answer then has the next request at once, not after fcgimux has written that answer
-// to its front and the new exchange's coroutine has had its loop turn, by which time the worker
-// has gone back to sleep. Otherwise talk() calls it once it has a connection.
-void send_head(exchange_home& pool, pool_member& w, request& r, exchange_result& res) {
-  std::string& head = res.head;
-  res.keep_conn = pool.keeps_connections(w);
-  res.had_body = !r.body.empty() || !r.input_done();
-  head.reserve(64 + r.params.size() + r.body.size());
-  // The worker serves the role the front asked for (docs/roles.md); its id is always 1.
-  proto::append_begin_request(head, worker_request_id, static_cast<std::uint16_t>(r.role),
-                              res.keep_conn ? proto::flag_keep_conn : 0);
-  proto::append_stream(head, proto::record_type::params, worker_request_id, r.params);
-  proto::append_stream_end(head, proto::record_type::params, worker_request_id);
-  // A buffered body stays in the request until it is answered, so it can be sent again.
-  res.stdin_closed = r.append_input(head, worker_request_id, res.sent_ends, false);
-  if (!res.stdin_closed) {
-    // A streamed body's first part: the front may send more now, and this part is kept aside
-    // (sent_body) while the worker may not have read it.
-    int sndbuf = 0;
-    socklen_t len = sizeof sndbuf;
-    ::getsockopt(w.conn->native_handle(), SOL_SOCKET, SO_SNDBUF, &sndbuf, &len);
-    res.sent_limit = r.body.size() + static_cast<std::size_t>(std::max(sndbuf, 0));
-    res.sent_body = std::move(r.body);
-    res.sent_stdin = r.body_stdin;
-    r.input_taken();
-    if (auto c = r.conn.lock()) c->body_consumed(r);
-  }
-  std::string_view unsent = head;
-  res.ec = send_now(w.conn->native_handle(), unsent);
-  res.head_written = head.size() - unsent.size();
-}
-
-// Connects w.conn to a server within its time limit: a host that drops packets would otherwise
-// hold the request until --request-timeout (or for ever).
-asio::awaitable<std::error_code> connect_within(pool_member& w, const asio::any_io_executor& ex) {
-  asio::steady_timer limit(ex, w.connect_timeout);
-  bool expired = false, connecting = true, pending = true;
-  limit.async_wait([&](const std::error_code& ec) {
-    pending = false;
-    if (ec || !connecting) return;
-    expired = true;
-    interrupt_worker_io(w);
-  });
-  auto [ec] = co_await w.conn->async_connect(w.where.address, use_tuple);
-  connecting = false;
-  limit.cancel();
-  // The timer's handler refers to this frame: it has to run (cancelled) before the frame goes.
-  while (pending) co_await asio::post(ex, asio::use_awaitable);
-  if (expired) ec = asio::error::timed_out;
-  co_return ec;
 }
 
 asio::awaitable<void> talk(exchange_ctx& x, const asio::any_io_executor& ex) {
