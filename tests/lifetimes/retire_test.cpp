@@ -218,8 +218,8 @@ TEST_CASE("200 reloads that add and remove a pool and a listener free what they 
   // A retired pool holds its counters and latency histograms, its scheduler and its settings; 80
   // of them held come to well over a MiB (measured: see the report). Freed, the allocator's
   // growth over 160 reloads stays within 2 MiB: it grows with how many requests and connections
-  // were in flight at the peaks, and reached 1.6 MiB once beside a parallel build (1.1 MiB on a
-  // quiet machine). That the pools are freed is proven by the descriptors above, each held pool
+  // were in flight at the peaks, and reached 1.6 MiB once beside a parallel build.
+  // That the pools are freed is proven by the descriptors above, each held pool
   // keeping its access log open; this bound catches what grows per reload without a descriptor.
   // fcgimux stops cleanly after all that (under ASan: LeakSanitizer finds nothing at its exit).
   mux.mux().process().send_signal(SIGTERM);
