@@ -1,5 +1,5 @@
 // SPDX-License-Identifier: ISC
-// kfcgi(8)'s command line as fcgimux options. Read from kcgi's kfcgi.counts and kfcgi.8: defaults
+// kfcgi(8)'s command line as fcgimux options. Read from kcgi's kfcgi.c and kfcgi.8: defaults
 // (5 workers, socket /var/www/run/httpd.sock, jail /var/www, backlog twice the pool, idle 300 s),
 // the ranges of its numbers and how -r, -N and -n combine are kfcgi's own.
 

@@ -1,5 +1,5 @@
 // SPDX-License-Identifier: ISC
-// spawn-fcgi's command line as fcgimux options. Read from lighttpd's spawn-fcgi.counts and spawn-fcgi.1:
+// spawn-fcgi's command line as fcgimux options. Read from lighttpd's spawn-fcgi.c and spawn-fcgi.1:
 // one fork by default, backlog 1024, a TCP port on 0.0.0.0 unless -a names an address, the socket
 // created inside the chroot unless -S, the socket owned by -u/-g unless -U/-G, no uid or gid 0.
 // The one change of meaning: spawn-fcgi exits once its children run, fcgimux stays and supervises

@@ -1,5 +1,5 @@
 // SPDX-License-Identifier: ISC
-// php-fpm's command line (sapi/fpm/fpm/fpm_main.counts, php-fpm(8)) as fcgimux options: the flags that
+// php-fpm's command line (sapi/fpm/fpm/fpm_main.c, php-fpm(8)) as fcgimux options: the flags that
 // say which configuration to run and how; php-cgi's own flags (-d, -n, -i, -m) are refused by name.
 
 #include "src/config/compat.hpp"

@@ -1,6 +1,6 @@
 // SPDX-License-Identifier: ISC
 #pragma once
-// php-fpm's configuration file as php-fpm reads it (sapi/fpm/fpm/fpm_conf.counts): one line at a time
+// php-fpm's configuration file as php-fpm reads it (sapi/fpm/fpm/fpm_conf.c): one line at a time
 // through PHP's INI scanner in its normal mode, `[name]` sections, `include=` globs followed after
 // the line that names them, `$pool` replaced by the pool's name in every value of a pool, and
 // `${NAME}` replaced by the environment's NAME. Only reading: what the directives mean is

@@ -1,5 +1,5 @@
 // SPDX-License-Identifier: ISC
-// Each php-fpm directive (the tables of sapi/fpm/fpm/fpm_conf.counts) and what fcgimux makes of it;
+// Each php-fpm directive (the tables of sapi/fpm/fpm/fpm_conf.c) and what fcgimux makes of it;
 // docs/migrating.md has the same table for operators.
 
 #include "src/config/fpm_map.hpp"

@@ -3,7 +3,7 @@
 // php-fpm's status page (pm.status_path) in its five shapes, filled from fcgimux's counters, so
 // that what reads php-fpm's page (hipages/php-fpm_exporter reads ?json, Datadog, Zabbix and
 // Netdata collectors) reads fcgimux's unchanged. The field names, their order and their types are
-// php-fpm 8.2's (sapi/fpm/fpm/fpm_status.counts); what each is filled from: docs/php-fpm-status.md.
+// php-fpm 8.2's (sapi/fpm/fpm/fpm_status.c); what each is filled from: docs/php-fpm-status.md.
 
 #include "src/stats/pool_stats.hpp"
 

@@ -17,7 +17,7 @@ namespace fcgimux::test {
 
 using namespace std::chrono_literals;
 
-/// The static C responder (identity_responder.counts).
+/// The static C responder (identity_responder.c).
 inline constexpr const char* identity_responder_bin = IDENTITY_RESPONDER_BIN;
 
 /// Copies the identity responder into `dir` (made 0755, so that any worker user reaches it) and
