@@ -245,7 +245,7 @@ void front_session::forget(request& r) {
     if (!r.params_done) --heads_open_;
     if (requests_.empty()) {
       // An idle kept connection gives back the map's bucket array (a malloc on its next request).
-      std::unordered_map<std::uint16_t, std::shared_ptr<request>>().swap(requests_);
+      decltype(requests_)().swap(requests_);
       if (limits_.idle_timeout > clock_type::duration::zero()) idle_since_ = clock_type::now();
     }
   }
