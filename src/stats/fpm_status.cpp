@@ -264,7 +264,7 @@ fpm_page fpm_status_page(const stats& process, std::string_view name, const pool
   const fpm_query q = parse_fpm_query(query);
   const pool_snapshot snap = st.snapshot(q.full);
   const auto since = std::chrono::duration_cast<std::chrono::seconds>(clock_type::now() - process.started);
-  const std::time_t started = std::time(nullptr) - since.count();
+  const std::time_t started = process.started_wall;
   // php-fpm's names for fcgimux's pool shapes: a fixed size, a range, or none kept ready.
   const char* pm = snap.max <= snap.min ? "static" : snap.min == 0 ? "ondemand" : "dynamic";
   return render_fpm_status(

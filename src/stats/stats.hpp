@@ -10,6 +10,7 @@
 #include <nlohmann/json_fwd.hpp>
 
 #include <cstdint>
+#include <ctime>
 #include <string>
 #include <string_view>
 #include <vector>
@@ -51,6 +52,9 @@ class stats {
   process_counters counts;
   queue_gauge queue;  ///< requests waiting over every pool: the totals' queue.peak
   clock_type::time_point started = clock_type::now();
+  /// The same moment on the wall clock, taken once: php-fpm's `start time` must not move between
+  /// two pages (now minus a whole number of seconds of uptime would, by up to one).
+  std::time_t started_wall = std::time(nullptr);
   std::string version = FCGIMUX_VERSION;
   std::string last_reload_error;  ///< why the last failed reload failed; empty: none yet
   upgrade_status upgrade;

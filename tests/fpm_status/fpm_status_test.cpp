@@ -70,7 +70,7 @@ TEST_CASE("status-path answers every php-fpm shape with php-fpm's fields, order 
 }
 
 TEST_CASE("status-path's figures are fcgimux's own: its queue, its busy workers, its peaks") {
-  fcgimux_instance f(demo_pool({"-n", "1", "--status-path", "/fpm-status", "--slow-threshold", "0.2"}));
+  fcgimux_instance f(demo_pool({"-n", "1", "--status-path", "/fpm-status", "--slow-threshold", "2"}));
   REQUIRE(f.wait_for_workers(1, 10s));
   const std::time_t before = std::time(nullptr);
   // Long enough that the page below is read while it runs and the other request waits, also on a
