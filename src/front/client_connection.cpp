@@ -31,12 +31,7 @@ log_limit head_timeout_log;
 }  // namespace
 
 client_connection::client_connection(request_target& target, connection_registry& registry, socket_type sock)
-    : target_(target),
-      registry_(registry),
-      sock_(std::move(sock)),
-      session_(*this, target.front().limits),
-      writable_(sock_.get_executor()),
-      resume_reading_(sock_.get_executor()) {
+    : target_(target), registry_(registry), sock_(std::move(sock)), session_(*this, target.front().limits) {
   target_.connection_attached();
 }
 
@@ -65,7 +60,7 @@ asio::awaitable<void> client_connection::read_loop() {
   bool may_have_bytes = true;
   while (open_) {
     if (session_.paused()) {
-      while (session_.paused() && open_) co_await resume_reading_.wait();
+      while (session_.paused() && open_) co_await signal(resume_reading_).wait();
       may_have_bytes = true;
       if (!open_) break;
     }
@@ -215,7 +210,7 @@ asio::awaitable<void> client_connection::write_rest() {
     std::tie(ec, n) = co_await sock_.async_write_some(
         asio::buffer(writing_.data() + written_, writing_.size() - written_), use_tuple);
     written_ += n;
-    writable_.notify();
+    notify(writable_);
     update_output_pause();
   }
   writing_.clear();
@@ -251,8 +246,8 @@ void client_connection::close() {
   if (send_timer_) send_timer_->cancel();
   if (head_timer_) head_timer_->cancel();
   if (idle_timer_) idle_timer_->cancel();
-  writable_.notify();
-  resume_reading_.notify();
+  notify(writable_);
+  notify(resume_reading_);
   session_.close();
   registry_.remove(this);
 }
@@ -337,7 +332,12 @@ bool client_connection::congested() const noexcept {
 asio::awaitable<void> client_connection::wait_writable() {
   auto self = shared_from_this();
   flush();
-  if (open_ && congested()) co_await writable_.wait();
+  if (open_ && congested()) co_await signal(writable_).wait();
+}
+
+event_signal& client_connection::signal(std::unique_ptr<event_signal>& s) {
+  if (!s) s = std::make_unique<event_signal>(sock_.get_executor());
+  return *s;
 }
 
 }  // namespace fcgimux

@@ -55,7 +55,7 @@ class client_connection final : public std::enable_shared_from_this<client_conne
   /// wake_writers() was called. Callers re-check what they wait for.
   asio::awaitable<void> wait_writable() override;
   /// Wakes every exchange waiting in wait_writable() (its request timer fired).
-  void wake_writers() override { writable_.notify(); }
+  void wake_writers() override { notify(writable_); }
   /// fcgimux is stopping: close now if no request is open, else once the last one has ended.
   /// Requests that arrive meanwhile are still served.
   void drain();
@@ -95,7 +95,15 @@ class client_connection final : public std::enable_shared_from_this<client_conne
   void request_ready(const std::shared_ptr<request>& r) override;
   void status_request(request& r) override;
   void request_gone(const std::shared_ptr<request>& r) override;
-  void reading_resumed() override { resume_reading_.notify(); }
+  void reading_resumed() override { notify(resume_reading_); }
+
+  /// Wakes the waiters of `s`, if it was ever waited on: a waiter checks its condition before it
+  /// waits, so a wake-up with nobody waiting yet has nothing to keep.
+  static void notify(const std::unique_ptr<event_signal>& s) {
+    if (s) s->notify();
+  }
+  /// `s`, made on its first wait.
+  event_signal& signal(std::unique_ptr<event_signal>& s);
 
   request_target& target_;
   connection_registry& registry_;
@@ -107,8 +115,9 @@ class client_connection final : public std::enable_shared_from_this<client_conne
   // Made on first use: a head that arrives whole in one read (nginx's, nearly always) never arms it.
   std::unique_ptr<asio::steady_timer> head_timer_;
   std::unique_ptr<asio::steady_timer> idle_timer_;  // only with --front-idle-timeout
-  event_signal writable_;
-  event_signal resume_reading_;
+  // Made on first wait (128 B each): an idle connection is neither congested nor paused.
+  std::unique_ptr<event_signal> writable_;
+  std::unique_ptr<event_signal> resume_reading_;
   bool open_ = true;
   bool writer_active_ = false;  // write_rest() owns the socket's writing
   bool handing_over_ = false;

@@ -51,6 +51,9 @@ bool worker_pool::kept_connection_clean(pool_member& w) {
   // Bytes on an idle connection would be read as the next request's answer: a worker that
   // writes between requests is replaced. EOF is a worker that closed the connection (php-cgi
   // after PHP_FCGI_MAX_REQUESTS, libfcgi's idle timeout): the next request connects anew.
+  // A system call per handout, on purpose: only it sees what arrived since the loop's last
+  // epoll_wait, and a wait kept pending on idle connections would cost an epoll_ctl per request
+  // anyway (docs/performance.md, "System calls per request").
   char c;
   ssize_t n = ::recv(w.conn->native_handle(), &c, 1, MSG_PEEK | MSG_DONTWAIT);
   if (n < 0 && (errno == EAGAIN || errno == EWOULDBLOCK)) return true;
