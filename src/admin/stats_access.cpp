@@ -10,7 +10,7 @@ const std::vector<cidr>& loopback() {
   return blocks;
 }
 
-char lower(char ch) { return ch >= 'A' && ch <= 'Z' ? static_cast<char>(ch - 'A' + 'a') : ch; }
+char lower_ascii(char ch) { return ch >= 'A' && ch <= 'Z' ? static_cast<char>(ch - 'A' + 'a') : ch; }
 
 }  // namespace
 
@@ -38,7 +38,7 @@ bool stats_access::token_accepted(std::string_view authorization) const noexcept
   constexpr std::string_view scheme = "bearer";
   if (authorization.size() <= scheme.size() || authorization[scheme.size()] != ' ') return false;
   for (std::size_t i = 0; i < scheme.size(); ++i)
-    if (lower(authorization[i]) != scheme[i]) return false;
+    if (lower_ascii(authorization[i]) != scheme[i]) return false;
   std::string_view given = authorization.substr(scheme.size());
   while (!given.empty() && given.front() == ' ') given.remove_prefix(1);
   return constant_time_equal(given, token);

@@ -8,7 +8,7 @@
 namespace fcgimux {
 namespace {
 
-using kind = access_token::kind;
+using token_kind = access_token::kind;
 
 access_token::unit duration_unit(const std::string& arg) {
   // php-fpm spells them "mili" and "miliseconds"; both spellings are accepted.
@@ -24,7 +24,7 @@ access_token::unit duration_unit(const std::string& arg) {
 std::vector<access_token> parse_access_format(std::string_view f) {
   std::vector<access_token> out;
   auto text = [&](std::string_view s) {
-    if (out.empty() || out.back().k != kind::text) out.push_back({kind::text, {}, {}});
+    if (out.empty() || out.back().k != token_kind::text) out.push_back({token_kind::text, {}, {}});
     out.back().arg.append(s);
   };
   for (std::size_t i = 0; i < f.size();) {
@@ -49,28 +49,28 @@ std::vector<access_token> parse_access_format(std::string_view f) {
     const char c = f[i++];
     access_token t;
     switch (c) {
-      case '%': t.k = kind::text; break;
-      case 't': t.k = kind::accept_time; break;
-      case 'T': t.k = kind::end_time; break;
-      case 'm': t.k = kind::method; break;
-      case 'r': t.k = kind::uri; break;
-      case 'q': t.k = kind::query; break;
-      case 'Q': t.k = kind::query_mark; break;
-      case 's': t.k = kind::status; break;
+      case '%': t.k = token_kind::text; break;
+      case 't': t.k = token_kind::accept_time; break;
+      case 'T': t.k = token_kind::end_time; break;
+      case 'm': t.k = token_kind::method; break;
+      case 'r': t.k = token_kind::uri; break;
+      case 'q': t.k = token_kind::query; break;
+      case 'Q': t.k = token_kind::query_mark; break;
+      case 's': t.k = token_kind::status; break;
       case 'd':
-        t.k = kind::duration;
+        t.k = token_kind::duration;
         t.u = duration_unit(arg);
         break;
-      case 'p': t.k = kind::worker_pid; break;
-      case 'P': t.k = kind::fcgimux_pid; break;
-      case 'n': t.k = kind::pool; break;
-      case 'R': t.k = kind::remote_addr; break;
-      case 'u': t.k = kind::remote_user; break;
-      case 'l': t.k = kind::content_length; break;
-      case 'f': t.k = kind::script_filename; break;
+      case 'p': t.k = token_kind::worker_pid; break;
+      case 'P': t.k = token_kind::fcgimux_pid; break;
+      case 'n': t.k = token_kind::pool; break;
+      case 'R': t.k = token_kind::remote_addr; break;
+      case 'u': t.k = token_kind::remote_user; break;
+      case 'l': t.k = token_kind::content_length; break;
+      case 'f': t.k = token_kind::script_filename; break;
       case 'e':
         if (arg.empty()) throw config_error("access-format: %e needs a parameter's name, as %{HTTP_HOST}e");
-        t.k = kind::param;
+        t.k = token_kind::param;
         break;
       case 'C':
       case 'M':
@@ -79,14 +79,14 @@ std::vector<access_token> parse_access_format(std::string_view f) {
             "access-format: %{} is php-fpm's measure of its own process; fcgimux's workers are other programs", c));
       default: throw config_error(fmt::format("access-format: unknown token %{}", c));
     }
-    const bool takes_arg =
-        t.k == kind::accept_time || t.k == kind::end_time || t.k == kind::duration || t.k == kind::param;
+    const bool takes_arg = t.k == token_kind::accept_time || t.k == token_kind::end_time ||
+                           t.k == token_kind::duration || t.k == token_kind::param;
     if (braces && !takes_arg) throw config_error(fmt::format("access-format: %{} takes no {{...}}", c));
     if (c == '%') {
       text("%");
       continue;
     }
-    if (t.k != kind::duration) t.arg = std::move(arg);
+    if (t.k != token_kind::duration) t.arg = std::move(arg);
     out.push_back(std::move(t));
   }
   return out;

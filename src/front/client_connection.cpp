@@ -19,7 +19,7 @@
 namespace fcgimux {
 namespace {
 
-constexpr auto use_tuple = asio::experimental::as_tuple(asio::use_awaitable);
+constexpr auto connection_use_tuple = asio::experimental::as_tuple(asio::use_awaitable);
 constexpr std::size_t shrink_above = 64 * 1024;
 constexpr int drain_rounds = 4;  // full reads of the server's 64 KiB buffer per turn
 // A busy connection's idle check comes back this often: its deadline then counts from its last
@@ -71,7 +71,7 @@ asio::awaitable<void> client_connection::read_loop() {
     }
     std::error_code ec;
     if (!may_have_bytes) {
-      std::tie(ec) = co_await sock_.async_wait(socket_type::wait_read, use_tuple);
+      std::tie(ec) = co_await sock_.async_wait(socket_type::wait_read, connection_use_tuple);
       if (ec == asio::error::operation_aborted && handing_over_ && open_) {
         may_have_bytes = true;
         continue;
@@ -208,7 +208,7 @@ asio::awaitable<void> client_connection::write_rest() {
     arm_send_timer();
     std::size_t n;
     std::tie(ec, n) = co_await sock_.async_write_some(
-        asio::buffer(writing_.data() + written_, writing_.size() - written_), use_tuple);
+        asio::buffer(writing_.data() + written_, writing_.size() - written_), connection_use_tuple);
     written_ += n;
     notify(writable_);
     update_output_pause();

@@ -17,7 +17,7 @@
 namespace fcgimux {
 namespace {
 
-constexpr auto use_tuple = asio::experimental::as_tuple(asio::use_awaitable);
+constexpr auto probe_use_tuple = asio::experimental::as_tuple(asio::use_awaitable);
 constexpr std::uint16_t probe_id = 1;
 // A check answer is a few bytes ("pong"); one that goes on is not a health check's.
 constexpr std::size_t max_answer = 64 * 1024;
@@ -27,7 +27,7 @@ asio::awaitable<probe_result> ask_path(asio::any_io_executor ex, const member_en
   asio::generic::stream_protocol::socket sock(ex);
   step_deadline limit(sock);
   limit.arm(spec.connect_within);
-  auto [cec] = co_await sock.async_connect(where.address, use_tuple);
+  auto [cec] = co_await sock.async_connect(where.address, probe_use_tuple);
   const bool expired_connect = limit.expired();
   co_await limit.disarm();
   if (cec || expired_connect) {
@@ -36,14 +36,14 @@ asio::awaitable<probe_result> ask_path(asio::any_io_executor ex, const member_en
   }
   limit.arm(spec.answer_within);
   const std::string req = probe_request(spec.path);
-  auto [wec, wn] = co_await asio::async_write(sock, asio::buffer(req), use_tuple);
+  auto [wec, wn] = co_await asio::async_write(sock, asio::buffer(req), probe_use_tuple);
   answer_reader answer(probe_id);
   std::size_t got = 0;
   char buf[4096];
   bool ended = false;
   std::error_code rec = wec;
   while (!rec && !limit.expired() && !ended && got < max_answer) {
-    auto [ec, n] = co_await sock.async_read_some(asio::buffer(buf), use_tuple);
+    auto [ec, n] = co_await sock.async_read_some(asio::buffer(buf), probe_use_tuple);
     if (ec) {
       rec = ec;
       break;

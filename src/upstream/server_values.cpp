@@ -16,7 +16,7 @@
 namespace fcgimux {
 namespace {
 
-constexpr auto use_tuple = asio::experimental::as_tuple(asio::use_awaitable);
+constexpr auto values_use_tuple = asio::experimental::as_tuple(asio::use_awaitable);
 
 std::optional<std::size_t> to_count(std::string_view v) {
   std::size_t n = 0;
@@ -74,7 +74,7 @@ asio::awaitable<values_outcome> ask_values(asio::any_io_executor ex, const membe
   asio::generic::stream_protocol::socket sock(ex);
   step_deadline limit(sock);
   limit.arm(connect_within);
-  auto [cec] = co_await sock.async_connect(where.address, use_tuple);
+  auto [cec] = co_await sock.async_connect(where.address, values_use_tuple);
   const bool connected = !cec && !limit.expired();
   co_await limit.disarm();
   if (!connected) {
@@ -83,11 +83,11 @@ asio::awaitable<values_outcome> ask_values(asio::any_io_executor ex, const membe
   }
   limit.arm(answer_within);
   const std::string query = get_values_query();
-  auto [wec, wn] = co_await asio::async_write(sock, asio::buffer(query), use_tuple);
+  auto [wec, wn] = co_await asio::async_write(sock, asio::buffer(query), values_use_tuple);
   std::string got;
   char buf[512];
   while (!wec && !limit.expired() && got.size() < 64 * 1024) {
-    auto [ec, n] = co_await sock.async_read_some(asio::buffer(buf), use_tuple);
+    auto [ec, n] = co_await sock.async_read_some(asio::buffer(buf), values_use_tuple);
     if (ec) break;
     got.append(buf, n);
     std::error_code bad;
