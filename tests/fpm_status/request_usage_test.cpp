@@ -4,6 +4,7 @@
 // with the workers as fcgimux's own user and (as root) as another user.
 
 #include "tests/lifecycle/lifecycle_support.hpp"
+#include "tests/support/child_process.hpp"
 #include "tests/support/paths.hpp"
 #include "tests/support/temp_dir.hpp"
 
@@ -39,7 +40,7 @@ cgi_response php_get(std::uint16_t port, const std::string& script) {
 }
 
 // The one worker's entry of ?json&full once it is idle again.
-nlohmann::json idle_worker(std::uint16_t port) {
+nlohmann::json idle_entry(std::uint16_t port) {
   nlohmann::json p;
   eventually(
       [&] {
@@ -78,7 +79,7 @@ TEST_CASE("status-path ?full: the worker's last request cpu and memory, larger f
 
   // Nothing is measured before a `full` page was asked: both figures are php-fpm's numbers, zero.
   CHECK(php_get(f.port(), dir.file("hello.php")).body == "hello\n");
-  auto p = idle_worker(f.port());
+  auto p = idle_entry(f.port());
   INFO(f.stderr_text());
   CHECK(p["requests"] == 1);
   REQUIRE(p["last request memory"].is_number_unsigned());
@@ -86,13 +87,13 @@ TEST_CASE("status-path ?full: the worker's last request cpu and memory, larger f
   CHECK(p["last request memory"] == 0);
 
   CHECK(php_get(f.port(), dir.file("hello.php")).body == "hello\n");
-  p = idle_worker(f.port());
+  p = idle_entry(f.port());
   const std::uint64_t hello_memory = p["last request memory"];
   CHECK(hello_memory > 1u << 20);  // php-cgi's own resident size: some MiB
   CHECK(p["pid"] == f.worker_pids().at(0));
 
   CHECK(php_get(f.port(), dir.file("heavy.php")).body == "20971520\n");
-  p = idle_worker(f.port());
+  p = idle_entry(f.port());
   const std::uint64_t heavy_memory = p["last request memory"];
   const double heavy_cpu = p["last request cpu"];
   INFO("hello " << hello_memory << " B, heavy " << heavy_memory << " B, " << heavy_cpu << " % cpu");
@@ -100,9 +101,12 @@ TEST_CASE("status-path ?full: the worker's last request cpu and memory, larger f
   CHECK(heavy_memory >= hello_memory + (15u << 20));  // the 20 MiB string, though freed before its end
   CHECK(heavy_cpu > 0);
 
-  // The peak is the last request's, not the process's: reset as each request starts.
+  // The peak is the last request's, not the process's: reset as each request starts. php-cgi
+  // answers before it frees a request's memory, so the next request waits for that first.
+  const pid_t worker = f.worker_pids().at(0);
+  CHECK(eventually([&] { return rss_kib(worker) * 1024 < static_cast<long>(heavy_memory - (10u << 20)); }, 30s));
   CHECK(php_get(f.port(), dir.file("hello.php")).body == "hello\n");
-  p = idle_worker(f.port());
+  p = idle_entry(f.port());
   CHECK(p["last request memory"].get<std::uint64_t>() < heavy_memory - (10u << 20));
   // The same figures in php-fpm's text shape.
   const auto text = get(f.port(), "/fpm-status?full").response.body;
