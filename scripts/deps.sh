@@ -11,7 +11,7 @@ set -euo pipefail
 declare -A group=(
   [build]="g++ cmake ninja-build make libasio-dev libfmt-dev nlohmann-json3-dev catch2"
   [demo]="libfcgi-bin curl"
-  [test]="nginx-light php-cgi php-fpm fcgiwrap libfcgi-bin spawn-fcgi curl procps python3 systemd mandoc groff-base dpkg-dev file strace apache2 libfcgi-dev iproute2 nftables gdb"
+  [test]="nginx-light php-cgi php-fpm fcgiwrap libfcgi-bin spawn-fcgi curl procps python3 systemd mandoc groff-base dpkg-dev file strace apache2 libfcgi-dev iproute2 nftables gdb lighttpd"
   [fuzz]="clang libclang-rt-14-dev"
   [bench]="wrk nginx-light spawn-fcgi php-cgi php-fpm procps python3 curl"
   [stats]="prometheus chromium"

@@ -161,7 +161,11 @@ void pool::request_finished(request& r, int http_status) {
 // The member's own set (its workers, or its servers) decides what each of these means for it.
 void pool::refused_kept_connection(pool_member& m) { m.home->refused_kept_connection(m); }
 
-void pool::done_with(const std::shared_ptr<pool_member>& m, bool healthy) { m->home->done_with(m, healthy); }
+void pool::done_with(const std::shared_ptr<pool_member>& m, bool healthy) {
+  // Before its set decides what becomes of it: a worker stopped now is still there to be read.
+  if (m->process && !m->process->exited) m->process->usage.end(m->pid, clock_type::now());
+  m->home->done_with(m, healthy);
+}
 
 void pool::kill_now(pool_member& m) { m.home->kill_now(m); }
 
@@ -184,6 +188,9 @@ void pool::no_member_left(std::string_view why) {
 }
 
 void pool::serve(std::shared_ptr<pool_member> m, std::shared_ptr<request> r) {
+  // Before the worker is sent the request (start_exchange may write it at once): php-fpm's
+  // last request cpu and memory, once a `full` status page was asked (process/worker_usage.hpp).
+  if (st_.usage_wanted && m->process) m->process->usage.begin(m->pid, clock_type::now());
   start_exchange(*this, std::move(m), r);
   slow_log_.watch(r);  // now that it has its worker, attempt and start
   // php-fpm's "max active processes" (its ?json): the peak, seen where a member turns busy.

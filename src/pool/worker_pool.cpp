@@ -320,6 +320,8 @@ std::vector<worker_info> worker_pool::describe() const {
     i.requests = w->requests;
     i.generation = w->process->generation;
     i.uptime_s = std::chrono::duration<double>(now - w->process->started_at).count();
+    i.last_request_cpu = w->process->usage.last_cpu_percent();
+    i.last_request_memory = w->process->usage.last_memory();
     if (w->current) {
       i.has_current = true;
       i.current_uri = w->current->uri;

@@ -7,6 +7,7 @@
 #include "src/pool/scaler.hpp"
 #include "src/process/process_group.hpp"
 #include "src/process/reaper.hpp"
+#include "src/process/worker_usage.hpp"
 #include "src/stats/pool_stats.hpp"
 #include "src/upstream/member.hpp"
 
@@ -46,6 +47,7 @@ struct worker {
   asio::steady_timer kill_timer;
   asio::steady_timer probation;
   std::string err_partial;
+  worker_usage usage;  ///< its last request's CPU and memory, for php-fpm's ?full (pool::serve, done_with)
 };
 
 /// What the worker set tells the pool around it (its queue).

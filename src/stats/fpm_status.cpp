@@ -47,7 +47,6 @@ std::vector<field> pool_fields(const fpm_status& s, bool dates) {
 
 std::vector<field> process_fields(const fpm_process& p, bool dates) {
   auto num = [](std::uint64_t v) { return std::to_string(v); };
-  // fcgimux does not measure a request's CPU or memory: php-fpm's fields stay, with zero.
   return {{"pid", true, std::to_string(p.pid)},
           {"state", false, p.state},
           {"start time", !dates, dates ? wall_time(p.start_time) : std::to_string(p.start_time)},
@@ -59,8 +58,8 @@ std::vector<field> process_fields(const fpm_process& p, bool dates) {
           {"content length", true, num(p.content_length)},
           {"user", false, p.user},
           {"script", false, p.script},
-          {"last request cpu", true, "0.00"},
-          {"last request memory", true, "0"}};
+          {"last request cpu", true, fmt::format("{:.2f}", p.last_request_cpu)},
+          {"last request memory", true, num(p.last_request_memory)}};
 }
 
 std::string json_string(const std::string& v) {
@@ -255,13 +254,21 @@ fpm_status fpm_status_of(std::string_view pool, std::string_view process_manager
       if (!w.current_user.empty()) p.user = w.current_user;
       p.content_length = w.current_length;
     }
+    // php-fpm shows the last request's figures while its process waits for the next one, and 0
+    // while it serves one.
+    if (w.state == member_state::idle) {
+      p.last_request_cpu = w.last_request_cpu;
+      p.last_request_memory = w.last_request_memory;
+    }
     s.processes.push_back(std::move(p));
   }
   return s;
 }
 
-fpm_page fpm_status_page(const stats& process, std::string_view name, const pool_stats& st, std::string_view query) {
+fpm_page fpm_status_page(const stats& process, std::string_view name, pool_stats& st, std::string_view query) {
   const fpm_query q = parse_fpm_query(query);
+  // Measured from the first look on: a pool nobody asks about pays nothing for it.
+  if (q.full && q.format != fpm_format::openmetrics) st.usage_wanted = true;
   const pool_snapshot snap = st.snapshot(q.full);
   const auto since = std::chrono::duration_cast<std::chrono::seconds>(clock_type::now() - process.started);
   const std::time_t started = process.started_wall;

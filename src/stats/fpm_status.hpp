@@ -38,6 +38,8 @@ struct fpm_process {
   std::uint64_t request_duration_us = 0;  ///< of the request it serves; 0 when idle
   std::string request_method = "-", request_uri = "-", user = "-", script = "-";
   std::uint64_t content_length = 0;
+  double last_request_cpu = 0;            ///< percent; shown for an idle process only, as php-fpm does
+  std::uint64_t last_request_memory = 0;  ///< bytes: the resident peak, not PHP's memory_get_peak_usage()
 };
 
 /// A pool's status page, in php-fpm's terms.
@@ -68,7 +70,8 @@ fpm_page render_fpm_status(const fpm_status& s, fpm_query q);
 
 class stats;
 /// The page of pool `name` (counting into `st`, registered in `process`) for a QUERY_STRING:
-/// what --status-path and the stats server's /fpm-status answer.
-fpm_page fpm_status_page(const stats& process, std::string_view name, const pool_stats& st, std::string_view query);
+/// what --status-path and the stats server's /fpm-status answer. A `full` page turns on the
+/// measuring of each request's CPU and memory in `st` (pool_stats::usage_wanted).
+fpm_page fpm_status_page(const stats& process, std::string_view name, pool_stats& st, std::string_view query);
 
 }  // namespace fcgimux

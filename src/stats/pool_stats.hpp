@@ -76,6 +76,9 @@ struct worker_info {
   std::string current_script;        ///< SCRIPT_FILENAME
   std::string current_user;          ///< REMOTE_USER
   std::uint64_t current_length = 0;  ///< CONTENT_LENGTH
+  // Of the last request it ended, measured once a `full` status page was asked (process/worker_usage.hpp).
+  double last_request_cpu = 0;            ///< percent of the request's wall time
+  std::uint64_t last_request_memory = 0;  ///< resident peak, bytes
 };
 
 /// A pool and its queue at one instant, filled in by the pool on demand.
@@ -118,6 +121,10 @@ class pool_stats {
 
   /// The last 30 s of saturation, one sample a second (stats::sample_saturation).
   saturation_window saturation;
+
+  /// A `full` php-fpm status page of this pool was asked (stats/fpm_status.hpp): from then on
+  /// each request's CPU and memory at its worker are measured, which costs a few procfs reads.
+  bool usage_wanted = false;
 
   /// Set by the pool; called for each scrape.
   std::function<pool_snapshot(bool full)> view;

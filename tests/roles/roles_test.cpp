@@ -3,6 +3,7 @@
 // test's own client, a libfcgi AUTHORIZER asked directly and through Apache's mod_authnz_fcgi.
 
 #include "proto/encoder.hpp"
+#include "tests/roles/basic_auth.hpp"
 #include "tests/support/cgi_response.hpp"
 #include "tests/support/child_process.hpp"
 #include "tests/support/fcgi_client.hpp"
@@ -162,24 +163,6 @@ struct apache_instance {
   ~apache_instance() { process.stop(); }
   std::string log() const { return read_file(dir.file("apache.stderr")) + read_file(dir.file("error.log")); }
 };
-
-std::string basic(const std::string& user_pass) {
-  static const char* b64 = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";
-  std::string out;
-  unsigned val = 0;
-  int bits = -6;
-  for (unsigned char ch : user_pass) {
-    val = (val << 8) + ch;
-    bits += 8;
-    while (bits >= 0) {
-      out += b64[(val >> bits) & 0x3f];
-      bits -= 6;
-    }
-  }
-  if (bits > -6) out += b64[((val << 8) >> (bits + 8)) & 0x3f];
-  while (out.size() % 4) out += '=';
-  return "Authorization: Basic " + out + "\r\n";
-}
 
 }  // namespace
 
