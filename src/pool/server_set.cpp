@@ -38,8 +38,9 @@ struct counted {
 }  // namespace
 
 server_set::server_set(asio::io_context& io, const pool_config& cfg, member_events& events)
-    : io_(io), cfg_(cfg), events_(events), balancer_(cfg.balance) {
-  for (const server_config& c : cfg.servers) add_server(c);
+    : io_(io), cfg_(cfg), events_(events), balancer_(cfg.balance), resolver_(io), resolve_timer_(io) {
+  take_configured_names();
+  for (const member_spec& m : members_of(cfg.servers, known_)) add_server(m);
 }
 
 void server_set::start() {
@@ -50,6 +51,7 @@ void server_set::start() {
     if (!s->limit_known) probe(*s);
     schedule_check(*s);
   }
+  schedule_resolve();
 }
 
 void server_set::schedule_check(remote_server& s) {
@@ -118,7 +120,7 @@ void server_set::probe(remote_server& s) {
           co_return;
         }
         if (got.connect_error) {
-          log::warning("pool {}: server {} cannot be reached ({}); asking again in {} ms", cfg_.name, s.cfg.address,
+          log::warning("pool {}: server {} cannot be reached ({}); asking again in {} ms", cfg_.name, s.key,
                        got.connect_error.message(), probe_retry.count());
           s.retry.expires_after(probe_retry);
           s.retry.async_wait([this, &s](const std::error_code& ec) {
@@ -132,7 +134,7 @@ void server_set::probe(remote_server& s) {
         s.limit_known = true;
         s.limit_guessed = !(v.max_conns && *v.max_conns > 0);
         update_usable(s);
-        log::info("pool {}: server {} {}: max-conns {}{}", cfg_.name, s.cfg.address,
+        log::info("pool {}: server {} {}: max-conns {}{}", cfg_.name, s.key,
                   !got.answered ? "did not answer FCGI_GET_VALUES"
                   : v.max_conns ? fmt::format("says FCGI_MAX_CONNS={}", *v.max_conns)
                                 : std::string("names no FCGI_MAX_CONNS"),
@@ -236,8 +238,7 @@ void server_set::ramp_up(remote_server& s, bool at_check) {
     s.ramp.hold();
   } else {
     s.ramp.begin(clock_type::now());
-    log::info("pool {}: server {} starts slowly: full weight in {:.1f} s", cfg_.name, s.cfg.address,
-              cfg_.slow_start.count());
+    log::info("pool {}: server {} starts slowly: full weight in {:.1f} s", cfg_.name, s.key, cfg_.slow_start.count());
   }
   refresh_weights(clock_type::now());
 }
@@ -263,12 +264,12 @@ std::vector<server_info> server_set::describe() const {
   for (const auto& sp : servers_) {
     const remote_server& s = *sp;
     // A reload removed it and a later one added it back: one entry per address, the one serving.
-    if (s.draining && std::any_of(servers_.begin(), servers_.end(),
-                                  [&](auto& o) { return !o->draining && o->cfg.address == s.cfg.address; }))
+    if (s.draining &&
+        std::any_of(servers_.begin(), servers_.end(), [&](auto& o) { return !o->draining && o->key == s.key; }))
       continue;
     const balance_slot& slot = slots_[s.index];
     server_info i;
-    i.address = s.cfg.address;
+    i.address = s.key;
     i.state = state_of(s, now);
     i.weight = s.cfg.weight;
     i.effective_weight =
@@ -314,7 +315,7 @@ void server_set::refused_kept_connection(pool_member& m) {
   log::warning(
       "pool {}: server {} closed a kept (FCGI_KEEP_CONN) connection without answering; a connection per "
       "request from now on",
-      cfg_.name, s.cfg.address);
+      cfg_.name, s.key);
 }
 
 bool server_set::keeps_connections(const remote_server& s) const noexcept {
@@ -333,6 +334,8 @@ bool server_set::has_room() const noexcept {
 
 void server_set::stop_all() {
   stopped_ = true;
+  resolver_.cancel();
+  resolve_timer_.cancel();
   for (auto& s : servers_) {
     s->retry.cancel();
     s->eject_timer.cancel();

@@ -19,14 +19,14 @@ void server_set::check_done(remote_server& s, bool passed, std::string why) {
   if (!s.health.record(passed)) return;
   update_usable(s);
   if (!s.health.up()) {
-    log::warning("pool {}: server {} failed {} checks in a row ({}); down until {} pass", cfg_.name, s.cfg.address,
-                 cfg_.fall, s.last_check_why, cfg_.rise);
+    log::warning("pool {}: server {} failed {} checks in a row ({}); down until {} pass", cfg_.name, s.key, cfg_.fall,
+                 s.last_check_why, cfg_.rise);
     drop_idle(s);
     s.ramp.cancel();
     // Requests waiting for a server that none can take: answered at once, not at their timeout.
     if (all_down() && cfg_.command.empty()) events_.no_member_left("every server is down");
   } else {
-    log::info("pool {}: server {} passed {} checks in a row; up again", cfg_.name, s.cfg.address, cfg_.rise);
+    log::info("pool {}: server {} passed {} checks in a row; up again", cfg_.name, s.key, cfg_.rise);
     ramp_up(s, false);
     events_.member_ready();
   }
@@ -63,8 +63,8 @@ void server_set::eject(remote_server& s) {
   update_usable(s);
   // Its kept connections are as dead as it is.
   drop_idle(s);
-  log::warning("pool {}: server {} failed {} requests in a row; ejected for {:.1f} s", cfg_.name, s.cfg.address,
-               s.fails, std::chrono::duration<double>(length).count());
+  log::warning("pool {}: server {} failed {} requests in a row; ejected for {:.1f} s", cfg_.name, s.key, s.fails,
+               std::chrono::duration<double>(length).count());
   s.eject_timer.expires_after(length);
   s.eject_timer.async_wait([this, &s](const std::error_code& ec) {
     if (ec || stopped_) return;
@@ -73,7 +73,7 @@ void server_set::eject(remote_server& s) {
     s.fails = cfg_.max_fails > 0 ? cfg_.max_fails - 1 : 0;
     ramp_up(s, false);
     update_usable(s);
-    log::info("pool {}: server {} takes requests again", cfg_.name, s.cfg.address);
+    log::info("pool {}: server {} takes requests again", cfg_.name, s.key);
     events_.member_ready();
   });
 }
