@@ -90,9 +90,10 @@ int main(int argc, char** argv) {
       fcgimux::log::resume();
     }
     asio::io_context io(1);
-    // SIGHUP reads the same command line (and so the same -c file) again.
+    // SIGHUP reads the same command line (and so the same -c file) again, its names looked up off
+    // the loop (app/reload.cpp).
     fcgimux::server srv(
-        io, std::move(cfg), [argc, argv] { return fcgimux::parse_config(argc, argv); },
+        io, std::move(cfg), [argc, argv] { return fcgimux::read_config(argc, argv); },
         fcgimux::current_image(argc, argv));
     srv.start();  // writes the pid file once serving
     if (daemon) {

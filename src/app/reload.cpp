@@ -1,18 +1,22 @@
 // SPDX-License-Identifier: ISC
 // SIGHUP: the configuration is read again and, if valid, applied without a failed request: pool
 // settings take effect, pools come and go, listeners are bound or closed, and every pool's workers
-// roll (HUP means "new code deployed"). Anything wrong (a bad file, an address that cannot be
-// bound) is found before anything changes, and then nothing does.
+// roll (HUP means "new code deployed"). Anything wrong (a bad file, a name that does not resolve,
+// an address that cannot be bound) is found before anything changes, and then nothing does. The
+// host names are looked up off the loop; the reload is applied once they are all answered.
 
 #include "src/app/server.hpp"
 #include "src/base/log.hpp"
+#include "src/config/names.hpp"
 #include "src/front/listener.hpp"
 
 #include <fmt/ranges.h>
 #include <asio/post.hpp>
 
 #include <algorithm>
+#include <memory>
 #include <set>
+#include <utility>
 
 namespace fcgimux {
 
@@ -25,20 +29,53 @@ void server::reload_failed(const std::string& why) {
 }
 
 void server::reload() {
+  if (reload_resolver_.busy()) {
+    // One reload at a time: this one reads the file once the names of the one before are answered.
+    reload_again_ = true;
+    log::info("SIGHUP: the previous one is still resolving host names; the configuration is read again after it");
+    return;
+  }
   // systemd (Type=notify-reload) waits for RELOADING=1, then READY=1, whatever the outcome.
   notify_.send(fmt::format("RELOADING=1\nMONOTONIC_USEC={}\nSTATUS=reloading", monotonic_usec()));
-  apply_reload();
+  config next;
+  try {
+    next = reread_();  // looks no name up (config/names.hpp)
+  } catch (const config_error& e) {
+    reload_failed(fmt::format("{}; the running configuration is kept", e.what()));
+    watch_readiness();
+    return;
+  }
+  const std::vector<std::string> hosts = names_to_resolve(next);
+  if (hosts.empty()) {
+    finish_reload(std::move(next), {});
+    return;
+  }
+  // Off the loop (upstream/name_resolver.hpp): everything goes on serving meanwhile, and nothing
+  // changes until every name is answered.
+  auto read = std::make_shared<config>(std::move(next));
+  reload_resolver_.lookup(hosts, [this, read](name_answers answers) {
+    if (stopping_ || st_.stopping) {
+      log::info("SIGHUP: stopping; the configuration read is not applied");
+      return;
+    }
+    finish_reload(std::move(*read), answers);
+    if (std::exchange(reload_again_, false)) reload();
+  });
+}
+
+void server::finish_reload(config next, const name_answers& answers) {
+  try {
+    apply_names(next, answers);
+  } catch (const config_error& e) {
+    reload_failed(fmt::format("{}; the running configuration is kept", e.what()));
+    watch_readiness();
+    return;
+  }
+  apply_reload(std::move(next));
   watch_readiness();
 }
 
-void server::apply_reload() {
-  config next;
-  try {
-    next = reread_();
-  } catch (const config_error& e) {
-    reload_failed(fmt::format("{}; the running configuration is kept", e.what()));
-    return;
-  }
+void server::apply_reload(config next) {
   // The file read again is said again as at start-up: each php-fpm directive it does not map, or nothing.
   for (const auto& w : next.warnings) log::warning("{}", w);
   const front_limits next_front{.max_conns = next.max_conns};
@@ -75,8 +112,8 @@ void server::apply_reload() {
       if (bound_at(a) != listeners_.end()) continue;
       try {
         opened.push_back({p.name, a,
-                          std::make_unique<listener>(io_, *target_of(p.name), *this, a, static_cast<int>(p.backlog),
-                                                     listener_access(p))});
+                          std::make_unique<listener>(io_, *target_of(p.name), *this, a, listen_address(next, a),
+                                                     static_cast<int>(p.backlog), listener_access(p))});
       } catch (const std::system_error& e) {
         reload_failed(fmt::format("pool \"{}\": cannot listen on {}: {}; the running configuration is kept", p.name, a,
                                   e.what()));

@@ -8,6 +8,7 @@
 #include "src/base/invariant.hpp"
 #include "src/base/log.hpp"
 #include "src/base/log_file.hpp"
+#include "src/config/names.hpp"
 #include "src/front/client_connection.hpp"
 #include "src/front/listener.hpp"
 #include "src/process/worker_checks.hpp"
@@ -38,6 +39,10 @@ unix_access listener_access(const pool_config& p) {
     a.gid = static_cast<int>(p.socket_ids.gid);
   }
   return a;
+}
+
+resolved_address listen_address(const config& c, const std::string& address) {
+  return address.rfind("unix:", 0) == 0 ? resolved_address{} : tcp_address(c, address);
 }
 
 namespace {
@@ -158,7 +163,7 @@ void server::start() {
   // for a port 0 (the port it got) the name, which is then the pool's too.
   auto take = [&](const std::string& name, const std::string& address) {
     if (inherited.empty()) return -1;
-    const std::string canonical = canonical_address(address);
+    const std::string canonical = canonical_address(address, listen_address(cfg_, address));
     auto it = std::find_if(inherited.begin(), inherited.end(), [&](auto& s) { return s.address == canonical; });
     const bool by_name = !role_.active() || canonical.ends_with(":0");
     if (it == inherited.end() && by_name)
@@ -176,7 +181,8 @@ void server::start() {
       try {
         const int fd = take(p->name(), a);
         auto l = fd >= 0 ? std::make_unique<listener>(io_, *p, *this, fd)
-                         : std::make_unique<listener>(io_, *p, *this, a, static_cast<int>(p->settings().backlog),
+                         : std::make_unique<listener>(io_, *p, *this, a, listen_address(cfg_, a),
+                                                      static_cast<int>(p->settings().backlog),
                                                       listener_access(p->settings()));
         if (fd >= 0 && !role_.active()) log::info("{}: the socket from systemd (fd {})", l->address(), fd);
         listeners_.push_back({p->name(), a, std::move(l), fd >= 0 && owned(fd)});
@@ -192,10 +198,9 @@ void server::start() {
       if (fd >= 0) {
         stats_server_ = std::make_unique<stats_server>(io_, st_, fd);
       } else {
-        bool v6 = false;
-        auto gep = resolve_tcp(cfg_.stats, v6);
+        const resolved_address where = tcp_address(cfg_, cfg_.stats);
         asio::ip::tcp::endpoint ep;
-        std::memcpy(ep.data(), gep.data(), gep.size());
+        std::memcpy(ep.data(), &where.address, std::min<std::size_t>(where.length, ep.capacity()));
         stats_server_ = std::make_unique<stats_server>(io_, st_, ep);
       }
     } catch (const std::system_error& e) {

@@ -13,6 +13,7 @@
 #include "src/pool/pool.hpp"
 #include "src/process/reaper.hpp"
 #include "src/stats/stats.hpp"
+#include "src/upstream/name_resolver.hpp"
 
 #include <asio/io_context.hpp>
 #include <asio/posix/stream_descriptor.hpp>
@@ -35,6 +36,8 @@ class stats_history;
 
 /// The mode and owner a pool's unix listeners get (--socket-mode, --socket-owner).
 unix_access listener_access(const pool_config& p);
+/// Where a listener of `c` binds: its HOST:PORT as `c`'s names were resolved (nothing for unix:PATH).
+resolved_address listen_address(const config& c, const std::string& address);
 /// Logs who a pool's workers run as (and warns about root workers).
 void log_worker_identity(const pool_config& p);
 /// Warns, a line each, of the root group and of a jail or program the workers' user can write.
@@ -98,8 +101,10 @@ class server final : public connection_registry {
   /// In a process an upgrade started, once it serves: takes the old process's front connections
   /// from the channel as they come.
   void adopt_connections();
+  /// A reload's configuration with its names answered: checked, then applied (or refused).
+  void finish_reload(config next, const name_answers& answers);
   /// The reload itself; every failure goes through reload_failed().
-  void apply_reload();
+  void apply_reload(config next);
   /// --stats-allow, --stats-token-file and --stats-show-query from cfg_, at start and on SIGHUP.
   void apply_stats_access();
   /// Something readiness, a retirement or the drain waits for may have changed (a pool, a
@@ -161,6 +166,8 @@ class server final : public connection_registry {
   bool handed_over_ = false;
   bool stopping_ = false;
   asio::steady_timer shutdown_delay_timer_;  // --shutdown-delay: from the signal to begin_shutdown()
+  name_resolver reload_resolver_{io_};       // a reload's host names, off the loop
+  bool reload_again_ = false;                // a SIGHUP came while they were looked up
 };
 
 }  // namespace fcgimux

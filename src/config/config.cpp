@@ -4,6 +4,7 @@
 #include "src/config/compat.hpp"
 #include "src/config/config_file.hpp"
 #include "src/config/fpm_map.hpp"
+#include "src/config/names.hpp"
 #include "src/config/options.hpp"
 
 #include <fmt/core.h>
@@ -21,6 +22,15 @@ process_identity process_identity::current() noexcept { return {::geteuid(), ::g
 config parse_config(int argc, char** argv) { return parse_config(argc, argv, process_identity::current()); }
 
 config parse_config(int argc, char** argv, const process_identity& self) {
+  config c = read_config(argc, argv, self);
+  if (c.show_help || c.show_version) return c;
+  apply_names(c, resolve_now(names_to_resolve(c)));
+  return c;
+}
+
+config read_config(int argc, char** argv) { return read_config(argc, argv, process_identity::current()); }
+
+config read_config(int argc, char** argv, const process_identity& self) {
   // Under the name of kfcgi or spawn-fcgi, that tool's command line becomes fcgimux options first.
   std::vector<std::string> args;
   if (argc > 1) args.assign(argv + 1, argv + argc);

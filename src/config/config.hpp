@@ -12,6 +12,7 @@
 #include <chrono>
 #include <cstddef>
 #include <cstdint>
+#include <map>
 #include <stdexcept>
 #include <string>
 #include <utility>
@@ -52,15 +53,25 @@ struct socket_owner_ids {
   gid_t gid = 0;
 };
 
-/// A remote FastCGI server of a pool (docs/remote.md); its address is resolved once, when the
-/// configuration is read (never on the event loop's hot path).
+/// One socket address, ready for bind or connect: a literal, a unix path, or an answer to a name.
+struct resolved_address {
+  sockaddr_storage address{};
+  socklen_t length = 0;
+};
+
+/// A remote FastCGI server of a pool (docs/remote.md). A literal address or a unix path is read
+/// with the configuration; a host name is looked up with the other names of the configuration
+/// (config/names.hpp: at start-up, and off the event loop at a reload) and again every
+/// resolve-interval, one member per address.
 struct server_config {
-  std::string address;          ///< as given: HOST:PORT or unix:PATH
-  std::size_t weight = 1;       ///< its share under least-outstanding and round-robin balancing
-  std::size_t max_conns = 0;    ///< requests in flight there at most; 0: its FCGI_MAX_CONNS answer
-  bool backup = false;          ///< used only while no other member of the pool can take a request
-  sockaddr_storage resolved{};  ///< filled in by parse_config
-  socklen_t resolved_length = 0;
+  std::string address;        ///< as given: HOST:PORT or unix:PATH
+  std::size_t weight = 1;     ///< its share under least-outstanding and round-robin balancing
+  std::size_t max_conns = 0;  ///< requests in flight there at most; 0: its FCGI_MAX_CONNS answer
+  bool backup = false;        ///< used only while no other member of the pool can take a request
+  bool named = false;         ///< HOST is a name, not a literal address
+  /// Its addresses: one for a literal or a unix path, each of its name's (in the resolver's order,
+  /// with its port) once names are resolved.
+  std::vector<resolved_address> resolved;
 };
 
 /// A resource limit set in each worker before exec (--rlimit-files, --rlimit-core).
@@ -130,11 +141,12 @@ struct pool_config {
   // Remote servers (docs/remote.md).
   std::vector<server_config> servers;  ///< --server / "servers": members fcgimux connects to and does not spawn
   balance_mode balance = balance_mode::least_outstanding;
-  bool servers_first = false;  ///< --prefer servers: the workers are the servers' overflow
-  seconds connect_timeout{2};  ///< for a connect to a server
-  std::size_t max_fails = 3;   ///< failures in a row that eject a server; 0: never
-  seconds eject_time{10};      ///< a first ejection's length; doubled while it keeps failing
-  seconds slow_start{0};       ///< a joining or recovered server's ramp to its full weight; 0: off
+  bool servers_first = false;    ///< --prefer servers: the workers are the servers' overflow
+  seconds connect_timeout{2};    ///< for a connect to a server
+  std::size_t max_fails = 3;     ///< failures in a row that eject a server; 0: never
+  seconds eject_time{10};        ///< a first ejection's length; doubled while it keeps failing
+  seconds slow_start{0};         ///< a joining or recovered server's ramp to its full weight; 0: off
+  seconds resolve_interval{30};  ///< between two lookups of a server's host name; 0: at start and reload only
   /// --roles: the FastCGI roles the program serves (proto::role_bit); the rest get UNKNOWN_ROLE
   /// (docs/roles.md: responder only by default, since most programs serve nothing else).
   unsigned roles = proto::role_bit(proto::role::responder);
@@ -173,6 +185,9 @@ struct config {
   bool verbose = false;
   seconds upgrade_timeout{30};     ///< for the new binary to be ready on USR2
   std::vector<pool_config> pools;  ///< at least one once parsed (unless help or version)
+  /// The host names of the listeners, the stats address and the servers, as they were resolved
+  /// (config/names.hpp): host -> addresses, in the resolver's order, port 0.
+  std::map<std::string, std::vector<resolved_address>> names;
 
   // php-fpm's configuration (--php-fpm-config, docs/migrating.md): read once into a -c file's JSON.
   std::string php_fpm_config;         ///< php-fpm.conf to run
@@ -197,12 +212,17 @@ struct process_identity {
   static process_identity current() noexcept;
 };
 
-/// Parses argv (and the file named by -c). Throws config_error with one line naming the problem
-/// (and the pool, when the file has several). Invoked as kfcgi or spawn-fcgi (argv[0]), argv is
-/// that tool's command line (config/compat.hpp).
+/// Parses argv (and the file named by -c) and resolves its host names now (start-up and -t:
+/// nothing is served yet). Throws config_error with one line naming the problem (and the pool,
+/// when the file has several). Invoked as kfcgi or spawn-fcgi (argv[0]), argv is that tool's
+/// command line (config/compat.hpp).
 config parse_config(int argc, char** argv);
 /// The same, with the privilege rules checked against `self` instead of fcgimux's own ids.
 config parse_config(int argc, char** argv, const process_identity& self);
+/// parse_config without the host names: no lookup, so the event loop may call it (a reload
+/// resolves names_to_resolve() off the loop and then calls apply_names(), config/names.hpp).
+config read_config(int argc, char** argv);
+config read_config(int argc, char** argv, const process_identity& self);
 
 /// The --help text.
 std::string usage_text();

@@ -3,15 +3,16 @@
 // read, with both owners named: two spellings of one address (localhost:9000 and 127.0.0.1:9000),
 // and a wildcard address with another address of its family on the same port (0.0.0.0:9000 and
 // 127.0.0.1:9000: once the first listens, the second bind fails with EADDRINUSE). Host names are
-// resolved as the listener resolves them (getaddrinfo, AI_PASSIVE, its first answer), so
+// taken as the listener binds them (the first of c.names' answers, config/names.hpp), so
 // localhost is compared as whatever it is on this machine: ::1 and 127.0.0.1 do not collide.
+// Nothing here looks a name up: on a SIGHUP this runs on the event loop.
 
+#include "src/config/names.hpp"
 #include "src/config/options.hpp"
 
 #include <fmt/core.h>
 
 #include <arpa/inet.h>
-#include <netdb.h>
 #include <netinet/in.h>
 #include <sys/socket.h>
 
@@ -44,7 +45,7 @@ bool dual_stack() {
   return !(f >> only) || only == 0;
 }
 
-bound_address resolve(std::string_view key, const std::string& address, std::string pool) {
+bound_address resolve(const config& c, const std::string& address, std::string pool) {
   bound_address b;
   b.pool = std::move(pool);
   b.written = address;
@@ -53,22 +54,11 @@ bound_address resolve(std::string_view key, const std::string& address, std::str
     b.ip = std::filesystem::absolute(address.substr(5)).lexically_normal().string();
     return b;
   }
-  const auto colon = address.rfind(':');
-  std::string host = address.substr(0, colon);
-  const std::string port = address.substr(colon + 1);
-  if (host.size() >= 2 && host.front() == '[' && host.back() == ']') host = host.substr(1, host.size() - 2);
-  if (host == "*") host = "0.0.0.0";
-  addrinfo hints{};
-  hints.ai_family = AF_UNSPEC;
-  hints.ai_socktype = SOCK_STREAM;
-  hints.ai_protocol = IPPROTO_TCP;
-  hints.ai_flags = AI_PASSIVE | AI_NUMERICSERV;
-  addrinfo* found = nullptr;
-  if (int rc = ::getaddrinfo(host.c_str(), port.c_str(), &hints, &found); rc != 0 || !found)
-    throw config_error(fmt::format("{}: cannot resolve '{}': {}", key, address, ::gai_strerror(rc)));
+  const resolved_address r = tcp_address(c, address);
+  const sockaddr* sa = reinterpret_cast<const sockaddr*>(&r.address);
   char text[INET6_ADDRSTRLEN] = {};
-  if (found->ai_family == AF_INET6) {
-    const auto* in6 = reinterpret_cast<const sockaddr_in6*>(found->ai_addr);
+  if (sa->sa_family == AF_INET6) {
+    const auto* in6 = reinterpret_cast<const sockaddr_in6*>(sa);
     b.port = ntohs(in6->sin6_port);
     if (IN6_IS_ADDR_V4MAPPED(&in6->sin6_addr)) {
       b.family = AF_INET;
@@ -79,13 +69,12 @@ bound_address resolve(std::string_view key, const std::string& address, std::str
       ::inet_ntop(AF_INET6, &in6->sin6_addr, text, sizeof text);
     }
   } else {
-    const auto* in = reinterpret_cast<const sockaddr_in*>(found->ai_addr);
+    const auto* in = reinterpret_cast<const sockaddr_in*>(sa);
     b.family = AF_INET;
     b.port = ntohs(in->sin_port);
     b.wildcard = in->sin_addr.s_addr == htonl(INADDR_ANY);
     ::inet_ntop(AF_INET, &in->sin_addr, text, sizeof text);
   }
-  ::freeaddrinfo(found);
   b.ip = text;
   return b;
 }
@@ -108,8 +97,9 @@ bool covers(const bound_address& w, const bound_address& other, bool dual) {
   const bool a_wide = covers(a, b, dual);
   const bound_address& w = a_wide ? a : b;
   const bound_address& other = a_wide ? b : a;
-  throw config_error(fmt::format("{} and pool \"{}\"'s '{}' cannot both listen: the wildcard {} takes port {} of {} too",
-                                 head, a.pool, a.written, shown(w), w.port, shown(other)));
+  throw config_error(
+      fmt::format("{} and pool \"{}\"'s '{}' cannot both listen: the wildcard {} takes port {} of {} too", head, a.pool,
+                  a.written, shown(w), w.port, shown(other)));
 }
 
 }  // namespace
@@ -118,8 +108,7 @@ void check_listen_conflicts(const config& c) {
   std::vector<bound_address> all;
   auto add = [&](const std::string& address, std::string pool) {
     if (address.ends_with(":0")) return;  // each gets a port of its own from the kernel
-    const std::string key = pool.empty() ? "stats" : fmt::format("pool \"{}\": listen", pool);
-    all.push_back(resolve(key, address, std::move(pool)));
+    all.push_back(resolve(c, address, std::move(pool)));
   };
   for (const auto& p : c.pools)
     for (const auto& a : p.listen) add(a, p.name);

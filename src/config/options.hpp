@@ -50,11 +50,13 @@ void finish_pool(pool_config& p, bool only_pool, const process_identity& self);
 void finish_process(config& c, bool named_pools, const process_identity& self);
 void check_listen(std::string_view key, const std::string& address);
 /// Listeners (and the stats address) the kernel would not bind side by side once their names are
-/// resolved: one address spelt two ways, a wildcard and an address of its family on one port.
+/// resolved (c.names, apply_names): one address spelt two ways, a wildcard and an address of its
+/// family on one port.
 void check_listen_conflicts(const config& c);
 /// One --server value: ADDRESS[,weight=N][,max-conns=N][,backup] (config/servers.cpp).
 server_config parse_server(const std::string& spec);
-/// Checks a server's settings and resolves its address (getaddrinfo, once).
-void resolve_server(server_config& s);
+/// Checks a server's address and fills in a literal one or a unix path; a host name is only
+/// marked `named` (config/names.hpp looks it up).
+void check_server(server_config& s);
 
 }  // namespace fcgimux::config_detail

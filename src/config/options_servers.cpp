@@ -42,6 +42,9 @@ std::vector<option_def> server_options() {
       {"slow-start", 0, kind::seconds, scope::pool, no_process, POOL_SECONDS(slow_start),
        "seconds over which a server that is added, recovers or passes its first check grows from 1/32 of its "
        "weight to all of it (default 0 = off)"},
+      {"resolve-interval", 0, kind::seconds, scope::pool, no_process, POOL_SECONDS(resolve_interval),
+       "seconds between two lookups of a server's host name, one member per address it gives; 0 = only at start "
+       "and on SIGHUP (default 30)"},
       // php-fpm's configuration (docs/migrating.md).
       {"check-interval", 0, kind::seconds, scope::pool, no_process, POOL_SECONDS(check_interval),
        "seconds between two active checks of each server; 0 = none (default 5)"},

@@ -1,12 +1,12 @@
 // SPDX-License-Identifier: ISC
 #include "src/config/servers.hpp"
 
+#include "src/config/names.hpp"
 #include "src/config/options.hpp"
 
 #include <fmt/core.h>
 #include <nlohmann/json.hpp>
 
-#include <netdb.h>
 #include <sys/un.h>
 
 #include <charconv>
@@ -83,8 +83,10 @@ std::vector<server_config> servers_from_json(const nlohmann::json& v) {
   return out;
 }
 
-void resolve_server(server_config& s) {
+void check_server(server_config& s) {
   const std::string& a = s.address;
+  s.resolved.clear();
+  s.named = false;
   if (a.rfind("unix:", 0) == 0) {
     sockaddr_un un{};
     const std::string path = a.substr(5);
@@ -93,25 +95,21 @@ void resolve_server(server_config& s) {
     if (path.size() >= sizeof un.sun_path) throw config_error(fmt::format("server: '{}': the path is too long", a));
     un.sun_family = AF_UNIX;
     std::memcpy(un.sun_path, path.data(), path.size());
-    std::memcpy(&s.resolved, &un, sizeof un);
-    s.resolved_length = static_cast<socklen_t>(offsetof(sockaddr_un, sun_path) + path.size() + 1);
+    resolved_address r;
+    std::memcpy(&r.address, &un, sizeof un);
+    r.length = static_cast<socklen_t>(offsetof(sockaddr_un, sun_path) + path.size() + 1);
+    s.resolved.push_back(r);
     return;
   }
   check_listen("server", a);
-  auto colon = a.rfind(':');
-  std::string host = a.substr(0, colon), port = a.substr(colon + 1);
-  if (host.size() > 2 && host.front() == '[' && host.back() == ']') host = host.substr(1, host.size() - 2);
-  if (port == "0") throw config_error(fmt::format("server: '{}' needs a port other than 0", a));
-  addrinfo hints{};
-  hints.ai_socktype = SOCK_STREAM;
-  hints.ai_flags = AI_NUMERICSERV;
-  addrinfo* found = nullptr;
-  // Once, while the configuration is read (at start and on SIGHUP, before anything changes).
-  if (int rc = ::getaddrinfo(host.c_str(), port.c_str(), &hints, &found); rc != 0 || !found)
-    throw config_error(fmt::format("server: cannot resolve '{}': {}", a, rc != 0 ? ::gai_strerror(rc) : "no address"));
-  std::memcpy(&s.resolved, found->ai_addr, found->ai_addrlen);
-  s.resolved_length = found->ai_addrlen;
-  ::freeaddrinfo(found);
+  const host_port hp = split_host_port(a);
+  if (hp.port == 0) throw config_error(fmt::format("server: '{}' needs a port other than 0", a));
+  // A host name is looked up with the configuration's other names (config/names.hpp), never here:
+  // this runs on the event loop at a reload.
+  if (auto literal = literal_address(hp.host, hp.port))
+    s.resolved.push_back(*literal);
+  else
+    s.named = true;
 }
 
 }  // namespace fcgimux::config_detail

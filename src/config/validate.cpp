@@ -47,7 +47,8 @@ std::string read_token_file(const std::string& path) {
   in.read(token.data(), static_cast<std::streamsize>(token.size()));
   token.resize(static_cast<std::size_t>(in.gcount()));
   if (token.size() > 4096) throw config_error(fmt::format("stats-token-file: '{}' holds more than 4096 bytes", path));
-  while (!token.empty() && (token.back() == '\n' || token.back() == '\r' || token.back() == ' ' || token.back() == '\t'))
+  while (!token.empty() &&
+         (token.back() == '\n' || token.back() == '\r' || token.back() == ' ' || token.back() == '\t'))
     token.pop_back();
   if (token.empty()) throw config_error(fmt::format("stats-token-file: '{}' is empty", path));
   // RFC 6750's b64token: what a client can send after "Bearer " without quoting
@@ -143,7 +144,7 @@ void finish_pool(pool_config& p, bool only_pool, const process_identity& self) {
     if (only_pool) throw config_error("no PROGRAM given (fcgimux [options] -- PROGRAM [ARGS...]), and no --server");
     throw config_error("command: a pool needs a PROGRAM [ARGS...]");
   }
-  for (auto& s : p.servers) resolve_server(s);
+  for (auto& s : p.servers) check_server(s);
   if (!p.servers.empty() && std::all_of(p.servers.begin(), p.servers.end(), [](auto& s) { return s.backup; }) &&
       p.command.empty())
     throw config_error("server: every server is a backup: a pool needs one that is not");
@@ -227,7 +228,7 @@ void finish_process(config& c, bool named_pools, const process_identity& self) {
       if (a == c.stats) throw config_error(fmt::format("pool \"{}\": listen: '{}' is the stats address", p.name, a));
     }
   }
-  check_listen_conflicts(c);
+  // Comparing the listeners as resolved addresses waits for the names (config/names.cpp).
 }
 
 }  // namespace fcgimux::config_detail

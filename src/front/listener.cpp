@@ -32,22 +32,8 @@ constexpr auto use_tuple = asio::experimental::as_tuple(asio::use_awaitable);
 
 }  // namespace
 
-asio::generic::stream_protocol::endpoint resolve_tcp(const std::string& host_port, bool& ipv6) {
-  auto colon = host_port.rfind(':');
-  std::string host = host_port.substr(0, colon);
-  std::string port = host_port.substr(colon + 1);
-  if (host.size() >= 2 && host.front() == '[' && host.back() == ']') host = host.substr(1, host.size() - 2);
-  if (host == "*") host = "0.0.0.0";
-  asio::io_context tmp;
-  asio::ip::tcp::resolver res(tmp);
-  auto results = res.resolve(host, port, asio::ip::resolver_base::numeric_service | asio::ip::resolver_base::passive);
-  asio::ip::tcp::endpoint ep = *results.begin();
-  ipv6 = ep.address().is_v6();
-  return asio::generic::stream_protocol::endpoint(ep);
-}
-
 listener::listener(asio::io_context& io, request_target& target, connection_registry& registry,
-                   const std::string& address, int backlog, const unix_access& access)
+                   const std::string& address, const resolved_address& where, int backlog, const unix_access& access)
     : io_(io), target_(&target), registry_(registry), acceptor_(io) {
   if (address.rfind("unix:", 0) == 0) {
     const std::string path = address.substr(5);
@@ -60,8 +46,8 @@ listener::listener(asio::io_context& io, request_target& target, connection_regi
     unix_path_ = path;  // ours: the destructor removes it
     remember_path();
   } else {
-    bool v6 = false;
-    auto ep = resolve_tcp(address, v6);
+    const asio::generic::stream_protocol::endpoint ep(reinterpret_cast<const sockaddr*>(&where.address), where.length,
+                                                      IPPROTO_TCP);
     acceptor_.open(ep.protocol());
     acceptor_.set_option(asio::socket_base::reuse_address(true));
     // Set on the listener, Linux copies it into every accepted socket: no system call per
@@ -104,12 +90,10 @@ void listener::remember_path() {
   }
 }
 
-std::string canonical_address(const std::string& address) {
+std::string canonical_address(const std::string& address, const resolved_address& where) {
   if (address.rfind("unix:", 0) == 0) return address;
-  bool v6 = false;
   asio::ip::tcp::endpoint ep;
-  auto gep = resolve_tcp(address, v6);
-  std::memcpy(ep.data(), gep.data(), std::min<std::size_t>(gep.size(), ep.capacity()));
+  std::memcpy(ep.data(), &where.address, std::min<std::size_t>(where.length, ep.capacity()));
   return ip_port(ep);
 }
 

@@ -2,6 +2,7 @@
 #pragma once
 // A front listener (TCP or unix socket): accepts connections for the pool it serves.
 
+#include "src/config/config.hpp"
 #include "src/front/log_limit.hpp"
 
 #include <asio/awaitable.hpp>
@@ -25,11 +26,12 @@ struct unix_access {
 
 class listener {
  public:
-  /// Binds and listens on HOST:PORT or unix:PATH with `backlog` (0: SOMAXCONN); throws
-  /// std::system_error (start-up only). A unix path gets `access` before it listens; a path a live
-  /// server listens on is refused, a stale socket file replaced.
+  /// Binds and listens on unix:PATH, or on HOST:PORT at `where` (its host already resolved,
+  /// config/names.hpp: nothing is looked up here), with `backlog` (0: SOMAXCONN); throws
+  /// std::system_error. A unix path gets `access` before it listens; a path a live server listens
+  /// on is refused, a stale socket file replaced.
   listener(asio::io_context& io, request_target& target, connection_registry& registry, const std::string& address,
-           int backlog = 0, const unix_access& access = {});
+           const resolved_address& where, int backlog = 0, const unix_access& access = {});
   /// Takes a socket already bound and listening: systemd's (socket activation) or the one of a
   /// process that a SIGUSR2 replaces. Its unix path is not this listener's to remove (see own_path()).
   listener(asio::io_context& io, request_target& target, connection_registry& registry, int inherited_fd);
@@ -76,11 +78,8 @@ class listener {
   std::uint64_t path_dev_ = 0, path_ino_ = 0;
 };
 
-/// A configured address (HOST:PORT or unix:PATH) as socket_address() would print it once bound
-/// (start-up only: a host name is resolved; throws std::system_error).
-std::string canonical_address(const std::string& address);
-
-/// Resolves HOST:PORT for a numeric or named host (start-up only; throws std::system_error).
-asio::generic::stream_protocol::endpoint resolve_tcp(const std::string& host_port, bool& ipv6);
+/// A configured address (unix:PATH, or HOST:PORT resolved to `where`) as socket_address() would
+/// print it once bound.
+std::string canonical_address(const std::string& address, const resolved_address& where);
 
 }  // namespace fcgimux

@@ -38,8 +38,9 @@ struct counted {
 }  // namespace
 
 server_set::server_set(asio::io_context& io, const pool_config& cfg, member_events& events)
-    : io_(io), cfg_(cfg), events_(events), balancer_(cfg.balance) {
-  for (const server_config& c : cfg.servers) add_server(c);
+    : io_(io), cfg_(cfg), events_(events), balancer_(cfg.balance), resolver_(io), resolve_timer_(io) {
+  take_configured_names();
+  for (const member_spec& m : members_of(cfg.servers, known_)) add_server(m);
 }
 
 void server_set::start() {
@@ -50,6 +51,7 @@ void server_set::start() {
     if (!s->limit_known) probe(*s);
     schedule_check(*s);
   }
+  schedule_resolve();
 }
 
 void server_set::schedule_check(remote_server& s) {
@@ -102,39 +104,6 @@ void server_set::check(remote_server& s) {
       log::on_exception("a server's health check"));
 }
 
-void server_set::check_done(remote_server& s, bool passed, std::string why) {
-  s.checked = true;
-  s.last_check_passed = passed;
-  s.last_check_at = std::chrono::system_clock::now();
-  s.last_check_why = std::move(why);
-  s.health.set_counts(cfg_.rise, cfg_.fall);
-  if (passed && s.ramp.held()) ramp_up(s, false);
-  if (!s.health.record(passed)) return;
-  update_usable(s);
-  if (!s.health.up()) {
-    log::warning("pool {}: server {} failed {} checks in a row ({}); down until {} pass", cfg_.name, s.cfg.address,
-                 cfg_.fall, s.last_check_why, cfg_.rise);
-    drop_idle(s);
-    s.ramp.cancel();
-    // Requests waiting for a server that none can take: answered at once, not at their timeout.
-    if (all_down() && cfg_.command.empty()) events_.no_member_left("every server is down");
-  } else {
-    log::info("pool {}: server {} passed {} checks in a row; up again", cfg_.name, s.cfg.address, cfg_.rise);
-    ramp_up(s, false);
-    events_.member_ready();
-  }
-}
-
-void server_set::drop_idle(remote_server& s) {
-  for (auto& m : s.idle) m->conn.reset();
-  s.connections -= s.idle.size();
-  s.idle.clear();
-}
-
-bool server_set::all_down() const noexcept {
-  return std::all_of(servers_.begin(), servers_.end(), [](auto& s) { return !s->health.up(); });
-}
-
 void server_set::probe(remote_server& s) {
   auto timeout = std::chrono::duration_cast<std::chrono::milliseconds>(to_duration(cfg_.connect_timeout));
   ++probes_;
@@ -151,7 +120,7 @@ void server_set::probe(remote_server& s) {
           co_return;
         }
         if (got.connect_error) {
-          log::warning("pool {}: server {} cannot be reached ({}); asking again in {} ms", cfg_.name, s.cfg.address,
+          log::warning("pool {}: server {} cannot be reached ({}); asking again in {} ms", cfg_.name, s.key,
                        got.connect_error.message(), probe_retry.count());
           s.retry.expires_after(probe_retry);
           s.retry.async_wait([this, &s](const std::error_code& ec) {
@@ -165,7 +134,7 @@ void server_set::probe(remote_server& s) {
         s.limit_known = true;
         s.limit_guessed = !(v.max_conns && *v.max_conns > 0);
         update_usable(s);
-        log::info("pool {}: server {} {}: max-conns {}{}", cfg_.name, s.cfg.address,
+        log::info("pool {}: server {} {}: max-conns {}{}", cfg_.name, s.key,
                   !got.answered ? "did not answer FCGI_GET_VALUES"
                   : v.max_conns ? fmt::format("says FCGI_MAX_CONNS={}", *v.max_conns)
                                 : std::string("names no FCGI_MAX_CONNS"),
@@ -262,42 +231,6 @@ void server_set::done_with(const std::shared_ptr<pool_member>& m, bool healthy) 
   events_.member_ready();
 }
 
-void server_set::failed(remote_server& s) {
-  ++s.failures;
-  ++s.fails;
-  if (cfg_.max_fails == 0 || s.fails < cfg_.max_fails || s.ejected || stopped_) return;
-  // Never the last member: a pool whose every server fails would then refuse everything at once,
-  // where a server that comes back would otherwise have been found by the next request.
-  const bool other_left = !cfg_.command.empty() || std::any_of(servers_.begin(), servers_.end(),
-                                                               [&](auto& o) { return o.get() != &s && !o->ejected; });
-  if (other_left) eject(s);
-}
-
-void server_set::eject(remote_server& s) {
-  // 10 s, 20 s, 40 s ... while it keeps failing: at most 32 times the first (health_check.hpp).
-  const auto length = eject_length(to_duration(cfg_.eject_time), s.ejections);
-  ++s.ejections;
-  ++s.ejections_total;
-  s.ejected = true;
-  s.ramp.cancel();
-  update_usable(s);
-  // Its kept connections are as dead as it is.
-  drop_idle(s);
-  log::warning("pool {}: server {} failed {} requests in a row; ejected for {:.1f} s", cfg_.name, s.cfg.address,
-               s.fails, std::chrono::duration<double>(length).count());
-  s.eject_timer.expires_after(length);
-  s.eject_timer.async_wait([this, &s](const std::error_code& ec) {
-    if (ec || stopped_) return;
-    s.ejected = false;
-    // One more failure ejects it again, for twice as long; one answer clears the count.
-    s.fails = cfg_.max_fails > 0 ? cfg_.max_fails - 1 : 0;
-    ramp_up(s, false);
-    update_usable(s);
-    log::info("pool {}: server {} takes requests again", cfg_.name, s.cfg.address);
-    events_.member_ready();
-  });
-}
-
 void server_set::ramp_up(remote_server& s, bool at_check) {
   if (cfg_.slow_start <= seconds::zero()) {
     s.ramp.cancel();
@@ -305,8 +238,7 @@ void server_set::ramp_up(remote_server& s, bool at_check) {
     s.ramp.hold();
   } else {
     s.ramp.begin(clock_type::now());
-    log::info("pool {}: server {} starts slowly: full weight in {:.1f} s", cfg_.name, s.cfg.address,
-              cfg_.slow_start.count());
+    log::info("pool {}: server {} starts slowly: full weight in {:.1f} s", cfg_.name, s.key, cfg_.slow_start.count());
   }
   refresh_weights(clock_type::now());
 }
@@ -332,12 +264,12 @@ std::vector<server_info> server_set::describe() const {
   for (const auto& sp : servers_) {
     const remote_server& s = *sp;
     // A reload removed it and a later one added it back: one entry per address, the one serving.
-    if (s.draining && std::any_of(servers_.begin(), servers_.end(),
-                                  [&](auto& o) { return !o->draining && o->cfg.address == s.cfg.address; }))
+    if (s.draining &&
+        std::any_of(servers_.begin(), servers_.end(), [&](auto& o) { return !o->draining && o->key == s.key; }))
       continue;
     const balance_slot& slot = slots_[s.index];
     server_info i;
-    i.address = s.cfg.address;
+    i.address = s.key;
     i.state = state_of(s, now);
     i.weight = s.cfg.weight;
     i.effective_weight =
@@ -367,10 +299,6 @@ void server_set::update_usable(remote_server& s) {
   slots_[s.index].usable = s.limit_known && !s.ejected && !s.draining && s.health.up();
 }
 
-std::size_t server_set::ejected_count() const noexcept {
-  return static_cast<std::size_t>(std::count_if(servers_.begin(), servers_.end(), [](auto& s) { return s->ejected; }));
-}
-
 void server_set::kill_now(pool_member& m) {
   // Nothing of ours to kill: the connection is closed, and the exchange sees it end.
   if (m.conn) {
@@ -387,7 +315,7 @@ void server_set::refused_kept_connection(pool_member& m) {
   log::warning(
       "pool {}: server {} closed a kept (FCGI_KEEP_CONN) connection without answering; a connection per "
       "request from now on",
-      cfg_.name, s.cfg.address);
+      cfg_.name, s.key);
 }
 
 bool server_set::keeps_connections(const remote_server& s) const noexcept {
@@ -406,6 +334,8 @@ bool server_set::has_room() const noexcept {
 
 void server_set::stop_all() {
   stopped_ = true;
+  resolver_.cancel();
+  resolve_timer_.cancel();
   for (auto& s : servers_) {
     s->retry.cancel();
     s->eject_timer.cancel();

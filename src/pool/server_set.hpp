@@ -5,20 +5,26 @@
 // FCGI_MAX_CONNS answer, else default_server_conns), one request per connection, and keeps
 // the connections it has opened (FCGI_KEEP_CONN) for the next requests: never more connections
 // than its limit, so no kept connection can hold one of its processes while a request waits in
-// its backlog. Which server takes a request is the balancer's choice.
+// its backlog. Which server takes a request is the balancer's choice. A server given by a host
+// name is one member per address of its name, looked up again every resolve-interval
+// (pool/server_set_names.cpp, pool/server_members.hpp).
 
 #include "src/config/config.hpp"
 #include "src/pool/balancer.hpp"
 #include "src/pool/health_check.hpp"
+#include "src/pool/server_members.hpp"
 #include "src/pool/slow_start.hpp"
 #include "src/pool/worker_pool.hpp"
 #include "src/stats/server_stats.hpp"
 #include "src/upstream/member.hpp"
+#include "src/upstream/name_resolver.hpp"
 
 #include <asio/io_context.hpp>
 #include <asio/steady_timer.hpp>
 
 #include <memory>
+#include <set>
+#include <string>
 #include <vector>
 
 namespace fcgimux {
@@ -27,11 +33,13 @@ namespace fcgimux {
 /// FCGI_MPXS_CONNS): php-fpm's own default pm.max_children.
 inline constexpr std::size_t default_server_conns = 5;
 
-/// One configured server: where it is, its limit, its kept connections.
+/// One member of the set: a configured server, or one address of a named one; its limit, its
+/// kept connections.
 struct remote_server {
   remote_server(asio::io_context& io, const pool_config& p)
       : retry(io), eject_timer(io), health(p.rise, p.fall), check_timer(io) {}
-  server_config cfg;
+  server_config cfg;  ///< the configured server it stands for
+  std::string key;    ///< its name: the configured address, or NAME:PORT@ADDRESS (member_key)
   member_endpoint where;
   std::size_t index = 0;                           ///< its slot in the set's balance slots
   std::size_t connections = 0;                     ///< in flight + idle kept ones: never above slot.limit
@@ -94,13 +102,10 @@ class server_set final : public member_home {
   /// No GET_VALUES probe is under way (a probe refers to this set until it ends).
   bool quiet() const noexcept { return probes_ == 0 && !forget_posted_; }
   /// A reload kept the pool: the balancing mode follows, and the servers of the new settings
-  /// (pool/server_set_membership.cpp): one no longer there drains (no new request, its requests
-  /// in flight finish, then it is freed), a new one starts, a kept one takes its new weight,
-  /// max-conns and backup.
-  void settings_changed() {
-    balancer_.set_mode(cfg_.balance);
-    apply_servers();
-  }
+  /// (pool/server_set_membership.cpp), their names as the reload resolved them: one no longer
+  /// there drains (no new request, its requests in flight finish, then it is freed), a new one
+  /// starts, a kept one takes its new weight, max-conns and backup.
+  void settings_changed();
 
   // member_home
   void done_with(const std::shared_ptr<pool_member>& m, bool healthy) override;
@@ -128,21 +133,31 @@ class server_set final : public member_home {
   void refresh_weights(clock_type::time_point now);
   server_state state_of(const remote_server& s, clock_type::time_point now) const;
   // Membership (pool/server_set_membership.cpp).
-  /// A server of the configuration joins the set (at start or by a reload).
-  void add_server(const server_config& c);
-  /// A reload: the set follows cfg_.servers (settings_changed).
-  void apply_servers();
+  /// A member joins the set (at start, by a reload or a lookup).
+  void add_server(const member_spec& m);
+  /// The set follows cfg_.servers and known_ (a reload, or a lookup of the names: `by_lookup`);
+  /// whether a member was added or drained.
+  bool apply_servers(bool by_lookup);
   /// A kept server's new settings; its idle connections past a lower limit close.
   void update_server(remote_server& s, const server_config& c);
-  /// A reload removed `s`: it takes no request from now on and goes once nothing refers to it.
-  void drain(remote_server& s);
-  /// A server added by a reload starts taking requests (its limit asked first when not configured).
-  void server_joined(remote_server& s);
+  /// A reload or a lookup removed `s`: it takes no request from now on and goes once nothing
+  /// refers to it.
+  void drain(remote_server& s, bool by_lookup);
+  /// A server added by a reload or a lookup starts taking requests (its limit asked first when
+  /// not configured).
+  void server_joined(remote_server& s, bool by_lookup);
   /// Frees every draining server with no connection and no probe left (never with one of its
   /// members on the stack: from a posted handler, or from a reload).
   void forget_drained();
   /// After a member of a draining server was given back: forget_drained() from a handler of its own.
   void forget_drained_later();
+  // Names (pool/server_set_names.cpp).
+  /// known_ from the addresses the configuration was resolved with (at start and by a reload).
+  void take_configured_names();
+  /// The next lookup of the named servers' hosts, after resolve-interval (if any is named).
+  void schedule_resolve();
+  void resolve_names();
+  void names_answered(const name_answers& answers);
 
   asio::io_context& io_;
   const pool_config& cfg_;
@@ -151,8 +166,12 @@ class server_set final : public member_home {
   std::vector<balance_slot> slots_;  // servers_[i]'s weight, in flight and limit, for the balancer
   balancer balancer_;
   bool stopped_ = false;
-  std::size_t probes_ = 0;      // probe() coroutines not yet over
-  bool forget_posted_ = false;  // a forget_drained() is queued: it refers to this set
+  std::size_t probes_ = 0;         // probe() coroutines not yet over
+  bool forget_posted_ = false;     // a forget_drained() is queued: it refers to this set
+  server_addresses known_;         // each named server's addresses, from its last answered lookup
+  std::set<std::string> failing_;  // named servers whose last lookup failed (said once in the log)
+  name_resolver resolver_;         // gives up its lookup under way when the set goes
+  asio::steady_timer resolve_timer_;
 };
 
 }  // namespace fcgimux

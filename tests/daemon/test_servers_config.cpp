@@ -1,7 +1,9 @@
 // SPDX-License-Identifier: ISC
 // A pool's remote servers in the configuration: --server ADDR[,weight=N][,max-conns=N][,backup],
-// a file's "servers" array, addresses resolved once, and the errors for what cannot work.
+// a file's "servers" array, names left to a lookup of their own (config/names.hpp), and the errors
+// for what cannot work.
 #include "src/config/config.hpp"
+#include "src/config/names.hpp"
 
 #include <catch2/catch.hpp>
 
@@ -51,8 +53,9 @@ struct temp_file {
 };
 
 int port_of(const fcgimux::server_config& s) {
-  REQUIRE(s.resolved.ss_family == AF_INET);
-  return ntohs(reinterpret_cast<const sockaddr_in*>(&s.resolved)->sin_port);
+  REQUIRE(!s.resolved.empty());
+  REQUIRE(s.resolved[0].address.ss_family == AF_INET);
+  return ntohs(reinterpret_cast<const sockaddr_in*>(&s.resolved[0].address)->sin_port);
 }
 
 }  // namespace
@@ -74,9 +77,13 @@ TEST_CASE("servers given with --server: a pool of servers only spawns nothing", 
   CHECK(p.servers[1].weight == 3);
   CHECK(p.servers[1].max_conns == 7);
   CHECK(p.servers[1].backup);
-  CHECK(port_of(p.servers[1]) == 9101);  // the name was resolved when the configuration was read
-  REQUIRE(p.servers[2].resolved.ss_family == AF_UNIX);
-  CHECK(std::string(reinterpret_cast<const sockaddr_un*>(&p.servers[2].resolved)->sun_path) == "/run/php/fpm.sock");
+  CHECK_FALSE(p.servers[0].named);
+  CHECK(p.servers[1].named);
+  CHECK(port_of(p.servers[1]) == 9101);  // parse_config resolves the name (start-up)
+  REQUIRE(p.servers[2].resolved.size() == 1);
+  REQUIRE(p.servers[2].resolved[0].address.ss_family == AF_UNIX);
+  CHECK(std::string(reinterpret_cast<const sockaddr_un*>(&p.servers[2].resolved[0].address)->sun_path) ==
+        "/run/php/fpm.sock");
   CHECK(p.balance == fcgimux::balance_mode::round_robin);
   CHECK_FALSE(p.servers_first);
 }
@@ -168,4 +175,50 @@ TEST_CASE("active check settings: --check-interval, --check-path, --check-status
         "check-status: '42' is not a status from 100 to 599");
   CHECK(error_of({"--server", "127.0.0.1:9100", "--fall", "0"}) == "fall: must be at least 1");
   CHECK(error_of({"--server", "127.0.0.1:9100", "--check-timeout", "0"}) == "check-timeout: must be more than 0");
+}
+
+TEST_CASE("read_config looks no name up: a reload resolves them off the loop, apply_names fills them in", "[servers]") {
+  std::vector<std::string> args = {"fcgimux",        "--stats",       "off",
+                                   "--listen",       "localhost:0",   "--server",
+                                   "localhost:9101", "--server",      "no-such-host.invalid:9000",
+                                   "--server",       "127.0.0.1:9100"};
+  std::vector<char*> argv;
+  for (auto& a : args) argv.push_back(a.data());
+  config c = fcgimux::read_config(static_cast<int>(argv.size()), argv.data(), unprivileged);
+  const auto& p = c.pools[0];
+  // A name that does not resolve is no error yet: nothing was looked up.
+  CHECK(p.servers[0].resolved.empty());
+  CHECK(p.servers[1].resolved.empty());
+  CHECK(p.servers[2].resolved.size() == 1);  // a literal is read with the rest
+  CHECK(fcgimux::names_to_resolve(c) == std::vector<std::string>{"localhost", "no-such-host.invalid"});
+  // Answers as a resolver gives them: the name without an address fails the whole configuration.
+  fcgimux::name_answers answers;
+  answers["localhost"].addresses.push_back(*fcgimux::literal_address("127.0.0.1", 0));
+  answers["no-such-host.invalid"].error = "Name or service not known";
+  config failing = c;
+  try {
+    fcgimux::apply_names(failing, answers);
+    FAIL("a name without an address was accepted");
+  } catch (const config_error& e) {
+    CHECK(std::string(e.what()).rfind("server: cannot resolve 'no-such-host.invalid:9000'", 0) == 0);
+  }
+  // Two addresses for one name: a member each, with the server's port.
+  fcgimux::name_answer two;
+  auto a2 = fcgimux::literal_address("10.0.0.2", 0), a3 = fcgimux::literal_address("10.0.0.3", 0);
+  REQUIRE((a2 && a3));
+  two.addresses = {*a2, *a3};
+  answers["no-such-host.invalid"] = two;
+  fcgimux::apply_names(c, answers);
+  REQUIRE(c.pools[0].servers[1].resolved.size() == 2);
+  CHECK(fcgimux::address_text(c.pools[0].servers[1].resolved[1]) == "10.0.0.3");
+  CHECK(ntohs(reinterpret_cast<const sockaddr_in*>(&c.pools[0].servers[1].resolved[1].address)->sin_port) == 9000);
+  CHECK(port_of(c.pools[0].servers[0]) == 9101);
+}
+
+TEST_CASE("resolve-interval: 30 s by default, 0 for start and reload only", "[servers]") {
+  CHECK(parse({"--server", "127.0.0.1:9100"}).pools[0].resolve_interval.count() == 30);
+  CHECK(parse({"--server", "127.0.0.1:9100", "--resolve-interval", "0"}).pools[0].resolve_interval.count() == 0);
+  temp_file f(R"({"resolve-interval": 2.5, "servers": [{"address": "127.0.0.1:9300"}]})");
+  CHECK(parse({"-c", f.path}).pools[0].resolve_interval.count() == 2.5);
+  CHECK_FALSE(error_of({"--server", "127.0.0.1:9100", "--resolve-interval", "-1"}).empty());
 }

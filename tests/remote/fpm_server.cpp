@@ -53,7 +53,8 @@ fpm_server::fpm_server(std::string mark, int children, const fpm_setup& setup)
     host_ = setup.ns->inside();
     port_ = 9000;
   } else {
-    port_ = free_tcp_port();
+    if (!setup.host.empty()) host_ = setup.host;
+    port_ = setup.port != 0 ? setup.port : free_tcp_port();
   }
   const bool root = ::geteuid() == 0;
   std::ostringstream conf;

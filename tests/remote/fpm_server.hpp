@@ -2,8 +2,8 @@
 #pragma once
 // A private php-fpm (Debian's php8.2-fpm) for the remote-server tests: its own configuration and
 // temp directory, pm = static, listening on a free 127.0.0.1 port (or port 9000 inside a network
-// namespace of its own), serving one script that says which server answered (env[SERVER_MARK])
-// and what body it read, with its status page on.
+// namespace of its own, or the address and port given), serving one script that says which server answered
+// (env[SERVER_MARK]) and what body it read, with its status page on.
 
 #include "tests/support/child_process.hpp"
 #include "tests/support/net.hpp"
@@ -28,6 +28,8 @@ class net_namespace;
 struct fpm_setup {
   const net_namespace* ns = nullptr;  ///< set: runs inside it (`ip netns exec`), on its address
   int slow_ms = 0;                    ///< every request sleeps this long more (a slow server)
+  std::string host;                   ///< set (without ns): listens there, e.g. 127.0.0.2; else 127.0.0.1
+  std::uint16_t port = 0;             ///< set (without ns): listens on it; else a free port
 };
 
 class fpm_server {
