@@ -71,7 +71,8 @@ TEST_CASE("ping-path answers 503 while no worker of the pool can start") {
   fcgimux_options o = demo_pool({"-n", "1", "--ping-path", "/ping"});
   o.command = {"/bin/false"};  // every worker exits at once: the pool backs off
   fcgimux_instance f(o);
-  REQUIRE(eventually([&] { return http_request(f.stats_port(), "GET", "/healthz").status == 503; }, 20s));
+  // Three failed starts with back-off between them: seconds on a loaded machine, so a wide bound.
+  REQUIRE(eventually([&] { return http_request(f.stats_port(), "GET", "/healthz").status == 503; }, 60s));
   const auto ping = get(f.port(), "/ping");
   REQUIRE(ping.how == read_status::ok);
   CHECK(ping.response.status == 503);
