@@ -238,6 +238,7 @@ TEST_CASE("slowlog: gdb on a php-cgi worker sleeping in a PHP function shows whe
   CHECK(e[0].find("[<0>]") != std::string::npos);
 }
 
+#ifdef FCGIMUX_PHP_TRACE_BIN  // built unless -DFCGIMUX_PHP_TRACE=OFF
 TEST_CASE("slowlog: fcgimux-php-trace on a php-cgi worker names the PHP function, script and line it sleeps in",
           "[logs][slowlog][ptrace]") {
   REQUIRE(::geteuid() == 0);  // ptrace of the worker
@@ -275,3 +276,4 @@ TEST_CASE("slowlog: fcgimux-php-trace on a php-cgi worker names the PHP function
   CHECK(b.response.body == "quick");
   CHECK(mux.worker_pids() == std::vector<pid_t>{worker});
 }
+#endif
