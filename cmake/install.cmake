@@ -1,17 +1,21 @@
 # SPDX-License-Identifier: ISC
-# cmake --install: the daemon, its kfcgi and spawn-fcgi links, the demo worker, the manual, the
+# cmake --install: the daemon, its kfcgi and spawn-fcgi links, the demo worker, fcgimux-php-trace
+# (the slow log's PHP frames, tools/php-trace), the manual, the
 # systemd units and example configurations. Every destination is relative to the prefix, which
 # `cmake --install --prefix` and cpack choose at install time, not at configure time.
 include(GNUInstallDirs)
 
 set(FCGIMUX_INSTALL_PKGLIBDIR "lib/fcgimux" CACHE STRING
-    "Where the kfcgi and spawn-fcgi links and the demo worker go, relative to the prefix")
+    "Where the kfcgi and spawn-fcgi links, the demo worker and fcgimux-php-trace go, relative to the prefix")
 set(FCGIMUX_INSTALL_SYSTEMDDIR "lib/systemd/system" CACHE STRING
     "Where the systemd units go, relative to the prefix (systemd reads /usr/lib and /usr/local/lib)")
 set(staging "${PROJECT_BINARY_DIR}/packaging")
 
 install(TARGETS fcgimux RUNTIME DESTINATION "${CMAKE_INSTALL_BINDIR}")
 install(TARGETS fcgimux-demo RUNTIME DESTINATION "${FCGIMUX_INSTALL_PKGLIBDIR}")
+if(TARGET fcgimux-php-trace)
+  install(TARGETS fcgimux-php-trace RUNTIME DESTINATION "${FCGIMUX_INSTALL_PKGLIBDIR}")
+endif()
 
 # The compatibility modes go by the name fcgimux was invoked as (kfcgi, spawn-fcgi). Relative links,
 # so that they survive DESTDIR and packaging. The bin/ names leave kfcgi and spawn-fcgi to Debian's

@@ -596,12 +596,12 @@ fi
 printf 'INFO  k8s: the deploy/kubernetes/base part took %ss\n' "$((SECONDS - k8s_started))"
 
 # --- the .deb: cpack on the host from a Release build, apt-get install in a fresh image ---------------
-# Only fcgimux, the demo and the manual are built (in $FCGIMUX_DEB_BUILD_DIR, kept for faster reruns).
+# Only fcgimux, the demo, fcgimux-php-trace and the manual are built (in $FCGIMUX_DEB_BUILD_DIR, kept for faster reruns).
 deb_build=${FCGIMUX_DEB_BUILD_DIR:-$repo/build-deb}
 deb_dir=$work/deb
 make_deb() {
   cmake -S "$repo" -B "$deb_build" -G Ninja -DCMAKE_BUILD_TYPE=Release -DFCGIMUX_TESTS=OFF -DFCGIMUX_BENCH=OFF &&
-    nice -n 10 cmake --build "$deb_build" --target fcgimux fcgimux-demo fcgimux-man &&
+    nice -n 10 cmake --build "$deb_build" --target fcgimux fcgimux-demo fcgimux-php-trace fcgimux-man &&
     (cd "$deb_build" && cpack -G DEB -B "$deb_dir") || return 1
   local deb
   deb=$(echo "$deb_dir"/fcgimux_*.deb)
@@ -629,8 +629,8 @@ deb_layout() {
     grep -qx "ExecReload=/usr/bin/fcgimux -t -c /etc/fcgimux/fcgimux.json" /usr/lib/systemd/system/fcgimux.service
     dpkg -L fcgimux | grep -x /usr/share/man/man8/fcgimux.8.gz
     dpkg -L fcgimux | grep -x /usr/share/doc/fcgimux/copyright
-    ldd /usr/bin/fcgimux /usr/lib/fcgimux/fcgimux-demo
-    ! ldd /usr/bin/fcgimux /usr/lib/fcgimux/fcgimux-demo | grep -q "not found"
+    ldd /usr/bin/fcgimux /usr/lib/fcgimux/fcgimux-demo /usr/lib/fcgimux/fcgimux-php-trace
+    ! ldd /usr/bin/fcgimux /usr/lib/fcgimux/fcgimux-demo /usr/lib/fcgimux/fcgimux-php-trace | grep -q "not found"
     /usr/bin/fcgimux --version'
 }
 deb_serves() {  # deb_serves CONTAINER PORT: the demo worker answers through the installed fcgimux

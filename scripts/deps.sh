@@ -9,7 +9,7 @@
 set -euo pipefail
 
 declare -A group=(
-  [build]="g++ cmake ninja-build make libasio-dev libfmt-dev nlohmann-json3-dev catch2"
+  [build]="g++ cmake ninja-build make libasio-dev libfmt-dev nlohmann-json3-dev catch2 php8.2-dev"
   [demo]="libfcgi-bin curl"
   [test]="nginx-light php-cgi php-fpm fcgiwrap libfcgi-bin spawn-fcgi curl procps python3 systemd mandoc groff-base dpkg-dev file strace apache2 libfcgi-dev iproute2 nftables gdb lighttpd"
   [fuzz]="clang libclang-rt-14-dev"

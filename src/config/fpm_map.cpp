@@ -111,8 +111,9 @@ const std::map<std::string_view, std::string_view>& not_mapped() {
       {"process.dumpable", "fcgimux does not set PR_SET_DUMPABLE on workers"},
       {"pm.status_listen", "fcgimux's stats server (--stats) is the one extra listener"},
       {"request_slowlog_trace_depth",
-       "fcgimux reads no PHP stack itself: its slowlog has the kernel stack, and --slowlog-command can run gdb "
-       "with php-src's .gdbinit (zbacktrace)"},
+       "fcgimux reads no PHP stack itself, its fcgimux-php-trace does: add --slowlog-command "
+       "'/usr/lib/fcgimux/fcgimux-php-trace {pid} DEPTH' (not added for you: the command keeps fcgimux's "
+       "CAP_SYS_PTRACE, and the tool's directory depends on the install prefix and is not on the command's PATH)"},
       {"request_terminate_timeout_track_finished", "fcgimux's --request-timeout ends when the worker answers"},
       {"access.suppress_path", "fcgimux's access log has no per-path filter"},
       {"decorate_workers_output", "fcgimux writes each worker stderr line to its error log in its own format"},

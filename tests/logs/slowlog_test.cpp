@@ -2,7 +2,8 @@
 // --slowlog, --slowlog-command and --slowlog-timeout with the real binary: a request still at its
 // worker past --slow-threshold gets exactly one entry with its fields and the worker's pid, a fast
 // one none; a bad path stops the start; gdb run on a php-cgi worker sleeping in a PHP function
-// shows where it sleeps; a command past its bound is killed, and one runs at a time per worker.
+// shows where it sleeps, and fcgimux-php-trace names that function, its script and line; a command
+// past its bound is killed, and one runs at a time per worker.
 
 #include "backends.hpp"
 #include "logs_support.hpp"
@@ -224,9 +225,50 @@ TEST_CASE("slowlog: gdb on a php-cgi worker sleeping in a PHP function shows whe
   CHECK(e[0].find("command = gdb -p " + pid + " -batch -ex bt (exited with status 0)") != std::string::npos);
   // The C frames of PHP's sleep(): libc's nanosleep under the executor. Debian's php-cgi has no
   // debug symbols, so its frames are only its exported names (execute_ex), and php-src's
-  // zbacktrace, which reads the executor's structures by their types, cannot name sleepy_fn.
+  // zbacktrace, which reads the executor's structures by their types, cannot name sleepy_fn
+  // (fcgimux-php-trace can: the next test).
   CHECK(std::regex_search(e[0], std::regex("in (__GI___)?(clock_)?nanosleep|__GI___clock_nanosleep")));
   CHECK(e[0].find("execute_ex") != std::string::npos);
   // The kernel's view of the same moment.
   CHECK(e[0].find("[<0>]") != std::string::npos);
 }
+
+#ifdef FCGIMUX_PHP_TRACE_BIN  // built unless -DFCGIMUX_PHP_TRACE=OFF
+TEST_CASE("slowlog: fcgimux-php-trace on a php-cgi worker names the PHP function, script and line it sleeps in",
+          "[logs][slowlog][ptrace]") {
+  REQUIRE(::geteuid() == 0);  // ptrace of the worker
+  temp_dir dir;
+  ::chmod(dir.path().c_str(), 0755);
+  const std::string script = dir.file("sleepy.php"), log = dir.file("slow.log");
+  write_file(script, "<?php\nfunction sleepy_fn() { sleep(5); }\nsleepy_fn();\necho \"woke\";\n");
+  const std::string command = std::string(FCGIMUX_PHP_TRACE_BIN) + " {pid}";
+  backend php = php_backend(dir);
+  fcgimux_instance mux(behind_fcgimux(php, {"-n", "1", "--slow-threshold", "1", "--slowlog", log, "--slowlog-command",
+                                            command, "--slowlog-timeout", "60"}));
+  REQUIRE(mux.wait_for_workers(1, 10s));
+  const pid_t worker = mux.worker_pids().at(0);
+  const std::string pid = std::to_string(worker);
+  auto a = send_request(mux.port(), "GET", "/sleepy.php", {{"SCRIPT_FILENAME", script}}, {}, 120s);
+  REQUIRE(a.how == read_status::ok);
+  CHECK(a.response.body == "woke");  // the trace let it go on
+  auto e = wait_for_entries(log, 1, 90s);
+  INFO("slow log:\n" << (e.empty() ? "" : e[0]) << "\nfcgimux stderr:\n" << mux.stderr_text());
+  REQUIRE(e.size() == 1);
+  CHECK(e[0].find("command = " + std::string(FCGIMUX_PHP_TRACE_BIN) + " " + pid + " (exited with status 0)\n") !=
+        std::string::npos);
+  // php-fpm's slow log lines: each frame where it was called from. PHP's sleep() inside sleepy_fn
+  // (line 2), sleepy_fn() called by the script (line 3), and nothing after: the script's top is no function.
+  const std::string at = "\\[0x[0-9a-f]{16}\\] ";
+  CHECK(std::regex_search(e[0], std::regex("\n  " + at + "sleep\\(\\) " + literally(script) + ":2\n  " + at +
+                                           "sleepy_fn\\(\\) " + literally(script) + ":3\n$")));
+  // Let go: not traced, not stopped, and it serves the next request.
+  const std::string status = read_file("/proc/" + pid + "/status");
+  CHECK(status.find("TracerPid:\t0\n") != std::string::npos);
+  CHECK(status.find("State:\tS") != std::string::npos);
+  write_file(dir.file("quick.php"), "<?php echo 'quick';\n");
+  auto b = send_request(mux.port(), "GET", "/quick.php", {{"SCRIPT_FILENAME", dir.file("quick.php")}}, {}, 60s);
+  REQUIRE(b.how == read_status::ok);
+  CHECK(b.response.body == "quick");
+  CHECK(mux.worker_pids() == std::vector<pid_t>{worker});
+}
+#endif

@@ -17,6 +17,7 @@ $p/bin/fcgimux f
 $p/bin/fcgimux-kfcgi l fcgimux
 $p/bin/fcgimux-spawn-fcgi l fcgimux
 $p/lib/fcgimux/fcgimux-demo f
+$p/lib/fcgimux/fcgimux-php-trace f
 $p/lib/fcgimux/kfcgi l ../../bin/fcgimux
 $p/lib/fcgimux/spawn-fcgi l ../../bin/fcgimux
 $p/lib/systemd/system/fcgimux.service f
@@ -50,6 +51,7 @@ check_prefix() {
   version=$("$root$prefix/bin/fcgimux" --version 2>&1)
   [[ $version =~ ^fcgimux\ [0-9]+\.[0-9]+\.[0-9]+$ ]] || fail "the installed fcgimux --version printed: $version"
   [[ -x $root$prefix/lib/fcgimux/fcgimux-demo ]] || fail "the demo worker is not executable"
+  [[ -x $root$prefix/lib/fcgimux/fcgimux-php-trace ]] || fail "fcgimux-php-trace is not executable"
   # The unit is the repository's, with ExecStart= and ExecReload= naming the installed binary.
   local unit=$root$prefix/lib/systemd/system/fcgimux.service
   grep -qxF "ExecStart=$prefix/bin/fcgimux -c /etc/fcgimux/fcgimux.json" "$unit" ||
