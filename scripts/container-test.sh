@@ -600,7 +600,7 @@ printf 'INFO  k8s: the deploy/kubernetes/base part took %ss\n' "$((SECONDS - k8s
 deb_build=${FCGIMUX_DEB_BUILD_DIR:-$repo/build-deb}
 deb_dir=$work/deb
 make_deb() {
-  cmake -S "$repo" -B "$deb_build" -G Ninja -DCMAKE_BUILD_TYPE=Release -DFCGIMUX_TESTS=OFF -DFCGIMUX_BENCH=OFF &&
+  cmake -S "$repo" -B "$deb_build" -G Ninja -DCMAKE_BUILD_TYPE=Release -DFCGIMUX_TESTS=OFF -DFCGIMUX_BENCH=OFF -DFCGIMUX_UNITY=ON &&
     nice -n 10 cmake --build "$deb_build" --target fcgimux fcgimux-demo fcgimux-php-trace fcgimux-man &&
     (cd "$deb_build" && cpack -G DEB -B "$deb_dir") || return 1
   local deb

@@ -31,9 +31,10 @@ done
 
 scripts/deps.sh build test stress
 if [[ "${STRESS_SKIP_BUILD:-0}" != 1 ]]; then
-  scripts/build.sh build -DFCGIMUX_TESTS=ON -DFCGIMUX_BENCH=OFF -DFCGIMUX_SANITIZE=OFF
+  # The trees of scripts/test.sh, built the same way (before the hogs start).
+  scripts/build.sh build -DFCGIMUX_TESTS=ON -DFCGIMUX_BENCH=ON -DFCGIMUX_SANITIZE=OFF -DFCGIMUX_UNITY=ON
   if [[ $asan == 1 ]]; then
-    scripts/build.sh build-asan -DFCGIMUX_SANITIZE=ON -DFCGIMUX_TESTS=ON -DFCGIMUX_BENCH=OFF
+    scripts/build.sh build-asan -DFCGIMUX_SANITIZE=ON -DFCGIMUX_TESTS=ON -DFCGIMUX_BENCH=OFF -DFCGIMUX_UNITY=ON
   fi
 fi
 
