@@ -3,7 +3,8 @@
 // settings take effect, pools come and go, listeners are bound or closed, and every pool's workers
 // roll (HUP means "new code deployed"). Anything wrong (a bad file, a name that does not resolve,
 // an address that cannot be bound) is found before anything changes, and then nothing does. The
-// host names are looked up off the loop; the reload is applied once they are all answered.
+// file is read and the host names are looked up off the loop; the reload is applied once both
+// have answered.
 
 #include "src/app/server.hpp"
 #include "src/base/log.hpp"
@@ -29,23 +30,33 @@ void server::reload_failed(const std::string& why) {
 }
 
 void server::reload() {
-  if (reload_resolver_.busy()) {
-    // One reload at a time: this one reads the file once the names of the one before are answered.
+  if (reload_reader_.busy() || reload_resolver_.busy()) {
+    // One reload at a time: this one reads the file once the one before has been read and its
+    // names answered.
     reload_again_ = true;
-    log::info("SIGHUP: the previous one is still resolving host names; the configuration is read again after it");
+    log::info("SIGHUP: the previous one is still reading the configuration or resolving its host names; "
+              "the configuration is read again after it");
     return;
   }
   // systemd (Type=notify-reload) waits for RELOADING=1, then READY=1, whatever the outcome.
   notify_.send(fmt::format("RELOADING=1\nMONOTONIC_USEC={}\nSTATUS=reloading", monotonic_usec()));
-  config next;
-  try {
-    next = reread_();  // looks no name up (config/names.hpp)
-  } catch (const config_error& e) {
-    reload_failed(fmt::format("{}; the running configuration is kept", e.what()));
-    watch_readiness();
-    return;
-  }
-  const std::vector<std::string> hosts = names_to_resolve(next);
+  reload_reader_.read([this](config_reader::outcome got) {
+    if (stopping_ || st_.stopping) {
+      log::info("SIGHUP: stopping; the configuration read is not applied");
+      return;
+    }
+    if (!got.error.empty()) {
+      reload_failed(fmt::format("{}; the running configuration is kept", got.error));
+      watch_readiness();
+    } else {
+      resolve_reload(std::move(got.read));
+    }
+    if (!reload_resolver_.busy() && std::exchange(reload_again_, false)) reload();
+  });
+}
+
+void server::resolve_reload(config next) {
+  const std::vector<std::string> hosts = names_to_resolve(next);  // read_config looked none up
   if (hosts.empty()) {
     finish_reload(std::move(next), {});
     return;

@@ -89,7 +89,6 @@ server::server(asio::io_context& io, config cfg, config_source reread, process_i
       role_(take_upgrade_role()),
       image_(std::move(image)),
       cfg_(std::move(cfg)),
-      reread_(std::move(reread)),
       front_{.max_conns = cfg_.max_conns},
       reaper_(io),
       signals_(io, SIGTERM, SIGINT, SIGQUIT),
@@ -98,7 +97,8 @@ server::server(asio::io_context& io, config cfg, config_source reread, process_i
       drain_timer_(io),
       connection_closed_(io.get_executor()),
       upgrade_timer_(io),
-      shutdown_delay_timer_(io) {
+      shutdown_delay_timer_(io),
+      reload_reader_(io, std::move(reread)) {
   for (const pool_config& p : cfg_.pools) add_pool(std::make_unique<pool>(io_, p, st_, front_, reaper_));
   history_ = std::make_unique<stats_history>(st_);
 }

@@ -4,6 +4,7 @@
 // configuration, wires them together, and runs the shutdown. It holds no request logic.
 // Everything runs on one io_context thread.
 
+#include "src/app/config_reader.hpp"
 #include "src/app/connection_handoff.hpp"
 #include "src/app/sd_notify.hpp"
 #include "src/app/upgrade.hpp"
@@ -46,7 +47,7 @@ void log_worker_warnings(const pool_config& p);
 class server final : public connection_registry {
  public:
   /// Reads the configuration again from where it came (the command line and its -c file).
-  using config_source = std::function<config()>;
+  using config_source = config_reader::source;
 
   /// `image`: what SIGUSR2 starts again (app/upgrade.hpp).
   server(asio::io_context& io, config cfg, config_source reread, process_image image);
@@ -102,6 +103,7 @@ class server final : public connection_registry {
   /// from the channel as they come.
   void adopt_connections();
   /// A reload's configuration with its names answered: checked, then applied (or refused).
+  void resolve_reload(config next);
   void finish_reload(config next, const name_answers& answers);
   /// The reload itself; every failure goes through reload_failed().
   void apply_reload(config next);
@@ -130,7 +132,6 @@ class server final : public connection_registry {
   upgrade_role role_;   // likewise $FCGIMUX_UPGRADE_FD: set when an upgrade started this process
   process_image image_;
   config cfg_;
-  config_source reread_;
   front_limits front_;
   stats st_;
   reaper reaper_;
@@ -166,8 +167,9 @@ class server final : public connection_registry {
   bool handed_over_ = false;
   bool stopping_ = false;
   asio::steady_timer shutdown_delay_timer_;  // --shutdown-delay: from the signal to begin_shutdown()
+  config_reader reload_reader_;              // a reload's read of the configuration, off the loop
   name_resolver reload_resolver_{io_};       // a reload's host names, off the loop
-  bool reload_again_ = false;                // a SIGHUP came while they were looked up
+  bool reload_again_ = false;                // a SIGHUP came while the last one was read or resolved
 };
 
 }  // namespace fcgimux

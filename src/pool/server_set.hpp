@@ -118,6 +118,8 @@ class server_set final : public member_home {
   void schedule_check(remote_server& s);
   void check(remote_server& s);
   void check_done(remote_server& s, bool passed, std::string why);
+  /// A reload turned the active checks on (check-interval from 0) or off: started or called off.
+  void checks_changed();
   /// Closes the idle kept connections of a server that takes no request for a while.
   void drop_idle(remote_server& s);
   /// Counts a failed request; ejects the server after --max-fails in a row, if another member is left.
@@ -166,6 +168,7 @@ class server_set final : public member_home {
   std::vector<balance_slot> slots_;  // servers_[i]'s weight, in flight and limit, for the balancer
   balancer balancer_;
   bool stopped_ = false;
+  bool checks_on_ = cfg_.check_interval > seconds::zero();  // as checks_changed() last saw it
   std::size_t probes_ = 0;         // probe() coroutines not yet over
   bool forget_posted_ = false;     // a forget_drained() is queued: it refers to this set
   server_addresses known_;         // each named server's addresses, from its last answered lookup

@@ -32,6 +32,26 @@ void server_set::check_done(remote_server& s, bool passed, std::string why) {
   }
 }
 
+void server_set::checks_changed() {
+  const bool on = cfg_.check_interval > seconds::zero();
+  if (on == checks_on_) return;
+  checks_on_ = on;
+  for (auto& s : servers_) {
+    if (s->draining) continue;
+    if (on) {
+      // The first check an interval from now, as at start-up; one under way reschedules itself.
+      if (!s->checking) schedule_check(*s);
+      continue;
+    }
+    // No check will say a server is up again: it is, as every server is without checks (a
+    // failing one is still ejected by its requests, --max-fails).
+    s->check_timer.cancel();
+    s->health = check_state(cfg_.rise, cfg_.fall);
+    update_usable(*s);
+  }
+  if (!on) events_.member_ready();
+}
+
 void server_set::drop_idle(remote_server& s) {
   for (auto& m : s.idle) m->conn.reset();
   s.connections -= s.idle.size();

@@ -27,6 +27,7 @@ void server_set::settings_changed() {
   take_configured_names();
   apply_servers(false);
   schedule_resolve();
+  checks_changed();
 }
 
 void server_set::schedule_resolve() {

@@ -8,6 +8,7 @@
 #include "tests/support/fcgi_client.hpp"
 #include "tests/support/fcgimux_instance.hpp"
 #include "tests/support/temp_dir.hpp"
+#include "tests/support/thread_group.hpp"
 
 #include <catch2/catch.hpp>
 
@@ -128,13 +129,8 @@ TEST_CASE("a SIGHUP that removes a server drains it: its requests finish, new on
   // Six slow requests: least outstanding puts three at each server.
   std::vector<std::string> failures;
   std::map<std::string, int> slow;
-  std::thread slow_load([&] { slow = at_once(p.mux->address(), a.script(), 6, "?sleep=2000", failures); });
-  struct join_on_exit {
-    std::thread& t;
-    ~join_on_exit() {
-      if (t.joinable()) t.join();  // a failed REQUIRE below must not leave it running
-    }
-  } joiner{slow_load};
+  thread_group slow_load;
+  slow_load.spawn([&] { slow = at_once(p.mux->address(), a.script(), 6, "?sleep=2000", failures); });
   const auto deadline = std::chrono::steady_clock::now() + 20s;
   // The script's own count: three requests at once at a (a status page would need a free child).
   while (a.peak() < 3 && std::chrono::steady_clock::now() < deadline) std::this_thread::sleep_for(20ms);

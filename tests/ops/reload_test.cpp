@@ -13,6 +13,10 @@
 #include <csignal>
 #include <fstream>
 
+#include <fcntl.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
 using namespace fcgimux::test;
 using namespace std::chrono_literals;
 using nlohmann::json;
@@ -138,4 +142,56 @@ TEST_CASE("SIGHUP that shrinks a pool whose new workers cannot start still bring
       [&] { return mux.stats()["pools"]["www"]["pool"]["size"] == 1 && mux.mux().worker_pids().size() == 1; }, 30s));
   INFO(mux.stats().dump(2) << "\nstderr:\n" << mux.stderr_text());
   CHECK(serves(port));
+}
+
+namespace {
+
+// Opens the FIFO for writing once fcgimux's reader has it open (until then, ENXIO); -1 if it never does.
+int open_fifo_writer(const std::string& path) {
+  int fd = -1;
+  eventually([&] { return (fd = ::open(path.c_str(), O_WRONLY | O_NONBLOCK | O_CLOEXEC)) >= 0; }, 30s);
+  return fd;
+}
+
+void write_all(int fd, const std::string& text) {
+  REQUIRE(::fcntl(fd, F_SETFL, 0) == 0);  // blocking: the reader takes it all
+  REQUIRE(::write(fd, text.data(), text.size()) == static_cast<ssize_t>(text.size()));
+  ::close(fd);
+}
+
+}  // namespace
+
+TEST_CASE("SIGHUP reads the file off the loop: while the read waits (a FIFO), requests and /stats are served",
+          "[ops][reload]") {
+  pools_instance mux(json{{"pools", {demo_pool("www", {"127.0.0.1:0"}, 1, 2)}}});
+  const std::uint16_t port = mux.port("www");
+  REQUIRE(serves(port));
+  const std::string path = mux.config_path();
+  REQUIRE(::unlink(path.c_str()) == 0);
+  REQUIRE(::mkfifo(path.c_str(), 0600) == 0);
+  const std::string next =
+      json{{"stats", "127.0.0.1:0"}, {"pools", {demo_pool("www", {"127.0.0.1:0"}, 2, 3)}}}.dump();
+
+  mux.mux().process().send_signal(SIGHUP);
+  int fd = open_fifo_writer(path);
+  REQUIRE(fd >= 0);
+  // fcgimux's reader is now blocked in read(): the loop must not be.
+  for (int i = 0; i < 5; ++i) CHECK(serves(port));
+  CHECK(mux.stats()["reloads"]["ok"] == 0);
+  mux.mux().process().send_signal(SIGHUP);  // comes during the read: handled after it
+  CHECK(eventually([&] { return mux.stderr_text().find("still reading") != std::string::npos; }, 10s));
+  write_all(fd, next);
+  REQUIRE(eventually([&] { return mux.stats()["reloads"]["ok"] == 1; }, 10s));
+  CHECK(mux.stats()["pools"]["www"]["pool"]["max"] == 3);
+
+  // The second SIGHUP's read, now waiting on the FIFO in turn.
+  fd = open_fifo_writer(path);
+  REQUIRE(fd >= 0);
+  CHECK(serves(port));
+  write_all(fd, next);
+  REQUIRE(eventually([&] { return mux.stats()["reloads"]["ok"] == 2; }, 10s));
+  CHECK(mux.stats()["reloads"]["failed"] == 0);
+  CHECK(serves(port));
+  ::unlink(path.c_str());
+  std::ofstream(path) << next;  // a plain file again for whatever reads it next
 }

@@ -13,6 +13,7 @@
 #include "tests/support/fcgimux_instance.hpp"
 #include "tests/support/http_client.hpp"
 #include "tests/support/paths.hpp"
+#include "tests/support/thread_group.hpp"
 
 #include <catch2/catch.hpp>
 #include <nlohmann/json.hpp>
@@ -163,16 +164,9 @@ TEST_CASE("a name's new answer: the member of an address gone drains and goes, a
   std::mutex mu;
   std::map<std::string, int> slow_by;
   std::vector<std::string> slow_failures;
-  std::vector<std::thread> slow;
-  struct join_all {
-    std::vector<std::thread>& ts;
-    ~join_all() {
-      for (auto& t : ts)
-        if (t.joinable()) t.join();
-    }
-  } joiner{slow};
+  thread_group slow;
   for (int i = 0; i < 4; ++i)
-    slow.emplace_back([&] {
+    slow.spawn([&] {
       auto out = ask(mux.address(), s2.script(), "GET", "/answer.php?sleep=4000", "");
       std::lock_guard g(mu);
       out.ok ? ++slow_by[out.server] : (slow_failures.push_back(out.why), 0);
@@ -195,7 +189,7 @@ TEST_CASE("a name's new answer: the member of an address gone drains and goes, a
   l.next_phase();
   CHECK(eventually([&] { return l.answered(1, "s4") >= 10 && l.answered(1, "s2") >= 10; }));
   l.end();
-  for (auto& t : slow) t.join();
+  slow.join();
   const std::string log = mux.stderr_text();
   INFO(log);
   CHECK(l.failures().empty());

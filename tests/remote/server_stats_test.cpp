@@ -8,7 +8,9 @@
 #include "tests/remote/remote_load.hpp"
 #include "tests/support/fcgimux_instance.hpp"
 #include "tests/support/http_client.hpp"
+#include "tests/support/net.hpp"
 #include "tests/support/temp_dir.hpp"
+#include "tests/support/thread_group.hpp"
 
 #include <catch2/catch.hpp>
 #include <nlohmann/json.hpp>
@@ -135,18 +137,11 @@ TEST_CASE("per-server stats: counts move with the requests, a killed server is d
   CHECK(m.find("fcgimux_server_up{pool=\"default\",server=\"" + c.address() + "\"} 0\n") != std::string::npos);
 
   // Two slow requests at a, then a SIGHUP without a: draining while they finish, then gone.
-  std::vector<std::thread> slow;
+  thread_group slow;
   std::mutex mu;
   std::map<std::string, int> slow_seen;
-  struct join_all {
-    std::vector<std::thread>& ts;
-    ~join_all() {
-      for (auto& t : ts)
-        if (t.joinable()) t.join();
-    }
-  } joiner{slow};
   for (int i = 0; i < 4; ++i)
-    slow.emplace_back([&] {
+    slow.spawn([&] {
       auto out = ask(mux.address(), a.script(), "GET", "/answer.php?sleep=3000", "");
       std::lock_guard l(mu);
       out.ok ? ++slow_seen[out.server] : (failures.push_back(out.why), 0);
@@ -159,7 +154,7 @@ TEST_CASE("per-server stats: counts move with the requests, a killed server is d
     return state_of(s, a.address()) == "draining" && s[a.address()]["in_flight"] == 2 &&
            state_of(s, c.address()) == "gone";
   }));
-  for (auto& t : slow) t.join();
+  slow.join();
   CHECK(failures.empty());
   CHECK(slow_seen["a"] == 2);
   CHECK(stats_show(mux, [&](const nlohmann::json& s) { return state_of(s, a.address()) == "gone" && s.size() == 1; }));
@@ -171,4 +166,50 @@ TEST_CASE("per-server stats: counts move with the requests, a killed server is d
   REQUIRE_FALSE(m.empty());
   CHECK(m.find("server=\"" + a.address() + "\"") == std::string::npos);
   CHECK(m.find("fcgimux_server_up{pool=\"default\",server=\"" + b.address() + "\"} 1\n") != std::string::npos);
+}
+
+TEST_CASE("a SIGHUP that turns the checks on (check-interval from 0) starts them, one that turns them off ends them",
+          "[remote][stats]") {
+  fpm_server a("a", 2);
+  const std::string dead = "127.0.0.1:" + std::to_string(free_tcp_port());  // nothing listens there
+  temp_dir dir{"fcgimux-checks-on"};
+  const std::string file = dir.file("fcgimux.json");
+  auto write = [&](const std::string& interval) {
+    write_file(file, R"({"stats": "127.0.0.1:0", "check-interval": )" + interval +
+                         R"(, "check-timeout": 1, "fall": 2, "rise": 1, "servers": [)" + server_json(a) +
+                         R"(, {"address": ")" + dead + R"(", "max-conns": 2}]})");
+  };
+  write("0");
+  fcgimux_options o;
+  o.args = {"-c", file};
+  fcgimux_instance mux(o);
+  REQUIRE(mux.stats_port() != 0);
+  auto out = ask(mux.address(), a.script(), "GET", "/answer.php", "");
+  REQUIRE(out.ok);
+  // No check runs: nothing has looked at the dead server yet (no request went there either).
+  auto s = servers_of(mux);
+  INFO(s.dump(2) << mux.stderr_text());
+  CHECK(state_of(s, dead) == "up");
+  CHECK(s[dead]["last_check"].is_null());
+
+  write("0.2");
+  mux.process().send_signal(SIGHUP);
+  CHECK(stats_show(mux, [&](const nlohmann::json& v) {
+    return state_of(v, dead) == "down" && v[dead]["last_check"]["result"] == "failed" &&
+           v[a.address()]["last_check"]["result"] == "passed" && state_of(v, a.address()) == "up";
+  }));
+
+  write("0");
+  mux.process().send_signal(SIGHUP);
+  // Without checks nothing would ever bring it up again: it is up, as every server starts, and
+  // its own requests decide (--max-fails).
+  CHECK(stats_show(mux, [&](const nlohmann::json& v) { return state_of(v, dead) == "up"; }));
+  // And no check runs any more. An absence is seen only over time: seven of the old intervals,
+  // which a slow machine can only make too few to notice one, never a false failure.
+  const auto before = servers_of(mux);
+  std::this_thread::sleep_for(1500ms);
+  const auto after = servers_of(mux);
+  INFO(before.dump(2) << after.dump(2));
+  CHECK(after[a.address()]["last_check"]["at"] == before[a.address()]["last_check"]["at"]);
+  CHECK(after[dead]["last_check"]["at"] == before[dead]["last_check"]["at"]);
 }
