@@ -18,6 +18,7 @@
 #include <algorithm>
 #include <atomic>
 #include <csignal>
+#include <filesystem>
 #include <mutex>
 #include <set>
 #include <thread>
@@ -35,6 +36,19 @@ bool rolled_to(const fcgimux_instance& f, int generation) {
 }
 
 std::set<pid_t> pids_of(const std::vector<pid_t>& v) { return {v.begin(), v.end()}; }
+
+// Whether fcgimux's n workers all run `program` by now. A worker is idle once its program was
+// exec'd; a wrapper script is then still deciding what to exec itself (slowly, on a busy machine).
+bool all_run(const fcgimux_instance& f, const std::string& program, std::size_t n) {
+  const auto pids = f.worker_pids();
+  std::error_code ec;
+  const auto want = std::filesystem::canonical(program, ec);
+  if (ec || pids.size() != n) return false;
+  return std::all_of(pids.begin(), pids.end(), [&](pid_t pid) {
+    std::error_code e;
+    return std::filesystem::read_symlink("/proc/" + std::to_string(pid) + "/exe", e) == want && !e;
+  });
+}
 
 }  // namespace
 
@@ -149,6 +163,8 @@ TEST_CASE("a SIGHUP whose new workers cannot start leaves the old ones serving, 
   write_file(wrapper, "#!/bin/sh\n[ -e " + broken + " ] && exit 1\nexec " + std::string(demo_bin) + "\n", true);
   fcgimux_instance mux(fcgimux_options{.args = {"-n", "2", "--stats", "127.0.0.1:0"}, .command = {wrapper}, .env = {}});
   REQUIRE(eventually([&] { return pool_of(mux)["pool"]["idle"] == 2; }, 10s));
+  // Only then is the deploy broken: a wrapper that had not looked yet would exit too.
+  REQUIRE(eventually([&] { return all_run(mux, demo_bin, 2); }, 20s));
   const auto before = pids_of(mux.worker_pids());
 
   write_file(broken, "a bad deploy\n");

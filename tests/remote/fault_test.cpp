@@ -138,9 +138,11 @@ TEST_CASE(
   CHECK(by_server(healthy)["b"] == 0);
   CHECK(by_server(healthy)["a"] > 0);
   CHECK(by_server(healthy)["c"] > 0);
-  // The bound on the healthy path: within 2x of steady, plus 250 ms for a loaded machine's jitter
-  // (a steady p99 of a few tens of ms doubles on a single descheduling).
-  CHECK(healthy_p99 <= 2 * steady_p99 + 250ms);
+  // The bound on the healthy path: within 2x of steady, plus 500 ms for a loaded machine's jitter.
+  // Two servers for 16 clients instead of three make it about 1.5x by themselves; beside two CPU
+  // hogs (scripts/stress-test.sh) the steady p99 was 283 ms and the healthy one 838 ms, where
+  // waiting on the dropped server would show its request timeout, 4 s.
+  CHECK(healthy_p99 <= 2 * steady_p99 + 500ms);
   // No request waited on b longer than its request timeout (4 s) and one more try elsewhere.
   CHECK(longest(all) < 4s + 3s);
 }
