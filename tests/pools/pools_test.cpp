@@ -8,6 +8,7 @@
 #include "tests/support/nginx_instance.hpp"
 #include "tests/support/paths.hpp"
 #include "tests/support/run_program.hpp"
+#include "tests/support/thread_group.hpp"
 
 #include <catch2/catch.hpp>
 
@@ -166,14 +167,23 @@ TEST_CASE("a pool whose queue is full rejects its own requests only", "[pools][i
                             {{"name", "b"}, {"command", {demo_bin}}, {"workers", 1}, {"queue-limit", 2}}}}});
   REQUIRE(mux.mux().wait_for_workers(3, 10s));
   std::vector<int> b_status(6, 0);
-  std::vector<std::thread> b;
-  for (int i = 0; i < 6; ++i) {
-    b.emplace_back([&, i] { b_status[i] = get(mux.port("b"), "/slow?sleep_ms=1500", 20s).response.status; });
-    std::this_thread::sleep_for(30ms);  // in order: the first takes the worker, two queue, three are refused
-  }
-  REQUIRE(eventually([&] { return mux.stats()["pools"]["b"]["requests"]["rejected"] == 3; }, 5s));
+  thread_group b;
+  auto send = [&](int i) {
+    b.spawn([&, i] { b_status[i] = get(mux.port("b"), "/slow?sleep_ms=3000", 30s).response.status; });
+  };
+  auto b_shows = [&](const char* part, const char* key, int n) {
+    return eventually([&] { return mux.stats()["pools"]["b"][part][key] == n; }, 20s);
+  };
+  // In order, each step seen before the next: the first takes the worker, two queue, three are refused.
+  send(0);
+  REQUIRE(b_shows("pool", "busy", 1));
+  send(1);
+  send(2);
+  REQUIRE(b_shows("queue", "length", 2));
+  for (int i = 3; i < 6; ++i) send(i);
+  REQUIRE(b_shows("requests", "rejected", 3));
   const auto during = timed_gets(mux.port("a"), "/x", 50);
-  for (auto& t : b) t.join();
+  b.join();
   CHECK(std::count(b_status.begin(), b_status.end(), 200) == 3);
   CHECK(std::count(b_status.begin(), b_status.end(), 503) == 3);
   CHECK(median_ms(during) < 50);  // not queued behind b's 1.5 s requests
